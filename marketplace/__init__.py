@@ -1,0 +1,106 @@
+"""CoTech Marketplace: a work-sharing and bid marketplace for co-ops."""
+import logging
+import os
+
+from flask import Flask, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from .extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(overrides=None):
+    """The application factory. ``overrides`` (a dict) wins over the environment."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(PROJECT_ROOT, "instance"),
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+    )
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(overrides or {})
+    settings.check(app.config, app.debug)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["TRUST_PROXY_HEADERS"]:
+        hops = app.config["TRUST_PROXY_HEADERS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app):
+    from . import models  # noqa: F401  (every model registered before mappers configure)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from .accounts.services import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def _register_blueprints(app):
+    from .accounts.routes import bp as accounts_bp
+    from .coops.routes import bp as coops_bp
+    from .federation.routes import bp as federation_bp
+    from .jobs.routes import bp as jobs_bp
+    from .skills.routes import bp as skills_bp
+
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(coops_bp)
+    app.register_blueprint(skills_bp)
+    app.register_blueprint(federation_bp)
+
+
+def _register_cli(app):
+    from .accounts.cli import users_cli
+    from .demo.cli import demo_cli
+    from .skills.cli import skills_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(skills_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _register_template_helpers(app):
+    from .core import templating
+
+    templating.init_app(app)
+
+
+def _register_error_pages(app):
+    for code, title in {
+        400: "Bad request", 403: "Not allowed", 404: "Page not found",
+        405: "Method not allowed", 413: "Too large", 429: "Too many requests",
+        500: "Something went wrong",
+    }.items():
+        def handler(error, code=code, title=title):
+            if code == 500:
+                db.session.rollback()
+            return render_template("errors.html", code=code, title=title, error=error), code
+
+        app.register_error_handler(code, handler)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "errors.html", code=400, title="Form expired",
+            error="The form was too old or came from another site. Go back, reload it and try again.",
+        ), 400

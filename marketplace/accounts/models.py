@@ -1,0 +1,71 @@
+"""People: users, and the record of failed sign-ins used to throttle guessing."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..core.models import created_column
+from ..extensions import db
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at = created_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    coop_links: Mapped[list["CoopMember"]] = relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def coops(self):
+        return [link.coop for link in self.coop_links]
+
+    def role_in(self, coop):
+        for link in self.coop_links:
+            if link.coop_id == coop.id:
+                return link.role
+        return None
+
+    def is_member_of(self, coop):
+        return self.role_in(coop) is not None
+
+    def is_admin_of(self, coop):
+        return self.role_in(coop) == "admin"
+
+    def __repr__(self):
+        return f"<User {self.email}>"
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in; counted per e-mail address and per client address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_email_at", "email", "created_at"),
+        Index("ix_login_failure_ip_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at = created_column()

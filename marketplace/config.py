@@ -1,0 +1,82 @@
+"""Settings, read from the environment with safe defaults.
+
+The default install needs nothing set: SQLite under ``instance/``, mail printed to the
+console. Production sets at least ``SECRET_KEY`` and ``DATABASE_URL``.
+"""
+import os
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _database_url(instance_path):
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "marketplace.db")
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def from_environment(instance_path):
+    """Return the settings dictionary for an app whose instance folder is ``instance_path``."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SITE_NAME": os.environ.get("SITE_NAME", "CoTech Marketplace"),
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        "TIMEZONE": os.environ.get("TIMEZONE", "Europe/London"),
+        "JOBS_PER_PAGE": _int("JOBS_PER_PAGE", 20),
+        # Mail: "console" prints messages (development); "smtp" sends them.
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "console"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "marketplace@coops.tech"),
+        # Sign-in throttling: this many failures per address within the window locks it.
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_FAILURE_WINDOW_MINUTES": _int("LOGIN_FAILURE_WINDOW_MINUTES", 15),
+        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        "TRUST_PROXY_HEADERS": _int("TRUST_PROXY_HEADERS", 0),
+    }
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with these settings."""
+
+
+def check(config, debug):
+    """Refuse to start a production app without a real secret key."""
+    if config.get("SECRET_KEY"):
+        return
+    if debug or config.get("TESTING"):
+        config["SECRET_KEY"] = DEV_SECRET_KEY
+        return
+    raise ConfigError(
+        "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+        "string (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+        "or run with FLASK_DEBUG=1 for development."
+    )

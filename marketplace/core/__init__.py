@@ -1,0 +1,1 @@
+"""Small helpers shared by every feature: time, Markdown, pagination, forms."""

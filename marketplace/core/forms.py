@@ -1,0 +1,40 @@
+"""Form helpers shared by the features."""
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import ValidationError
+
+from .time import from_local, to_local
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A datetime typed in the site's time zone; ``data`` is naive UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = from_local(self.data)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        return to_local(self.data).strftime("%Y-%m-%dT%H:%M")
+
+
+class NotBlank:
+    """Refuse text that is only white space (``DataRequired`` lets it through after strip)."""
+
+    def __init__(self, message="This field is required."):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None or not str(field.data).strip():
+            raise ValidationError(self.message)
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value

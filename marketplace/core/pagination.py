@@ -1,0 +1,65 @@
+"""Page-numbered lists whose cost does not grow with the page size or data size.
+
+Each page runs two statements: the rows of the page, and a count capped at ``COUNT_CAP``
+(counting every match of a broad filter over 100,000 jobs would cost more than the page).
+"""
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+
+COUNT_CAP = 1000
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+
+    @property
+    def pages(self):
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        if self.capped:
+            return len(self.items) == self.per_page
+        return self.page < self.pages
+
+    @property
+    def first_index(self):
+        return (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self):
+        return self.first_index + len(self.items) - 1
+
+    @property
+    def total_label(self):
+        return f"more than {COUNT_CAP:,}" if self.capped else f"{self.total:,}"
+
+
+def count_capped(stmt, cap=COUNT_CAP):
+    """Count the rows of ``stmt`` up to ``cap`` + 1; returns (count, capped)."""
+    limited = stmt.with_only_columns(stmt.selected_columns[0]).order_by(None).limit(cap + 1)
+    count = db.session.scalar(select(func.count()).select_from(limited.subquery()))
+    return (cap, True) if count > cap else (count, False)
+
+
+def paginate(stmt, page, per_page, cap=COUNT_CAP):
+    """Run ``stmt`` (already ordered) for one page; a page past the known end shows the last."""
+    total, capped = count_capped(stmt, cap)
+    page = max(1, page)
+    if not capped:
+        page = min(page, max(1, ceil(total / per_page)))
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(items=items, page=page, per_page=per_page, total=total, capped=capped)

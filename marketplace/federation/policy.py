@@ -1,0 +1,207 @@
+"""THE visibility rule. Every read of jobs goes through this module.
+
+A viewer is reduced once per request to a set of *audience tokens*: the visibilities it may
+see (``visibility:cotech`` …) and the co-ops it belongs to (``coop:12``). A job's audience is
+the same kind of set (``audience_of``). A viewer sees a job when the two sets meet. The same
+sets filter SQL queries (``visible_jobs``), answer single checks (``can_view_job``) and are
+written into search documents and feeds, so there is one rule in one place.
+
+| visibility  | seen through membership of                     | and by coordinators of |
+|-------------|------------------------------------------------|------------------------|
+| cotech      | the CoTech circle, active or guest             | the CoTech circle      |
+| federation  | any federation network (cotech, workers-coop), active | those networks  |
+| public      | everyone                                       |                        |
+
+Always also: the posting co-op (drafts are seen by it alone) and site admins (not drafts).
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import and_, or_, select
+
+from ..core.cache import forget, request_cached
+from ..extensions import db
+from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership, Visibility
+
+CIRCLE_SLUG = "cotech"
+
+# Who is in the audience of each members-only visibility: which networks, which statuses.
+AUDIENCE = {
+    Visibility.COTECH: (
+        lambda network: network.slug == CIRCLE_SLUG,
+        {MembershipStatus.ACTIVE, MembershipStatus.GUEST},
+    ),
+    Visibility.FEDERATION: (
+        lambda network: network.in_federation,
+        {MembershipStatus.ACTIVE},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the visibility rule needs to know about whoever is asking."""
+
+    user_id: int | None = None
+    coop_ids: frozenset = field(default_factory=frozenset)
+    visibilities: frozenset = frozenset({Visibility.PUBLIC.value})
+    coordinated_network_ids: frozenset = field(default_factory=frozenset)
+    is_site_admin: bool = False
+
+    @property
+    def is_anonymous(self):
+        return self.user_id is None
+
+    @property
+    def is_coordinator(self):
+        return bool(self.coordinated_network_ids)
+
+    @property
+    def tokens(self):
+        return frozenset(visibility_token(v) for v in self.visibilities) | frozenset(
+            coop_token(c) for c in self.coop_ids
+        )
+
+
+ANONYMOUS = Viewer()
+
+
+def visibility_token(visibility):
+    return f"visibility:{visibility}"
+
+
+def coop_token(coop_id):
+    return f"coop:{coop_id}"
+
+
+def _membership_counts(membership, today):
+    """A membership counts from its start date until its end date (both optional)."""
+    if membership.since and membership.since > today:
+        return False
+    return not (membership.until and membership.until < today)
+
+
+def visibilities_for(memberships, coordinated_networks, is_site_admin=False):
+    """The visibilities opened by these (network, status) memberships and coordinated networks."""
+    if is_site_admin:
+        return frozenset(v.value for v in Visibility)
+    seen = {Visibility.PUBLIC.value}
+    for visibility, (in_audience, statuses) in AUDIENCE.items():
+        if any(in_audience(network) and status in statuses for network, status in memberships):
+            seen.add(visibility.value)
+        if any(in_audience(network) for network in coordinated_networks):
+            seen.add(visibility.value)
+    return frozenset(seen)
+
+
+def viewer_for(user):
+    """Build the ``Viewer`` of a user (or of nobody, for ``None`` and anonymous users)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    from ..coops.models import CoopMember
+
+    today = date.today()
+    rows = db.session.execute(
+        select(CoopMember.coop_id, NetworkMembership, Network)
+        .outerjoin(NetworkMembership, NetworkMembership.coop_id == CoopMember.coop_id)
+        .outerjoin(Network, Network.id == NetworkMembership.network_id)
+        .where(CoopMember.user_id == user.id)
+    ).all()
+    coop_ids = frozenset(row[0] for row in rows)
+    memberships = [
+        (network, membership.status)
+        for _, membership, network in rows
+        if membership is not None and _membership_counts(membership, today)
+    ]
+    coordinated = db.session.scalars(
+        select(Network).join(NetworkCoordinator).where(NetworkCoordinator.user_id == user.id)
+    ).all()
+    return Viewer(
+        user_id=user.id,
+        coop_ids=coop_ids,
+        visibilities=visibilities_for(memberships, coordinated, user.is_site_admin),
+        coordinated_network_ids=frozenset(n.id for n in coordinated),
+        is_site_admin=user.is_site_admin,
+    )
+
+
+def current_viewer():
+    """The viewer of the current request, computed once per request."""
+    return request_cached("viewer", lambda: viewer_for(current_user))
+
+
+def forget_current_viewer():
+    """Call after changing the signed-in user's memberships within a request."""
+    forget("viewer")
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+def audience_of(job):
+    """The audience tokens of a job: its posting co-op, and its visibility once published."""
+    from ..jobs.models import JobStatus
+
+    tokens = {coop_token(job.coop_id)}
+    if job.status != JobStatus.DRAFT:
+        tokens.add(visibility_token(job.visibility))
+    return frozenset(tokens)
+
+
+def can_view_job(viewer, job):
+    return job is not None and bool(audience_of(job) & viewer.tokens)
+
+
+def job_visibility_clause(viewer):
+    """The SQL condition equivalent to ``can_view_job`` for this viewer."""
+    from ..jobs.models import Job, JobStatus
+
+    clause = and_(Job.status != JobStatus.DRAFT.value, Job.visibility.in_(sorted(viewer.visibilities)))
+    if viewer.coop_ids:
+        clause = or_(clause, Job.coop_id.in_(sorted(viewer.coop_ids)))
+    return clause
+
+
+def visible_jobs(stmt, viewer):
+    """Narrow a SELECT that involves ``Job`` to the jobs ``viewer`` may see."""
+    return stmt.where(job_visibility_clause(viewer))
+
+
+def get_job_or_404(job_id, viewer=None, options=()):
+    """The job, if the viewer may see it; otherwise 404 (never 403: do not confirm it exists)."""
+    from ..jobs.models import Job
+
+    job = db.session.get(Job, job_id, options=list(options))
+    if not can_view_job(viewer or current_viewer(), job):
+        abort(404)
+    return job
+
+
+def networks_in_audience(job):
+    """The networks whose coordinators see ``job`` (empty for public jobs: everybody does)."""
+    if job.visibility == Visibility.PUBLIC or job.visibility not in AUDIENCE:
+        return []
+    in_audience, _ = AUDIENCE[Visibility(job.visibility)]
+    return [n for n in db.session.scalars(select(Network).order_by(Network.name)) if in_audience(n)]
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+def coop_visibilities(coop):
+    """The visibilities a co-op's own memberships open to it (what its members can see)."""
+    today = date.today()
+    memberships = [
+        (m.network, m.status) for m in coop.memberships if _membership_counts(m, today)
+    ]
+    return visibilities_for(memberships, [])
+
+
+def posting_visibilities(coop):
+    """The visibilities a co-op may post with: only audiences it belongs to, and nothing at
+    all until one of its network memberships is active or guest (so a new, unvetted
+    organisation cannot post to the network's members or in its name)."""
+    seen = coop_visibilities(coop)
+    if seen == {Visibility.PUBLIC.value}:
+        return frozenset()
+    return seen

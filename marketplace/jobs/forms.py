@@ -1,0 +1,145 @@
+"""Forms for posting, editing, withdrawing and filtering jobs."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField, widgets)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
+from ..federation.models import Visibility
+from .models import BudgetType, Currency, JobKind, WorkMode
+from .services import MAX_SKILLS, deadline_errors
+
+MAX_BUDGET = 100_000_000
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class JobForm(FlaskForm):
+    coop = SelectField("Posting co-op", coerce=int)
+    title = StringField("Title", filters=[strip_filter], validators=[NotBlank(), Length(max=200)])
+    summary = TextAreaField(
+        "Summary", filters=[strip_filter], validators=[NotBlank(), Length(max=500)],
+        render_kw={"rows": 3},
+    )
+    description = TextAreaField(
+        "Description", filters=[strip_filter], validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 12},
+    )
+    kind = RadioField("Kind of work", choices=[(k.value, k.label) for k in JobKind],
+                      default=JobKind.TENDER.value)
+    skills = MultiCheckboxField("Skills", coerce=int)
+    budget_type = RadioField("Budget", choices=[(b.value, b.label) for b in BudgetType],
+                             default=BudgetType.FIXED.value)
+    budget_min = IntegerField(
+        "From (whole units)", validators=[InputRequired("Give a budget, or 0 if it is not known."),
+                                          NumberRange(min=0, max=MAX_BUDGET, message="Must be between 0 and 100,000,000.")],
+    )
+    budget_max = IntegerField(
+        "To (optional)", validators=[Optional(), NumberRange(min=0, max=MAX_BUDGET, message="Must be between 0 and 100,000,000.")],
+    )
+    currency = SelectField("Currency", choices=[(c.value, c.value) for c in Currency],
+                           default=Currency.GBP.value)
+    work_mode = RadioField("Where", choices=[(w.value, w.label) for w in WorkMode],
+                           default=WorkMode.REMOTE.value)
+    location = StringField("Location", filters=[strip_filter], validators=[Length(max=120)])
+    questions_deadline = LocalDateTimeField("Questions deadline", validators=[InputRequired("Give a date and time.")])
+    bids_deadline = LocalDateTimeField("Bids deadline", validators=[InputRequired("Give a date and time.")])
+    start_date = DateField("Start date", validators=[Optional()])
+    visibility = RadioField("Who can see it", choices=[(v.value, v.label) for v in Visibility])
+    looking_for_partners = BooleanField("Looking for partners to bid together (a consortium)")
+    save_draft = SubmitField("Save as draft")
+    publish = SubmitField("Publish")
+
+    def __init__(self, *args, coops=(), skills=(), visibilities=(), job=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.coop.choices = [(c.id, c.name) for c in coops]
+        self.skills.choices = [(s.id, s.name) for s in skills]
+        self.skill_groups = _grouped(skills)
+        self.visibility.choices = [
+            (v.value, v.label) for v in Visibility if v.value in visibilities
+        ] or [(v.value, v.label) for v in Visibility]
+
+    def validate_skills(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one skill.")
+        if len(field.data) > MAX_SKILLS:
+            raise ValidationError(f"Choose at most {MAX_SKILLS} skills.")
+
+    def validate_budget_max(self, field):
+        if field.data is not None and self.budget_min.data is not None and field.data < self.budget_min.data:
+            raise ValidationError("The upper end must not be below the lower end.")
+
+    def validate_location(self, field):
+        if self.work_mode.data in (WorkMode.ON_SITE.value, WorkMode.HYBRID.value) and not field.data:
+            raise ValidationError("Say where the work is when it is on site or hybrid.")
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for name, message in deadline_errors(
+            self.questions_deadline.data, self.bids_deadline.data, self.start_date.data, self.job
+        ).items():
+            getattr(self, name).errors.append(message)
+            ok = False
+        return ok
+
+    def values(self):
+        """The job's fields as a dict for ``services``."""
+        return {
+            "title": self.title.data, "summary": self.summary.data,
+            "description": self.description.data or "", "kind": self.kind.data,
+            "budget_type": self.budget_type.data, "budget_min": self.budget_min.data,
+            "budget_max": self.budget_max.data, "currency": self.currency.data,
+            "location": self.location.data or "", "work_mode": self.work_mode.data,
+            "questions_deadline": self.questions_deadline.data,
+            "bids_deadline": self.bids_deadline.data, "start_date": self.start_date.data,
+            "visibility": self.visibility.data,
+            "looking_for_partners": bool(self.looking_for_partners.data),
+        }
+
+
+def _grouped(skills):
+    groups = {}
+    for skill in skills:
+        groups.setdefault(skill.group, []).append(skill)
+    return groups
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField("Reason (shown on the job page)", filters=[strip_filter],
+                           validators=[Length(max=2000)], render_kw={"rows": 3})
+    submit = SubmitField("Withdraw this job")
+
+
+class ActionForm(FlaskForm):
+    """A bare POST with CSRF protection (publish, delete)."""
+
+
+STATE_CHOICES = [("open", "Open"), ("closed", "Closed"), ("withdrawn", "Withdrawn"),
+                 ("draft", "Our drafts"), ("any", "Any state")]
+
+
+class JobFilterForm(FlaskForm):
+    """The list page's filters (GET, no CSRF); bad values are reported and ignored."""
+
+    class Meta:
+        csrf = False
+
+    skill = SelectField("Skill", validators=[Optional()])
+    kind = SelectField("Kind", choices=[("", "Any kind")] + [(k.value, k.label) for k in JobKind],
+                       validators=[Optional()])
+    state = SelectField("State", choices=STATE_CHOICES, default="open", validators=[Optional()])
+    visibility = SelectField(
+        "Visibility", choices=[("", "Any visibility")] + [(v.value, v.label) for v in Visibility],
+        validators=[Optional()],
+    )
+    coop = StringField("Co-op", validators=[Optional(), Length(max=80)])
+    partners = BooleanField("Looking for partners")
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
+
+    def __init__(self, *args, skills=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]

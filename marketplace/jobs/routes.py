@@ -1,0 +1,204 @@
+"""Job pages: home, list with filters, job page, post, edit, publish, withdraw."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..audit.services import history
+from ..coops.models import Coop
+from ..extensions import db
+from ..federation import current_viewer, get_job_or_404
+from ..federation.policy import forget_current_viewer, networks_in_audience, posting_visibilities
+from ..skills.services import all_skills
+from . import services
+from .forms import ActionForm, JobFilterForm, JobForm, WithdrawForm
+from .models import Job
+
+bp = Blueprint("jobs", __name__)
+
+
+@bp.get("/")
+def home():
+    viewer = current_viewer()
+    latest = services.list_jobs(viewer, services.JobFilters(), page=1, per_page=6)
+    return render_template("jobs/home.html", latest=latest)
+
+
+def _filters_from(form):
+    """Turn a validated filter form into ``JobFilters``; an unknown co-op is reported."""
+    filters = services.JobFilters(
+        kind=form.kind.data or None,
+        state=form.state.data or "open",
+        visibility=form.visibility.data or None,
+        looking_for_partners=bool(form.partners.data),
+    )
+    if form.skill.data:
+        filters.skill = next((s for s in form.skill_objects if s.slug == form.skill.data), None)
+    if form.coop.data:
+        filters.coop = db.session.scalar(select(Coop).where(Coop.slug == form.coop.data))
+        if filters.coop is None:
+            form.coop.errors = ["There is no co-op with that name."]
+    return filters
+
+
+@bp.get("/jobs")
+def index():
+    skills = all_skills()
+    form = JobFilterForm(request.args, skills=skills)
+    form.skill_objects = skills
+    if not form.validate():
+        # Drop the bad values and carry on with the rest.
+        for field in form:
+            if field.errors and field.name != "coop":
+                field.data = field.default
+    filters = _filters_from(form)
+    if form.coop.errors:
+        page = None
+    else:
+        page = services.list_jobs(
+            current_viewer(), filters, page=form.page.data or 1,
+            per_page=current_app.config["JOBS_PER_PAGE"],
+        )
+    return render_template("jobs/index.html", form=form, page=page, filters=filters)
+
+
+@bp.get("/jobs/<int:job_id>")
+def show(job_id):
+    viewer = current_viewer()
+    job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), selectinload(Job.skills)])
+    manage = services.can_manage(current_user, job)
+    events = history(job, public_only=not manage)
+    return render_template(
+        "jobs/show.html", job=job, manage=manage, events=events,
+        editable=services.is_editable(job), action_form=ActionForm(),
+        withdraw_form=WithdrawForm(), audience=networks_in_audience(job),
+    )
+
+
+def _posting_coops():
+    return [link.coop for link in current_user.coop_links if posting_visibilities(link.coop)]
+
+
+@bp.route("/jobs/new", methods=["GET", "POST"])
+@login_required
+def new():
+    coops = _posting_coops()
+    if not coops:
+        flash("To post a job you need to belong to a co-op with an active or guest network membership.", "info")
+        return redirect(url_for("coops.index"))
+    chosen = next((c for c in coops if str(c.id) == request.form.get("coop")), coops[0])
+    form = JobForm(coops=coops, skills=all_skills(), visibilities=posting_visibilities(chosen))
+    if request.method == "GET":
+        form.coop.data = chosen.id
+        form.visibility.data = form.visibility.choices[0][0]
+    if form.validate_on_submit():
+        try:
+            job = services.post_job(
+                chosen, current_user, form.values(), _chosen_skills(form), publish=form.publish.data
+            )
+            db.session.commit()
+        except services.JobRuleError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash("Job published." if form.publish.data else "Draft saved. Publish it when it is ready.", "success")
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("jobs/form.html", form=form, job=None), (422 if form.errors else 200)
+
+
+@bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(job_id):
+    job = _managed_job(job_id)
+    if not services.is_editable(job):
+        flash("This job is closed or withdrawn and can no longer be edited.", "error")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    form = JobForm(obj=job if request.method == "GET" else None, coops=[job.coop], skills=all_skills(),
+                   visibilities=posting_visibilities(job.coop), job=job)
+    if request.method == "GET":
+        form.coop.data = job.coop_id
+        form.skills.data = [s.id for s in job.skills]
+    if form.validate_on_submit():
+        try:
+            services.update_job(job, current_user, form.values(), _chosen_skills(form))
+            if form.publish.data and job.status == "draft":
+                services.publish_job(job, current_user)
+            db.session.commit()
+        except services.JobRuleError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash("Job saved.", "success")
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("jobs/form.html", form=form, job=job), (422 if form.errors else 200)
+
+
+@bp.post("/jobs/<int:job_id>/publish")
+@login_required
+def publish(job_id):
+    job = _managed_job(job_id)
+    return _act(job, lambda: services.publish_job(job, current_user), "Job published.")
+
+
+@bp.post("/jobs/<int:job_id>/withdraw")
+@login_required
+def withdraw(job_id):
+    job = _managed_job(job_id)
+    form = WithdrawForm()
+    if not form.validate():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return _act(job, lambda: services.withdraw_job(job, current_user, form.reason.data), "Job withdrawn.")
+
+
+@bp.post("/jobs/<int:job_id>/delete")
+@login_required
+def delete(job_id):
+    job = _managed_job(job_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        services.delete_draft(job, current_user)
+        db.session.commit()
+    except services.JobRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    flash("Draft deleted.", "success")
+    return redirect(url_for("jobs.index", state="draft"))
+
+
+def _managed_job(job_id):
+    """A job the current user's co-op posted; anyone else gets the same 404 as a hidden job."""
+    job = get_job_or_404(job_id)
+    if not services.can_manage(current_user, job):
+        abort(404 if job.status == "draft" else 403)
+    return job
+
+
+def _act(job, change, message):
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        change()
+        db.session.commit()
+    except services.JobRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        forget_current_viewer()
+        flash(message, "success")
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _chosen_skills(form):
+    wanted = set(form.skills.data or [])
+    return [s for s in all_skills() if s.id in wanted]
+
+
+def _attach(form, error):
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = list(target.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -1,0 +1,7 @@
+"""Imports every model so that SQLAlchemy (and Alembic) know all tables."""
+from .accounts.models import LoginFailure, User  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401
+from .coops.models import Coop, CoopMember, JoinRequest, coop_skill  # noqa: F401
+from .federation.models import Network, NetworkCoordinator, NetworkMembership  # noqa: F401
+from .jobs.models import Job, job_skill  # noqa: F401
+from .skills.models import Skill  # noqa: F401

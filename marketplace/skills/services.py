@@ -1,0 +1,81 @@
+"""The skill taxonomy: loading it, looking skills up by name or synonym, and counts."""
+import csv
+import os
+import re
+
+from sqlalchemy import func, select
+
+from ..core.cache import request_cached
+from ..extensions import db
+from .models import Skill
+
+DEFAULT_TAXONOMY = os.path.join(os.path.dirname(__file__), "data", "cotech-skills.csv")
+
+
+def slugify(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+
+
+def all_skills():
+    """Every skill, by group and name; loaded once per request."""
+    return request_cached(
+        "all_skills", lambda: db.session.scalars(select(Skill).order_by(Skill.group, Skill.name)).all()
+    )
+
+
+def skill_by_slug(slug):
+    return db.session.scalar(select(Skill).where(Skill.slug == slug))
+
+
+def load_taxonomy(path=DEFAULT_TAXONOMY):
+    """Insert or update skills from a CSV with columns group, skill, synonyms (';'-separated).
+
+    Returns (created, updated). Raises ValueError with the line number on a bad row.
+    """
+    created = updated = 0
+    existing = {s.slug: s for s in db.session.scalars(select(Skill))}
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"group", "skill"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            name = (row.get("skill") or "").strip()
+            group = (row.get("group") or "").strip()
+            if not name or not group:
+                raise ValueError(f"{path}, line {line}: a skill needs a group and a name")
+            synonyms = ";".join(s.strip() for s in (row.get("synonyms") or "").split(";") if s.strip())
+            slug = slugify(name)
+            skill = existing.get(slug)
+            if skill is None:
+                skill = existing[slug] = Skill(slug=slug, name=name, group=group, synonyms=synonyms)
+                db.session.add(skill)
+                created += 1
+            elif (skill.name, skill.group, skill.synonyms) != (name, group, synonyms):
+                skill.name, skill.group, skill.synonyms = name, group, synonyms
+                updated += 1
+    return created, updated
+
+
+def coop_counts():
+    """{skill_id: number of co-ops offering it} (co-op profiles are public)."""
+    from ..coops.models import coop_skill
+
+    rows = db.session.execute(
+        select(coop_skill.c.skill_id, func.count()).group_by(coop_skill.c.skill_id)
+    )
+    return dict(rows.all())
+
+
+def visible_open_job_counts(viewer):
+    """{skill_id: open jobs the viewer may see with that skill}."""
+    from ..federation import visible_jobs
+    from ..jobs.models import Job, JobState, job_skill
+
+    stmt = (
+        select(job_skill.c.skill_id, func.count())
+        .join(Job, Job.id == job_skill.c.job_id)
+        .where(Job.state == JobState.OPEN.value)
+        .group_by(job_skill.c.skill_id)
+    )
+    return dict(db.session.execute(visible_jobs(stmt, viewer)).all())

@@ -1,0 +1,92 @@
+"""Builders of test data: plain functions that add rows and commit."""
+import itertools
+from datetime import date, timedelta
+
+from marketplace.core.markdown import render_markdown
+from marketplace.core.time import utcnow
+from marketplace.coops.models import Coop, CoopMember
+from marketplace.extensions import db
+from marketplace.federation.models import Network, NetworkCoordinator, NetworkMembership
+from marketplace.accounts.models import User
+from marketplace.jobs.models import Job
+from marketplace.skills.models import Skill
+from marketplace.skills.services import slugify
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def make_networks():
+    cotech = Network(slug="cotech", name="CoTech", in_federation=True)
+    workers = Network(slug="workers-coop", name="workers.coop", in_federation=True)
+    db.session.add_all([cotech, workers])
+    db.session.commit()
+    return {"cotech": cotech, "workers-coop": workers}
+
+
+def make_skills(names=("Python", "Web design", "Accessibility", "DevOps")):
+    skills = {}
+    for name in names:
+        skill = Skill(slug=slugify(name), name=name, group="Digital products & platforms")
+        db.session.add(skill)
+        skills[skill.slug] = skill
+    db.session.commit()
+    return skills
+
+
+def make_coop(name=None, memberships=None, skills=(), **fields):
+    """``memberships``: {Network or slug: status}."""
+    n = next(_counter)
+    name = name or f"Co-op {n}"
+    coop = Coop(name=name, slug=fields.pop("slug", slugify(name) or f"coop-{n}"), **fields)
+    coop.skills = list(skills)
+    db.session.add(coop)
+    for network, status in (memberships or {}).items():
+        if isinstance(network, str):
+            network = db.session.query(Network).filter_by(slug=network).one()
+        db.session.add(NetworkMembership(coop=coop, network=network, status=status, since=date(2020, 1, 1)))
+    db.session.commit()
+    return coop
+
+
+def make_user(name=None, coops=None, email=None, admin=False, coordinates=(), password=PASSWORD):
+    """``coops``: {Coop: "member" | "admin"} or a list of co-ops (as members)."""
+    n = next(_counter)
+    user = User(email=email or f"user{n}@example.coop", name=name or f"User {n}", is_site_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    if isinstance(coops, (list, tuple)):
+        coops = {c: "member" for c in coops}
+    for coop, role in (coops or {}).items():
+        db.session.add(CoopMember(coop=coop, user=user, role=role))
+    for network in coordinates:
+        db.session.add(NetworkCoordinator(user=user, network=network))
+    db.session.commit()
+    return user
+
+
+def make_job(coop, visibility="public", state="open", skills=(), user=None, **fields):
+    """A job in the given derived state: draft, open, closed or withdrawn."""
+    now = utcnow()
+    if state == "closed":
+        questions, bids = now - timedelta(days=10), now - timedelta(days=1)
+    else:
+        questions, bids = now + timedelta(days=7), now + timedelta(days=14)
+    status = {"draft": "draft", "open": "published", "closed": "published", "withdrawn": "withdrawn"}[state]
+    n = next(_counter)
+    values = dict(
+        title=f"Job {n}: {visibility} {state}", summary="Build a thing for a client.",
+        description="We need **help**.", kind="tender", budget_type="fixed", budget_min=1000,
+        budget_max=5000, currency="GBP", work_mode="remote", questions_deadline=questions,
+        bids_deadline=bids, visibility=visibility, status=status,
+        published_at=None if status == "draft" else now - timedelta(days=20) + timedelta(seconds=n),
+    )
+    values.update(fields)
+    job = Job(coop=coop, posted_by=user, **values)
+    job.description_html = render_markdown(job.description)
+    job.skills = list(skills)
+    if status == "withdrawn":
+        job.withdrawn_at = now
+    db.session.add(job)
+    db.session.commit()
+    return job
