@@ -1,9 +1,12 @@
 """Unbound extension objects, bound to the app in ``create_app``."""
+import sqlite3
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so that migrations can alter them on SQLite and PostgreSQL alike.
@@ -24,3 +27,16 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: enforce foreign keys, let readers and a writer work at once (WAL), and wait
+    for a busy database instead of failing (several gunicorn workers share the file)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("memory", "wal"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

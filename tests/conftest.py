@@ -18,6 +18,10 @@ from . import factories
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_app_context: the test manages its own apps and contexts")
+
+
 def pytest_report_header(config):
     return f"database: {TEST_DATABASE_URL or 'SQLite (temporary file)'}"
 

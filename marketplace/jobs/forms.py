@@ -18,7 +18,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class JobForm(FlaskForm):
-    coop = SelectField("Posting co-op", coerce=int)
+    coop = SelectField("Posting co-op", coerce=int, validate_choice=False)
     title = StringField("Title", filters=[strip_filter], validators=[NotBlank(), Length(max=200)])
     summary = TextAreaField(
         "Summary", filters=[strip_filter], validators=[NotBlank(), Length(max=500)],
@@ -62,6 +62,13 @@ class JobForm(FlaskForm):
         self.visibility.choices = [
             (v.value, v.label) for v in Visibility if v.value in visibilities
         ] or [(v.value, v.label) for v in Visibility]
+
+    def validate_coop(self, field):
+        ids = [value for value, _ in field.choices]
+        if field.data is None and len(ids) == 1:
+            field.data = ids[0]
+        if field.data not in ids:
+            raise ValidationError("Choose one of your co-ops.")
 
     def validate_skills(self, field):
         if not field.data:

@@ -40,7 +40,8 @@ def deadline_errors(questions_deadline, bids_deadline, start_date, previous=None
     errors = {}
 
     def changed(name, value):
-        return previous is None or getattr(previous, name) != value
+        # Deadlines are typed to the minute; a stored one with seconds is still "unchanged".
+        return previous is None or getattr(previous, name).replace(second=0) != value.replace(second=0)
 
     if questions_deadline and changed("questions_deadline", questions_deadline) and questions_deadline <= now:
         errors["questions_deadline"] = "The questions deadline must be in the future."

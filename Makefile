@@ -1,0 +1,45 @@
+# Two commands for a new machine with only Python: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app marketplace
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install dev migrate bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## run: install, migrate the SQLite database in instance/, load demo data once, serve on 127.0.0.1:5000
+run: install
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) demo load
+	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+test: dev
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest $(PYTEST_ARGS); fi
+
+## migrate: write a new migration after changing the models (review it before committing)
+migrate: install
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) db migrate -m "$(m)"
+
+## bench: build the 100,000-job database under bench/ and print page costs
+bench: dev
+	$(BIN)/python bench/bench_pages.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
