@@ -4,6 +4,7 @@ The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL``
 (``make test`` and ``.ci/run`` do both).
 """
 import os
+import threading
 
 import pytest
 from flask import has_app_context
@@ -111,6 +112,50 @@ def networks():
 @pytest.fixture
 def skills():
     return factories.make_skills()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on 127.0.0.1 (a free port) in a thread, CSRF on.
+
+    Yields the base URL. Requests run in the server thread with their own app contexts;
+    ``marketplace.core.time.frozen_now`` applies to them too (same process).
+    """
+    from werkzeug.serving import make_server
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """A headless Chromium page (Debian's chromium driven by Playwright); skipped without it."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page(base_url=live_server)
+        page.set_default_timeout(10_000)
+        try:
+            yield page
+        finally:
+            browser.close()
 
 
 def login(client, user):

@@ -60,6 +60,7 @@ def init_app(app):
         until=time_until, markup=as_markup,
     )
     app.jinja_env.globals.update(url_with=url_with)
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
