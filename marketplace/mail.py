@@ -1,0 +1,95 @@
+"""Sending e-mail: ``send_mail(to, subject, template, **context)``.
+
+The body is rendered from ``templates/mail/<template>.txt`` (and ``<template>.html`` as an
+alternative part when it exists). ``MAIL_BACKEND`` chooses where the message goes:
+
+- ``console``: written to standard output (development; gunicorn puts it in the log);
+- ``smtp``: sent with ``MAIL_SERVER``/``MAIL_PORT``, STARTTLS when ``MAIL_USE_TLS``, and a
+  login when ``MAIL_USERNAME`` is set;
+- ``memory``: kept in ``app.extensions["mail_outbox"]`` (tests read it).
+
+Links in messages must be absolute: build them with ``url_for(..., _external=True)``.
+"""
+import smtplib
+import ssl
+import sys
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from jinja2 import TemplateNotFound
+
+OUTBOX = "mail_outbox"
+
+
+class MailError(Exception):
+    """The message could not be handed over to the mail server."""
+
+
+def send_mail(to, subject, template, **context):
+    """Render and send one message to ``to`` (an address or a list of them); returns it."""
+    message = build_message(to, subject, template, **context)
+    backend = current_app.config.get("MAIL_BACKEND", "console")
+    try:
+        deliver = BACKENDS[backend]
+    except KeyError:
+        raise MailError(f"Unknown MAIL_BACKEND {backend!r}: use one of {', '.join(BACKENDS)}.") from None
+    deliver(message)
+    return message
+
+
+def build_message(to, subject, template, **context):
+    config = current_app.config
+    recipients = [to] if isinstance(to, str) else list(to)
+    sender = config["MAIL_DEFAULT_SENDER"]
+    message = EmailMessage()
+    # Headers cannot hold line breaks; a subject made from user text may.
+    subject = " ".join(str(subject).split())
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate()
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    # Rendered without the request's context processors: a message is for its recipient, not
+    # for whoever's request sends it (and may be sent after a commit, when no query may run).
+    context = {"site_name": config["SITE_NAME"], "subject": subject, **context}
+    env = current_app.jinja_env
+    message.set_content(env.get_template(f"mail/{template}.txt").render(context))
+    try:
+        html = env.get_template(f"mail/{template}.html")
+    except TemplateNotFound:
+        html = None
+    if html is not None:
+        message.add_alternative(html.render(context), subtype="html")
+    return message
+
+
+def _console(message):
+    sys.stdout.write(f"{'-' * 30} mail {'-' * 30}\n{message.as_string()}\n{'-' * 66}\n")
+    sys.stdout.flush()
+
+
+def _memory(message):
+    current_app.extensions.setdefault(OUTBOX, []).append(message)
+
+
+def _smtp(message):
+    config = current_app.config
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                          timeout=config.get("MAIL_TIMEOUT", 10)) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"Could not send mail through {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}") from error
+
+
+BACKENDS = {"console": _console, "smtp": _smtp, "memory": _memory}
+
+
+def outbox(app=None):
+    """The messages kept by the ``memory`` backend (a live list: tests may clear it)."""
+    return (app or current_app).extensions.setdefault(OUTBOX, [])

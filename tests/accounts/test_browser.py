@@ -1,0 +1,69 @@
+"""The account pages in a real browser, CSRF on: they work from the keyboard without
+JavaScript, and axe-core finds no serious or critical problem on them."""
+import re
+
+import pytest
+
+from .conftest import NEW_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def serious_violations(page):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    results = axe.Axe().run(page)
+    return [(v["id"], v["help"]) for v in results.response["violations"]
+            if v.get("impact") in ("serious", "critical")]
+
+
+def test_register_settings_sign_out_and_reset(browser_page, live_server, outbox):
+    page = browser_page.context.browser.new_context(java_script_enabled=False, base_url=live_server).new_page()
+    page.goto("/register")
+    page.get_by_label("Your name").fill("Robin Worker")
+    page.get_by_label("Email address").fill("robin@example.coop")
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Repeat the password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    assert page.url.endswith("/dashboard")
+    assert page.locator("h1").inner_text() == "Your dashboard"
+
+    page.get_by_role("link", name="Account settings").click()
+    page.get_by_label("Your name").fill("Robin Q. Worker")
+    page.get_by_role("button", name="Save name").click()
+    assert page.get_by_text("Your name is saved.").is_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email address").fill("robin@example.coop")
+    page.get_by_role("button", name="Send me a link").click()
+    assert page.get_by_text("If an account exists for robin@example.coop").is_visible()
+
+    link = re.search(r"http://\S+(/password/reset/\S+)", outbox[-1].get_body(("plain",)).get_content()).group(1)
+    page.goto(link)
+    page.get_by_label("New password").fill("yet another passphrase")
+    page.get_by_label("Repeat the password").fill("yet another passphrase")
+    page.get_by_role("button", name="Set password and sign in").click()
+    assert page.url.endswith("/dashboard")
+    assert page.get_by_role("link", name="Robin Q. Worker").is_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/login", "/register", "/password/forgot", "/password/reset/bad-token"])
+def test_anonymous_pages_pass_axe(browser_page, path):
+    browser_page.goto(path)
+    assert browser_page.locator("h1").count() == 1
+    assert serious_violations(browser_page) == [], path
+
+
+def test_signed_in_pages_pass_axe(browser_page, ann, networks):
+    from ..factories import PASSWORD
+
+    browser_page.goto("/login")
+    browser_page.get_by_label("Email address").fill(ann.email)
+    browser_page.get_by_label("Password").fill(PASSWORD)
+    browser_page.get_by_role("button", name="Sign in").click()
+    for path in ("/dashboard", "/account"):
+        browser_page.goto(path)
+        assert browser_page.locator("h1").count() == 1
+        assert serious_violations(browser_page) == [], path
