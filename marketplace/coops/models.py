@@ -21,6 +21,13 @@ class JoinRequestStatus(StrEnum):
     DECLINED = "declined"
 
 
+JOIN_REQUEST_LABELS = {
+    JoinRequestStatus.PENDING: "Waiting for an answer",
+    JoinRequestStatus.APPROVED: "Approved",
+    JoinRequestStatus.DECLINED: "Declined",
+}
+
+
 coop_skill = Table(
     "coop_skill",
     db.metadata,
@@ -101,3 +108,8 @@ class JoinRequest(db.Model):
 
     coop: Mapped[Coop] = relationship()
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+
+    @property
+    def status_label(self):
+        return JOIN_REQUEST_LABELS[self.status]

@@ -205,3 +205,65 @@ def posting_visibilities(coop):
     if seen == {Visibility.PUBLIC.value}:
         return frozenset()
     return seen
+
+
+# --- a co-op as a whole (consortia: who may be invited, and why not) --------------------------
+
+def coop_can_view_job(coop, job):
+    """May ``coop`` see ``job`` (``viewer_for_coop`` is below)?"""
+    return can_view_job(viewer_for_coop(coop), job)
+
+
+def why_coop_cannot_view(coop, job):
+    """None if ``coop`` may see ``job``; otherwise why not, in words fit to show to another
+    co-op (e.g. "X is not an active member of CoTech, and this job is CoTech-only")."""
+    from ..jobs.models import JobStatus
+
+    if coop_can_view_job(coop, job):
+        return None
+    if job.status == JobStatus.DRAFT:
+        return f"{coop.name} cannot see this job: it is not published yet."
+    if Visibility(job.visibility) not in AUDIENCE:
+        return f"{coop.name} cannot see this job."
+    in_audience, statuses = AUDIENCE[Visibility(job.visibility)]
+    names = " or ".join(n.name for n in networks_in_audience(job)) or "a network that can see it"
+    kinds = " or ".join(sorted(s.value for s in statuses))
+    only = {Visibility.COTECH: "CoTech-only", Visibility.FEDERATION: "for workers.coop members only"}
+    return (f"{coop.name} is not {'an' if kinds[0] in 'aeiou' else 'a'} {kinds} member of {names}, "
+            f"and this job is {only.get(Visibility(job.visibility), job.visibility_label)}.")
+
+
+# --- co-ops as viewers (the coordinator's suggestions) ---------------------------------------
+
+def viewer_for_coop(coop):
+    """The viewer a co-op is as a whole: its own posts, and what its memberships open."""
+    return Viewer(coop_ids=frozenset({coop.id}), visibilities=coop_visibilities(coop))
+
+
+def coops_seeing_job_clause(job, today=None):
+    """The SQL condition on ``Coop`` equivalent to ``can_view_job(viewer_for_coop(coop), job)``,
+    so that "which co-ops may see this job" is one statement, not a check per co-op."""
+    from sqlalchemy import exists, true
+
+    from ..coops.models import Coop
+    from ..jobs.models import JobStatus
+
+    own = Coop.id == job.coop_id
+    if job.status == JobStatus.DRAFT:
+        return own
+    if job.visibility == Visibility.PUBLIC:
+        return true()
+    in_audience, statuses = AUDIENCE[Visibility(job.visibility)]
+    network_ids = [n.id for n in db.session.scalars(select(Network)) if in_audience(n)]
+    if not network_ids:
+        return own
+    today = today or date.today()
+    member = exists(select(NetworkMembership.id).where(
+        NetworkMembership.coop_id == Coop.id,
+        NetworkMembership.network_id.in_(network_ids),
+        NetworkMembership.status.in_(sorted(s.value for s in statuses)),
+        # the same dates as _membership_counts
+        or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
+        or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
+    ))
+    return or_(own, member)

@@ -1,0 +1,379 @@
+"""Business rules for co-ops, as plain functions: the directory, registering and editing a
+co-op, its members and their roles, and requests to join it."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..core.markdown import render_markdown
+from ..core.pagination import paginate
+from ..core.time import utcnow
+from ..extensions import db
+from ..federation import services as federation
+from ..federation.models import MembershipStatus, NetworkMembership
+from ..skills.services import slugify
+from .models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus, coop_skill
+
+MAX_SKILLS = 40
+# Paths under /coops/ that a co-op's slug must not shadow.
+RESERVED_SLUGS = {"new", "join-requests"}
+PROFILE_FIELDS = ("name", "website", "email", "description", "size", "location")
+
+
+class CoopRuleError(Exception):
+    """A change that the rules refuse; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+def _signed_in(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_member(user, coop):
+    return _signed_in(user) and user.is_member_of(coop)
+
+
+def is_admin(user, coop):
+    return _signed_in(user) and user.is_admin_of(coop)
+
+
+def _require_admin(user, coop):
+    if not is_admin(user, coop):
+        raise CoopRuleError(f"Only admins of {coop.name} can do that.")
+
+
+# --- the directory ---------------------------------------------------------------------------
+
+@dataclass
+class DirectoryFilters:
+    network: object | None = None  # a Network: co-ops whose membership of it is in force
+    skill: object | None = None  # a Skill
+    name: str = ""  # part of the name, any case
+
+
+def _like_pattern(text):
+    """``%text%`` with LIKE's wildcards in ``text`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def directory_query(filters=None):
+    filters = filters or DirectoryFilters()
+    stmt = select(Coop)
+    if filters.name:
+        # ilike: ILIKE on PostgreSQL, lower() LIKE lower() elsewhere.
+        stmt = stmt.where(Coop.name.ilike(_like_pattern(filters.name), escape="\\"))
+    if filters.skill is not None:
+        stmt = stmt.where(
+            Coop.id.in_(select(coop_skill.c.coop_id).where(coop_skill.c.skill_id == filters.skill.id))
+        )
+    if filters.network is not None:
+        stmt = stmt.where(Coop.id.in_(
+            select(NetworkMembership.coop_id).where(
+                NetworkMembership.network_id == filters.network.id,
+                NetworkMembership.status.in_([MembershipStatus.ACTIVE.value, MembershipStatus.GUEST.value]),
+                federation.counting_membership_clause(),
+            )
+        ))
+    return stmt.order_by(Coop.name, Coop.id)
+
+
+def _profile_options():
+    """Skills, memberships and their networks, each in one statement whatever the number of co-ops."""
+    return [selectinload(Coop.skills), selectinload(Coop.memberships).selectinload(NetworkMembership.network)]
+
+
+def list_coops(filters=None, page=1, per_page=20):
+    """One page of the directory."""
+    return paginate(directory_query(filters).options(*_profile_options()), page, per_page)
+
+
+def coop_by_slug(slug, members=False):
+    options = _profile_options()
+    if members:
+        options.append(selectinload(Coop.members).selectinload(CoopMember.user))
+    return db.session.scalar(select(Coop).where(Coop.slug == slug).options(*options))
+
+
+def find_coop(text):
+    """A co-op by its slug or, failing that, by its exact name in any case."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return db.session.scalar(select(Coop).where(Coop.slug == text.lower())) or db.session.scalar(
+        select(Coop).where(func.lower(Coop.name) == text.lower()).order_by(Coop.id).limit(1)
+    )
+
+
+def current_memberships(coop, today=None):
+    """[(membership, state)] of a co-op, by network name (ended ones included)."""
+    today = today or date.today()
+    return [
+        (m, federation.membership_state(m, today))
+        for m in sorted(coop.memberships, key=lambda m: m.network.name.lower())
+    ]
+
+
+def members_of(coop):
+    return db.session.scalars(
+        select(CoopMember).where(CoopMember.coop_id == coop.id)
+        .options(selectinload(CoopMember.user)).order_by(CoopMember.role, CoopMember.id)
+    ).all()
+
+
+# --- registering and editing -----------------------------------------------------------------
+
+def _name_taken(name, exclude=None):
+    stmt = select(Coop.id).where(func.lower(Coop.name) == name.strip().lower())
+    if exclude is not None:
+        stmt = stmt.where(Coop.id != exclude.id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def unique_slug(name):
+    """The slug of ``name``, with -2, -3 … when it is taken (or would shadow a page)."""
+    base = slugify(name)[:72].strip("-") or "coop"
+    taken = set(db.session.scalars(
+        select(Coop.slug).where(or_(Coop.slug == base, Coop.slug.like(base + "-%")))
+    )) | RESERVED_SLUGS
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _apply_profile(coop, values, skills):
+    for name in PROFILE_FIELDS:
+        if name in values:
+            setattr(coop, name, values[name])
+    coop.description_html = render_markdown(coop.description)
+    if skills is not None:
+        if len(skills) > MAX_SKILLS:
+            raise CoopRuleError(f"Choose at most {MAX_SKILLS} skills.", field="skills")
+        coop.skills = list(skills)
+
+
+def register_coop(user, values, skills=(), networks=()):
+    """Register a co-op: its creator becomes its admin, and each chosen network membership
+    is applied for (pending until a coordinator decides)."""
+    if not _signed_in(user):
+        raise CoopRuleError("Sign in to register a co-op.")
+    if _name_taken(values["name"]):
+        raise CoopRuleError("A co-op with this name is already registered.", field="name")
+    coop = Coop(slug=unique_slug(values["name"]))
+    try:
+        with db.session.begin_nested():
+            db.session.add(coop)
+            _apply_profile(coop, values, list(skills))
+            db.session.add(CoopMember(coop=coop, user=user, role=CoopRole.ADMIN.value))
+    except IntegrityError:
+        # Another co-op took the slug between our check and our insert.
+        raise CoopRuleError("A co-op with this name was registered just now; try another name.",
+                            field="name") from None
+    record("coop.created", coop, actor=user, coop=coop, name=coop.name, slug=coop.slug)
+    for network in networks:
+        federation.apply_for_membership(coop, network, user)
+    return coop
+
+
+def update_coop(coop, user, values, skills=None):
+    """Edit a co-op's profile (its slug stays, so links keep working); returns changed fields."""
+    _require_admin(user, coop)
+    if "name" in values and _name_taken(values["name"], exclude=coop):
+        raise CoopRuleError("A co-op with this name is already registered.", field="name")
+    before = {n: getattr(coop, n) for n in PROFILE_FIELDS}
+    before_skills = {s.id for s in coop.skills}
+    _apply_profile(coop, values, skills)
+    changed = sorted(n for n in PROFILE_FIELDS if getattr(coop, n) != before[n])
+    if skills is not None and {s.id for s in coop.skills} != before_skills:
+        changed.append("skills")
+    if changed:
+        record("coop.updated", coop, actor=user, coop=coop, fields=changed)
+    return changed
+
+
+# --- members ---------------------------------------------------------------------------------
+
+def _lock_admins(coop):
+    """Serialise changes to a co-op's admins, so that two at once cannot remove the last one.
+    (FOR UPDATE on PostgreSQL; SQLite has one writer at a time anyway.)"""
+    db.session.execute(select(Coop.id).where(Coop.id == coop.id).with_for_update())
+
+
+def _admin_count(coop):
+    return db.session.scalar(
+        select(func.count()).select_from(CoopMember)
+        .where(CoopMember.coop_id == coop.id, CoopMember.role == CoopRole.ADMIN.value)
+    )
+
+
+LAST_ADMIN_VERBS = {
+    ("demote", True): "step down", ("demote", False): "be demoted",
+    ("remove", True): "leave", ("remove", False): "be removed",
+}
+
+
+def _check_not_last_admin(coop, member, action, actor):
+    if member.role == CoopRole.ADMIN and _admin_count(coop) <= 1:
+        yourself = actor.id == member.user_id
+        who = "You are" if yourself else f"{member.user.name} is"
+        raise CoopRuleError(
+            f"{who} the last admin of {coop.name} and cannot {LAST_ADMIN_VERBS[action, yourself]}. "
+            "Make another member an admin first.", field="role",
+        )
+
+
+def _enrol(coop, user, role, actor, via=None):
+    """Make ``user`` a member of ``coop``; a pending request to join is closed as approved."""
+    member = CoopMember(coop=coop, user=user, role=role)
+    db.session.add(member)
+    record("coop.member_added", coop, actor=actor, coop=coop, user_id=user.id, role=role, via=via)
+    pending = _pending_request(coop, user)
+    if pending is not None:
+        _decide(pending, actor, JoinRequestStatus.APPROVED)
+    return member
+
+
+def add_member(coop, actor, email, role=CoopRole.MEMBER.value):
+    """An admin adds an existing user (found by email) to the co-op."""
+    _require_admin(actor, coop)
+    if role not in {r.value for r in CoopRole}:
+        raise CoopRuleError("Choose member or admin.", field="role")
+    user = federation.user_by_email(email)
+    if user is None:
+        raise CoopRuleError("There is no user with that email address. They need to register first.",
+                            field="email")
+    if user.is_member_of(coop):
+        raise CoopRuleError(f"{user.name} is already a member of {coop.name}.", field="email")
+    return _enrol(coop, user, role, actor)
+
+
+def change_role(coop, actor, member, role):
+    _require_admin(actor, coop)
+    if role not in {r.value for r in CoopRole}:
+        raise CoopRuleError("Choose member or admin.", field="role")
+    if member.role == role:
+        return False
+    _lock_admins(coop)
+    if role != CoopRole.ADMIN:
+        _check_not_last_admin(coop, member, "demote", actor)
+    before, member.role = member.role, role
+    record("coop.member_role_changed", coop, actor=actor, coop=coop, user_id=member.user_id,
+           role_from=before, role=role)
+    return True
+
+
+def remove_member(coop, actor, member):
+    """An admin removes a member, or a member leaves (``actor`` is the member)."""
+    leaving = actor.id == member.user_id
+    if not leaving:
+        _require_admin(actor, coop)
+    _lock_admins(coop)
+    _check_not_last_admin(coop, member, "remove", actor)
+    record("coop.member_left" if leaving else "coop.member_removed", coop, actor=actor, coop=coop,
+           user_id=member.user_id, role=member.role)
+    db.session.delete(member)
+
+
+def membership_for(coop, user):
+    return db.session.scalar(
+        select(CoopMember).where(CoopMember.coop_id == coop.id, CoopMember.user_id == user.id)
+    )
+
+
+def member_by_id(coop, member_id):
+    return db.session.scalar(
+        select(CoopMember).where(CoopMember.coop_id == coop.id, CoopMember.id == member_id)
+    )
+
+
+# --- requests to join ------------------------------------------------------------------------
+
+def _pending_request(coop, user):
+    return db.session.scalar(select(JoinRequest).where(
+        JoinRequest.coop_id == coop.id, JoinRequest.user_id == user.id,
+        JoinRequest.status == JoinRequestStatus.PENDING.value,
+    ))
+
+
+def pending_request(coop, user):
+    return _pending_request(coop, user) if _signed_in(user) else None
+
+
+DUPLICATE_REQUEST = "You have already asked to join {coop}; its admins have not answered yet."
+
+
+def request_to_join(coop, user, message=""):
+    """A signed-in user asks to join; at most one pending request per user and co-op."""
+    if not _signed_in(user):
+        raise CoopRuleError("Sign in to ask to join a co-op.")
+    if user.is_member_of(coop):
+        raise CoopRuleError(f"You are already a member of {coop.name}.")
+    if _pending_request(coop, user) is not None:
+        raise CoopRuleError(DUPLICATE_REQUEST.format(coop=coop.name))
+    join_request = JoinRequest(coop=coop, user=user, message=(message or "").strip())
+    try:
+        with db.session.begin_nested():
+            db.session.add(join_request)
+    except IntegrityError:
+        # The partial unique index caught a request sent at the same moment.
+        raise CoopRuleError(DUPLICATE_REQUEST.format(coop=coop.name)) from None
+    record("join_request.created", join_request, actor=user, coop=coop)
+    return join_request
+
+
+def _decide(join_request, actor, status):
+    join_request.status = status.value
+    join_request.decided_at = utcnow()
+    join_request.decided_by_id = actor.id
+    record(f"join_request.{status.value}", join_request, actor=actor, coop=join_request.coop,
+           user_id=join_request.user_id)
+
+
+def decide_request(join_request, actor, approve):
+    """An admin approves (the requester becomes a member) or declines a pending request."""
+    coop = join_request.coop
+    _require_admin(actor, coop)
+    if join_request.status != JoinRequestStatus.PENDING:
+        raise CoopRuleError("This request has already been answered.")
+    if not approve:
+        _decide(join_request, actor, JoinRequestStatus.DECLINED)
+    elif join_request.user.is_member_of(coop):
+        _decide(join_request, actor, JoinRequestStatus.APPROVED)
+    else:
+        _enrol(coop, join_request.user, CoopRole.MEMBER.value, actor, via="join_request")
+    return join_request
+
+
+def pending_requests(coop):
+    return db.session.scalars(
+        select(JoinRequest).where(JoinRequest.coop_id == coop.id,
+                                  JoinRequest.status == JoinRequestStatus.PENDING.value)
+        .options(selectinload(JoinRequest.user)).order_by(JoinRequest.created_at, JoinRequest.id)
+    ).all()
+
+
+def request_by_id(coop, request_id):
+    return db.session.scalar(
+        select(JoinRequest).where(JoinRequest.coop_id == coop.id, JoinRequest.id == request_id)
+    )
+
+
+def requests_of(user):
+    """A user's own requests, newest first, with their outcome."""
+    return db.session.scalars(
+        select(JoinRequest).where(JoinRequest.user_id == user.id)
+        .options(selectinload(JoinRequest.coop))
+        .order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc())
+    ).all()
