@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
 from .models import BudgetType, Currency, JobKind, WorkMode
-from .services import MAX_SKILLS, deadline_errors
+from .services import MAX_SKILLS, deadline_errors, requirement_errors
 
 MAX_BUDGET = 100_000_000
 
@@ -50,6 +50,10 @@ class JobForm(FlaskForm):
     start_date = DateField("Start date", validators=[Optional()])
     visibility = RadioField("Who can see it", choices=[(v.value, v.label) for v in Visibility])
     looking_for_partners = BooleanField("Looking for partners to bid together (a consortium)")
+    requirements = TextAreaField(
+        "Essential requirements (optional)", filters=[strip_filter],
+        validators=[Optional(), Length(max=4000)], render_kw={"rows": 4},
+    )
     save_draft = SubmitField("Save as draft")
     publish = SubmitField("Publish")
 
@@ -80,6 +84,14 @@ class JobForm(FlaskForm):
         if field.data is not None and self.budget_min.data is not None and field.data < self.budget_min.data:
             raise ValidationError("The upper end must not be below the lower end.")
 
+    def validate_requirements(self, field):
+        error = requirement_errors(self.requirement_list())
+        if error:
+            raise ValidationError(error)
+
+    def requirement_list(self):
+        return [line.strip() for line in (self.requirements.data or "").splitlines() if line.strip()]
+
     def validate_location(self, field):
         if self.work_mode.data in (WorkMode.ON_SITE.value, WorkMode.HYBRID.value) and not field.data:
             raise ValidationError("Say where the work is when it is on site or hybrid.")
@@ -105,6 +117,7 @@ class JobForm(FlaskForm):
             "bids_deadline": self.bids_deadline.data, "start_date": self.start_date.data,
             "visibility": self.visibility.data,
             "looking_for_partners": bool(self.looking_for_partners.data),
+            "requirements": self.requirement_list(),
         }
 
 
@@ -121,12 +134,20 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField("Withdraw this job")
 
 
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Reason (shown to the bidders and on the job page)", filters=[strip_filter],
+                           validators=[NotBlank("Give the reason for cancelling."), Length(max=2000)],
+                           render_kw={"rows": 3})
+    submit = SubmitField("Cancel this job")
+
+
 class ActionForm(FlaskForm):
     """A bare POST with CSRF protection (publish, delete)."""
 
 
-STATE_CHOICES = [("open", "Open"), ("closed", "Closed"), ("withdrawn", "Withdrawn"),
-                 ("draft", "Our drafts"), ("any", "Any state")]
+STATE_CHOICES = [("open", "Open"), ("closed", "Closed"), ("awarded", "Awarded"),
+                 ("cancelled", "Cancelled"), ("withdrawn", "Withdrawn"), ("draft", "Our drafts"),
+                 ("any", "Any state")]
 
 
 class JobFilterForm(FlaskForm):

@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
                         Integer, String, Table, Text, case)
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
@@ -28,7 +28,9 @@ class JobStatus(StrEnum):
 
     DRAFT = "draft"
     PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn"  # pulled by the poster while bids were open
+    AWARDED = "awarded"  # one bid won, after the bids deadline
+    CANCELLED = "cancelled"  # bids closed and the poster awarded nothing, with a reason
 
 
 class JobState(StrEnum):
@@ -38,10 +40,23 @@ class JobState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    AWARDED = "awarded"
+    CANCELLED = "cancelled"
 
     @property
     def label(self):
         return self.value.capitalize()
+
+
+# Steps that are stored as they are; only a published job's state depends on the clock.
+_STORED_STATES = {
+    JobStatus.DRAFT: JobState.DRAFT,
+    JobStatus.WITHDRAWN: JobState.WITHDRAWN,
+    JobStatus.AWARDED: JobState.AWARDED,
+    JobStatus.CANCELLED: JobState.CANCELLED,
+}
+# The states in which bids have closed: the deadline passed while the job was published.
+BIDS_CLOSED_STATES = frozenset({JobState.CLOSED, JobState.AWARDED, JobState.CANCELLED})
 
 
 class BudgetType(StrEnum):
@@ -121,8 +136,14 @@ class Job(db.Model):
     looking_for_partners: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = choice_column(JobStatus, default=JobStatus.DRAFT)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_reason: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    awarded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the poster was told that bids closed (nothing happens at the deadline itself:
+    # the first page load after it, or `flask bids notify-closed`, sets this once).
+    bids_closed_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at = created_column()
     updated_at = updated_column()
 
@@ -131,26 +152,43 @@ class Job(db.Model):
     skills: Mapped[list["Skill"]] = relationship(  # noqa: F821
         secondary=job_skill, order_by="Skill.name"
     )
+    requirements: Mapped[list["JobRequirement"]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", order_by="JobRequirement.position"
+    )
+
+    # Counts loaded only by the queries that ask for them (``bids.services.with_counts``),
+    # in the same statement as the job; None elsewhere.
+    bid_count: Mapped[int | None] = query_expression()
+    interest_count: Mapped[int | None] = query_expression()
+    answer_count: Mapped[int | None] = query_expression()
 
     # The derived state, in one place for Python (instances) and SQL (queries):
     # a published job is open until its bids deadline, closed after it. No job flips it.
     @hybrid_property
     def state(self):
-        if self.status == JobStatus.DRAFT:
-            return JobState.DRAFT
-        if self.status == JobStatus.WITHDRAWN:
-            return JobState.WITHDRAWN
+        if self.status in _STORED_STATES:
+            return _STORED_STATES[JobStatus(self.status)]
         return JobState.OPEN if self.bids_deadline > utcnow() else JobState.CLOSED
 
     @state.inplace.expression
     @classmethod
     def _state_expression(cls):
         return case(
-            (cls.status == JobStatus.DRAFT.value, JobState.DRAFT.value),
-            (cls.status == JobStatus.WITHDRAWN.value, JobState.WITHDRAWN.value),
+            *((cls.status == status.value, state.value) for status, state in _STORED_STATES.items()),
             (cls.bids_deadline > utcnow(), JobState.OPEN.value),
             else_=JobState.CLOSED.value,
         )
+
+    @classmethod
+    def in_state(cls, state):
+        """``state == X`` as a WHERE clause that an index can serve (the CASE above cannot):
+        the same rule, spelled for the query planner."""
+        state = JobState(state)
+        for status, stored in _STORED_STATES.items():
+            if stored == state:
+                return cls.status == status.value
+        deadline = cls.bids_deadline > utcnow() if state == JobState.OPEN else cls.bids_deadline <= utcnow()
+        return (cls.status == JobStatus.PUBLISHED.value) & deadline
 
     @hybrid_property
     def questions_open(self):
@@ -164,6 +202,11 @@ class Job(db.Model):
     @property
     def is_open(self):
         return self.state == JobState.OPEN
+
+    @property
+    def bids_closed(self):
+        """The bids deadline passed while the job was published: bids may be unsealed."""
+        return self.state in BIDS_CLOSED_STATES
 
     @property
     def kind_label(self):
@@ -187,3 +230,20 @@ class Job(db.Model):
 
     def __repr__(self):
         return f"<Job {self.id} {self.title!r}>"
+
+
+class JobRequirement(db.Model):
+    """An essential requirement of a job: every bid answers each one."""
+
+    __tablename__ = "job_requirement"
+    __table_args__ = (Index("ix_job_requirement_job_id_position", "job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(300))
+
+    job: Mapped[Job] = relationship(back_populates="requirements")
+
+    def __repr__(self):
+        return f"<JobRequirement {self.id} {self.text!r}>"

@@ -1,17 +1,22 @@
-"""Job pages: home, list with filters, job page, post, edit, publish, withdraw."""
+"""Job pages: home, list with filters, job page, post, edit, publish, withdraw, cancel."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..audit.services import history
+from ..bids import services as bid_services
+from ..bids.forms import InterestForm
+from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..coops.models import Coop
+from ..core.forms import attach_error
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..federation.policy import forget_current_viewer, networks_in_audience, posting_visibilities
+from ..questions import services as question_services
+from ..questions.forms import AskForm
 from ..skills.services import all_skills
 from . import services
-from .forms import ActionForm, JobFilterForm, JobForm, WithdrawForm
+from .forms import ActionForm, CancelForm, JobFilterForm, JobForm, WithdrawForm
 from .models import Job
 
 bp = Blueprint("jobs", __name__)
@@ -62,16 +67,36 @@ def index():
     return render_template("jobs/index.html", form=form, page=page, filters=filters)
 
 
+def _job_for_page(job_id, viewer):
+    """The job with its co-op, requirements and its bid, interest and answer counts in one
+    statement (and its skills in a second)."""
+    return get_job_or_404(job_id, viewer, options=[
+        joinedload(Job.coop), selectinload(Job.skills), joinedload(Job.requirements),
+        *bid_services.with_counts(),
+    ])
+
+
 @bp.get("/jobs/<int:job_id>")
 def show(job_id):
     viewer = current_viewer()
-    job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), selectinload(Job.skills)])
+    job = _job_for_page(job_id, viewer)
+    if bid_services.notice_bids_closed(job):
+        db.session.commit()
+        db.session.expunge(job)  # load it again, counts included
+        job = _job_for_page(job_id, viewer)
     manage = services.can_manage(current_user, job)
-    events = history(job, public_only=not manage)
+    can_review = can_review_bids(viewer, job)
+    bidding = bid_services.bidding_panel(job, current_user, can_see_interested_coops(viewer, job), can_review)
+    questions = question_services.questions_panel(job, viewer)
+    ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
+    interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None
     return render_template(
-        "jobs/show.html", job=job, manage=manage, events=events,
+        "jobs/show.html", job=job, manage=manage,
+        events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
         editable=services.is_editable(job), action_form=ActionForm(),
-        withdraw_form=WithdrawForm(), audience=networks_in_audience(job),
+        withdraw_form=WithdrawForm(), cancel_form=CancelForm(), audience=networks_in_audience(job),
+        bidding=bidding, questions=questions, ask_form=ask_form, interest_form=interest_form,
+        can_review=can_review,
     )
 
 
@@ -99,7 +124,7 @@ def new():
             db.session.commit()
         except services.JobRuleError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
             flash("Job published." if form.publish.data else "Draft saved. Publish it when it is ready.", "success")
             return redirect(url_for("jobs.show", job_id=job.id))
@@ -118,6 +143,7 @@ def edit(job_id):
     if request.method == "GET":
         form.coop.data = job.coop_id
         form.skills.data = [s.id for s in job.skills]
+        form.requirements.data = "\n".join(r.text for r in job.requirements)
     if form.validate_on_submit():
         try:
             services.update_job(job, current_user, form.values(), _chosen_skills(form))
@@ -126,7 +152,7 @@ def edit(job_id):
             db.session.commit()
         except services.JobRuleError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
             flash("Job saved.", "success")
             return redirect(url_for("jobs.show", job_id=job.id))
@@ -149,6 +175,17 @@ def withdraw(job_id):
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("jobs.show", job_id=job.id))
     return _act(job, lambda: services.withdraw_job(job, current_user, form.reason.data), "Job withdrawn.")
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@login_required
+def cancel(job_id):
+    job = _managed_job(job_id)
+    form = CancelForm()
+    if not form.validate():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return _act(job, lambda: services.cancel_job(job, current_user, form.reason.data), "Job cancelled.")
 
 
 @bp.post("/jobs/<int:job_id>/delete")
@@ -194,11 +231,3 @@ def _act(job, change, message):
 def _chosen_skills(form):
     wanted = set(form.skills.data or [])
     return [s for s in all_skills() if s.id in wanted]
-
-
-def _attach(form, error):
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)

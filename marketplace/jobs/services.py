@@ -1,20 +1,28 @@
-"""Business rules for jobs, as plain functions: posting, editing, publishing, withdrawing, listing."""
-from dataclasses import dataclass
+"""Business rules for jobs, as plain functions: posting, editing, publishing, withdrawing,
+cancelling, listing, and the job's history."""
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from flask import url_for
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..audit.services import record
+from ..audit.services import history, record
+from ..bids.services import engaged_coop_ids, received_count
 from ..core.markdown import render_markdown
 from ..core.pagination import paginate
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import visible_jobs
 from ..federation.policy import posting_visibilities
+from ..notifications.models import NotificationKind
+from ..notifications.services import notify
 from ..skills.models import Skill
-from .models import Job, JobState, JobStatus, job_skill
+from .models import Job, JobRequirement, JobState, JobStatus, job_skill
 
 MAX_SKILLS = 12
+MAX_REQUIREMENTS = 10
+MAX_REQUIREMENT_LENGTH = 300
 
 EDITABLE_FIELDS = (
     "title", "summary", "description", "kind", "budget_type", "budget_min", "budget_max",
@@ -89,6 +97,39 @@ def _apply(job, values, skills):
         if len(skills) > MAX_SKILLS:
             raise JobRuleError(f"Choose at most {MAX_SKILLS} skills.", field="skills")
         job.skills = list(skills)
+    if values.get("requirements") is not None:
+        _apply_requirements(job, values["requirements"])
+
+
+def requirement_errors(texts):
+    if len(texts) > MAX_REQUIREMENTS:
+        return f"List at most {MAX_REQUIREMENTS} essential requirements."
+    if any(len(t) > MAX_REQUIREMENT_LENGTH for t in texts):
+        return f"Each requirement must be at most {MAX_REQUIREMENT_LENGTH} characters."
+    return None
+
+
+def _apply_requirements(job, texts):
+    """Make the job's requirements ``texts``, in order. A requirement whose text is kept
+    keeps its id, so draft bids keep their answers to it."""
+    texts = [t.strip() for t in texts if t and t.strip()]
+    if [r.text for r in job.requirements] == texts:
+        return
+    error = requirement_errors(texts)
+    if error:
+        raise JobRuleError(error, field="requirements")
+    if job.id is not None and received_count(job):
+        raise JobRuleError("Bids have been submitted against the essential requirements: "
+                           "they can no longer change.", field="requirements")
+    spare = {}
+    for requirement in job.requirements:
+        spare.setdefault(requirement.text, []).append(requirement)
+    kept = []
+    for position, text in enumerate(texts):
+        requirement = spare.get(text, []).pop(0) if spare.get(text) else JobRequirement(text=text)
+        requirement.position = position
+        kept.append(requirement)
+    job.requirements = kept
 
 
 def post_job(coop, user, values, skills, publish=False):
@@ -114,16 +155,29 @@ def update_job(job, user, values, skills):
     _check_deadlines({**{n: getattr(job, n) for n in EDITABLE_FIELDS}, **values}, previous=job)
     before = {n: getattr(job, n) for n in EDITABLE_FIELDS}
     before_skills = {s.id for s in job.skills}
+    before_requirements = [r.text for r in job.requirements]
     _apply(job, values, skills)
     changed = sorted(n for n in EDITABLE_FIELDS if getattr(job, n) != before[n])
     if skills is not None and {s.id for s in job.skills} != before_skills:
         changed.append("skills")
+    if [r.text for r in job.requirements] != before_requirements:
+        changed.append("requirements")
     if changed:
         extra = {}
         if "visibility" in changed:
             extra = {"visibility_from": before["visibility"], "visibility_to": job.visibility}
         record("job.updated", job, actor=user, coop=job.coop, fields=changed, **extra)
+        if job.status == JobStatus.PUBLISHED:
+            _tell_followers(job, user, NotificationKind.JOB_CHANGED,
+                            f"“{job.title}” changed: {', '.join(c.replace('_', ' ') for c in changed)}.")
     return changed
+
+
+def _tell_followers(job, user, kind, message):
+    """Notify the co-ops that follow the job (a live bid, an interest that has not lapsed).
+    The notification module drops whoever may no longer see the job."""
+    coops = engaged_coop_ids(job) - {job.coop_id}
+    notify(kind, job, message, url_for("jobs.show", job_id=job.id), coops=coops, actor=user)
 
 
 def publish_job(job, user):
@@ -139,12 +193,37 @@ def publish_job(job, user):
 
 
 def withdraw_job(job, user, reason=""):
+    """Pull a job while bids are open."""
     if job.status != JobStatus.PUBLISHED:
         raise JobRuleError("Only a published job can be withdrawn.")
+    if job.state != JobState.OPEN:
+        raise JobRuleError("Bids have closed: award a bid, or cancel the job with a reason.")
     job.status = JobStatus.WITHDRAWN.value
     job.withdrawn_at = utcnow()
     job.withdrawn_reason = (reason or "").strip()
     record("job.withdrawn", job, actor=user, coop=job.coop, public=True, reason=job.withdrawn_reason)
+    reason = f" Reason: {job.withdrawn_reason}" if job.withdrawn_reason else ""
+    _tell_followers(job, user, NotificationKind.JOB_WITHDRAWN, f"“{job.title}” was withdrawn.{reason}")
+
+
+def cancel_job(job, user, reason):
+    """After bids close, end the job without an award; the reason is published."""
+    if not can_manage(user, job):
+        raise JobRuleError("Only the co-op that posted the job can cancel it.")
+    if job.state == JobState.OPEN:
+        raise JobRuleError("Bids are still open: withdraw the job instead.")
+    if job.state != JobState.CLOSED:
+        raise JobRuleError(f"This job is {job.state.value}: it cannot be cancelled.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise JobRuleError("Give the reason for cancelling: the bidders and the job page will show it.",
+                           field="reason")
+    job.status = JobStatus.CANCELLED.value
+    job.cancelled_at = utcnow()
+    job.cancelled_reason = reason
+    record("job.cancelled", job, actor=user, coop=job.coop, public=True, reason=reason)
+    _tell_followers(job, user, NotificationKind.JOB_WITHDRAWN,
+                    f"“{job.title}” was cancelled without an award. Reason: {reason}")
 
 
 def delete_draft(job, user):
@@ -171,13 +250,15 @@ def jobs_query(viewer, filters=None):
     filters = filters or JobFilters()
     stmt = visible_jobs(select(Job), viewer)
     if filters.skill is not None:
+        # EXISTS, not IN: the planner then walks the (few) open jobs and probes job_skill,
+        # instead of reading every job that ever had a common skill.
         stmt = stmt.where(
-            Job.id.in_(select(job_skill.c.job_id).where(job_skill.c.skill_id == filters.skill.id))
+            exists().where(job_skill.c.job_id == Job.id, job_skill.c.skill_id == filters.skill.id)
         )
     if filters.kind:
         stmt = stmt.where(Job.kind == filters.kind)
     if filters.state and filters.state != "any":
-        stmt = stmt.where(Job.state == filters.state)
+        stmt = stmt.where(Job.in_state(filters.state))
     if filters.visibility:
         stmt = stmt.where(Job.visibility == filters.visibility)
     if filters.coop is not None:
@@ -203,3 +284,32 @@ def count_jobs(viewer, filters=None):
 
 def load_job(job_id):
     return db.session.get(Job, job_id, options=[joinedload(Job.coop), selectinload(Job.skills)])
+
+
+# --- history ---------------------------------------------------------------------------------
+
+@dataclass
+class DerivedEvent:
+    """A step that no request performs, shown in the history at the moment it happened."""
+
+    created_at: datetime
+    action: str
+    public: bool = True
+    actor: object = None
+    data: dict = field(default_factory=dict)
+
+
+HISTORY_LABELS = {
+    "job.updated": "changed", "job.closed": "bids closed", "job.bids_closed": "poster told that bids closed",
+    "question.answered": "question answered",
+}
+
+
+def job_history(job, full=False):
+    """The job's audit events (the public ones unless ``full``), with "bids closed" at the
+    deadline itself once it has passed: there is no event then, the state is derived."""
+    events = list(history(job, public_only=not full))
+    if job.bids_closed:
+        events.append(DerivedEvent(created_at=job.bids_deadline, action="job.closed"))
+        events.sort(key=lambda e: e.created_at)
+    return events

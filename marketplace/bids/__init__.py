@@ -1,0 +1,1 @@
+"""Bidding: interests, sealed bids, shortlisting and the award."""

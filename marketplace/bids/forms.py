@@ -1,0 +1,140 @@
+"""Forms for interests, bids and the poster's decisions."""
+import re
+
+from flask import request
+from flask_wtf import FlaskForm
+from wtforms import (DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..core.forms import strip_filter
+from ..jobs.models import BudgetType
+from .services import (MAX_ANSWER, MAX_FEEDBACK, MAX_PRICE, MAX_PROPOSAL, BidValues, amount_field,
+                       price_errors, start_errors)
+
+ANSWER_FIELD = re.compile(r"answer_(\d+)")
+
+
+class CoopChoiceMixin:
+    """A "which of your co-ops" choice, hidden when there is only one."""
+
+    def _set_coops(self, coops):
+        self.coop.choices = [(c.id, c.name) for c in coops]
+        if self.coop.data is None and len(coops) == 1:
+            self.coop.data = coops[0].id
+
+    def validate_coop(self, field):
+        if field.data not in [value for value, _ in field.choices]:
+            raise ValidationError("Choose one of your co-ops.")
+
+
+class InterestForm(CoopChoiceMixin, FlaskForm):
+    coop = SelectField("Co-op", coerce=int, validate_choice=False)
+    bid_by = DateField("We will bid by",
+                       validators=[InputRequired("Give the date by which your co-op will bid.")])
+    submit = SubmitField("Register interest")
+
+    def __init__(self, *args, coops=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_coops(coops)
+
+
+class BidForm(CoopChoiceMixin, FlaskForm):
+    coop = SelectField("Bidding co-op", coerce=int, validate_choice=False)
+    # The bid this form edits, so that a form opened before a withdrawal cannot reopen it.
+    bid_id = HiddenField()
+    price_type = RadioField("How you price the work", choices=[(b.value, b.label) for b in BudgetType],
+                            default=BudgetType.FIXED.value)
+    price = IntegerField("Fixed price (whole units)", validators=[Optional()])
+    day_rate = IntegerField("Day rate (whole units)", validators=[Optional()])
+    days = IntegerField("Days of work", validators=[Optional()])
+    available_from = DateField("Available to start from", validators=[Optional()])
+    proposal = TextAreaField("Proposal", filters=[strip_filter],
+                             validators=[Optional(), Length(max=MAX_PROPOSAL)], render_kw={"rows": 12})
+    save_draft = SubmitField("Save draft")
+    submit = SubmitField("Submit bid")
+
+    def __init__(self, *args, coops=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_coops(coops)
+
+    @property
+    def answer_fields(self):
+        return [(r, self[f"answer_{r.id}"]) for r in self.requirements]
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        unknown = [k for k in request.form if ANSWER_FIELD.fullmatch(k) and k not in self._fields]
+        if unknown:
+            self.form_errors.append(
+                "The form answers a requirement this job does not have (the job may have changed "
+                "since you opened it). Reload the page and answer its current requirements."
+            )
+            ok = False
+        amount = self.day_rate.data if self.price_type.data == BudgetType.DAY_RATE else self.price.data
+        errors = {**price_errors(self.price_type.data, amount, self.days.data),
+                  **start_errors(self.available_from.data)}
+        for name, message in errors.items():
+            if not self[name].errors:
+                self[name].errors.append(message)
+            ok = False
+        return ok
+
+    def load(self, bid):
+        """Fill the form from a saved bid."""
+        self.bid_id.data = str(bid.id)
+        self.price_type.data = bid.price_type
+        self[amount_field(bid.price_type)].data = bid.amount
+        self.days.data = bid.days
+        self.available_from.data = bid.available_from
+        self.proposal.data = bid.proposal
+        for requirement, answer in self.answer_fields:
+            answer.data = bid.answer_to(requirement)
+
+    def values(self):
+        day_rate = self.price_type.data == BudgetType.DAY_RATE
+        return BidValues(
+            price_type=self.price_type.data,
+            amount=self.day_rate.data if day_rate else self.price.data,
+            days=self.days.data if day_rate else None,
+            available_from=self.available_from.data,
+            proposal=self.proposal.data or "",
+            answers={r.id: f.data or "" for r, f in self.answer_fields},
+        )
+
+    @property
+    def edited_bid_id(self):
+        return int(self.bid_id.data) if (self.bid_id.data or "").isdigit() else None
+
+
+def bid_form(requirements, coops, **kwargs):
+    """A bid form with one answer field per essential requirement of the job."""
+    fields = {
+        f"answer_{r.id}": TextAreaField(
+            r.text, filters=[strip_filter], validators=[Optional(), Length(max=MAX_ANSWER)],
+            render_kw={"rows": 3},
+        )
+        for r in requirements
+    }
+    form_class = type("JobBidForm", (BidForm,), {**fields, "requirements": list(requirements)})
+    return form_class(coops=coops, **kwargs)
+
+
+class FeedbackForm(FlaskForm):
+    feedback = TextAreaField("Feedback to the bidder (optional)", filters=[strip_filter],
+                             validators=[Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    submit = SubmitField("Mark unsuccessful")
+
+
+class AwardForm(FlaskForm):
+    agreed_value = IntegerField(
+        "Agreed value (whole units)",
+        validators=[InputRequired("Give the agreed value."),
+                    NumberRange(min=0, max=MAX_PRICE, message=f"Must be between 0 and {MAX_PRICE:,}.")],
+    )
+    agreed_start = DateField("Agreed start date", validators=[InputRequired("Give the agreed start date.")])
+    feedback = TextAreaField("Message to the winning co-op (optional)", filters=[strip_filter],
+                             validators=[Length(max=MAX_FEEDBACK)], render_kw={"rows": 2})
+    others_feedback = TextAreaField("Feedback to every other bidder (optional)", filters=[strip_filter],
+                                    validators=[Length(max=MAX_FEEDBACK)], render_kw={"rows": 2})
+    submit = SubmitField("Award this bid")

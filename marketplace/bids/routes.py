@@ -1,0 +1,255 @@
+"""Bidding pages: interest, the bid form, one bid, the sealed review, the poster's decisions."""
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..core.templating import format_datetime
+from ..core.forms import attach_error
+from ..extensions import db
+from ..federation import can_view_job, current_viewer, get_job_or_404
+from ..jobs.forms import ActionForm
+from ..jobs.models import Job
+from . import services
+from .forms import AwardForm, FeedbackForm, InterestForm, bid_form
+from .models import Bid
+from .policy import can_decide_bids, can_review_bids, can_view_bid, is_poster
+
+bp = Blueprint("bids", __name__)
+
+
+def _job(job_id):
+    """The job (404 if the viewer may not see it), then a sign-in for anonymous visitors."""
+    job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    return job
+
+
+def _bidding_coops(job):
+    coops = services.bidding_coops(current_user, job)
+    if not coops:
+        if current_user.is_member_of(job.coop) and len(current_user.coop_links) == 1:
+            abort(403, description="A co-op cannot bid on its own job.")
+        abort(403, description="None of your co-ops can bid on this job: bidding is for members "
+                               "of co-ops that can see it, other than the poster.")
+    return coops
+
+
+def _chosen(coops):
+    wanted = request.values.get("coop", type=int)
+    return next((c for c in coops if c.id == wanted), coops[0])
+
+
+# --- interest --------------------------------------------------------------------------------
+
+@bp.route("/jobs/<int:job_id>/interest", methods=["GET", "POST"])
+def interest(job_id):
+    job = _job(job_id)
+    coops = _bidding_coops(job)
+    form = InterestForm(coops=coops)
+    if form.validate_on_submit():
+        coop = next(c for c in coops if c.id == form.coop.data)
+        try:
+            services.commit_retrying(
+                lambda: services.register_interest(job, coop, current_user, form.bid_by.data)
+            )
+        except services.BidRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash(f"{coop.name}'s interest is registered. It lapses by itself if no bid follows "
+                  f"by {form.bid_by.data:%-d %B %Y}.", "success")
+            return redirect(url_for("jobs.show", job_id=job.id, _anchor="bidding"))
+    return render_template("bids/interest.html", job=job, form=form), (422 if form.errors else 200)
+
+
+@bp.post("/jobs/<int:job_id>/interest/withdraw")
+def withdraw_interest(job_id):
+    job = _job(job_id)
+    coop = _chosen(_bidding_coops(job))
+    _act(lambda: services.withdraw_interest(job, coop, current_user), "Interest withdrawn.")
+    return redirect(url_for("jobs.show", job_id=job.id, _anchor="bidding"))
+
+
+# --- the bid form ----------------------------------------------------------------------------
+
+@bp.route("/jobs/<int:job_id>/bid", methods=["GET", "POST"])
+def edit(job_id):
+    """Draft, edit and submit the chosen co-op's bid (its one live bid on this job)."""
+    job = _job(job_id)
+    coops = _bidding_coops(job)
+    coop = _chosen(coops)
+    if request.method == "GET" and not job.is_open:
+        flash(services.closed_message(job) + " It takes no more bids.", "error")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    form = bid_form(job.requirements, coops)
+    bid = services.live_bid(job, coop)
+    if request.method == "GET":
+        form.coop.data = coop.id
+        if bid is not None:
+            form.load(bid)
+    if form.validate_on_submit():
+        coop = next(c for c in coops if c.id == form.coop.data)
+        submit = bool(form.submit.data)
+        try:
+            bid = services.commit_retrying(lambda: services.save_bid(
+                job, coop, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id,
+            ))
+        except services.BidRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            if bid.status == "draft":
+                flash("Draft saved. Nobody but your co-op can see it; submit it before the deadline.", "success")
+            else:
+                flash(f"Bid submitted. It stays sealed until bids close on "
+                      f"{format_datetime(job.bids_deadline)}; you can edit or withdraw it until then.",
+                      "success")
+            return redirect(url_for("bids.show", bid_id=bid.id))
+    return render_template("bids/form.html", job=job, form=form, bid=bid, coop=coop), \
+        (422 if form.errors else 200)
+
+
+def _visible_bid(bid_id):
+    """The bid, if the viewer may see its contents; 404 otherwise (never confirm it exists)."""
+    bid = db.session.get(Bid, bid_id, options=[joinedload(Bid.job), joinedload(Bid.coop),
+                                               selectinload(Bid.answers)])
+    if bid is None or not can_view_bid(current_viewer(), bid):
+        abort(404)
+    return bid
+
+
+@bp.get("/bids/<int:bid_id>")
+def show(bid_id):
+    bid = _visible_bid(bid_id)
+    viewer = current_viewer()
+    own = bid.coop_id in viewer.coop_ids
+    return render_template(
+        "bids/show.html", bid=bid, job=bid.job, own=own, action_form=ActionForm(),
+        decide=can_decide_bids(viewer, bid.job),
+        award_form=AwardForm(prefix=f"award-{bid.id}", agreed_value=bid.total,
+                             agreed_start=bid.available_from),
+        feedback_form=FeedbackForm(prefix=f"reject-{bid.id}"),
+    )
+
+
+@bp.post("/bids/<int:bid_id>/withdraw")
+def withdraw(bid_id):
+    bid = _visible_bid(bid_id)
+    if bid.coop_id not in current_viewer().coop_ids:
+        abort(404)
+    _act(lambda: services.withdraw_bid(bid, current_user), "Bid withdrawn.")
+    return redirect(url_for("jobs.show", job_id=bid.job_id, _anchor="bidding"))
+
+
+def _act(change, message):
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        services.commit_retrying(change)
+    except services.BidRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    flash(message, "success")
+    return True
+
+
+# --- the poster's review ---------------------------------------------------------------------
+
+@bp.get("/jobs/<int:job_id>/bids")
+def review(job_id):
+    job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
+    if services.notice_bids_closed(job):
+        db.session.commit()
+    return _render_review(job)
+
+
+def _render_review(job, forms=None, status=200):
+    """Before the deadline: the count only. After: every received bid, side by side, for
+    the poster's co-op and the coordinators of the job's networks."""
+    viewer = current_viewer()
+    unsealed = can_review_bids(viewer, job)
+    bids = services.received_bids(job) if unsealed else []
+    forms = forms or {}
+    award_forms = {b.id: forms.get(("award", b.id)) or AwardForm(
+        prefix=f"award-{b.id}", formdata=None, agreed_value=b.total, agreed_start=b.available_from)
+        for b in bids}
+    feedback_forms = {b.id: forms.get(("reject", b.id)) or FeedbackForm(prefix=f"reject-{b.id}", formdata=None)
+                      for b in bids}
+    return render_template(
+        "bids/review.html", job=job, bids=bids, unsealed=unsealed,
+        count=len(bids) if unsealed else services.received_count(job),
+        decide=can_decide_bids(viewer, job), action_form=ActionForm(),
+        award_forms=award_forms, feedback_forms=feedback_forms, failed=list(forms.values()),
+    ), status
+
+
+def _decided_bid(bid_id):
+    """A bid the poster's co-op decides on. The rules (``services``) say why a decision is
+    refused (sealed until the deadline, already awarded …); anyone else gets 404, or 403
+    when they may see the bid (a coordinator reviews but does not decide)."""
+    bid = db.session.get(Bid, bid_id, options=[joinedload(Bid.job), joinedload(Bid.coop)])
+    viewer = current_viewer()
+    if bid is None or not can_view_job(viewer, bid.job):
+        abort(404)
+    if not is_poster(viewer, bid.job):
+        if can_view_bid(viewer, bid):
+            abort(403, description="Only the co-op that posted the job decides on its bids.")
+        abort(404)
+    return bid
+
+
+def _decide(bid, form_key, form, change, message):
+    """Run a decision from the review page; a refused one shows the page again (422)."""
+    if form is not None and not form.validate_on_submit():
+        return _render_review(bid.job, {form_key: form}, 422)
+    try:
+        services.commit_retrying(change)
+    except services.BidRuleError as error:
+        db.session.rollback()
+        if form is None:
+            flash(error.message, "error")
+            return redirect(url_for("bids.review", job_id=bid.job_id))
+        attach_error(form, error)
+        return _render_review(bid.job, {form_key: form}, 422)
+    flash(message, "success")
+    return redirect(url_for("bids.review", job_id=bid.job_id))
+
+
+@bp.post("/bids/<int:bid_id>/shortlist")
+def shortlist(bid_id):
+    bid = _decided_bid(bid_id)
+    if not ActionForm().validate():
+        abort(400)
+    return _decide(bid, None, None, lambda: services.shortlist_bid(bid, current_user),
+                   f"{bid.coop.name}'s bid is shortlisted.")
+
+
+@bp.post("/bids/<int:bid_id>/reject")
+def reject(bid_id):
+    bid = _decided_bid(bid_id)
+    form = FeedbackForm(prefix=f"reject-{bid.id}")
+    return _decide(bid, ("reject", bid.id), form,
+                   lambda: services.reject_bid(bid, current_user, form.feedback.data),
+                   f"{bid.coop.name}'s bid is marked unsuccessful.")
+
+
+@bp.post("/bids/<int:bid_id>/award")
+def award(bid_id):
+    bid = _decided_bid(bid_id)
+    form = AwardForm(prefix=f"award-{bid.id}")
+    return _decide(bid, ("award", bid.id), form, lambda: services.award_bid(
+        bid, current_user, form.agreed_value.data, form.agreed_start.data,
+        form.feedback.data, form.others_feedback.data,
+    ), f"Awarded to {bid.coop.name}. The other bidders have been told.")
+
+
+# --- our bids --------------------------------------------------------------------------------
+
+@bp.get("/bids")
+@login_required
+def mine():
+    page = services.coop_bids_page(current_viewer(), request.args.get("page", 1, type=int) or 1)
+    return render_template("bids/mine.html", page=page)

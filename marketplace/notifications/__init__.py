@@ -1,0 +1,1 @@
+"""In-app notifications and their emails, sent only to people who may see the job."""

@@ -1,0 +1,1 @@
+"""Clarification questions on jobs and their published answers."""

@@ -1,0 +1,41 @@
+"""Forms for asking, answering and publishing answers."""
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SubmitField, TextAreaField
+from wtforms.validators import Length
+
+from ..bids.forms import CoopChoiceMixin
+from ..core.forms import NotBlank, strip_filter
+from .services import MAX_ANSWER, MAX_QUESTION
+
+
+def _question_field(label):
+    return TextAreaField(label, filters=[strip_filter],
+                         validators=[NotBlank("Write your question."), Length(max=MAX_QUESTION)],
+                         render_kw={"rows": 4})
+
+
+def _answer_field(label="Answer"):
+    return TextAreaField(label, filters=[strip_filter],
+                         validators=[NotBlank("Write the answer."), Length(max=MAX_ANSWER)],
+                         render_kw={"rows": 4})
+
+
+class AskForm(CoopChoiceMixin, FlaskForm):
+    coop = SelectField("Asking for", coerce=int, validate_choice=False)
+    text = _question_field("Your question")
+    submit = SubmitField("Send the question")
+
+    def __init__(self, *args, coops=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_coops(coops)
+
+
+class AnswerForm(FlaskForm):
+    answer = _answer_field("Answer (Markdown; published to everyone who can see the job)")
+    submit = SubmitField("Publish the answer")
+
+
+class PublishAnswerForm(FlaskForm):
+    text = _question_field("Question")
+    answer = _answer_field()
+    submit = SubmitField("Publish")

@@ -1,0 +1,146 @@
+"""Business rules of clarification questions, as plain functions: asking, answering,
+publishing an answer nobody asked for, and what each viewer reads."""
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..audit.services import record
+from ..bids.policy import can_see_asker, coop_can_view_job
+from ..bids.services import closed_message, engaged_coop_ids
+from ..core.markdown import render_markdown
+from ..core.templating import format_datetime
+from ..core.time import utcnow
+from ..extensions import db
+from ..jobs.models import JobState
+from ..notifications.models import NotificationKind
+from ..notifications.services import notify
+from .models import Question
+
+MAX_QUESTION = 2_000
+MAX_ANSWER = 10_000
+
+
+class QuestionRuleError(Exception):
+    """A change that the rules refuse; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _text(value, limit, field_name, missing):
+    value = (value or "").strip()
+    if not value:
+        raise QuestionRuleError(missing, field=field_name)
+    if len(value) > limit:
+        raise QuestionRuleError(f"Must be at most {limit:,} characters.", field=field_name)
+    return value
+
+
+def _questions_url(job):
+    return url_for("questions.index", job_id=job.id)
+
+
+def ask_question(job, coop, user, text):
+    """A co-op that may see an open job asks, until the questions deadline."""
+    if not user.is_member_of(coop):
+        raise QuestionRuleError("You can only ask for a co-op you belong to.", field="coop")
+    if coop.id == job.coop_id:
+        raise QuestionRuleError("Your co-op posted this job: publish an answer instead of asking.", field="coop")
+    if not coop_can_view_job(coop, job):
+        raise QuestionRuleError(f"{coop.name} cannot see this job, so it cannot ask about it.", field="coop")
+    if job.state != JobState.OPEN:
+        raise QuestionRuleError(closed_message(job) + " Questions can no longer be asked.")
+    if not job.questions_open:
+        raise QuestionRuleError(
+            f"The questions deadline passed on {format_datetime(job.questions_deadline)}: "
+            "no more questions can be asked."
+        )
+    text = _text(text, MAX_QUESTION, "text", "Write your question.")
+    question = Question(job=job, coop=coop, asked_by_id=user.id, text=text)
+    db.session.add(question)
+    db.session.flush()
+    record("question.asked", question, actor=user, coop=coop, job_id=job.id)
+    notify(NotificationKind.QUESTION_ASKED, job, f"A question was asked on “{job.title}”.",
+           _questions_url(job), coops=[job.coop], actor=user)
+    return question
+
+
+def _check_poster(job, user):
+    if not user.is_member_of(job.coop):
+        raise QuestionRuleError("Only the co-op that posted the job answers questions on it.")
+    if job.state != JobState.OPEN:
+        raise QuestionRuleError(closed_message(job) + " Answers can no longer be published.")
+
+
+def answer_question(question, user, answer):
+    job = question.job
+    _check_poster(job, user)
+    if question.is_answered:
+        raise QuestionRuleError("This question has already been answered.")
+    _set_answer(question, user, _text(answer, MAX_ANSWER, "answer", "Write the answer."))
+    _announce(question, user, asked=True)
+    return question
+
+
+def publish_answer(job, user, text, answer):
+    """The poster publishes a question nobody asked, with its answer."""
+    _check_poster(job, user)
+    text = _text(text, MAX_QUESTION, "text", "Write the question you are answering.")
+    answer = _text(answer, MAX_ANSWER, "answer", "Write the answer.")
+    question = Question(job=job, coop_id=None, asked_by_id=user.id, text=text)
+    db.session.add(question)
+    _set_answer(question, user, answer)
+    _announce(question, user, asked=False)
+    return question
+
+
+def _set_answer(question, user, answer):
+    question.answer = answer
+    question.answer_html = render_markdown(answer)
+    question.answered_at = utcnow()
+    question.answered_by_id = user.id
+    db.session.flush()
+
+
+def _announce(question, user, asked):
+    job = question.job
+    # On the job, so that the job's public history lists it.
+    record("question.answered", job, actor=user, coop=job.coop, public=True,
+           question_id=question.id, asked=asked)
+    coops = engaged_coop_ids(job) | ({question.coop_id} if question.coop_id else set())
+    coops.discard(job.coop_id)
+    notify(NotificationKind.QUESTION_ANSWERED, job,
+           f"A question on “{job.title}” was answered.",
+           url_for("jobs.show", job_id=job.id, _anchor=f"question-{question.id}"),
+           coops=coops, actor=user)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+@dataclass
+class QuestionsPanel:
+    answered: list = field(default_factory=list)
+    pending: list = field(default_factory=list)  # the poster's: all; an asker's: its own
+    show_asker: bool = False
+
+
+def questions_panel(job, viewer):
+    """What ``viewer`` reads of a job's questions, in one statement: the answers, and the
+    unanswered questions it may see (the poster's co-op: all, with who asked; a co-op: its own)."""
+    show_asker = can_see_asker(viewer, job)
+    panel = QuestionsPanel(show_asker=show_asker)
+    if job.answer_count == 0 and not viewer.coop_ids:
+        return panel  # counted with the job: nothing to read (the common case)
+    stmt = select(Question).where(Question.job_id == job.id)
+    if show_asker:
+        stmt = stmt.options(joinedload(Question.coop))
+    else:
+        mine = Question.coop_id.in_(sorted(viewer.coop_ids)) if viewer.coop_ids else false()
+        stmt = stmt.where(or_(Question.answered_at.is_not(None), mine))
+    for question in db.session.scalars(stmt.order_by(Question.answered_at, Question.id)):
+        (panel.answered if question.is_answered else panel.pending).append(question)
+    return panel

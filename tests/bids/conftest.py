@@ -1,0 +1,79 @@
+"""A small world for bidding tests: a poster co-op with an open job that lists essential
+requirements, two other co-ops that can bid, and helpers to post bid forms."""
+from datetime import timedelta
+
+import pytest
+
+from marketplace.core.time import frozen_now, utcnow
+from marketplace.extensions import db
+from marketplace.jobs.models import JobRequirement
+
+from ..conftest import login
+from ..factories import make_coop, make_job, make_user
+
+
+@pytest.fixture
+def poster_coop(networks):
+    return make_coop("Poster Co-op", {networks["cotech"]: "active"})
+
+
+@pytest.fixture
+def poster(poster_coop):
+    return make_user("Pat Poster", coops={poster_coop: "admin"})
+
+
+@pytest.fixture
+def job(poster_coop, poster):
+    return make_open_job(poster_coop, poster)
+
+
+def make_open_job(coop, user=None, visibility="cotech", requirements=("Accessibility audits", "Python 3"),
+                  **fields):
+    job = make_job(coop, visibility, "open", user=user, **fields)
+    for position, text in enumerate(requirements):
+        db.session.add(JobRequirement(job=job, position=position, text=text))
+    db.session.commit()
+    return job
+
+
+@pytest.fixture
+def alpha(networks):
+    return make_coop("Alpha Co-op", {networks["cotech"]: "active"})
+
+
+@pytest.fixture
+def beta(networks):
+    return make_coop("Beta Co-op", {networks["cotech"]: "active"})
+
+
+@pytest.fixture
+def alpha_user(alpha):
+    return make_user("Ada Alpha", coops=[alpha])
+
+
+@pytest.fixture
+def beta_user(beta):
+    return make_user("Bo Beta", coops=[beta])
+
+
+def client_for(app, user):
+    """A fresh client signed in as ``user`` (several people act in one test)."""
+    return login(app.test_client(), user)
+
+
+def bid_data(job, submit=True, **changes):
+    """A complete bid form for ``job``; tests change one thing at a time."""
+    data = {
+        "price_type": "fixed", "price": "9000", "day_rate": "", "days": "",
+        "available_from": (utcnow() + timedelta(days=30)).date().isoformat(),
+        "proposal": "We will **do it well**.\n\n<script>alert(1)</script>",
+    }
+    for requirement in job.requirements:
+        data[f"answer_{requirement.id}"] = f"Yes: {requirement.text}"
+    data["submit" if submit else "save_draft"] = "Submit bid" if submit else "Save draft"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def after_deadline(job, minutes=1):
+    return frozen_now(job.bids_deadline + timedelta(minutes=minutes))
