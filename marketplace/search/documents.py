@@ -1,0 +1,266 @@
+"""Index documents: what a job or a co-op profile looks like to the search, for every backend.
+
+A document is rebuilt from the database whenever its object changes; it carries the
+object's audience tokens (``marketplace.federation.audience_of``), so the search can filter
+by the visibility rule without knowing it.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from ..coops.models import Coop
+from ..core.time import utcnow
+from ..extensions import db
+from ..federation import audience_of
+from ..federation.models import Visibility
+from ..federation.policy import visibility_token
+from ..jobs.models import BudgetType, Job, JobKind, JobState, JobStatus, WorkMode
+
+JOB = "job"
+COOP = "coop"
+KINDS = (JOB, COOP)
+MODELS = {JOB: Job, COOP: Coop}
+
+# Snippets come from the summary and the start of the description.
+EXCERPT_CHARS = 1200
+
+# Budget bands, by the higher end of the budget (or its only amount). Day rates are a band
+# of their own: a day rate and a fixed price cannot be compared.
+BUDGET_BANDS = (
+    ("up-to-5k", "Up to 5,000", 5_000),
+    ("5k-20k", "5,000 to 20,000", 20_000),
+    ("20k-50k", "20,000 to 50,000", 50_000),
+    ("50k-100k", "50,000 to 100,000", 100_000),
+    ("over-100k", "Over 100,000", None),
+)
+DAY_RATE_BAND = ("day-rate", "Day rate")
+NOT_STATED_BAND = ("not-stated", "Not stated")
+BUDGET_LABELS = dict(
+    [(slug, label) for slug, label, _ in BUDGET_BANDS] + [DAY_RATE_BAND, NOT_STATED_BAND]
+)
+
+
+def budget_band(budget_type, budget_min, budget_max):
+    if budget_type == BudgetType.DAY_RATE:
+        return DAY_RATE_BAND[0]
+    amount = budget_max or budget_min
+    if not amount:
+        return NOT_STATED_BAND[0]
+    for slug, _label, upper in BUDGET_BANDS:
+        if upper is None or amount <= upper:
+            return slug
+    raise AssertionError("the last band has no upper bound")
+
+
+def budget_band_expression():
+    """``budget_band`` as SQL, built from the same table."""
+    amount = func.coalesce(func.nullif(Job.budget_max, 0), Job.budget_min)
+    whens = [(Job.budget_type == BudgetType.DAY_RATE.value, DAY_RATE_BAND[0]),
+             (func.coalesce(amount, 0) == 0, NOT_STATED_BAND[0])]
+    whens += [(amount <= upper, slug) for slug, _label, upper in BUDGET_BANDS if upper is not None]
+    return case(*whens, else_=BUDGET_BANDS[-1][0])
+
+
+_state_table = {}
+
+
+def state_table():
+    """{(status, bids_deadline_in_future): JobState value}, read from ``Job.state`` itself so
+    that the index derives open and closed by the model's one rule."""
+    if not _state_table:
+        now = utcnow()
+        for status in JobStatus:
+            for future in (True, False):
+                probe = Job(status=status.value, bids_deadline=now + timedelta(days=1 if future else -1))
+                _state_table[(status.value, future)] = str(probe.state.value)
+    return _state_table
+
+
+def job_state(status, bids_deadline, now):
+    """The state of a job as ``Job.state`` would give it at ``now``."""
+    future = bids_deadline is not None and bids_deadline > now
+    return state_table()[(status, future)]
+
+
+# The facets of the search page, in the order they are shown, with their labels.
+FACETS = ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop")
+FACET_TITLES = {
+    "skill": "Skill", "kind": "Kind of work", "state": "Open or closed", "visibility": "Who can see it",
+    "budget": "Budget", "mode": "Where", "location": "Location", "coop": "Posting co-op",
+}
+STATIC_LABELS = {
+    "kind": {k.value: k.label for k in JobKind},
+    "state": {s.value: s.label for s in JobState},
+    "visibility": {v.value: v.label for v in Visibility},
+    "budget": BUDGET_LABELS,
+    "mode": {m.value: m.label for m in WorkMode},
+}
+
+
+@dataclass
+class Document:
+    """What every backend indexes for one job or co-op profile."""
+
+    kind: str
+    object_id: int
+    title: str
+    summary: str
+    body: str
+    skills_text: str
+    location: str
+    audience: frozenset
+    updated_at: datetime
+    published_at: datetime | None = None
+    bids_deadline: datetime | None = None
+    skills: tuple = ()
+    facets: dict = field(default_factory=dict)
+
+    @property
+    def key(self):
+        return document_key(self.kind, self.object_id)
+
+    @property
+    def everything(self):
+        """All the searchable text in one string."""
+        return "\n".join(
+            part for part in (self.title, self.skills_text, self.summary, self.body, self.location) if part
+        )
+
+    @property
+    def excerpt(self):
+        return excerpt_of(self.summary, self.body)
+
+
+def document_key(kind, object_id):
+    return f"{kind}:{object_id}"
+
+
+def parse_key(key):
+    kind, _, object_id = key.partition(":")
+    return kind, int(object_id)
+
+
+_MARKDOWN_RE = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>+|[-+*] )[ \t]*|[*_`~|]+|!?\[([^\]]*)\]\([^)]*\)")
+
+
+def excerpt_of(summary, body):
+    """The summary and the start of the description as plain text (Markdown marks dropped)."""
+    text = "\n".join(part for part in (summary, body) if part)[:EXCERPT_CHARS]
+    return _MARKDOWN_RE.sub(lambda m: m.group(1) or " ", text)
+
+
+def place_key(location):
+    """The facet value of a location: case and spacing do not make another place."""
+    return " ".join((location or "").split()).lower()
+
+
+def _skills_text(skills):
+    """Skill names and their synonyms, so that "k8s" finds jobs tagged Kubernetes."""
+    words = []
+    for skill in skills:
+        words.append(skill.name)
+        words.extend(skill.synonym_list)
+    return "; ".join(words)
+
+
+def job_document(job):
+    skills = list(job.skills)
+    return Document(
+        kind=JOB,
+        object_id=job.id,
+        title=job.title or "",
+        summary=job.summary or "",
+        body=job.description or "",
+        skills_text=_skills_text(skills),
+        location=(job.location or "").strip(),
+        audience=frozenset(audience_of(job)),
+        updated_at=job.updated_at,
+        published_at=job.published_at,
+        bids_deadline=job.bids_deadline,
+        skills=tuple(s.slug for s in skills),
+        facets={
+            "kind": job.kind,
+            "status": job.status,
+            "visibility": job.visibility,
+            "budget": budget_band(job.budget_type, job.budget_min, job.budget_max),
+            "mode": job.work_mode,
+            "coop": job.coop_id,
+        },
+    )
+
+
+def coop_document(coop):
+    """Co-op profiles are public."""
+    skills = list(coop.skills)
+    return Document(
+        kind=COOP,
+        object_id=coop.id,
+        title=coop.name or "",
+        summary="",
+        body=coop.description or "",
+        skills_text=_skills_text(skills),
+        location=(coop.location or "").strip(),
+        audience=frozenset({visibility_token(Visibility.PUBLIC.value)}),
+        updated_at=coop.updated_at,
+        published_at=coop.created_at,
+        skills=tuple(s.slug for s in skills),
+    )
+
+
+BUILDERS = {JOB: job_document, COOP: coop_document}
+
+
+def _load_options(kind):
+    return (selectinload(MODELS[kind].skills),)
+
+
+def load_documents(session, kind, ids):
+    """{id: Document} for the objects of ``kind`` that still exist (read afresh)."""
+    model = MODELS[kind]
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(model).where(model.id.in_(sorted(ids))).options(*_load_options(kind))
+        .execution_options(populate_existing=True)
+    ).all()
+    return {obj.id: BUILDERS[kind](obj) for obj in rows}
+
+
+def iter_documents(session, kind, batch=1000, since_id=0):
+    """Every document of ``kind``, in id order, ``batch`` objects at a time."""
+    model = MODELS[kind]
+    last = since_id
+    while True:
+        rows = session.scalars(
+            select(model).where(model.id > last).order_by(model.id).limit(batch)
+            .options(*_load_options(kind))
+        ).all()
+        if not rows:
+            return
+        for obj in rows:
+            yield BUILDERS[kind](obj)
+        last = rows[-1].id
+        session.expunge_all()
+
+
+def count_objects(session, kind):
+    return session.scalar(select(func.count()).select_from(MODELS[kind]))
+
+
+def source_versions(session, kind):
+    """{id: updated_at} of every object of ``kind`` (what ``search check`` compares)."""
+    model = MODELS[kind]
+    return dict(session.execute(select(model.id, model.updated_at)).all())
+
+
+def skill_alternatives():
+    """[(slug, name, synonyms)] of every skill: a query word naming a skill also finds its
+    synonyms."""
+    from ..skills.models import Skill
+
+    rows = db.session.execute(select(Skill.slug, Skill.name, Skill.synonyms)).all()
+    return [(slug, name, [s.strip() for s in (synonyms or "").split(";") if s.strip()])
+            for slug, name, synonyms in rows]

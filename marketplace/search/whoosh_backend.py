@@ -1,0 +1,913 @@
+"""The Whoosh backend: a full-text index on local disk, beside the instance data.
+
+Layout of ``SEARCH_INDEX_PATH``::
+
+    CURRENT          names the live index directory; ``search reindex`` replaces it atomically
+    index-<stamp>/   Whoosh indexes (the live one, and a new one while it is being built)
+    REBUILD_LOCK     held by ``search reindex``, so that two rebuilds never run at once
+
+Reading. Whoosh stores the postings and analyses the text; this module keeps, for each index
+segment, *bitsets* (Python ints, one bit per document) of the facet values, of the audience
+tokens and of recently used words. The visibility filter, the facet counts and the ranking
+tiers are then a few big-integer operations, however many documents match: that is what keeps
+a query over 100,000 jobs within milliseconds in pure Python (Whoosh's own collectors visit
+every matching document one by one).
+
+Writing. Whoosh lets one writer work at a time. A writer is taken with a short timeout; a
+process that cannot get it leaves its changes queued in the database for the lock holder,
+the next commit or ``search check --repair``. No AsyncWriter, no unbounded retries.
+"""
+import heapq
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from array import array
+from bisect import bisect_right
+from collections import Counter, OrderedDict
+from contextlib import contextmanager
+from datetime import datetime
+from functools import lru_cache
+
+from markupsafe import Markup
+from whoosh import columns, fields, highlight, index
+from whoosh.analysis import Analyzer, Token
+from whoosh.lang.porter import stem as porter_stem
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+from whoosh.query import Phrase
+from whoosh.support.charset import accent_map
+
+from . import Hit, IndexBusy, IndexMissing, SearchResult, SearchUnavailable
+from .documents import COOP, JOB, document_key, parse_key, place_key, state_table
+from .query import And, Not, Or, Text
+
+log = logging.getLogger(__name__)
+
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it of on or that the to was were will with".split()
+)
+# Accents folded one character for one, so that offsets into the text stay right for snippets.
+_FOLD = str.maketrans({code: to for code, to in accent_map.items() if len(to) == 1})
+
+
+def fold(text):
+    return text.lower().translate(_FOLD)
+
+
+_WORD_RE = re.compile(r"\w+(?:\.?\w+)*")
+_stem = lru_cache(maxsize=100_000)(porter_stem)
+
+
+class _Analyzer(Analyzer):
+    """Words in lower case without accents, stop words out, English stems: in one pass,
+    which costs a third of a chain of filters (indexing 100,000 jobs is mostly this).
+    Positions skip stop words, so "bring your own device" matches "bring own device"."""
+
+    is_morph = True
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", no_morph=False, **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.pos, token.startchar, token.endchar = start_pos, start_char, start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        for match in _WORD_RE.finditer(fold(value)):
+            word = match.group()
+            stopped = word in STOP_WORDS
+            if stopped and removestops:
+                continue
+            token.stopped = stopped
+            token.text = word if (stopped or no_morph) else _stem(word)
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = pos
+                pos += not stopped
+            if chars:
+                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+            yield token
+
+
+# The same analysis for documents and queries.
+ANALYZER = _Analyzer()
+
+
+class _Codec(W3Codec):
+    """Whoosh's codec without per-block length statistics: they serve BM25's block skipping,
+    which this module does not use, and cost a column read for every posting written."""
+
+    length_stats = False
+
+SCHEMA = fields.Schema(
+    key=fields.ID(stored=True, unique=True),
+    updated=fields.STORED(),
+    text=fields.TEXT(analyzer=ANALYZER),  # everything, with positions for phrases
+    title=fields.TEXT(analyzer=ANALYZER, phrase=False, spelling=True),
+    # "type:job", "kind:tender", "status:published", "skill:python", "coop:12" …
+    facet=fields.KEYWORD(scorable=True),  # scorable: Whoosh then caches its lengths when writing
+    audience=fields.KEYWORD(scorable=True),
+    place=fields.ID(),
+    published=fields.COLUMN(columns.NumericColumn("q", default=0)),
+    deadline=fields.COLUMN(columns.NumericColumn("q", default=0)),
+    coop=fields.COLUMN(columns.NumericColumn("q", default=0)),
+    location=fields.COLUMN(columns.VarBytesColumn()),
+)
+TERM_FACETS = ("kind", "visibility", "budget", "mode", "skill")
+MAX_EXPANSION = 200  # words a prefix may stand for
+SMALL_SET = 256  # a set this small is listed and sorted rather than walked in order
+EPOCH = datetime(1970, 1, 1)
+CURRENT = "CURRENT"
+
+
+def epoch(moment):
+    return int((moment - EPOCH).total_seconds()) if moment else 0
+
+
+def analyse(text):
+    return [t.text for t in ANALYZER(text, mode="query")]
+
+
+# --- bitsets ---------------------------------------------------------------------------------
+
+_BIT_POSITIONS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
+
+
+def bits_from(docnums, size):
+    """A bitset of ``docnums`` (all below ``size``)."""
+    buffer = bytearray((size >> 3) + 1)
+    for d in docnums:
+        buffer[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def members(bitset):
+    """The docnums in ``bitset``, ascending."""
+    if bitset.bit_count() <= 64:
+        out = []
+        while bitset:
+            low = bitset & -bitset
+            out.append(low.bit_length() - 1)
+            bitset ^= low
+        return out
+    data = bitset.to_bytes((bitset.bit_length() + 7) >> 3, "little")
+    out = []
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            out.extend(base + b for b in _BIT_POSITIONS[byte])
+    return out
+
+
+class _Membership:
+    """Fast "is docnum in this bitset" for walking a long ordered list."""
+
+    def __init__(self, bitset, size):
+        self.data = bitset.to_bytes((size >> 3) + 1, "little")
+
+    def __contains__(self, docnum):
+        return self.data[docnum >> 3] >> (docnum & 7) & 1
+
+
+def _posting_ids(matcher):
+    """Every docnum of a posting list, reading whole blocks when the codec allows it."""
+    try:
+        while matcher.is_active():
+            matcher.id()  # loads the block's ids
+            yield from matcher._ids[matcher._i:]
+            matcher._next_block()
+    except AttributeError:  # another codec: one posting at a time
+        yield from matcher.all_ids()
+
+
+# --- per-segment data ------------------------------------------------------------------------
+
+class _Segment:
+    """What queries need from one segment; built once and kept while the segment lives."""
+
+    CHECKPOINT = 1024
+
+    def __init__(self, reader, cache):
+        self.id = reader.segment().segment_id()
+        self.size = reader.doc_count_all()
+        self.cache = cache
+        self.published = array("q", reader.column_reader("published", translate=False))
+        self.deadline = array("q", reader.column_reader("deadline", translate=False))
+        self.coop = array("q", reader.column_reader("coop", translate=False))
+        self.location = [v.decode("utf-8") for v in reader.column_reader("location", translate=False)]
+        published = self.published
+        self.newest = array("q", sorted(range(self.size), key=lambda d: (published[d], d), reverse=True))
+        self.by_deadline = array("q", sorted(range(self.size), key=self.deadline.__getitem__))
+        self.sorted_deadlines = array("q", (self.deadline[d] for d in self.by_deadline))
+        # suffix[k]: the documents from position k * CHECKPOINT of by_deadline to the end.
+        suffix = [0]
+        for start in range(((self.size - 1) // self.CHECKPOINT) * self.CHECKPOINT, -1, -self.CHECKPOINT):
+            chunk = self.by_deadline[start:start + self.CHECKPOINT]
+            suffix.append(suffix[-1] | bits_from(chunk, self.size))
+        self.suffix = suffix[::-1]
+
+    def bits(self, reader, field, text):
+        key = (self.id, field, text)
+        found = self.cache.get(key)
+        if found is None:
+            if (field, text) in reader:
+                found = bits_from(_posting_ids(reader.postings(field, text)), self.size)
+            else:
+                found = 0
+            self.cache.put(key, found)
+        return found
+
+    def deadline_after(self, moment):
+        """Documents whose deadline is later than ``moment`` (epoch seconds)."""
+        pos = bisect_right(self.sorted_deadlines, moment)
+        block = -(-pos // self.CHECKPOINT)
+        head = bits_from(self.by_deadline[pos:block * self.CHECKPOINT], self.size)
+        return head | (self.suffix[block] if block < len(self.suffix) else 0)
+
+
+class _BitCache:
+    """Least-recently-used bitsets, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries = OrderedDict()
+
+    def get(self, key):
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key, value):
+        self.entries[key] = value
+        self.bytes += (value.bit_length() >> 3) + 32
+        while self.bytes > self.max_bytes and len(self.entries) > 1:
+            _, old = self.entries.popitem(last=False)
+            self.bytes -= (old.bit_length() >> 3) + 32
+
+    def forget_segments(self, live_ids):
+        for key in [k for k in self.entries if k[0] not in live_ids]:
+            self.bytes -= (self.entries.pop(key).bit_length() >> 3) + 32
+
+
+class _View:
+    """One generation of the index, as the queries see it."""
+
+    def __init__(self, directory, ix, segments_cache, bit_cache):
+        self.directory = directory
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self.generation = ix.latest_generation()
+        self.size = self.searcher.doc_count_all()
+        self.leaves = []
+        live = 0
+        for leaf, offset in self.searcher.leaf_searchers():
+            reader = leaf.reader()
+            segid = reader.segment().segment_id()
+            segment = segments_cache.get(segid)
+            if segment is None:
+                segment = segments_cache[segid] = _Segment(reader, bit_cache)
+            deleted = bits_from(reader.segment().deleted_docs() or (), segment.size) \
+                if reader.has_deletions() else 0
+            live |= (((1 << segment.size) - 1) & ~deleted) << offset
+            self.leaves.append((segment, offset, reader, leaf))
+        self.live = live
+        self._arrays = {}
+
+    def bits(self, field, text):
+        total = 0
+        for segment, offset, reader, _leaf in self.leaves:
+            found = segment.bits(reader, field, text)
+            if found:
+                total |= found << offset
+        return total
+
+    def deadline_after(self, moment):
+        total = 0
+        for segment, offset, _reader, _leaf in self.leaves:
+            total |= segment.deadline_after(moment) << offset
+        return total
+
+    def column(self, name):
+        """A column over the whole index (segments joined), built once per generation."""
+        if name not in self._arrays:
+            joined = [] if name == "location" else array("q")
+            for segment, _offset, _reader, _leaf in self.leaves:
+                joined += getattr(segment, name)
+            self._arrays[name] = joined
+        return self._arrays[name]
+
+    def values(self, field, prefix):
+        """The terms of ``field`` that start with ``prefix`` (strings, prefix removed)."""
+        key = ("values", field, prefix)
+        if key not in self._arrays:
+            reader = self.searcher.reader()
+            self._arrays[key] = [t.decode("utf-8")[len(prefix):] for t in reader.expand_prefix(field, prefix)]
+        return self._arrays[key]
+
+    def expand(self, field, prefix):
+        reader = self.searcher.reader()
+        found = []
+        for term in reader.expand_prefix(field, prefix):
+            found.append(term.decode("utf-8"))
+            if len(found) > MAX_EXPANSION:
+                break
+        return found
+
+    def ordered(self, how, partition, start, count, now):
+        """``count`` docnums of ``partition`` from ``start``, in the order ``how``."""
+        size = partition.bit_count()
+        if size <= SMALL_SET:
+            keys = self._sort_key(how)
+            docs = sorted(members(partition), key=keys)
+            return docs[start:start + count]
+        wanted = _Membership(partition, self.size)
+        out = []
+        skipped = 0
+        for docnum in self._walk(how, now):
+            if docnum in wanted:
+                if skipped < start:
+                    skipped += 1
+                    continue
+                out.append(docnum)
+                if len(out) == count:
+                    break
+        return out
+
+    def _sort_key(self, how):
+        if how == "newest":
+            published = self.column("published")
+            return lambda d: (-published[d], -d)
+        deadline = self.column("deadline")
+        if how == "deadline_asc":
+            return lambda d: (deadline[d], d)
+        return lambda d: (-deadline[d], -d)
+
+    def _walk(self, how, now):
+        """Every docnum, in order: newest first, or by deadline from ``now`` onwards (or back)."""
+        streams = []
+        for segment, offset, _reader, _leaf in self.leaves:
+            if how == "newest":
+                published = segment.published
+                streams.append(((-published[d], -(d + offset), d + offset) for d in segment.newest))
+            elif how == "deadline_asc":
+                pos = bisect_right(segment.sorted_deadlines, now)
+                order, deadlines = segment.by_deadline, segment.deadline
+                streams.append(((deadlines[d], d + offset, d + offset) for d in order[pos:]))
+            else:
+                pos = bisect_right(segment.sorted_deadlines, now)
+                order, deadlines = segment.by_deadline, segment.deadline
+                streams.append(((-deadlines[d], -(d + offset), d + offset)
+                                for d in reversed(order[:pos])))
+        if len(streams) == 1:
+            return (item[2] for item in streams[0])
+        return (item[2] for item in heapq.merge(*streams))
+
+
+# --- the backend -----------------------------------------------------------------------------
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, root, lock_timeout=0.25, cache_mb=64, build_procs=1, build_memory_mb=256):
+        self.root = os.path.abspath(root)
+        self.lock_timeout = lock_timeout
+        self.build_procs = build_procs
+        self.build_memory_mb = build_memory_mb
+        self._lock = threading.RLock()  # one query or refresh at a time in this process
+        self._write_lock = threading.Lock()  # Whoosh's file lock does not separate threads' writers
+        self._view = None
+        self._segments = {}
+        self._bits = _BitCache(cache_mb * 1024 * 1024)
+        self._synonym_source, self._synonym_map = None, ({}, {})
+
+    # layout
+
+    def _current(self):
+        try:
+            with open(os.path.join(self.root, CURRENT), encoding="utf-8") as handle:
+                name = handle.read().strip()
+        except FileNotFoundError:
+            return None
+        return os.path.join(self.root, name) if name else None
+
+    def _switch_to(self, directory):
+        os.makedirs(self.root, exist_ok=True)
+        temporary = os.path.join(self.root, f"{CURRENT}.{uuid.uuid4().hex}")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(os.path.basename(directory))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, os.path.join(self.root, CURRENT))
+
+    def _new_directory(self):
+        os.makedirs(self.root, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        directory = os.path.join(self.root, f"index-{stamp}-{uuid.uuid4().hex[:8]}")
+        os.makedirs(directory)
+        return directory
+
+    def _open(self, directory=None):
+        directory = directory or self._current()
+        if directory is None or not os.path.isdir(directory) \
+                or not any(name.endswith(".toc") for name in os.listdir(directory)):
+            raise IndexMissing("The search index has not been built yet.")
+        try:
+            return index.open_dir(directory)
+        except Exception as error:  # a damaged index: the site serves, search says so
+            log.exception("search index at %s cannot be opened", directory)
+            raise SearchUnavailable("The search index is damaged.") from error
+
+    def create_empty(self):
+        """Start an empty index (a new install, or a test): every later change is queued."""
+        directory = self._new_directory()
+        index.create_in(directory, SCHEMA)
+        previous = self._current()
+        self._switch_to(directory)
+        self._remove_old(previous)
+
+    def status(self):
+        try:
+            self._open()
+        except SearchUnavailable as error:
+            return str(error)
+        return "ready"
+
+    # reading
+
+    def _fresh_view(self):
+        directory = self._current()
+        view = self._view
+        if view is not None and view.directory == directory:
+            try:
+                if view.ix.latest_generation() == view.generation:
+                    return view
+            except Exception:
+                pass
+        ix = self._open(directory)
+        try:
+            view = _View(directory, ix, self._segments, self._bits)
+        except Exception as error:
+            log.exception("search index at %s cannot be read", directory)
+            raise SearchUnavailable("The search index is damaged.") from error
+        live = {segment.id for segment, *_ in view.leaves}
+        for segid in [s for s in self._segments if s not in live]:
+            del self._segments[segid]
+        self._bits.forget_segments(live)
+        if self._view is not None:
+            self._view.searcher.close()
+        self._view = view
+        return view
+
+    def query(self, request, viewer, now, alternatives=()):
+        with self._lock:
+            view = self._fresh_view()
+            return _Query(view, request, viewer.tokens, now, self._skills(alternatives)).run()
+
+    def _skills(self, alternatives):
+        """The taxonomy as the queries use it: ({analysed name: [analysed other names of the
+        same skill]}, {stem: slugs of the skills whose names contain it})."""
+        if self._synonym_source != alternatives:
+            synonyms, words = {}, {}
+            for slug, name, others in alternatives:
+                variants = {tuple(analyse(v)) for v in (name, *others)} - {()}
+                for variant in variants:
+                    synonyms.setdefault(variant, set()).update(variants - {variant})
+                    for word in variant:
+                        words.setdefault(word, set()).add(slug)
+            self._synonym_source, self._synonym_map = alternatives, (synonyms, words)
+        return self._synonym_map
+
+    def snippets(self, result, texts):
+        """{key: Markup or None} for (key, text) pairs: the best fragments, words marked."""
+        terms = result.highlight or frozenset()
+        out = {}
+        fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
+        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        for key, text in texts:
+            found = highlight.highlight(text, terms, ANALYZER, fragmenter, formatter, top=2) if terms else ""
+            out[key] = Markup(found) if found else None
+        return out
+
+    def versions(self):
+        """{key: updated_at} of every document in the index."""
+        with self._lock:
+            view = self._fresh_view()
+            return {
+                fields_["key"]: datetime.fromisoformat(fields_["updated"])
+                for fields_ in view.searcher.reader().all_stored_fields()
+            }
+
+    # writing
+
+    @contextmanager
+    def writer(self, session, timeout=None):
+        """A batch of changes, committed to the index on leaving the block. Raises
+        ``IndexBusy`` when another writer holds the lock beyond ``timeout`` seconds."""
+        timeout = self.lock_timeout if timeout is None else timeout
+        if not self._write_lock.acquire(timeout=timeout):
+            raise IndexBusy()
+        try:
+            directory = self._current()
+            ix = self._open(directory)
+            try:
+                writer = ix.writer(timeout=timeout, delay=0.02, codec=_Codec())
+            except LockError as error:
+                raise IndexBusy() from error
+            if self._current() != directory:  # rebuilt while we waited: write to the new one
+                writer.cancel()
+                raise IndexBusy()
+            batch = _Batch(writer)
+            try:
+                yield batch
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        finally:
+            self._write_lock.release()
+
+    def rebuild(self, documents, total=None, progress=None):
+        """Build a fresh index from ``documents`` in a new directory, then switch to it.
+
+        The live index's write lock is held meanwhile: changes committed during the build
+        stay queued and are applied to the new index once it is live."""
+        os.makedirs(self.root, exist_ok=True)
+        rebuild_lock = FileStorage(self.root).lock("REBUILD_LOCK")
+        if not rebuild_lock.acquire():
+            raise IndexBusy("Another rebuild is running.")
+        previous = self._current()
+        old_lock = None
+        try:
+            if previous and os.path.isdir(previous):
+                old_lock = FileStorage(previous).lock("MAIN_WRITELOCK")
+                deadline = time.monotonic() + 60
+                while not old_lock.acquire():
+                    if time.monotonic() > deadline:
+                        raise IndexBusy("The index stayed locked by another writer for a minute.")
+                    time.sleep(0.1)
+            directory = self._new_directory()
+            ix = index.create_in(directory, SCHEMA)
+            options = {"limitmb": self.build_memory_mb, "codec": _Codec()}
+            if self.build_procs > 1:
+                options.update(procs=self.build_procs, multisegment=True)
+            writer = ix.writer(**options)
+            count = 0
+            try:
+                for document in documents:
+                    writer.add_document(**_fields(document))
+                    count += 1
+                    if progress:
+                        progress(1)
+            except BaseException:
+                writer.cancel()
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            writer.commit()
+            self._switch_to(directory)
+        finally:
+            if old_lock is not None:
+                old_lock.release()
+            rebuild_lock.release()
+        self._remove_old(previous)
+        return count
+
+    def _remove_old(self, previous):
+        # Readers in other processes keep their open files; new ones open the new index.
+        if previous and previous != self._current():
+            shutil.rmtree(previous, ignore_errors=True)
+
+
+class _Batch:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def put(self, document):
+        self.writer.update_document(**_fields(document))
+
+    def delete(self, kind, object_id):
+        self.writer.delete_by_term("key", document_key(kind, object_id))
+
+
+def _fields(document):
+    facets = [f"type:{document.kind}"] + [f"skill:{slug}" for slug in document.skills]
+    facets += [f"{name}:{value}" for name, value in document.facets.items()]
+    location = document.location
+    return {
+        "key": document.key,
+        "updated": document.updated_at.isoformat(),
+        "text": document.everything,
+        "title": document.title,
+        "facet": " ".join(facets),
+        "audience": " ".join(sorted(document.audience)),
+        "place": place_key(location),
+        "published": epoch(document.published_at),
+        "deadline": epoch(document.bids_deadline),
+        "coop": int(document.facets.get("coop") or 0),
+        "location": location.encode("utf-8"),
+    }
+
+
+# --- one query -------------------------------------------------------------------------------
+
+class _Query:
+    """Evaluate a ``SearchRequest`` on one view: bitsets all the way, documents at the end."""
+
+    def __init__(self, view, request, tokens, now, skills):
+        self.view = view
+        self.request = request
+        self.now = epoch(now)
+        self.synonyms, self.skill_words = skills
+        self.terms = set()
+        self.unmatched = []
+        self.notices = list(request.query.notices)
+        self.labels = {}
+        audience = 0
+        for token in tokens:
+            audience |= view.bits("audience", token)
+        self.audience = audience & view.live
+
+    # text
+
+    def leaf(self, node, field):
+        if field == "skills":
+            return self._skill_leaf(node)
+        if node.prefix:
+            # A prefix is matched as typed (lower case, accents folded), not stemmed.
+            expanded = self.view.expand(field, fold(node.text))
+            if len(expanded) > MAX_EXPANSION:
+                self.notices.append(f"“{node.text}*” matches too many words: type more letters.")
+                expanded = expanded[:MAX_EXPANSION]
+            if field == "text":
+                self.terms.update(expanded)
+                if not expanded:
+                    self.unmatched.append(node.text)
+            found = 0
+            for term in expanded:
+                found |= self.view.bits(field, term)
+            return found
+        words = tuple(analyse(node.text))
+        if not words:
+            return None
+        found = self._words(words, field, phrase=len(words) > 1)
+        if field == "text":
+            self.terms.update(words)
+            if not found and len(words) == 1:
+                self.unmatched.append(node.text)
+        for alternative in self.synonyms.get(words, ()):
+            found |= self._words(alternative, field, phrase=len(alternative) > 1)
+            if field == "text":
+                self.terms.update(alternative)
+        return found
+
+    def _skill_leaf(self, node):
+        """Jobs tagged with a skill whose name or synonyms hold all these words."""
+        if node.prefix:
+            stem = fold(node.text)
+            slugs = set().union(*[s for w, s in self.skill_words.items() if w.startswith(stem)])
+        else:
+            words = analyse(node.text)
+            slugs = set.intersection(*[self.skill_words.get(w, set()) for w in words]) if words else set()
+        found = 0
+        for slug in slugs:
+            found |= self.view.bits("facet", f"skill:{slug}")
+        return found
+
+    def _words(self, words, field, phrase):
+        found = self.view.live
+        for word in words:
+            found &= self.view.bits(field, word)
+            if not found:
+                return 0
+        if phrase and field == "text":
+            found = self._verify_phrase(words, found & self.audience)
+        return found
+
+    def _verify_phrase(self, words, candidates):
+        """Keep the candidates where the words stand next to each other."""
+        confirmed = []
+        for segment, offset, _reader, leaf in self.view.leaves:
+            local = (candidates >> offset) & ((1 << segment.size) - 1)
+            if not local:
+                continue
+            matcher = Phrase("text", list(words)).matcher(leaf)
+            for docnum in members(local):
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(docnum)
+                if matcher.is_active() and matcher.id() == docnum:
+                    confirmed.append(docnum + offset)
+        return bits_from(confirmed, self.view.size)
+
+    def node(self, node, field):
+        if isinstance(node, Text):
+            return self.leaf(node, field)
+        if isinstance(node, Not):
+            inner = self.node(node.item, field)
+            return None if inner is None else self.view.live & ~inner
+        parts = [self.node(item, field) for item in node.items]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        result = parts[0]
+        for part in parts[1:]:
+            result = (result & part) if isinstance(node, And) else (result | part)
+        return result
+
+    # the whole query
+
+    def run(self):
+        view, request = self.view, self.request
+        query = request.query
+        clauses = []  # (anywhere, in title, in skills) per clause
+        for clause in query.clauses:
+            anywhere = self.node(clause, "text")
+            if anywhere is None:
+                continue
+            clauses.append((anywhere, self.node(clause, "title") or 0, self.node(clause, "skills") or 0))
+        searched = bool(clauses)
+        if query.clauses and not searched:
+            self.notices.append("Your search had only very common words; try more specific ones.")
+        matched = view.live
+        if searched:
+            matched = 0
+            for anywhere, _title, _skills in clauses:
+                matched |= anywhere
+        for excluded in query.excluded:
+            left_out = self.node(excluded, "text")
+            if left_out:
+                matched &= ~left_out
+        matched &= self.audience
+        kinds = {kind: matched & view.bits("facet", f"type:{kind}") for kind in (JOB, COOP)}
+
+        if request.kind == JOB:
+            selected, facets = self._facets(kinds[JOB])
+        else:
+            selected, facets = kinds[COOP], {}
+        kind_counts = {kind: (selected if kind == request.kind else bits).bit_count()
+                       for kind, bits in kinds.items()}
+        total = selected.bit_count()
+        start = (request.page - 1) * request.per_page
+        docnums = self._page(selected, clauses, start, request.per_page)
+        hits = self._hits(docnums)
+        suggestions = self._suggestions() if self.unmatched else {}
+        return SearchResult(
+            hits=hits, total=total, facets=facets, kind_counts=kind_counts,
+            suggestions=suggestions, notices=self.notices, searched=searched,
+            highlight=frozenset(self.terms), labels={"location": self.labels},
+        )
+
+    # facets
+
+    def _selection(self, name, value):
+        view = self.view
+        if name in TERM_FACETS:
+            return view.bits("facet", f"{name}:{value}")
+        if name == "coop":
+            return view.bits("facet", f"coop:{value}")
+        if name == "location":
+            return view.bits("place", value)
+        if name == "state":
+            return self._state_bits().get(value, 0)
+        return view.live
+
+    def _state_bits(self):
+        if not hasattr(self, "_states"):
+            future = self.view.deadline_after(self.now)
+            states = {}
+            for (status, in_future), state in state_table().items():
+                bits = self.view.bits("facet", f"status:{status}")
+                bits &= future if in_future else ~future
+                states[state] = states.get(state, 0) | bits
+            self._states = states
+        return self._states
+
+    def _facets(self, base):
+        """The selected documents, and {facet: [(value, count)]} where each count is the
+        number of results that choosing that value (instead of the current one) gives."""
+        filters = self.request.filters
+        chosen = {name: self._selection(name, value) for name, value in filters.items()}
+        everything = base
+        for bits in chosen.values():
+            everything &= bits
+        facets = {}
+        for name in ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop"):
+            if name in chosen:
+                others = base
+                for other, bits in chosen.items():
+                    if other != name:
+                        others &= bits
+            else:
+                others = everything
+            facets[name] = self._counts(name, others)
+        return everything, facets
+
+    def _counts(self, name, within):
+        view = self.view
+        if not within:
+            return []
+        if name in TERM_FACETS:
+            counts = [(value, (within & view.bits("facet", f"{name}:{value}")).bit_count())
+                      for value in view.values("facet", f"{name}:")]
+        elif name == "state":
+            counts = [(state, (within & bits).bit_count()) for state, bits in self._state_bits().items()]
+        elif name == "coop":
+            column = view.column("coop")
+            counts = Counter(column[d] for d in members(within)).most_common()
+            counts = [(str(coop_id), n) for coop_id, n in counts if coop_id]
+        else:  # location: labels as written, counted by place
+            column = view.column("location")
+            tally, labels = Counter(), {}
+            for d in members(within):
+                key = place_key(column[d])
+                if key:
+                    tally[key] += 1
+                    labels.setdefault(key, set()).add(column[d].strip())
+            labels = {key: min(found) for key, found in labels.items()}
+            counts = [(key, n) for key, n in tally.items()]
+            self.labels.update(labels)
+        return sorted([(v, n) for v, n in counts if n], key=lambda item: (-item[1], item[0]))
+
+    # ordering
+
+    def _page(self, selected, clauses, start, count):
+        sort = self.request.sort
+        if sort == "closing":
+            future = self.view.deadline_after(self.now)
+            partitions = [(selected & future, "deadline_asc"), (selected & ~future, "deadline_desc")]
+        elif sort == "relevance" and clauses:
+            partitions = ((p, "newest") for p in _tiers(selected, clauses))
+        else:
+            partitions = [(selected, "newest")]
+        out = []
+        for partition, how in partitions:
+            size = partition.bit_count()
+            if start >= size:
+                start -= size
+                continue
+            out += self.view.ordered(how, partition, start, count - len(out), self.now)
+            start = 0
+            if len(out) >= count:
+                break
+        return out
+
+    def _hits(self, docnums):
+        hits = []
+        for docnum in docnums:
+            stored = self.view.searcher.stored_fields(docnum)
+            kind, object_id = parse_key(stored["key"])
+            hits.append(Hit(kind, object_id, datetime.fromisoformat(stored["updated"])))
+        return hits
+
+    def _suggestions(self):
+        """{word: [spellings]} from the words of the titles (Whoosh keeps them unstemmed)."""
+        reader = self.view.searcher.reader()
+        correctors = [reader.corrector("title")]
+        found = {}
+        for word in self.unmatched:
+            if not word.isalpha():
+                continue
+            options = []
+            for corrector in correctors:
+                options += [o for o in corrector.suggest(word.lower(), limit=3, maxdist=2, prefix=1)
+                            if o not in options]
+            if options:
+                found[word] = options[:3]
+        return found
+
+
+def _tiers(selected, clauses):
+    """The selected documents split into relevance tiers, best first: by the number of the
+    query's clauses matched anywhere, then in the title, then in the skills."""
+    digits = []
+    for index_ in range(3):
+        counter = []
+        for clause in clauses:
+            carry = clause[index_] & selected
+            for i in range(len(counter)):
+                if not carry:
+                    break
+                counter[i], carry = counter[i] ^ carry, counter[i] & carry
+            if carry:
+                counter.append(carry)
+        digits += reversed(counter)
+
+    def walk(bits, i):
+        if not bits:
+            return
+        if i == len(digits):
+            yield bits
+            return
+        yield from walk(bits & digits[i], i + 1)
+        yield from walk(bits & ~digits[i], i + 1)
+
+    return walk(selected, 0)

@@ -1,0 +1,99 @@
+"""Facets: each value's count is the number of results that choosing it gives."""
+from datetime import timedelta
+
+from marketplace.core.time import utcnow
+
+from ..factories import make_coop, make_job
+
+
+def _catalogue(coop, other, skills):
+    """Jobs spread over every facet."""
+    now = utcnow()
+    make_job(coop, "public", "open", title="Archive website", kind="tender", work_mode="remote",
+             skills=[skills["python"]], budget_min=1000, budget_max=4000)
+    make_job(coop, "cotech", "open", title="Archive app", kind="lead", work_mode="on_site", location="Leeds",
+             skills=[skills["python"], skills["devops"]], budget_min=30000, budget_max=45000)
+    make_job(coop, "federation", "closed", title="Archive audit", kind="subcontract", work_mode="hybrid",
+             location=" leeds ", skills=[skills["accessibility"]], budget_type="day_rate", budget_min=400,
+             budget_max=None)
+    make_job(other, "public", "withdrawn", title="Archive hosting", kind="tender", work_mode="remote",
+             skills=[skills["devops"]], budget_min=0, budget_max=None)
+    make_job(other, "public", "open", title="Archive search", kind="tender", work_mode="hybrid",
+             location="Bristol", skills=[skills["python"]], budget_min=150000, budget_max=200000,
+             bids_deadline=now + timedelta(days=20))
+
+
+def _follow_every_facet(client_get, answer, depth=0):
+    """Follow every facet link; each leads to exactly as many results as it promised."""
+    checked = 0
+    for name in answer.facet_names:
+        for label, (count, url) in answer.facet(name).items():
+            if url is None:
+                assert count == answer.total, (name, label)
+                continue
+            followed = client_get(url)
+            assert followed.total == count, (name, label, url)
+            assert len(followed.titles) == min(count, 20), (name, label)
+            checked += 1
+            if depth == 0:
+                checked += _follow_every_facet(client_get, followed, depth + 1)
+    return checked
+
+
+def test_facet_counts_equal_the_results_they_lead_to(client, poster, networks, skills, search):
+    user, coop = poster
+    other = make_coop("Other Co-op", {networks["cotech"]: "active"})
+    _catalogue(coop, other, skills)
+    from ..conftest import login
+    from .conftest import Answer
+
+    login(client, user)
+    answer = search("archive")
+    assert answer.total == 5
+    assert set(answer.facet_names) >= {"kind", "state", "visibility", "budget", "mode", "skill", "location", "coop"}
+    assert _follow_every_facet(lambda url: Answer(client.get(url)), answer) > 40
+
+
+def test_facet_values_and_labels(client, poster, networks, skills, search):
+    user, coop = poster
+    other = make_coop("Other Co-op", {networks["cotech"]: "active"})
+    _catalogue(coop, other, skills)
+    from ..conftest import login
+
+    login(client, user)
+    answer = search("archive")
+    assert answer.facet("state")["Open"][0] == 3 and answer.facet("state")["Closed"][0] == 1
+    assert answer.facet("state")["Withdrawn"][0] == 1
+    assert answer.facet("budget")["Up to 5,000"][0] == 1 and answer.facet("budget")["Day rate"][0] == 1
+    assert answer.facet("budget")["Not stated"][0] == 1 and answer.facet("budget")["Over 100,000"][0] == 1
+    assert answer.facet("location")["Leeds"][0] == 2  # case and spaces do not make another place
+    assert answer.facet("coop")["Other Co-op"][0] == 2
+    assert answer.facet("skill")["Python"][0] == 3
+    narrowed = search("archive", location="leeds", kind="lead")
+    assert narrowed.titles == ["Archive app"]
+    # A chosen value is shown with its count and a link to remove it.
+    assert narrowed.facet("kind")["Passed-on lead"] == (1, None)
+    assert "Remove" in narrowed.html
+
+
+def test_choosing_a_value_narrows_the_other_facets(client, poster, networks, skills, search):
+    user, coop = poster
+    other = make_coop("Other Co-op", {networks["cotech"]: "active"})
+    _catalogue(coop, other, skills)
+    from ..conftest import login
+
+    login(client, user)
+    answer = search("archive", state="open")
+    assert answer.total == 3
+    assert answer.facet("kind") == {"Tender": (2, answer.facet("kind")["Tender"][1]),
+                                    "Passed-on lead": (1, answer.facet("kind")["Passed-on lead"][1])}
+    # The state facet still offers the other states, counted with the other filters.
+    assert answer.facet("state")["Closed"][0] == 1
+
+
+def test_no_facet_value_with_nothing_behind_it(poster, search, skills):
+    _, coop = poster
+    make_job(coop, "public", "open", title="Kiosk", kind="tender", skills=[skills["python"]])
+    answer = search("kiosk")
+    assert set(answer.facet("kind")) == {"Tender"}
+    assert set(answer.facet("skill")) == {"Python"}

@@ -1,0 +1,250 @@
+"""Keeping the index in step with the database: on commit, never on rollback; drift after a
+crash between commit and index write, repaired by `search check`; a busy or broken index
+never fails a request; `search reindex` rebuilds from the database."""
+import os
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from marketplace import search as search_module
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+from marketplace.jobs import services
+from marketplace.jobs.models import Job
+from marketplace.search import backend, check, queue_length
+from marketplace.search.models import SearchQueue
+
+from ..conftest import login
+from ..factories import make_job
+from .conftest import whoosh_only
+
+
+def _indexed(app):
+    return set(backend(app).versions())
+
+
+def _values(title, **more):
+    now = utcnow()
+    values = dict(title=title, summary="Summary.", description="", kind="tender", budget_type="fixed",
+                  budget_min=100, budget_max=None, currency="GBP", location="", work_mode="remote",
+                  questions_deadline=now + timedelta(days=3), bids_deadline=now + timedelta(days=9),
+                  start_date=None, visibility="public", looking_for_partners=False)
+    values.update(more)
+    return values
+
+
+def test_a_commit_reaches_the_index(app, poster, search):
+    user, coop = poster
+    job = services.post_job(coop, user, _values("Solar roof survey"), [], publish=True)
+    db.session.commit()
+    assert f"job:{job.id}" in _indexed(app)
+    assert search("solar").titles == ["Solar roof survey"]
+    assert queue_length() == 0
+
+
+def test_a_rollback_never_does(app, poster, search):
+    user, coop = poster
+    services.post_job(coop, user, _values("Tidal energy study"), [], publish=True)
+    db.session.flush()
+    db.session.rollback()
+    assert search("tidal").titles == []
+    job = make_job(coop, "public", "open", title="Wind energy study")
+    job.title = "Hydro energy study"
+    db.session.flush()
+    db.session.rollback()
+    assert search("hydro").titles == [] and search("wind").titles == ["Wind energy study"]
+    assert queue_length() == 0
+    assert check(app).ok
+
+
+def test_a_savepoint_rollback_then_commit(app, poster, search):
+    user, coop = poster
+    job = make_job(coop, "public", "open", title="Orchard mapping")
+    with db.session.begin_nested() as savepoint:
+        job.title = "Orchard pruning"
+        db.session.flush()
+        savepoint.rollback()
+    job.summary = "Mapping every orchard in the county."
+    db.session.commit()
+    assert search("county").titles == ["Orchard mapping"]
+    assert search("pruning").titles == []
+    assert check(app).ok
+
+
+def test_drift_after_a_crash_between_commit_and_index_write(app, poster, search, runner, monkeypatch):
+    """The process dies after the commit, before writing the index: the queue row committed
+    with the change, and `search check` finds the drift and repairs it."""
+    user, coop = poster
+    kept = make_job(coop, "public", "open", title="Compost scheme")
+    gone = make_job(coop, "public", "open", title="Allotment scheme")
+    monkeypatch.setattr(search_module, "drain", lambda *args, **kwargs: 0)  # the crash
+    new = make_job(coop, "public", "open", title="Beekeeping scheme")
+    kept.title = "Wormery scheme"
+    db.session.commit()
+    db.session.delete(gone)
+    db.session.commit()
+    monkeypatch.undo()
+    assert queue_length() == 3
+
+    report = check(app)
+    assert report.missing == [f"job:{new.id}"]
+    assert report.orphans == [f"job:{gone.id}"]
+    # Edited within the second it was created: its date alone may not show it, its queue row does.
+    assert f"job:{kept.id}" in report.stale + report.queued
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert "Missing from the index: 1" in result.output and "gone from the database: 1" in result.output
+
+    result = runner.invoke(args=["search", "check", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "Repaired" in result.output
+    assert check(app).ok and queue_length() == 0
+    assert set(search("scheme").titles) == {"Wormery scheme", "Beekeeping scheme"}
+
+
+def test_drift_without_the_queue_is_found_by_dates(app, poster, runner, monkeypatch):
+    """Even with the queue lost (a change made by hand in the database), the stored
+    updated_at shows which documents are stale."""
+    _, coop = poster
+    job = make_job(coop, "public", "open", title="Seed library")
+    monkeypatch.setattr(search_module, "drain", lambda *args, **kwargs: 0)
+    job.title = "Tool library"
+    job.updated_at = job.updated_at + timedelta(seconds=5)  # a later second than the document's
+    db.session.commit()
+    db.session.execute(SearchQueue.__table__.delete())
+    db.session.commit()
+    monkeypatch.undo()
+    assert check(app).stale == [f"job:{job.id}"]
+    assert runner.invoke(args=["search", "check", "--repair"]).exit_code == 0
+    assert check(app).ok
+
+
+def test_co_op_deletion_removes_its_jobs_documents(app, poster, search, networks):
+    from ..factories import make_coop
+
+    _, coop = poster
+    other = make_coop("Short-lived Co-op", {networks["cotech"]: "active"})
+    make_job(other, "public", "open", title="Pottery kiln")
+    db.session.delete(other)
+    db.session.commit()
+    assert search("pottery").total == 0
+    assert check(app).ok
+
+
+def test_index_errors_never_fail_a_request(app, client, poster, monkeypatch, job_form):
+    user, coop = poster
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(type(backend(app)), "writer", broken)
+    login(client, user)
+    response = client.post("/jobs/new", data=job_form)
+    assert response.status_code == 302
+    job = db.session.scalar(select(Job).where(Job.title == job_form["title"]))
+    assert job is not None
+    assert queue_length() == 1  # kept for the next commit or `search check --repair`
+    monkeypatch.undo()
+    assert check(app).missing == [f"job:{job.id}"]
+    search_module.drain(app)
+    assert check(app).ok
+
+
+@whoosh_only
+def test_a_busy_index_leaves_the_change_queued(app, poster, search):
+    """A writer holding the lock (another worker) makes the commit leave its change queued,
+    quickly; the next commit applies both."""
+    import time
+
+    from whoosh import index
+
+    _, coop = poster
+    ix = index.open_dir(backend(app)._current())
+    other_worker = ix.writer()
+    try:
+        started = time.monotonic()
+        first = make_job(coop, "public", "open", title="Heat pump survey")
+        assert time.monotonic() - started < 5
+        assert queue_length() == 1
+        assert search("heat").titles == []
+    finally:
+        other_worker.cancel()
+    second = make_job(coop, "public", "open", title="Heat network study")
+    assert queue_length() == 0
+    assert {f"job:{first.id}", f"job:{second.id}"} <= _indexed(app)
+
+
+@whoosh_only
+def test_a_damaged_index_still_serves(app, client, poster, runner, job_form):
+    user, coop = poster
+    make_job(coop, "public", "open", title="Reed bed filter")
+    directory = backend(app)._current()
+    for name in os.listdir(directory):
+        if name.endswith(".toc"):
+            with open(os.path.join(directory, name), "wb") as handle:
+                handle.write(b"not an index")
+    response = client.get("/search?q=reed")
+    assert response.status_code == 503
+    assert "Search is being rebuilt" in response.get_data(as_text=True)
+    assert client.get("/jobs").status_code == 200
+    login(client, user)
+    assert client.post("/jobs/new", data=job_form).status_code == 302  # posting still works
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 3 documents" in result.output  # two jobs and the co-op
+    page = client.get("/search?q=reed").get_data(as_text=True)
+    assert "Reed bed filter" in page
+    assert check(app).ok
+
+
+@whoosh_only
+def test_a_missing_index_is_built_for_a_small_site(app, poster, search):
+    import shutil
+
+    _, coop = poster
+    make_job(coop, "public", "open", title="Rainwater harvesting")
+    shutil.rmtree(backend(app).root)
+    assert search("rainwater").status == 503
+    make_job(coop, "public", "open", title="Greywater recycling")  # the next commit builds it
+    assert search("rainwater").titles == ["Rainwater harvesting"]
+    assert search("greywater").titles == ["Greywater recycling"]
+
+
+def test_reindex_from_the_database(app, poster, runner, search):
+    _, coop = poster
+    for n in range(5):
+        make_job(coop, "public", "open", title=f"Meadow survey {n}")
+    before = search("meadow").total
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 6 documents" in result.output
+    assert search("meadow").total == before == 5
+    assert check(app).ok
+    count = db.session.scalar(select(func.count()).select_from(Job))
+    assert len([k for k in _indexed(app) if k.startswith("job:")]) == count
+
+
+@whoosh_only
+def test_reindex_swaps_directories_and_keeps_changes_made_meanwhile(app, poster, search):
+    """Changes committed while the new index is built stay queued and reach the new index."""
+    _, coop = poster
+    make_job(coop, "public", "open", title="Wetland survey")
+    engine = backend(app)
+    old = engine._current()
+    made = []
+
+    def documents_and_a_change():
+        from marketplace.search.documents import KINDS, iter_documents
+        from sqlalchemy.orm import Session
+
+        with Session(db.engine) as session:
+            for kind in KINDS:
+                yield from iter_documents(session, kind)
+        made.append(make_job(coop, "public", "open", title="Wetland planting"))  # during the build
+
+    engine.rebuild(documents_and_a_change())
+    assert engine._current() != old and not os.path.exists(old)
+    assert queue_length() == 1  # the old index was locked: the change waited
+    search_module.drain(app)
+    assert set(search("wetland").titles) == {"Wetland survey", "Wetland planting"}
+    assert check(app).ok
