@@ -1,0 +1,1 @@
+"""Feeds: RSS and Atom out (public and private per-user feeds), RSS/Atom and OCDS in."""

@@ -1,0 +1,174 @@
+"""Incoming entries: what one item of a feed says, read from RSS/Atom bytes with feedparser.
+
+Both readers (this one and ``ocds``) turn bytes into a list of ``Entry``; turning entries into
+jobs is ``ingest``'s work. HTML from outside is sanitised here, once, with the same rules as
+our own Markdown output.
+"""
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from ..core.markdown import sanitise_html
+
+# feedparser's complaints that do not make a feed unreadable: a charset that had to be
+# guessed, a feed served as text/plain or text/html, a namespace prefix never declared.
+HARMLESS_BOZO = (
+    feedparser.CharacterEncodingOverride,
+    feedparser.NonXMLContentType,
+    feedparser.UndeclaredNamespace,
+)
+
+MAX_HTML = 100_000
+MAX_TEXT = 20_000
+
+
+class FeedFormatError(Exception):
+    """The bytes are not a feed we can read; ``message`` is shown on the source's page."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Entry:
+    guid: str
+    title: str
+    link: str = ""
+    html: str = ""              # sanitised
+    text: str = ""              # plain text of ``html``
+    summary: str = ""           # short plain text; defaults to the start of ``text``
+    published: datetime | None = None
+    questions_deadline: datetime | None = None
+    bids_deadline: datetime | None = None
+    budget_min: int | None = None
+    budget_max: int | None = None
+    currency: str | None = None
+    location: str = ""
+    keywords: str = ""          # categories, classification names: more text to find skills in
+    skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
+    cancelled: bool = False
+
+
+# Discourse ends every topic in its RSS with these lines: not part of the brief.
+_DISCOURSE_FOOTER = re.compile(r"(?m)^(?:\d+ posts? - \d+ participants?|Read full topic)$")
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre|table|ul|ol)\s*>")
+_TAG = re.compile(r"<[^>]*>")
+_LOOKS_LIKE_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(?:\s[^>]*)?/?>")
+
+
+# A link whose address has no scheme: relative to the entry, not to our site.
+_RELATIVE_HREF = re.compile(r"""(?i)(\shref\s*=\s*)(["'])(?![a-z][a-z0-9+.-]*:|#)([^"']*)\2""")
+
+
+def clean_html(raw, base=""):
+    """Sanitised HTML, its relative links made absolute against ``base`` (the entry's page)."""
+    if base and raw:
+        raw = _RELATIVE_HREF.sub(lambda m: f"{m[1]}{m[2]}{urljoin(base, m[3])}{m[2]}", raw)
+    return sanitise_html(raw or "")[:MAX_HTML]
+
+
+def html_to_text(raw):
+    """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear."""
+    if not raw:
+        return ""
+    cleaned = sanitise_html(raw)  # drops <script>/<style> with their content
+    text = _TAG.sub("", _BLOCK_END.sub("\n", cleaned))
+    text = html.unescape(text)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()[:MAX_TEXT]
+
+
+def safe_link(url):
+    """``url`` if it is an http(s) address, else "" (a javascript: link must never reach a page)."""
+    url = (url or "").strip()
+    return url[:1000] if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def looks_like_html(text):
+    return bool(_LOOKS_LIKE_HTML.search(text or ""))
+
+
+def shorten(text, limit):
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def _struct_to_utc(value):
+    if not value:
+        return None
+    return datetime(*value[:6])  # feedparser gives UTC struct_time
+
+
+def parse_iso(value, end_of_day=False):
+    """An ISO 8601 date or datetime as naive UTC (a bare date: the start or end of that day)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(value) == 10 and end_of_day:
+        moment = moment.replace(hour=23, minute=59)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def parse_rss(body, content_type="", url=""):
+    """The entries of an RSS 0.9x/1.0/2.0 or Atom feed. Raises FeedFormatError."""
+    headers = {"content-type": content_type or "application/xml", "content-location": url}
+    # Bytes wrapped in a stream: feedparser would treat a bare string as a URL or a path.
+    # feedparser neither sanitises nor resolves links here: ``clean_html`` does both, faster
+    # (nh3, with the same rules as our own Markdown output).
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
+    if not parsed.get("version"):
+        sent = " (the server sent a web page)" if "html" in (content_type or "").lower() else ""
+        raise FeedFormatError(f"This is not an RSS or Atom feed{sent}.")
+    if parsed.bozo and not isinstance(parsed.bozo_exception, HARMLESS_BOZO):
+        problem = parsed.bozo_exception
+        where = ""
+        if hasattr(problem, "getLineNumber"):
+            where = f" (line {problem.getLineNumber()})"
+        raise FeedFormatError(f"The feed is not well-formed XML{where}: {problem}.")
+    base = parsed.feed.get("link") or url
+    return [entry for entry in (_rss_entry(item, base) for item in parsed.entries) if entry is not None]
+
+
+def _rss_entry(item, base):
+    title = html_to_text(item.get("title", ""))
+    link = (item.get("link") or "").strip()
+    link = safe_link(urljoin(base, link) if link and base else link)
+    raw = ""
+    if item.get("content"):
+        raw = item.content[0].get("value", "")
+    raw = raw or item.get("summary", "")
+    cleaned = clean_html(raw, link or base) if looks_like_html(raw) else ""
+    text = html_to_text(raw) if cleaned else " ".join(raw.split())[:MAX_TEXT]
+    text = _DISCOURSE_FOOTER.sub("", text).strip()
+    guid = (item.get("id") or link or "").strip()
+    if not title or not guid:
+        return None  # nothing to show, or nothing to recognise it by next time
+    summary_raw = item.get("summary", "") if item.get("content") else ""
+    return Entry(
+        guid=guid[:500],
+        title=title,
+        link=link,
+        html=cleaned,
+        text=text,
+        summary=html_to_text(summary_raw),
+        published=_struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")),
+        keywords=" ".join(t.get("term") or "" for t in item.get("tags", [])),
+    )

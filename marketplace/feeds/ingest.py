@@ -1,0 +1,386 @@
+"""Importing a feed source: fetch, parse, and turn its entries into ordinary jobs.
+
+Imported jobs are ``Job`` rows of the source's co-op, with the source's visibility, linked to
+their entry by ``ImportedEntry`` (GUID / OCID / link, unique per source), so that a refetch
+updates a job instead of adding another. A fetch that fails (unreachable, too slow, too big,
+malformed) is recorded on the source and changes nothing else: what was imported stays.
+"""
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..core.markdown import render_markdown
+from ..core.time import utcnow
+from ..extensions import db
+from ..federation.policy import posting_visibilities
+from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
+from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, deadline_errors, is_editable,
+                             publish_job, update_job, withdraw_job)
+from ..skills.models import Skill
+from .entries import FeedFormatError, parse_rss, shorten
+from .fetch import FetchError, fetch
+from .models import FeedSource, ImportedEntry, SourceKind
+from .ocds import parse_ocds
+from .settings import setting, user_agent
+
+log = logging.getLogger(__name__)
+
+# Questions close this long before bids when the entry does not say.
+QUESTIONS_BEFORE_BIDS = timedelta(days=1)
+IN_CHUNK = 500
+
+
+@dataclass
+class FetchReport:
+    """What one fetch of one source did."""
+
+    source_id: int
+    name: str
+    outcome: str = "imported"  # imported | not_modified | unchanged | failed
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    closed: int = 0        # created already closed (deadline passed at the source)
+    withdrawn: int = 0     # cancelled at the source
+    skipped: int = 0       # entries we could not use
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self):
+        return self.outcome != "failed"
+
+    def describe(self):
+        if self.outcome == "failed":
+            return f"{self.name}: failed: {self.error}"
+        if self.outcome == "not_modified":
+            return f"{self.name}: not modified since the last fetch."
+        if self.outcome == "unchanged":
+            return f"{self.name}: unchanged since the last fetch."
+        parts = [f"{self.created} new", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.closed:
+            parts.append(f"{self.closed} already closed")
+        if self.withdrawn:
+            parts.append(f"{self.withdrawn} withdrawn")
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        return f"{self.name}: " + ", ".join(parts) + "."
+
+
+class SourceRefused(Exception):
+    """The source's settings no longer allow importing (e.g. its co-op lost its membership)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+# --- skills from text ----------------------------------------------------------------------------
+
+class SkillMatcher:
+    """Finds taxonomy skills named in text, by name, slug or synonym, as whole words."""
+
+    def __init__(self, skills):
+        self.by_slug = {s.slug: s for s in skills}
+        self.by_term = {}
+        for skill in skills:
+            for term in (skill.name, skill.slug.replace("-", " "), *skill.synonym_list):
+                term = " ".join(term.lower().split())
+                if len(term) >= 2:
+                    self.by_term.setdefault(term, skill)
+        terms = sorted(self.by_term, key=len, reverse=True)
+        self.pattern = re.compile(
+            r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
+        ) if terms else None
+
+    def find(self, text):
+        if self.pattern is None or not text:
+            return []
+        found = []
+        for match in self.pattern.finditer(" ".join(text.split())):
+            skill = self.by_term.get(match.group(1).lower())
+            if skill is not None and skill not in found:
+                found.append(skill)
+        return found
+
+
+def guess_skills(entry, matcher, defaults):
+    """The source's default skills, then skills known from codes, then skills named in the
+    text (title first), at most MAX_SKILLS."""
+    chosen = list(defaults)
+    candidates = [matcher.by_slug[s] for s in entry.skill_slugs if s in matcher.by_slug]
+    candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
+    for skill in candidates:
+        if skill not in chosen:
+            chosen.append(skill)
+    return chosen[:MAX_SKILLS]
+
+
+# --- entry → job values -------------------------------------------------------------------------
+
+def job_values(source, entry, now, open_days):
+    """The job fields for an entry, as ``jobs.services`` takes them."""
+    published = min(entry.published or now, now)
+    bids = entry.bids_deadline or published + timedelta(days=open_days)
+    questions = entry.questions_deadline or bids - QUESTIONS_BEFORE_BIDS
+    if questions >= bids:
+        questions = bids - QUESTIONS_BEFORE_BIDS
+    has_budget = entry.budget_min is not None
+    return {
+        "title": shorten(entry.title, 200),
+        "summary": shorten(entry.summary or entry.text or entry.title, 500),
+        "description": entry.text,
+        "kind": source.job_kind,
+        "budget_type": BudgetType.FIXED.value,
+        "budget_min": entry.budget_min if has_budget else 0,
+        "budget_max": entry.budget_max if has_budget else None,
+        "currency": entry.currency if has_budget else Currency.GBP.value,
+        "location": entry.location,
+        "work_mode": WorkMode.REMOTE.value,
+        "questions_deadline": questions,
+        "bids_deadline": bids,
+        "start_date": None,
+        "visibility": source.visibility,
+        "looking_for_partners": False,
+    }, published
+
+
+def content_hash(values, skills, entry):
+    """What the job would look like: unchanged hash, nothing to update."""
+    data = {k: str(v) for k, v in values.items()}
+    data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
+                cancelled=entry.cancelled)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _description_html(entry):
+    return entry.html or render_markdown(entry.text)
+
+
+def _assign(job, values, skills, entry):
+    """Set a job's fields directly; returns the names of those that changed."""
+    before = {n: getattr(job, n) for n in EDITABLE_FIELDS}
+    before_skills = {s.id for s in job.skills} if job.id is not None else set()
+    for name in EDITABLE_FIELDS:
+        setattr(job, name, values[name])
+    job.description_html = _description_html(entry)
+    job.skills = list(skills)
+    changed = sorted(n for n in EDITABLE_FIELDS if getattr(job, n) != before[n])
+    if {s.id for s in skills} != before_skills:
+        changed.append("skills")
+    return changed
+
+
+def new_imported_job(source, entry, values, skills):
+    """A draft job for a new entry; ``publish_imported_job`` publishes it once it has an id."""
+    job = Job(coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value)
+    _assign(job, values, skills, entry)
+    db.session.add(job)
+    return job
+
+
+def publish_imported_job(source, job, published, actor, now):
+    """Publish a new imported job, or store it closed when its bids deadline has already
+    passed at the source (publishing refuses a past deadline). Returns True if closed."""
+    record("job.created", job, actor=actor, coop=source.coop, title=job.title,
+           source_id=source.id, imported=True)
+    closed = job.bids_deadline <= now
+    if closed:
+        job.status = JobStatus.PUBLISHED.value
+        record("job.imported_closed", job, actor=actor, coop=source.coop, public=True,
+               source_id=source.id)
+    else:
+        publish_job(job, actor)
+    # The entry's own date, not the import's, orders it among other jobs.
+    job.published_at = published
+    return closed
+
+
+def update_imported_job(source, job, entry, values, skills, actor):
+    """Bring a job in line with its changed entry. Returns "updated", "withdrawn" or "kept"."""
+    if job.status == JobStatus.WITHDRAWN:
+        return "kept"  # withdrawn here: a refetch does not bring it back
+    if entry.cancelled:
+        withdraw_job(job, actor, reason="Cancelled at the source.")
+        return "withdrawn"
+    if is_editable(job) and not deadline_errors(
+        values["questions_deadline"], values["bids_deadline"], None, previous=job
+    ):
+        update_job(job, actor, values, skills)
+        job.description_html = _description_html(entry)
+        return "updated"
+    # Closed here, or its deadlines moved into the past at the source: the source is the
+    # authority on its own entries, so the job follows it (a later deadline reopens it).
+    changed = _assign(job, values, skills, entry)
+    if changed:
+        record("job.updated", job, actor=actor, coop=job.coop, fields=changed, source_id=source.id,
+               imported=True)
+    return "updated"
+
+
+# --- one source ------------------------------------------------------------------------------------
+
+def _parse(source, result):
+    if source.kind == SourceKind.OCDS:
+        return parse_ocds(result.body)
+    return parse_rss(result.body, result.content_type, result.url)
+
+
+def import_entries(source, entries, actor=None, now=None, report=None):
+    """Create or update the jobs of ``entries`` (not committed). Returns the report."""
+    now = now or utcnow()
+    report = report or FetchReport(source.id, source.name)
+    if source.visibility not in posting_visibilities(source.coop):
+        raise SourceRefused(
+            f"{source.coop.name} can no longer post jobs with visibility “{source.visibility_label}”: "
+            "change the source's co-op or visibility."
+        )
+    seen, unique = set(), []
+    for entry in entries[: setting("FEED_MAX_ENTRIES")]:
+        if entry.guid not in seen:
+            seen.add(entry.guid)
+            unique.append(entry)
+    known = {
+        e.guid: e for e in db.session.scalars(
+            select(ImportedEntry).where(ImportedEntry.source_id == source.id)
+        )
+    }
+    matcher = SkillMatcher(db.session.scalars(select(Skill)).all())
+    defaults = list(source.default_skills)
+    open_days = setting("FEED_DEFAULT_OPEN_DAYS")
+
+    planned, unchanged = [], []
+    for entry in unique:
+        values, published = job_values(source, entry, now, open_days)
+        skills = guess_skills(entry, matcher, defaults)
+        step = _Step(entry, values, skills, published, content_hash(values, skills, entry),
+                     known.get(entry.guid))
+        if step.previous is not None and step.previous.content_hash == step.digest:
+            unchanged.append(step.previous.id)
+        elif step.previous is None and entry.cancelled:
+            report.skipped += 1
+        else:
+            planned.append(step)
+    report.unchanged = len(unchanged)
+
+    # New entries: every job is inserted in one flush, then published; an audit event needs
+    # its target's id, and a flush per job would cost most of an import.
+    new = [(new_imported_job(source, step.entry, step.values, step.skills), step)
+           for step in planned if step.previous is None]
+    db.session.flush()
+    with db.session.no_autoflush:
+        for job, step in new:
+            report.closed += publish_imported_job(source, job, step.published, actor, now)
+            db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
+                                         content_hash=step.digest, first_seen_at=now, last_seen_at=now))
+    report.created = len(new)
+
+    changed = [step for step in planned if step.previous is not None]
+    jobs = _jobs_by_id([step.previous.job_id for step in changed])
+    for step in changed:
+        outcome = update_imported_job(source, jobs[step.previous.job_id], step.entry, step.values,
+                                      step.skills, actor)
+        step.previous.content_hash, step.previous.link, step.previous.last_seen_at = (
+            step.digest, step.entry.link, now)
+        if outcome == "updated":
+            report.updated += 1
+        elif outcome == "withdrawn":
+            report.withdrawn += 1
+        else:
+            report.unchanged += 1
+    for start in range(0, len(unchanged), IN_CHUNK):
+        db.session.execute(
+            update(ImportedEntry).where(ImportedEntry.id.in_(unchanged[start:start + IN_CHUNK]))
+            .values(last_seen_at=now)
+        )
+    return report
+
+
+@dataclass
+class _Step:
+    """One entry of a fetch, with the job it makes and what is known of it already."""
+
+    entry: object
+    values: dict
+    skills: list
+    published: object
+    digest: str
+    previous: ImportedEntry | None
+
+
+def _jobs_by_id(ids):
+    jobs = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start:start + IN_CHUNK]
+        stmt = select(Job).where(Job.id.in_(chunk)).options(selectinload(Job.skills))
+        jobs.update((job.id, job) for job in db.session.scalars(stmt))
+    return jobs
+
+
+def _count_entries(source):
+    return db.session.scalar(
+        select(func.count()).select_from(ImportedEntry).where(ImportedEntry.source_id == source.id)
+    )
+
+
+def fetch_source(source, actor=None, now=None, force=False):
+    """Fetch one source and import what changed, in one transaction (committed here).
+
+    ``force`` ignores the stored validators and body hash: everything is fetched and compared.
+    Never raises for a bad feed: the report (and the source) say what went wrong.
+    """
+    now = now or utcnow()
+    started = time.perf_counter()
+    report = FetchReport(source.id, source.name)
+    try:
+        result = fetch(
+            source.url,
+            etag=None if force else source.etag,
+            last_modified=None if force else source.last_modified,
+            timeout=setting("FEED_TIMEOUT"), max_bytes=setting("FEED_MAX_BYTES"),
+            user_agent=user_agent(),
+        )
+        body_hash = hashlib.sha256(result.body).hexdigest() if result.status != 304 else None
+        if result.status == 304:
+            report.outcome = "not_modified"
+        elif body_hash == source.body_hash and not force:
+            report.outcome = "unchanged"
+        else:
+            import_entries(source, _parse(source, result), actor, now, report)
+            source.body_hash = body_hash
+            source.entries_seen = _count_entries(source)
+            if report.created or report.updated or report.withdrawn:
+                record("feed_source.fetched", source, actor=actor, coop=source.coop,
+                       created=report.created, updated=report.updated, withdrawn=report.withdrawn)
+        source.etag, source.last_modified = result.etag, result.last_modified
+        source.last_fetched_at = source.last_success_at = now
+        source.last_error = None
+        db.session.commit()
+    except (FetchError, FeedFormatError, SourceRefused, JobRuleError) as error:
+        _record_failure(source, report, error.message, actor, now)
+    except Exception as error:  # a bug or a database failure must not stop the other sources
+        log.exception("Importing feed source %s failed", report.source_id)
+        _record_failure(source, report, f"Import failed: {type(error).__name__}: {error}", actor, now)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _record_failure(source, report, message, actor, now):
+    """Undo anything half-done, then note the error on the source (nothing imported is lost)."""
+    db.session.rollback()
+    source = db.session.get(FeedSource, report.source_id)
+    report.outcome, report.error = "failed", message
+    if source is None:
+        return
+    source.last_fetched_at = source.last_error_at = now
+    source.last_error = message[:2000]
+    record("feed_source.fetch_failed", source, actor=actor, coop=source.coop, error=message[:500])
+    db.session.commit()

@@ -1,0 +1,209 @@
+"""OCDS release packages (UK Contracts Finder, Find a Tender) read into entries.
+
+A package lists releases; several releases of one contracting process share an ``ocid`` and
+the newest one wins. The ``tender`` block maps onto a job: title, description, value,
+tenderPeriod (bids), enquiryPeriod (questions), CPV classifications (skills), delivery place.
+"""
+import json
+
+from ..jobs.forms import MAX_BUDGET
+from ..jobs.models import Currency
+from .entries import (Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
+                      safe_link)
+
+# Contracts Finder's OCIDs end with the notice's id, which makes its page address.
+CONTRACTS_FINDER_PREFIX = "ocds-b5fd17-"
+CONTRACTS_FINDER_NOTICE = "https://www.contractsfinder.service.gov.uk/Notice/"
+CANCELLED = {"cancelled", "withdrawn", "unsuccessful"}
+NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
+
+# CPV code prefixes → skill slugs of the taxonomy (the longest matching prefix wins).
+CPV_SKILLS = {
+    "72413": ("web-design", "websites-and-web-apps"),
+    "72415": ("cloud-hosting",),
+    "72416": ("cloud-hosting",),
+    "724": ("websites-and-web-apps",),
+    "72212": ("websites-and-web-apps",),
+    "72262": ("websites-and-web-apps",),
+    "72230": ("websites-and-web-apps",),
+    "7222": ("consultancy",),
+    "72224": ("consultancy",),
+    "7231": ("data-integrations",),
+    "7232": ("database-solutions",),
+    "72322": ("database-solutions",),
+    "726": ("sysadmin",),
+    "727": ("sysadmin",),
+    "79341": ("strategy-and-campaigns",),
+    "79342": ("strategy-and-campaigns",),
+    "79416": ("strategy-and-campaigns",),
+    "798225": ("graphic-design",),
+    "79530": ("copywriting",),
+    "79310": ("user-research",),
+    "79311": ("user-research",),
+    "798": ("print",),
+    "92111": ("film-and-animation",),
+    "794": ("consultancy",),
+    "48190": ("learning-platforms",),
+    "80420": ("learning-platforms",),
+}
+
+
+def cpv_skill_slugs(code):
+    digits = "".join(ch for ch in str(code or "") if ch.isdigit())
+    for length in range(len(digits), 2, -1):
+        if digits[:length] in CPV_SKILLS:
+            return CPV_SKILLS[digits[:length]]
+    return ()
+
+
+def parse_ocds(body):
+    """The entries of an OCDS release package (or record package). Raises FeedFormatError."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise FeedFormatError(f"The package is not valid JSON: {error}.")
+    if not isinstance(data, dict):
+        raise FeedFormatError("This is not an OCDS release package: it is not a JSON object.")
+    if isinstance(data.get("releases"), list):
+        releases = data["releases"]
+    elif isinstance(data.get("records"), list):
+        releases = [r.get("compiledRelease") for r in data["records"] if isinstance(r, dict)]
+    else:
+        raise FeedFormatError("This is not an OCDS release package: it has no releases.")
+    newest = {}
+    for release in releases:
+        if not isinstance(release, dict) or not isinstance(release.get("tender"), dict):
+            continue
+        ocid = release.get("ocid")
+        if not isinstance(ocid, str) or not ocid.strip():
+            continue
+        known = newest.get(ocid)
+        if known is None or (parse_iso(release.get("date")) or _EPOCH) >= (parse_iso(known.get("date")) or _EPOCH):
+            newest[ocid] = release
+    entries = (_entry(release) for release in newest.values())
+    return [entry for entry in entries if entry is not None]
+
+
+_EPOCH = parse_iso("1970-01-01T00:00:00Z")
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value):
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _text(value):
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _amount(value):
+    value = _dict(value)
+    amount = value.get("amount", value.get("amountGross"))
+    try:
+        return round(float(amount)), _text(value.get("currency")).upper() or "GBP"
+    except (TypeError, ValueError):
+        return None, None
+
+
+def _budget(tender):
+    """(min, max, currency, words): amounts we can store, and the value in words otherwise."""
+    high, currency = _amount(tender.get("value"))
+    low, low_currency = _amount(tender.get("minValue"))
+    if high is None and low is None:
+        return None, None, None, ""
+    currency = currency or low_currency
+    low = low if low is not None else high
+    high = high if high is not None else low
+    if low > high:
+        low, high = high, low
+    words = f"{low:,} {currency}" if low == high else f"{low:,}–{high:,} {currency}"
+    if currency not in {c.value for c in Currency} or low < 0 or high > MAX_BUDGET:
+        return None, None, None, words
+    return low, high, currency, words
+
+
+def _classifications(tender):
+    found = [_dict(tender.get("classification"))]
+    for item in _list(tender.get("items")):
+        found.append(_dict(item.get("classification")))
+        found.extend(_list(item.get("additionalClassifications")))
+    return [c for c in found if c.get("id") or c.get("description")]
+
+
+def _location(tender):
+    addresses = _list(tender.get("deliveryAddresses"))
+    for item in _list(tender.get("items")):
+        addresses.extend(_list(item.get("deliveryAddresses")))
+        addresses.append(_dict(item.get("deliveryLocation")))
+    for address in addresses:
+        for key in ("locality", "region", "description", "postalCode"):
+            if _text(address.get(key)):
+                return _text(address.get(key))[:120]
+    return ""
+
+
+def _link(release, tender):
+    """The notice's own page: a notice document, else one derived from the OCID (or none)."""
+    documents = _list(tender.get("documents"))
+    for wanted in NOTICE_TYPES:
+        for document in documents:
+            if document.get("documentType") == wanted and _text(document.get("url")):
+                return _text(document["url"])
+    for document in documents:
+        if _text(document.get("url")):
+            return _text(document["url"])
+    ocid = release["ocid"].strip()
+    if ocid.startswith(CONTRACTS_FINDER_PREFIX):
+        return CONTRACTS_FINDER_NOTICE + ocid[len(CONTRACTS_FINDER_PREFIX):]
+    return ""
+
+
+def _buyer(release):
+    buyer = _text(_dict(release.get("buyer")).get("name"))
+    if buyer:
+        return buyer
+    for party in _list(release.get("parties")):
+        if "buyer" in (party.get("roles") or []):
+            return _text(party.get("name"))
+    return ""
+
+
+def _entry(release):
+    tender = release["tender"]
+    title = _text(tender.get("title")) or _text(release.get("title"))
+    if not title:
+        return None
+    description = _text(tender.get("description"))
+    html = clean_html(description) if looks_like_html(description) else ""
+    text = html_to_text(description) if html else description
+    low, high, currency, value_words = _budget(tender)
+    buyer = _buyer(release)
+    facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words}." if value_words else ""]
+    classifications = _classifications(tender)
+    slugs = []
+    for c in classifications:
+        if _text(c.get("scheme")).upper() in ("CPV", ""):
+            slugs.extend(s for s in cpv_skill_slugs(c.get("id")) if s not in slugs)
+    tags = release.get("tag") if isinstance(release.get("tag"), list) else []
+    return Entry(
+        guid=release["ocid"].strip()[:500],
+        title=html_to_text(title),
+        link=safe_link(_link(release, tender)),
+        html=html,
+        text=text,
+        summary=" ".join(f for f in facts if f) + (" " if any(facts) else "") + html_to_text(text),
+        published=(parse_iso(tender.get("datePublished")) or parse_iso(release.get("date"))
+                   or parse_iso(_dict(tender.get("tenderPeriod")).get("startDate"))),
+        questions_deadline=parse_iso(_dict(tender.get("enquiryPeriod")).get("endDate"), end_of_day=True),
+        bids_deadline=parse_iso(_dict(tender.get("tenderPeriod")).get("endDate"), end_of_day=True),
+        budget_min=low,
+        budget_max=high,
+        currency=currency,
+        location=_location(tender),
+        keywords=" ".join(_text(c.get("description")) for c in classifications),
+        skill_slugs=tuple(slugs),
+        cancelled=_text(tender.get("status")).lower() in CANCELLED or "tenderCancellation" in tags,
+    )

@@ -1,0 +1,386 @@
+"""Feed pages: RSS/Atom feeds (public and private), private feed addresses, feed sources."""
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect,
+                   render_template, request, url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import is_resource_modified
+
+from ..core.pagination import paginate
+from ..core.forms import attach_error
+from ..coops.models import Coop
+from ..extensions import db
+from ..federation import ANONYMOUS, current_viewer
+from ..federation.models import Visibility
+from ..federation.policy import posting_visibilities
+from ..jobs.forms import ActionForm, JobFilterForm
+from ..jobs.models import Job, JobKind
+from ..jobs.routes import _chosen_skills, _filters_from
+from ..jobs.services import JobFilters, jobs_query
+from ..skills.services import all_skills, skill_by_slug
+from . import outgoing, services
+from .forms import FeedSourceForm, TokenForm
+from .ingest import fetch_source
+from .models import FeedSource, FeedToken, ImportedEntry
+from .settings import setting
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+FMT = "<any(rss, atom):fmt>"
+PUBLIC_FEEDS = {"feeds.jobs", "feeds.skill", "feeds.coop", "feeds.kind"}
+SEARCH_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners")
+
+
+# --- feeds out ----------------------------------------------------------------------------------
+
+@bp.get(f"/jobs.{FMT}")
+@bp.get(f"/private/<token>/jobs.{FMT}")
+def jobs(fmt, token=None):
+    """All open jobs, or a saved search: the same query arguments as /jobs."""
+    viewer = _viewer(token)
+    skills = all_skills()
+    form = JobFilterForm(request.args, skills=skills)
+    form.skill_objects = skills
+    valid = form.validate()
+    filters = _filters_from(form)
+    if not valid or form.coop.errors:
+        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
+        abort(400, description=f"This feed's search is not valid ({problems}).")
+    args = search_args(request.args)
+    return _serve(fmt, viewer, outgoing.FeedSpec(
+        key="jobs" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(args.items())) if args else ""),
+        title=_search_title(filters),
+        page_url=url_for("jobs.index", _external=True, **args),
+        self_url=request.url,
+        filters=filters,
+    ))
+
+
+@bp.get(f"/skills/<slug>.{FMT}")
+@bp.get(f"/private/<token>/skills/<slug>.{FMT}")
+def skill(slug, fmt, token=None):
+    viewer = _viewer(token)
+    found = skill_by_slug(slug) or abort(404)
+    return _serve(fmt, viewer, outgoing.FeedSpec(
+        key=f"skill:{found.slug}", title=f"{found.name} jobs",
+        page_url=url_for("skills.show", slug=found.slug, _external=True),
+        self_url=request.url, filters=JobFilters(skill=found),
+    ))
+
+
+@bp.get(f"/coops/<slug>.{FMT}")
+@bp.get(f"/private/<token>/coops/<slug>.{FMT}")
+def coop(slug, fmt, token=None):
+    viewer = _viewer(token)
+    found = db.session.scalar(select(Coop).where(Coop.slug == slug)) or abort(404)
+    return _serve(fmt, viewer, outgoing.FeedSpec(
+        key=f"coop:{found.slug}", title=f"Jobs posted by {found.name}",
+        page_url=url_for("coops.show", slug=found.slug, _external=True),
+        self_url=request.url, filters=JobFilters(coop=found),
+    ))
+
+
+@bp.get(f"/kinds/<slug>.{FMT}")
+@bp.get(f"/private/<token>/kinds/<slug>.{FMT}")
+def kind(slug, fmt, token=None):
+    viewer = _viewer(token)
+    if slug not in {k.value for k in JobKind}:
+        abort(404)
+    return _serve(fmt, viewer, outgoing.FeedSpec(
+        key=f"kind:{slug}", title=f"{JobKind(slug).label}s",
+        page_url=url_for("jobs.index", kind=slug, _external=True),
+        self_url=request.url, filters=JobFilters(kind=slug),
+    ))
+
+
+def _viewer(token):
+    """ANONYMOUS for a public feed, whoever is signed in: public feeds carry public jobs only.
+    A private feed's token owner otherwise; an unknown or revoked token is a 404."""
+    if token is None:
+        return ANONYMOUS
+    viewer = services.viewer_for_token(token)
+    if viewer is None:
+        abort(404)
+    db.session.commit()  # the token's last use
+    return viewer
+
+
+def _serve(fmt, viewer, spec):
+    private = viewer is not ANONYMOUS
+    rows = outgoing.feed_rows(viewer, spec.filters, setting("FEED_ITEMS"))
+    etag, last_modified = outgoing.validators(spec, fmt, rows)
+    response = Response(mimetype=outgoing.MIMETYPES[fmt].split(";")[0])
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    max_age = setting("FEED_CACHE_SECONDS")
+    response.headers["Cache-Control"] = f"{'private' if private else 'public'}, max-age={max_age}"
+    if private:
+        # The address is a secret: keep it out of search engines and other sites' logs.
+        response.headers["X-Robots-Tag"] = "noindex"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        response.status_code = 304
+        return response
+    response.set_data(outgoing.render(spec, fmt, rows))
+    response.headers["Content-Type"] = outgoing.MIMETYPES[fmt]
+    return response
+
+
+def search_args(args):
+    """The filters of a /jobs query that change what a feed holds (no page, no defaults)."""
+    kept = {}
+    for name in SEARCH_ARGS:
+        value = (args.get(name) or "").strip()
+        if value and not (name == "state" and value == "open"):
+            kept[name] = value
+    return kept
+
+
+STATE_TITLES = {"open": "Open jobs", "any": "Jobs"}
+
+
+def _search_title(filters):
+    details = []
+    if filters.skill:
+        details.append(filters.skill.name)
+    if filters.kind:
+        details.append(JobKind(filters.kind).label)
+    if filters.visibility:
+        details.append(Visibility(filters.visibility).label)
+    if filters.coop:
+        details.append(f"posted by {filters.coop.name}")
+    if filters.looking_for_partners:
+        details.append("looking for partners")
+    state = filters.state or "open"
+    title = STATE_TITLES.get(state) or f"{state.capitalize()} jobs"
+    return title + (": " + ", ".join(details) if details else "")
+
+
+# --- helpers for other pages' templates --------------------------------------------------------
+
+@bp.app_template_global()
+def feed_links(endpoint, slug=None, query=None):
+    """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
+    values = {"slug": slug} if slug is not None else {}
+    if endpoint == "feeds.jobs" and query is not None:
+        values.update(search_args(query))
+    atom = url_for(endpoint, fmt="atom", _external=True, **values)
+    return {
+        "atom": atom,
+        "rss": url_for(endpoint, fmt="rss", _external=True, **values),
+        "private": url_for("feeds.tokens", feed=urlsplit(atom)._replace(scheme="", netloc="").geturl()),
+        "signed_in": current_user.is_authenticated,
+    }
+
+
+@bp.app_template_global()
+def can_manage_feed_sources(user):
+    """For the account area: show the feed sources link to coordinators and site admins."""
+    return services.can_manage_sources(user)
+
+
+@bp.app_template_global()
+def imported_from(job):
+    """The ImportedEntry a job came from (``.source.name``, ``.link``), or None."""
+    return services.imported_from(job)
+
+
+def private_feed_url(feed_path, plain_token):
+    """The private twin of a public feed address (path and query), or None if it is not one."""
+    if not feed_path or not feed_path.startswith("/feeds/"):
+        return None
+    parts = urlsplit(feed_path)
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, values = adapter.match(parts.path, method="GET")
+    except HTTPException:
+        return None
+    if endpoint not in PUBLIC_FEEDS or "token" in values:
+        return None
+    query = search_args(dict(parse_qsl(parts.query))) if endpoint == "feeds.jobs" else {}
+    return url_for(endpoint, token=plain_token, _external=True, **values, **query)
+
+
+# --- private feed addresses ------------------------------------------------------------------
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    feed = request.values.get("feed", "")
+    if private_feed_url(feed, "x") is None:
+        feed = ""
+    created = None
+    if form.validate_on_submit():
+        try:
+            _, plain = services.create_token(current_user, form.label.data)
+            db.session.commit()
+        except services.FeedRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            created = {
+                "token": plain,
+                "jobs_atom": url_for("feeds.jobs", fmt="atom", token=plain, _external=True),
+                "jobs_rss": url_for("feeds.jobs", fmt="rss", token=plain, _external=True),
+                "feed": private_feed_url(feed, plain) if feed else None,
+            }
+            form = TokenForm(formdata=None)
+    response = make_response(render_template(
+        "feeds/tokens.html", form=form, tokens=services.user_tokens(current_user),
+        created=created, feed=feed, action_form=ActionForm(),
+    ), 422 if form.errors else 200)
+    # The page may show a new secret once: never keep it in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    token = db.session.get(FeedToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        services.revoke_token(token, current_user)
+        db.session.commit()
+    except services.FeedRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("Feed address revoked: readers using it now get “not found”.", "success")
+    return redirect(url_for("feeds.tokens"))
+
+
+# --- feed sources ---------------------------------------------------------------------------------
+
+def _require_manager():
+    if not services.can_manage_sources(current_user):
+        abort(403)
+
+
+def _source_or_404(source_id):
+    return db.session.get(FeedSource, source_id) or abort(404)
+
+
+@bp.get("/sources")
+@login_required
+def sources():
+    _require_manager()
+    return render_template("feeds/sources.html", sources=services.all_sources(),
+                           action_form=ActionForm())
+
+
+def _source_form(source=None):
+    coops = [c for c in db.session.scalars(select(Coop).order_by(Coop.name)) if posting_visibilities(c)]
+    form = FeedSourceForm(
+        obj=source if request.method == "GET" else None, coops=coops, skills=all_skills(),
+        visibilities=services.visibility_choices(current_user),
+    )
+    if request.method == "GET":
+        if source is not None:
+            form.coop.data = source.coop_id
+            form.skills.data = [s.id for s in source.default_skills]
+        else:
+            form.visibility.data = Visibility.PUBLIC.value
+    return form
+
+
+@bp.route("/sources/new", methods=["GET", "POST"])
+@login_required
+def new_source():
+    _require_manager()
+    form = _source_form()
+    if form.validate_on_submit():
+        try:
+            source = services.create_source(current_user, form.values(), _chosen_skills(form))
+            db.session.commit()
+        except services.FeedRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash(f"Feed source “{source.name}” added. It is fetched on the next run of "
+                  "`feeds fetch`, or now with “Fetch now”.", "success")
+            return redirect(url_for("feeds.show_source", source_id=source.id))
+    return render_template("feeds/source_form.html", form=form, source=None), (422 if form.errors else 200)
+
+
+@bp.get("/sources/<int:source_id>")
+@login_required
+def show_source(source_id):
+    _require_manager()
+    source = _source_or_404(source_id)
+    # The jobs it brought in, read like every job list: through the visibility rule.
+    stmt = (
+        jobs_query(current_viewer(), JobFilters(state="any"))
+        .join(ImportedEntry, ImportedEntry.job_id == Job.id)
+        .where(ImportedEntry.source_id == source.id)
+        .options(joinedload(Job.coop), selectinload(Job.skills))
+    )
+    page = paginate(stmt, request.args.get("page", 1, type=int) or 1, current_app.config["JOBS_PER_PAGE"])
+    return render_template("feeds/source.html", source=source, page=page, action_form=ActionForm())
+
+
+@bp.route("/sources/<int:source_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_source(source_id):
+    _require_manager()
+    source = _source_or_404(source_id)
+    form = _source_form(source)
+    if form.validate_on_submit():
+        try:
+            services.update_source(source, current_user, form.values(), _chosen_skills(form))
+            db.session.commit()
+        except services.FeedRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash("Feed source saved.", "success")
+            return redirect(url_for("feeds.show_source", source_id=source.id))
+    return render_template("feeds/source_form.html", form=form, source=source), (422 if form.errors else 200)
+
+
+@bp.post("/sources/<int:source_id>/pause")
+@login_required
+def pause_source(source_id):
+    return _toggle(source_id, False)
+
+
+@bp.post("/sources/<int:source_id>/resume")
+@login_required
+def resume_source(source_id):
+    return _toggle(source_id, True)
+
+
+def _toggle(source_id, active):
+    _require_manager()
+    source = _source_or_404(source_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        services.set_active(source, current_user, active)
+        db.session.commit()
+    except services.FeedRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("Source resumed." if active else "Source paused: it is not fetched until resumed.", "success")
+    return redirect(url_for("feeds.show_source", source_id=source.id))
+
+
+@bp.post("/sources/<int:source_id>/fetch")
+@login_required
+def fetch_now(source_id):
+    _require_manager()
+    source = _source_or_404(source_id)
+    if not ActionForm().validate():
+        abort(400)
+    report = fetch_source(source, actor=current_user)
+    flash(report.describe(), "success" if report.ok else "error")
+    return redirect(url_for("feeds.show_source", source_id=source_id))
+

@@ -1,0 +1,229 @@
+"""Business rules of feeds, as plain functions: private feed tokens and feed sources."""
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..core.time import utcnow
+from ..extensions import db
+from ..federation import viewer_for
+from ..federation.models import NetworkCoordinator, Visibility
+from ..federation.policy import posting_visibilities
+from ..jobs.models import JobKind
+from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
+
+MAX_TOKENS_PER_USER = 20
+# A token's last use is written at most this often (feed readers poll; each poll need not write).
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
+
+
+class FeedRuleError(Exception):
+    """A change that the rules refuse; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- private feed tokens ---------------------------------------------------------------------
+
+def hash_token(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(user, label=""):
+    """Make a token for ``user``; returns (FeedToken, plain token). The plain token is not
+    stored: show it once."""
+    live = db.session.scalars(
+        select(FeedToken.id).where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
+    ).all()
+    if len(live) >= MAX_TOKENS_PER_USER:
+        raise FeedRuleError(
+            f"You have {MAX_TOKENS_PER_USER} private feed addresses already: revoke one you no longer use first.",
+            field="label",
+        )
+    plain = secrets.token_urlsafe(32)
+    token = FeedToken(user=user, token_hash=hash_token(plain), label=(label or "").strip()[:80])
+    db.session.add(token)
+    record("feed_token.created", token, actor=user, label=token.label)
+    return token, plain
+
+
+def user_tokens(user):
+    """The user's tokens, live ones first, newest first."""
+    return db.session.scalars(
+        select(FeedToken).where(FeedToken.user_id == user.id)
+        .order_by(FeedToken.revoked_at.is_not(None), FeedToken.created_at.desc(), FeedToken.id.desc())
+    ).all()
+
+
+def revoke_token(token, user):
+    if token.user_id != user.id:
+        raise FeedRuleError("This is not one of your feed addresses.")
+    if token.revoked_at is not None:
+        raise FeedRuleError("This feed address was already revoked.")
+    token.revoked_at = utcnow()
+    record("feed_token.revoked", token, actor=user, label=token.label)
+
+
+def viewer_for_token(plain):
+    """The viewer of a private feed's token owner, or None for an unknown, revoked or
+    malformed token and for a deactivated user. Notes the token's use (the caller commits)."""
+    if not plain or len(plain) > 100:
+        return None
+    token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(plain)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return viewer_for(token.user)
+
+
+# --- feed sources -----------------------------------------------------------------------------
+
+def can_manage_sources(user):
+    """Network coordinators and site admins manage the feed sources."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_site_admin:
+        return True
+    return db.session.scalar(
+        select(NetworkCoordinator.user_id).where(NetworkCoordinator.user_id == user.id).limit(1)
+    ) is not None
+
+
+def check_url(url):
+    """Only http(s) URLs are fetched: never file:, ftp: or data: through urllib."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedRuleError("Give the feed's full address, starting with https:// or http://.", field="url")
+    return url
+
+
+REFETCH_FIELDS = {"url", "kind", "visibility", "job_kind", "skills"}
+
+
+def _check_source(values, user, source=None):
+    check_url(values["url"])
+    if values["kind"] not in {k.value for k in SourceKind}:
+        raise FeedRuleError("Choose RSS/Atom or OCDS.", field="kind")
+    if values["job_kind"] not in {k.value for k in JobKind}:
+        raise FeedRuleError("Choose the kind of work the entries are.", field="job_kind")
+    interval = values["fetch_interval_minutes"]
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise FeedRuleError(
+            f"Fetch every {MIN_INTERVAL} minutes at most often, once a week at least.",
+            field="fetch_interval_minutes",
+        )
+    coop, visibility = values["coop"], values["visibility"]
+    if coop is None:
+        raise FeedRuleError("Choose the co-op in whose name the jobs appear.", field="coop")
+    # The same rule as posting by hand: the co-op must belong to that audience …
+    if visibility not in posting_visibilities(coop):
+        raise FeedRuleError(
+            f"{coop.name} cannot post jobs with this visibility: it is not an active member of that audience.",
+            field="visibility",
+        )
+    # … and whoever sets up the import must be able to see what it brings in.
+    if visibility not in viewer_for(user).visibilities:
+        raise FeedRuleError("You cannot import jobs for an audience you cannot see.", field="visibility")
+    clash = db.session.scalar(select(FeedSource).where(FeedSource.url == values["url"]))
+    if clash is not None and clash is not source:
+        raise FeedRuleError(f"This feed is already a source: {clash.name}.", field="url")
+
+
+def _apply_source(source, values, skills):
+    source.name = values["name"]
+    source.url = values["url"]
+    source.kind = values["kind"]
+    source.coop = values["coop"]
+    source.visibility = values["visibility"]
+    source.job_kind = values["job_kind"]
+    source.active = bool(values["active"])
+    source.fetch_interval_minutes = values["fetch_interval_minutes"]
+    if skills is not None:
+        source.default_skills = list(skills)
+
+
+def _snapshot(source):
+    return {
+        "name": source.name, "url": source.url, "kind": source.kind, "coop": source.coop_id,
+        "visibility": source.visibility, "job_kind": source.job_kind, "active": source.active,
+        "fetch_interval_minutes": source.fetch_interval_minutes,
+        "skills": sorted(s.id for s in source.default_skills),
+    }
+
+
+def create_source(user, values, skills=()):
+    if not can_manage_sources(user):
+        raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
+    _check_source(values, user)
+    source = FeedSource(created_by=user)
+    _apply_source(source, values, skills)
+    db.session.add(source)
+    record("feed_source.created", source, actor=user, coop=source.coop, name=source.name,
+           url=source.url, visibility=source.visibility)
+    return source
+
+
+def update_source(source, user, values, skills=None):
+    if not can_manage_sources(user):
+        raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
+    _check_source(values, user, source)
+    before = _snapshot(source)
+    _apply_source(source, values, skills)
+    after = _snapshot(source)
+    changed = sorted(k for k in after if after[k] != before[k])
+    if set(changed) & REFETCH_FIELDS:
+        # Another address, or entries that now make other jobs: the next fetch reads and
+        # compares everything instead of trusting the last one's validators.
+        source.etag = source.last_modified = source.body_hash = None
+    if changed:
+        record("feed_source.updated", source, actor=user, coop=source.coop, fields=changed)
+    return changed
+
+
+def set_active(source, user, active):
+    if not can_manage_sources(user):
+        raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
+    if source.active == active:
+        raise FeedRuleError("This source is already " + ("active." if active else "paused."))
+    source.active = active
+    record("feed_source.resumed" if active else "feed_source.paused", source, actor=user,
+           coop=source.coop)
+
+
+def all_sources():
+    return db.session.scalars(select(FeedSource).order_by(FeedSource.name, FeedSource.id)).all()
+
+
+def due_sources(now=None):
+    """Active sources whose fetch interval has passed (or that were never fetched)."""
+    now = now or utcnow()
+    active = db.session.scalars(
+        select(FeedSource).where(FeedSource.active.is_(True)).order_by(FeedSource.id)
+    ).all()
+    return [s for s in active if s.is_due(now)]
+
+
+# --- imported jobs ------------------------------------------------------------------------------
+
+def imported_from(job):
+    """The ImportedEntry (with its source) that ``job`` came from, or None for a job posted here."""
+    if job is None or job.id is None:
+        return None
+    return db.session.scalar(
+        select(ImportedEntry).where(ImportedEntry.job_id == job.id).limit(1)
+    )
+
+
+def visibility_choices(user):
+    """The visibilities a user may give imported jobs (those they can see)."""
+    seen = viewer_for(user).visibilities
+    return [(v.value, v.label) for v in Visibility if v.value in seen]
