@@ -1,0 +1,1 @@
+"""Versioned JSON API (read side). Every read goes through federation/policy.py."""
