@@ -1,0 +1,34 @@
+"""The app as the benchmark serves it: the real application against a bench database,
+plus one bare route that measures the cost of Flask and the server alone.
+
+gunicorn runs it with ``wsgi_bench:create_bench_app()``; the database comes from
+``BENCH_DATABASE`` (default: bench/bench.db).
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from marketplace import create_app  # noqa: E402
+
+DEFAULT_DATABASE = os.path.join(HERE, "bench.db")
+# Only signs the benchmark's own session cookies.
+SECRET_KEY = "bench-only-not-secret"
+
+
+def bare():
+    return "bare"
+
+
+def create_bench_app(database=None, **overrides):
+    database = database or os.environ.get("BENCH_DATABASE") or DEFAULT_DATABASE
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.abspath(database),
+        "SECRET_KEY": SECRET_KEY,
+        **overrides,
+    })
+    app.add_url_rule("/bench/bare", "bench_bare", bare)
+    return app
