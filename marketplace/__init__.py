@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
@@ -31,6 +31,8 @@ def create_app(overrides=None):
     _register_cli(app)
     _register_template_helpers(app)
     _register_error_pages(app)
+    from .search import init_app as init_search
+    init_search(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
@@ -54,10 +56,15 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
+    from .search.routes import bp as search_bp
+    app.register_blueprint(search_bp)
     from .accounts.routes import bp as accounts_bp
+    from .bids.routes import bp as bids_bp
     from .coops.routes import bp as coops_bp
     from .federation.routes import bp as federation_bp
     from .jobs.routes import bp as jobs_bp
+    from .notifications.routes import bp as notifications_bp
+    from .questions.routes import bp as questions_bp
     from .skills.routes import bp as skills_bp
 
     app.register_blueprint(jobs_bp)
@@ -65,16 +72,33 @@ def _register_blueprints(app):
     app.register_blueprint(coops_bp)
     app.register_blueprint(skills_bp)
     app.register_blueprint(federation_bp)
+    app.register_blueprint(bids_bp)
+    app.register_blueprint(questions_bp)
+    app.register_blueprint(notifications_bp)
+    from .feeds.routes import bp as feeds_bp
+    app.register_blueprint(feeds_bp)
+    from .consortia.routes import bp as consortia_bp
+    app.register_blueprint(consortia_bp)
+    from .coordinator.routes import bp as coordinator_bp
+    app.register_blueprint(coordinator_bp)
+    from .api.routes import bp as api_bp
+    app.register_blueprint(api_bp)
 
 
 def _register_cli(app):
+    from .search.cli import search_cli
+    app.cli.add_command(search_cli)
     from .accounts.cli import users_cli
+    from .bids.cli import bids_cli
     from .demo.cli import demo_cli
     from .skills.cli import skills_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(skills_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(bids_cli)
+    from .feeds.cli import feeds_cli
+    app.cli.add_command(feeds_cli)
 
 
 def _register_template_helpers(app):
@@ -92,6 +116,10 @@ def _register_error_pages(app):
         def handler(error, code=code, title=title):
             if code == 500:
                 db.session.rollback()
+            if request.path.startswith("/api/"):
+                from .api.routes import http_error_response
+
+                return http_error_response(error)
             return render_template("errors.html", code=code, title=title, error=error), code
 
         app.register_error_handler(code, handler)

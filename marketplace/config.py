@@ -20,6 +20,11 @@ def _int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _database_url(instance_path):
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -50,6 +55,7 @@ def from_environment(instance_path):
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "marketplace@coops.tech"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
         # Sign-in throttling: this many failures per address within the window locks it.
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_MINUTES": _int("LOGIN_FAILURE_WINDOW_MINUTES", 15),
@@ -61,6 +67,24 @@ def from_environment(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "TRUST_PROXY_HEADERS": _int("TRUST_PROXY_HEADERS", 0),
+        # Search: "whoosh" (an index on local disk) or "postgres" (shared by every app server).
+        "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND", "whoosh"),
+        "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH") or None,  # instance/search-index
+        "SEARCH_LOCK_TIMEOUT": _float("SEARCH_LOCK_TIMEOUT", 0.25),  # seconds a request waits for the writer
+        "SEARCH_CACHE_MB": _int("SEARCH_CACHE_MB", 64),
+        "SEARCH_BUILD_PROCS": _int("SEARCH_BUILD_PROCS", 1),
+        "SEARCH_AUTO_BUILD_MAX": _int("SEARCH_AUTO_BUILD_MAX", 2000),
+        "SEARCH_PER_PAGE": _int("SEARCH_PER_PAGE", 20),
+        # Feeds out: entries per feed, and how long readers may reuse one (seconds).
+        "FEED_ITEMS": _int("FEED_ITEMS", 50),
+        "FEED_CACHE_SECONDS": _int("FEED_CACHE_SECONDS", 300),
+        # Feeds in: give up after this many seconds or bytes; read at most this many entries a fetch.
+        "FEED_TIMEOUT": _int("FEED_TIMEOUT", 20),
+        "FEED_MAX_BYTES": _int("FEED_MAX_BYTES", 5 * 1024 * 1024),
+        "FEED_MAX_ENTRIES": _int("FEED_MAX_ENTRIES", 2000),
+        # Imported entries without a closing date stay open this many days after publication.
+        "FEED_DEFAULT_OPEN_DAYS": _int("FEED_DEFAULT_OPEN_DAYS", 30),
+        "FEED_FETCH_INTERVAL_MINUTES": _int("FEED_FETCH_INTERVAL_MINUTES", 60),
     }
 
 

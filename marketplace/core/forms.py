@@ -38,3 +38,13 @@ class NotBlank:
 
 def strip_filter(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def attach_error(form, error):
+    """Show a rule's error (anything with ``field`` and ``message``) on its field, or on the
+    form as a whole when it names no field of this form."""
+    target = form[error.field] if error.field and error.field in form else None
+    if target is not None:
+        target.errors = list(target.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -75,7 +75,7 @@ def visible_open_job_counts(viewer):
     stmt = (
         select(job_skill.c.skill_id, func.count())
         .join(Job, Job.id == job_skill.c.job_id)
-        .where(Job.state == JobState.OPEN.value)
+        .where(Job.in_state(JobState.OPEN))
         .group_by(job_skill.c.skill_id)
     )
     return dict(db.session.execute(visible_jobs(stmt, viewer)).all())

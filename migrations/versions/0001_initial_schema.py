@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:21:04.754340
+Create Date: 2026-11-28 17:36:48.283684
 
 """
 from alembic import op
 import sqlalchemy as sa
-
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -58,6 +58,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_network')),
     sa.UniqueConstraint('slug', name=op.f('uq_network_slug'))
     )
+    op.create_table('search_document',
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=False),
+    sa.Column('everything', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=False),
+    sa.Column('title', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=False),
+    sa.Column('skills', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=False),
+    sa.Column('excerpt', sa.Text(), nullable=False),
+    sa.Column('source_updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'object_id', name=op.f('pk_search_document'))
+    )
+    with op.batch_alter_table('search_document', schema=None) as batch_op:
+        batch_op.create_index('ix_search_document_everything', ['everything'], unique=False, postgresql_using='gin')
+
+    op.create_table('search_queue',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=False),
+    sa.Column('queued_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_queue'))
+    )
+    with op.batch_alter_table('search_queue', schema=None) as batch_op:
+        batch_op.create_index('ix_search_queue_kind_object_id', ['kind', 'object_id'], unique=False)
+
     op.create_table('skill',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -82,6 +105,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -99,6 +137,22 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index('ix_audit_event_target', ['target_type', 'target_id', 'id'], unique=False)
 
+    op.create_table('coop_capacity',
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('people_1m', sa.Integer(), nullable=True),
+    sa.Column('people_3m', sa.Integer(), nullable=True),
+    sa.Column('people_6m', sa.Integer(), nullable=True),
+    sa.Column('day_rate_min', sa.Integer(), nullable=True),
+    sa.Column('day_rate_max', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('day_rate_max IS NULL OR day_rate_min IS NULL OR day_rate_max >= day_rate_min', name=op.f('ck_coop_capacity_day_rate_range')),
+    sa.CheckConstraint('day_rate_min IS NULL OR day_rate_min >= 0', name=op.f('ck_coop_capacity_day_rate_min_not_negative')),
+    sa.CheckConstraint('people_1m IS NULL OR people_1m >= 0', name=op.f('ck_coop_capacity_people_1m_not_negative')),
+    sa.CheckConstraint('people_3m IS NULL OR people_3m >= 0', name=op.f('ck_coop_capacity_people_3m_not_negative')),
+    sa.CheckConstraint('people_6m IS NULL OR people_6m >= 0', name=op.f('ck_coop_capacity_people_6m_not_negative')),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_coop_capacity_coop_id_coop'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('coop_id', name=op.f('pk_coop_capacity'))
+    )
     op.create_table('coop_member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('coop_id', sa.Integer(), nullable=False),
@@ -125,6 +179,53 @@ def upgrade():
     with op.batch_alter_table('coop_skill', schema=None) as batch_op:
         batch_op.create_index('ix_coop_skill_skill_id', ['skill_id'], unique=False)
 
+    op.create_table('feed_source',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('visibility', sa.String(length=10), nullable=False),
+    sa.Column('job_kind', sa.String(length=11), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('fetch_interval_minutes', sa.Integer(), nullable=False),
+    sa.Column('etag', sa.String(length=300), nullable=True),
+    sa.Column('last_modified', sa.String(length=100), nullable=True),
+    sa.Column('body_hash', sa.String(length=64), nullable=True),
+    sa.Column('last_fetched_at', sa.DateTime(), nullable=True),
+    sa.Column('last_success_at', sa.DateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_at', sa.DateTime(), nullable=True),
+    sa.Column('entries_seen', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("job_kind IN ('tender', 'subcontract', 'lead')", name=op.f('ck_feed_source_job_kind_valid')),
+    sa.CheckConstraint("kind IN ('rss', 'ocds')", name=op.f('ck_feed_source_kind_valid')),
+    sa.CheckConstraint("visibility IN ('cotech', 'federation', 'public')", name=op.f('ck_feed_source_visibility_valid')),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_feed_source_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_feed_source_created_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_source')),
+    sa.UniqueConstraint('url', name=op.f('uq_feed_source_url'))
+    )
+    with op.batch_alter_table('feed_source', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_source_coop_id'), ['coop_id'], unique=False)
+
+    op.create_table('feed_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_feed_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_feed_token_token_hash'))
+    )
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('coop_id', sa.Integer(), nullable=False),
@@ -147,14 +248,18 @@ def upgrade():
     sa.Column('looking_for_partners', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('withdrawn_reason', sa.Text(), nullable=False),
+    sa.Column('cancelled_reason', sa.Text(), nullable=False),
     sa.Column('published_at', sa.DateTime(), nullable=True),
     sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.Column('awarded_at', sa.DateTime(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(), nullable=True),
+    sa.Column('bids_closed_notified_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("budget_type IN ('fixed', 'day_rate')", name=op.f('ck_job_budget_type_valid')),
     sa.CheckConstraint("currency IN ('GBP', 'EUR', 'USD')", name=op.f('ck_job_currency_valid')),
     sa.CheckConstraint("kind IN ('tender', 'subcontract', 'lead')", name=op.f('ck_job_kind_valid')),
-    sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name=op.f('ck_job_status_valid')),
+    sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn', 'awarded', 'cancelled')", name=op.f('ck_job_status_valid')),
     sa.CheckConstraint("visibility IN ('cotech', 'federation', 'public')", name=op.f('ck_job_visibility_valid')),
     sa.CheckConstraint("work_mode IN ('remote', 'hybrid', 'on_site')", name=op.f('ck_job_work_mode_valid')),
     sa.CheckConstraint('bids_deadline > questions_deadline', name=op.f('ck_job_deadlines_in_order')),
@@ -216,6 +321,110 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_network_membership_coop_id'), ['coop_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_membership_network_id'), ['network_id'], unique=False)
 
+    op.create_table('notification_setting',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=17), nullable=False),
+    sa.Column('email', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("kind IN ('question_asked', 'question_answered', 'bid_received', 'bids_closed', 'bid_shortlisted', 'bid_awarded', 'bid_unsuccessful', 'job_changed', 'job_withdrawn', 'team_invited', 'team_changed', 'invited_to_bid')", name=op.f('ck_notification_setting_kind_valid')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_setting_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_setting'))
+    )
+    op.create_table('consortium',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('lead_coop_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('dissolved_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('forming', 'dissolved')", name=op.f('ck_consortium_status_valid')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_consortium_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_consortium_job_id_job'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['lead_coop_id'], ['coop.id'], name=op.f('fk_consortium_lead_coop_id_coop'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consortium'))
+    )
+    with op.batch_alter_table('consortium', schema=None) as batch_op:
+        batch_op.create_index('ix_consortium_job_id', ['job_id'], unique=False)
+        batch_op.create_index('ix_consortium_lead_coop_id', ['lead_coop_id'], unique=False)
+
+    op.create_table('feed_source_skill',
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['skill_id'], ['skill.id'], name=op.f('fk_feed_source_skill_skill_id_skill'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['feed_source.id'], name=op.f('fk_feed_source_skill_source_id_feed_source'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('source_id', 'skill_id', name=op.f('pk_feed_source_skill'))
+    )
+    op.create_table('imported_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('guid', sa.String(length=500), nullable=False),
+    sa.Column('link', sa.String(length=1000), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_imported_entry_job_id_job'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['feed_source.id'], name=op.f('fk_imported_entry_source_id_feed_source'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_imported_entry')),
+    sa.UniqueConstraint('source_id', 'guid', name=op.f('uq_imported_entry_source_id_guid'))
+    )
+    with op.batch_alter_table('imported_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_imported_entry_job_id', ['job_id'], unique=False)
+
+    op.create_table('interest',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('bid_by', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_interest_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_interest_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_interest_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interest')),
+    sa.UniqueConstraint('job_id', 'coop_id', name=op.f('uq_interest_job_id_coop_id'))
+    )
+    with op.batch_alter_table('interest', schema=None) as batch_op:
+        batch_op.create_index('ix_interest_coop_id', ['coop_id'], unique=False)
+
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('invited_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('decline_reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(), nullable=True),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'accepted', 'declined')", name=op.f('ck_invitation_status_valid')),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['user.id'], name=op.f('fk_invitation_answered_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_invitation_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invited_by_id'], ['user.id'], name=op.f('fk_invitation_invited_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_invitation_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitation')),
+    sa.UniqueConstraint('job_id', 'coop_id', name=op.f('uq_invitation_job_id_coop_id'))
+    )
+    with op.batch_alter_table('invitation', schema=None) as batch_op:
+        batch_op.create_index('ix_invitation_coop_id_created_at', ['coop_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_invitation_created_at', ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitation_job_id'), ['job_id'], unique=False)
+
+    op.create_table('job_requirement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_job_requirement_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_requirement'))
+    )
+    with op.batch_alter_table('job_requirement', schema=None) as batch_op:
+        batch_op.create_index('ix_job_requirement_job_id_position', ['job_id', 'position'], unique=False)
+
     op.create_table('job_skill',
     sa.Column('job_id', sa.Integer(), nullable=False),
     sa.Column('skill_id', sa.Integer(), nullable=False),
@@ -226,15 +435,230 @@ def upgrade():
     with op.batch_alter_table('job_skill', schema=None) as batch_op:
         batch_op.create_index('ix_job_skill_skill_id_job_id', ['skill_id', 'job_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=17), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('message', sa.String(length=500), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("kind IN ('question_asked', 'question_answered', 'bid_received', 'bids_closed', 'bid_shortlisted', 'bid_awarded', 'bid_unsuccessful', 'job_changed', 'job_withdrawn', 'team_invited', 'team_changed', 'invited_to_bid')", name=op.f('ck_notification_kind_valid')),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_notification_job_id_job'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_job_id'), ['job_id'], unique=False)
+        batch_op.create_index('ix_notification_user_id_id', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notification_user_id_read_at', ['user_id', 'read_at'], unique=False)
+
+    op.create_table('partner_offer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('message', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_partner_offer_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_partner_offer_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_partner_offer_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_offer')),
+    sa.UniqueConstraint('job_id', 'coop_id', name=op.f('uq_partner_offer_job_id_coop_id'))
+    )
+    with op.batch_alter_table('partner_offer', schema=None) as batch_op:
+        batch_op.create_index('ix_partner_offer_coop_id', ['coop_id'], unique=False)
+
+    op.create_table('question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=True),
+    sa.Column('asked_by_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answer_html', sa.Text(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(), nullable=True),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['user.id'], name=op.f('fk_question_answered_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['asked_by_id'], ['user.id'], name=op.f('fk_question_asked_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_question_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_question_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question'))
+    )
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_coop_id'), ['coop_id'], unique=False)
+        batch_op.create_index('ix_question_job_id_answered_at', ['job_id', 'answered_at'], unique=False)
+
+    op.create_table('bid',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('consortium_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('price_type', sa.String(length=10), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=True),
+    sa.Column('days', sa.Integer(), nullable=True),
+    sa.Column('available_from', sa.Date(), nullable=True),
+    sa.Column('proposal', sa.Text(), nullable=False),
+    sa.Column('proposal_html', sa.Text(), nullable=False),
+    sa.Column('feedback', sa.Text(), nullable=False),
+    sa.Column('agreed_value', sa.Integer(), nullable=True),
+    sa.Column('agreed_start', sa.Date(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("price_type IN ('fixed', 'day_rate')", name=op.f('ck_bid_price_type_valid')),
+    sa.CheckConstraint("status IN ('draft', 'submitted', 'withdrawn', 'shortlisted', 'awarded', 'unsuccessful')", name=op.f('ck_bid_status_valid')),
+    sa.CheckConstraint('agreed_value IS NULL OR agreed_value >= 0', name=op.f('ck_bid_agreed_value_not_negative')),
+    sa.CheckConstraint('amount IS NULL OR amount > 0', name=op.f('ck_bid_amount_positive')),
+    sa.CheckConstraint('days IS NULL OR days > 0', name=op.f('ck_bid_days_positive')),
+    sa.ForeignKeyConstraint(['consortium_id'], ['consortium.id'], name=op.f('fk_bid_consortium_id_consortium'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_bid_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_bid_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_bid_job_id_job'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bid'))
+    )
+    with op.batch_alter_table('bid', schema=None) as batch_op:
+        batch_op.create_index('ix_bid_awarded_decided_at', ['decided_at', 'coop_id'], unique=False, sqlite_where=sa.text("status = 'awarded'"), postgresql_where=sa.text("status = 'awarded'"))
+        batch_op.create_index(batch_op.f('ix_bid_consortium_id'), ['consortium_id'], unique=False)
+        batch_op.create_index('ix_bid_coop_id_id', ['coop_id', 'id'], unique=False)
+        batch_op.create_index('ix_bid_coop_id_status_job_id', ['coop_id', 'status', 'job_id'], unique=False)
+        batch_op.create_index('ix_bid_job_id_status', ['job_id', 'status'], unique=False)
+        batch_op.create_index('uq_bid_awarded', ['job_id'], unique=True, sqlite_where=sa.text("status = 'awarded'"), postgresql_where=sa.text("status = 'awarded'"))
+        batch_op.create_index('uq_bid_live', ['job_id', 'coop_id'], unique=True, sqlite_where=sa.text("status <> 'withdrawn'"), postgresql_where=sa.text("status <> 'withdrawn'"))
+        batch_op.create_index('uq_bid_live_consortium', ['job_id', 'consortium_id'], unique=True, sqlite_where=sa.text("status <> 'withdrawn' AND consortium_id IS NOT NULL"), postgresql_where=sa.text("status <> 'withdrawn' AND consortium_id IS NOT NULL"))
+
+    op.create_table('consortium_comment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consortium_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('text_html', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['consortium_id'], ['consortium.id'], name=op.f('fk_consortium_comment_consortium_id_consortium'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_consortium_comment_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_consortium_comment_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consortium_comment'))
+    )
+    with op.batch_alter_table('consortium_comment', schema=None) as batch_op:
+        batch_op.create_index('ix_consortium_comment_consortium_id_id', ['consortium_id', 'id'], unique=False)
+
+    op.create_table('consortium_member',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consortium_id', sa.Integer(), nullable=False),
+    sa.Column('coop_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('role', sa.String(length=120), nullable=False),
+    sa.Column('work_share', sa.Integer(), nullable=False),
+    sa.Column('money_share', sa.Integer(), nullable=False),
+    sa.Column('invited_by_id', sa.Integer(), nullable=True),
+    sa.Column('responded_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('invited', 'accepted', 'reaccept', 'declined', 'left')", name=op.f('ck_consortium_member_status_valid')),
+    sa.CheckConstraint('money_share >= 0 AND money_share <= 100', name=op.f('ck_consortium_member_money_share_percent')),
+    sa.CheckConstraint('work_share >= 0 AND work_share <= 100', name=op.f('ck_consortium_member_work_share_percent')),
+    sa.ForeignKeyConstraint(['consortium_id'], ['consortium.id'], name=op.f('fk_consortium_member_consortium_id_consortium'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['coop_id'], ['coop.id'], name=op.f('fk_consortium_member_coop_id_coop'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invited_by_id'], ['user.id'], name=op.f('fk_consortium_member_invited_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consortium_member')),
+    sa.UniqueConstraint('consortium_id', 'coop_id', name=op.f('uq_consortium_member_consortium_id_coop_id'))
+    )
+    with op.batch_alter_table('consortium_member', schema=None) as batch_op:
+        batch_op.create_index('ix_consortium_member_coop_id_status', ['coop_id', 'status'], unique=False)
+
+    op.create_table('bid_answer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bid_id', sa.Integer(), nullable=False),
+    sa.Column('requirement_id', sa.Integer(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['bid_id'], ['bid.id'], name=op.f('fk_bid_answer_bid_id_bid'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['requirement_id'], ['job_requirement.id'], name=op.f('fk_bid_answer_requirement_id_job_requirement'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bid_answer')),
+    sa.UniqueConstraint('bid_id', 'requirement_id', name=op.f('uq_bid_answer_bid_id_requirement_id'))
+    )
+    with op.batch_alter_table('bid_answer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bid_answer_requirement_id'), ['requirement_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('bid_answer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bid_answer_requirement_id'))
+
+    op.drop_table('bid_answer')
+    with op.batch_alter_table('consortium_member', schema=None) as batch_op:
+        batch_op.drop_index('ix_consortium_member_coop_id_status')
+
+    op.drop_table('consortium_member')
+    with op.batch_alter_table('consortium_comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_consortium_comment_consortium_id_id')
+
+    op.drop_table('consortium_comment')
+    with op.batch_alter_table('bid', schema=None) as batch_op:
+        batch_op.drop_index('uq_bid_live_consortium', sqlite_where=sa.text("status <> 'withdrawn' AND consortium_id IS NOT NULL"), postgresql_where=sa.text("status <> 'withdrawn' AND consortium_id IS NOT NULL"))
+        batch_op.drop_index('uq_bid_live', sqlite_where=sa.text("status <> 'withdrawn'"), postgresql_where=sa.text("status <> 'withdrawn'"))
+        batch_op.drop_index('uq_bid_awarded', sqlite_where=sa.text("status = 'awarded'"), postgresql_where=sa.text("status = 'awarded'"))
+        batch_op.drop_index('ix_bid_job_id_status')
+        batch_op.drop_index('ix_bid_coop_id_status_job_id')
+        batch_op.drop_index('ix_bid_coop_id_id')
+        batch_op.drop_index(batch_op.f('ix_bid_consortium_id'))
+        batch_op.drop_index('ix_bid_awarded_decided_at', sqlite_where=sa.text("status = 'awarded'"), postgresql_where=sa.text("status = 'awarded'"))
+
+    op.drop_table('bid')
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index('ix_question_job_id_answered_at')
+        batch_op.drop_index(batch_op.f('ix_question_coop_id'))
+
+    op.drop_table('question')
+    with op.batch_alter_table('partner_offer', schema=None) as batch_op:
+        batch_op.drop_index('ix_partner_offer_coop_id')
+
+    op.drop_table('partner_offer')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_id_read_at')
+        batch_op.drop_index('ix_notification_user_id_id')
+        batch_op.drop_index(batch_op.f('ix_notification_job_id'))
+
+    op.drop_table('notification')
     with op.batch_alter_table('job_skill', schema=None) as batch_op:
         batch_op.drop_index('ix_job_skill_skill_id_job_id')
 
     op.drop_table('job_skill')
+    with op.batch_alter_table('job_requirement', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_requirement_job_id_position')
+
+    op.drop_table('job_requirement')
+    with op.batch_alter_table('invitation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitation_job_id'))
+        batch_op.drop_index('ix_invitation_created_at')
+        batch_op.drop_index('ix_invitation_coop_id_created_at')
+
+    op.drop_table('invitation')
+    with op.batch_alter_table('interest', schema=None) as batch_op:
+        batch_op.drop_index('ix_interest_coop_id')
+
+    op.drop_table('interest')
+    with op.batch_alter_table('imported_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_imported_entry_job_id')
+
+    op.drop_table('imported_entry')
+    op.drop_table('feed_source_skill')
+    with op.batch_alter_table('consortium', schema=None) as batch_op:
+        batch_op.drop_index('ix_consortium_lead_coop_id')
+        batch_op.drop_index('ix_consortium_job_id')
+
+    op.drop_table('consortium')
+    op.drop_table('notification_setting')
     with op.batch_alter_table('network_membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_membership_network_id'))
         batch_op.drop_index(batch_op.f('ix_network_membership_coop_id'))
@@ -254,6 +678,14 @@ def downgrade():
         batch_op.drop_index('ix_job_bids_deadline')
 
     op.drop_table('job')
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_token_user_id'))
+
+    op.drop_table('feed_token')
+    with op.batch_alter_table('feed_source', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_source_coop_id'))
+
+    op.drop_table('feed_source')
     with op.batch_alter_table('coop_skill', schema=None) as batch_op:
         batch_op.drop_index('ix_coop_skill_skill_id')
 
@@ -263,15 +695,28 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_coop_member_coop_id'))
 
     op.drop_table('coop_member')
+    op.drop_table('coop_capacity')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_target')
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
     op.drop_table('user')
     with op.batch_alter_table('skill', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_skill_group'))
 
     op.drop_table('skill')
+    with op.batch_alter_table('search_queue', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_queue_kind_object_id')
+
+    op.drop_table('search_queue')
+    with op.batch_alter_table('search_document', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_document_everything', postgresql_using='gin')
+
+    op.drop_table('search_document')
     op.drop_table('network')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failure_ip_at')
