@@ -204,9 +204,7 @@ def network_coops_clause(viewer):
 
 
 def _open(stmt):
-    # Job.state is the one definition of "open"; the deadline comparison beside it only lets
-    # the database read the few open jobs from its index on bids_deadline.
-    return stmt.where(Job.state == JobState.OPEN.value, Job.bids_deadline > utcnow())
+    return stmt.where(Job.in_state(JobState.OPEN))
 
 
 def unanswered_jobs(viewer, limit=50):

@@ -22,7 +22,7 @@ from ..skills.models import Skill
 from . import Hit, IndexBusy, SearchResult
 from .documents import COOP, FACETS, JOB, budget_band_expression
 from .models import SearchDocument
-from .query import And, Not, Or, Text
+from .query import And, Not, Text
 
 CONFIG = literal("english", REGCONFIG)
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time

@@ -1,12 +1,12 @@
 """The visibility matrix on the JSON API: list and read, every viewer kind × visibility × state."""
 import pytest
 
-from ..federation.test_visibility_matrix import SEES, STATES, VISIBILITIES, _client_for, expected, world  # noqa: F401
+from ..matrix import SEES, as_viewer, expected, world  # noqa: F401
 
 
 @pytest.mark.parametrize("kind", sorted(SEES))
 def test_api_job_read_and_list_follow_the_visibility_rule(client, world, kind):  # noqa: F811
-    _client_for(client, world, kind)
+    as_viewer(client, world, kind)
     listed = client.get("/api/v1/jobs?state=any&per_page=100")
     assert listed.status_code == 200
     titles = {j["title"] for j in listed.get_json()["items"]}

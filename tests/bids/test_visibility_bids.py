@@ -28,26 +28,8 @@ from marketplace.questions.models import Question
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
+from ..matrix import SEES, VISIBILITIES
 
-VISIBILITIES = ("cotech", "federation", "public")
-ALL = set(VISIBILITIES)
-
-# Which visibilities each kind of viewer sees on jobs posted by another co-op (DESIGN.md),
-# as in tests/federation/test_visibility_matrix.py.
-SEES = {
-    "anonymous": {"public"},
-    "no_coop": {"public"},
-    "cotech_only": ALL,
-    "workers_only": {"federation", "public"},
-    "both": ALL,
-    "guest": {"cotech", "public"},
-    "pending": {"public"},
-    "ended": {"public"},
-    "poster": ALL,
-    "coordinator_cotech": ALL,
-    "coordinator_workers": {"federation", "public"},
-    "site_admin": ALL,
-}
 # The networks in each visibility's audience, whose coordinators review closed bids.
 COORDINATES = {
     "coordinator_cotech": {"cotech", "federation"},

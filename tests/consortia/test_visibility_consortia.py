@@ -27,25 +27,10 @@ from marketplace.jobs.models import Job
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
+from ..matrix import ALL, SEES as MATRIX_SEES, VISIBILITIES
 
-VISIBILITIES = ("cotech", "federation", "public")
-ALL = set(VISIBILITIES)
-SEES = {
-    "anonymous": {"public"},
-    "no_coop": {"public"},
-    "cotech_only": ALL,
-    "workers_only": {"federation", "public"},
-    "both": ALL,
-    "guest": {"cotech", "public"},
-    "pending": {"public"},
-    "ended": {"public"},
-    "poster": ALL,
-    "coordinator_cotech": ALL,
-    "coordinator_workers": {"federation", "public"},
-    "site_admin": ALL,
-    "partner": ALL,
-    "invitee": ALL,
-}
+# The matrix's viewers, and two more: a partner in the lead's consortium and a co-op invited to it.
+SEES = {**MATRIX_SEES, "partner": ALL, "invitee": ALL}
 COORDINATES = {"coordinator_cotech": {"cotech", "federation"}, "coordinator_workers": {"federation"}}
 LEAD = "both"
 TEAM = {LEAD, "partner"}

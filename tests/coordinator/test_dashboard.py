@@ -14,14 +14,10 @@ from marketplace.core.time import utcnow
 from marketplace.extensions import db
 
 from ..factories import make_coop, make_job, make_user
+from ..matrix import SEES as MATRIX_SEES, VISIBILITIES
 from .conftest import client_for, set_capacity
 
-VISIBILITIES = ("cotech", "federation", "public")
-SEES = {
-    "coordinator_cotech": set(VISIBILITIES),
-    "coordinator_workers": {"federation", "public"},
-    "site_admin": set(VISIBILITIES),
-}
+SEES = {kind: MATRIX_SEES[kind] for kind in ("coordinator_cotech", "coordinator_workers", "site_admin")}
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from marketplace.federation.models import NetworkMembership
 from marketplace.federation.policy import can_view_job, coops_seeing_job_clause, viewer_for_coop
 
 from ..factories import make_coop, make_job, make_user
+from ..matrix import SEES, STATES, VISIBILITIES
 from .conftest import client_for
 
-VISIBILITIES = ("cotech", "federation", "public")
-STATES = ("draft", "open", "closed", "withdrawn")
 # The co-ops each visibility's jobs may be suggested to (in a network, and seeing the job).
 SUGGESTED = {
     "cotech": {"cotech_only", "both", "guest"},
@@ -94,21 +93,6 @@ def test_drafts_have_no_suggestions(world):
         assert matching.rank(world["jobs"][(v, "draft")]).matches == []
 
 
-# Every kind of viewer of the visibility matrix, on the suggestions page of an open job.
-SEES = {
-    "anonymous": {"public"},
-    "no_coop": {"public"},
-    "cotech_only": set(VISIBILITIES),
-    "workers_only": {"federation", "public"},
-    "both": set(VISIBILITIES),
-    "guest": {"cotech", "public"},
-    "pending": {"public"},
-    "ended": {"public"},
-    "poster": set(VISIBILITIES),
-    "coordinator_cotech": set(VISIBILITIES),
-    "coordinator_workers": {"federation", "public"},
-    "site_admin": set(VISIBILITIES),
-}
 MATCHES = {"poster", "coordinator_cotech", "coordinator_workers", "site_admin"}
 
 

@@ -7,7 +7,7 @@ import re
 import socket
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,7 +19,8 @@ from marketplace.extensions import db
 from marketplace.feeds import services
 from marketplace.skills.services import load_taxonomy
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import make_coop, make_user
+from ..matrix import SEES, STATES, VISIBILITIES, expected, world  # noqa: F401  (the shared visibility matrix)
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 NOW = datetime(2025, 3, 10, 12, 0)
@@ -274,68 +275,6 @@ def parse_feed(response):
 
 def matrix_titles(parsed):
     return {tuple(m.groups()) for m in (re.match(r"MATRIX (\w+) (\w+)$", e.title) for e in parsed.entries) if m}
-
-
-# --- the visibility matrix's world (as in tests/federation/test_visibility_matrix.py) -----------
-
-VISIBILITIES = ("cotech", "federation", "public")
-STATES = ("draft", "open", "closed", "withdrawn")
-ALL = set(VISIBILITIES)
-
-# Which visibilities each kind of viewer sees on jobs posted by another co-op (DESIGN.md).
-SEES = {
-    "anonymous": {"public"},
-    "no_coop": {"public"},
-    "cotech_only": ALL,
-    "workers_only": {"federation", "public"},
-    "both": ALL,
-    "guest": {"cotech", "public"},
-    "pending": {"public"},
-    "ended": {"public"},
-    "poster": ALL,
-    "coordinator_cotech": ALL,
-    "coordinator_workers": {"federation", "public"},
-    "site_admin": ALL,
-}
-
-
-def expected(kind, visibility, state):
-    if state == "draft":
-        return kind == "poster"  # a draft is seen by its own co-op alone
-    return visibility in SEES[kind]
-
-
-@pytest.fixture
-def world(networks, skills):
-    """One poster co-op with a job in every visibility and state, and a user of each kind."""
-    from marketplace.federation.models import NetworkMembership
-
-    cotech, workers = networks["cotech"], networks["workers-coop"]
-    skill = skills["python"]
-    poster_coop = make_coop("Poster Co-op", {cotech: "active", workers: "active"})
-    jobs = {
-        (v, s): make_job(poster_coop, v, s, skills=[skill], title=f"MATRIX {v} {s}")
-        for v in VISIBILITIES for s in STATES
-    }
-    ended_coop = make_coop("Ended Co-op")
-    db.session.add(NetworkMembership(coop=ended_coop, network=cotech, status="active",
-                                     since=date(2019, 1, 1), until=date(2020, 1, 1)))
-    db.session.commit()
-    users = {
-        "anonymous": None,
-        "no_coop": make_user("No Co-op"),
-        "cotech_only": make_user(coops=[make_coop("CoTech Only", {cotech: "active"})]),
-        "workers_only": make_user(coops=[make_coop("Workers Only", {workers: "active"})]),
-        "both": make_user(coops=[make_coop("Both Networks", {cotech: "active", workers: "active"})]),
-        "guest": make_user(coops=[make_coop("Sister Guest", {cotech: "guest"})]),
-        "pending": make_user(coops=[make_coop("Pending Co-op", {cotech: "pending"})]),
-        "ended": make_user(coops=[ended_coop]),
-        "poster": make_user(coops=[poster_coop]),
-        "coordinator_cotech": make_user(coordinates=[cotech]),
-        "coordinator_workers": make_user(coordinates=[workers]),
-        "site_admin": make_user(admin=True),
-    }
-    return {"jobs": jobs, "users": users, "skill": skill, "poster_coop": poster_coop}
 
 
 def private_token(user, label="reader"):

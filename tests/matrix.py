@@ -1,0 +1,79 @@
+"""The visibility matrix's shared parts: the viewer kinds, what each may see (DESIGN.md), and
+the world every read path is checked against. Features import these rather than restate them.
+
+``world`` is a fixture: import it into a test module or conftest to use it.
+"""
+from datetime import date
+
+import pytest
+
+from marketplace.extensions import db
+from marketplace.federation.models import NetworkMembership
+
+from .conftest import login
+from .factories import make_coop, make_job, make_user
+
+VISIBILITIES = ("cotech", "federation", "public")
+STATES = ("draft", "open", "closed", "withdrawn")
+ALL = set(VISIBILITIES)
+
+# Which visibilities each kind of viewer sees on jobs posted by another co-op.
+SEES = {
+    "anonymous": {"public"},
+    "no_coop": {"public"},
+    "cotech_only": ALL,
+    "workers_only": {"federation", "public"},
+    "both": ALL,
+    "guest": {"cotech", "public"},
+    "pending": {"public"},
+    "ended": {"public"},
+    "poster": ALL,
+    "coordinator_cotech": ALL,
+    "coordinator_workers": {"federation", "public"},
+    "site_admin": ALL,
+}
+
+
+def expected(kind, visibility, state):
+    if state == "draft":
+        return kind == "poster"  # a draft is seen by its own co-op alone
+    return visibility in SEES[kind]
+
+
+@pytest.fixture
+def world(networks, skills):
+    """One poster co-op with a job in every visibility and state, and a user of each kind."""
+    cotech, workers = networks["cotech"], networks["workers-coop"]
+    skill = skills["python"]
+    poster_coop = make_coop("Poster Co-op", {cotech: "active", workers: "active"})
+    jobs = {
+        (v, s): make_job(poster_coop, v, s, skills=[skill], title=f"MATRIX {v} {s}")
+        for v in VISIBILITIES for s in STATES
+    }
+    ended_coop = make_coop("Ended Co-op")
+    db.session.add(NetworkMembership(coop=ended_coop, network=cotech, status="active",
+                                     since=date(2019, 1, 1), until=date(2020, 1, 1)))
+    db.session.commit()
+    users = {
+        "anonymous": None,
+        "no_coop": make_user("No Co-op"),
+        "cotech_only": make_user(coops=[make_coop("CoTech Only", {cotech: "active"})]),
+        "workers_only": make_user(coops=[make_coop("Workers Only", {workers: "active"})]),
+        "both": make_user(coops=[make_coop("Both Networks", {cotech: "active", workers: "active"})]),
+        "guest": make_user(coops=[make_coop("Sister Guest", {cotech: "guest"})]),
+        "pending": make_user(coops=[make_coop("Pending Co-op", {cotech: "pending"})]),
+        "ended": make_user(coops=[ended_coop]),
+        "poster": make_user(coops=[poster_coop]),
+        "coordinator_cotech": make_user(coordinates=[cotech]),
+        "coordinator_workers": make_user(coordinates=[workers]),
+        "site_admin": make_user(admin=True),
+    }
+    return {"jobs": jobs, "users": users, "skill": skill, "poster_coop": poster_coop}
+
+
+def as_viewer(client, world, kind):
+    """``client``, signed in as the world's user of that kind (anonymous: as it is)."""
+    user = world["users"][kind]
+    if user is not None:
+        login(client, user)
+    return client
