@@ -8,30 +8,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
+from ..core.tokens import PersonalToken
 from ..extensions import db
 from ..federation.models import Visibility
 from ..jobs.models import JobKind
 
 
-class FeedToken(db.Model):
-    """A per-user secret in private feed URLs. Only its SHA-256 is stored: the plain token is
-    shown once, when it is made."""
+class FeedToken(PersonalToken, db.Model):
+    """A per-user secret in private feed URLs."""
 
     __tablename__ = "feed_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(80), default="")
-    created_at = created_column()
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    user: Mapped["User"] = relationship()  # noqa: F821
-
-    @property
-    def is_revoked(self):
-        return self.revoked_at is not None
+    AUDIT = "feed_token"
+    NOUN, NOUNS = "private feed address", "private feed addresses"
 
 
 class SourceKind(StrEnum):

@@ -10,13 +10,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 
 from ..core.pagination import paginate
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..coops.models import Coop
 from ..extensions import db
 from ..federation import ANONYMOUS, current_viewer
 from ..federation.models import Visibility
 from ..federation.policy import posting_visibilities
-from ..jobs.forms import ActionForm, JobFilterForm
+from ..jobs.forms import JobFilterForm
 from ..jobs.models import Job, JobKind
 from ..jobs.routes import _chosen_skills, _filters_from
 from ..jobs.services import JobFilters, jobs_query
@@ -24,6 +24,7 @@ from ..skills.services import all_skills, skill_by_slug
 from . import outgoing, services
 from .forms import FeedSourceForm, TokenForm
 from .ingest import fetch_source
+from ..core.tokens import TokenRuleError
 from .models import FeedSource, FeedToken, ImportedEntry
 from .settings import setting
 
@@ -218,7 +219,7 @@ def tokens():
         try:
             _, plain = services.create_token(current_user, form.label.data)
             db.session.commit()
-        except services.FeedRuleError as error:
+        except TokenRuleError as error:
             db.session.rollback()
             attach_error(form, error)
         else:
@@ -249,7 +250,7 @@ def revoke_token(token_id):
     try:
         services.revoke_token(token, current_user)
         db.session.commit()
-    except services.FeedRuleError as error:
+    except TokenRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:

@@ -1,12 +1,11 @@
 """Business rules of feeds, as plain functions: private feed tokens and feed sources."""
-import hashlib
-import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from ..audit.services import record
+from ..core import tokens
+from ..core.tokens import MAX_TOKENS_PER_USER  # noqa: F401  (tests and pages quote it)
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import viewer_for
@@ -15,9 +14,6 @@ from ..federation.policy import posting_visibilities
 from ..jobs.models import JobKind
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
-MAX_TOKENS_PER_USER = 20
-# A token's last use is written at most this often (feed readers poll; each poll need not write).
-LAST_USED_RESOLUTION = timedelta(minutes=5)
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
 
 
@@ -30,59 +26,26 @@ class FeedRuleError(Exception):
         self.field = field
 
 
-# --- private feed tokens ---------------------------------------------------------------------
-
-def hash_token(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
+# --- private feed tokens (the shared token rules of core.tokens, for FeedToken) -------------
 
 def create_token(user, label=""):
-    """Make a token for ``user``; returns (FeedToken, plain token). The plain token is not
-    stored: show it once."""
-    live = db.session.scalars(
-        select(FeedToken.id).where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
-    ).all()
-    if len(live) >= MAX_TOKENS_PER_USER:
-        raise FeedRuleError(
-            f"You have {MAX_TOKENS_PER_USER} private feed addresses already: revoke one you no longer use first.",
-            field="label",
-        )
-    plain = secrets.token_urlsafe(32)
-    token = FeedToken(user=user, token_hash=hash_token(plain), label=(label or "").strip()[:80])
-    db.session.add(token)
-    record("feed_token.created", token, actor=user, label=token.label)
-    return token, plain
+    """Make a token for ``user``; returns (FeedToken, plain token). Show the plain token once."""
+    return tokens.create_token(FeedToken, user, label)
 
 
 def user_tokens(user):
-    """The user's tokens, live ones first, newest first."""
-    return db.session.scalars(
-        select(FeedToken).where(FeedToken.user_id == user.id)
-        .order_by(FeedToken.revoked_at.is_not(None), FeedToken.created_at.desc(), FeedToken.id.desc())
-    ).all()
+    return tokens.user_tokens(FeedToken, user)
 
 
 def revoke_token(token, user):
-    if token.user_id != user.id:
-        raise FeedRuleError("This is not one of your feed addresses.")
-    if token.revoked_at is not None:
-        raise FeedRuleError("This feed address was already revoked.")
-    token.revoked_at = utcnow()
-    record("feed_token.revoked", token, actor=user, label=token.label)
+    tokens.revoke_token(token, user)
 
 
 def viewer_for_token(plain):
     """The viewer of a private feed's token owner, or None for an unknown, revoked or
     malformed token and for a deactivated user. Notes the token's use (the caller commits)."""
-    if not plain or len(plain) > 100:
-        return None
-    token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(plain)))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return viewer_for(token.user)
+    user = tokens.owner_of(FeedToken, plain)
+    return viewer_for(user) if user is not None else None
 
 
 # --- feed sources -----------------------------------------------------------------------------
