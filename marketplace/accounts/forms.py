@@ -77,3 +77,9 @@ class ChangePasswordForm(FlaskForm):
     new_password = _new_password("New password")
     confirm = _confirmation("new_password")
     submit = SubmitField("Change password")
+
+
+class ApiTokenForm(FlaskForm):
+    label = StringField("Name this token (optional)", filters=[strip_filter],
+                        validators=[Length(max=80)])
+    submit = SubmitField("Make an API token")

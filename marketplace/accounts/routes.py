@@ -1,15 +1,19 @@
 """Account pages: register, sign in and out, password reset, dashboard and settings."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..api import services as api_services
+from ..api.models import ApiToken
 from ..coops.models import CoopRole
-from ..core.forms import attach_error
+from ..core.tokens import TokenRuleError
+from ..core.forms import ActionForm, attach_error
 from ..extensions import db
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, count_jobs
 from ..mail import MailError, send_mail
 from . import services
-from .forms import (PASSWORD_HINT, ChangePasswordForm, ForgotPasswordForm, LoginForm, NameForm,
+from .forms import (PASSWORD_HINT, ApiTokenForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, NameForm,
                     RegisterForm, ResetPasswordForm)
 
 bp = Blueprint("accounts", __name__)
@@ -186,10 +190,50 @@ def change_password():
     return _settings_page(password_form=form)
 
 
-def _settings_page(name_form=None, password_form=None):
-    failed = name_form or password_form
+@bp.post("/account/api-tokens")
+@login_required
+def create_api_token():
+    form = ApiTokenForm(prefix="token")
+    if form.validate_on_submit():
+        try:
+            _, plain = api_services.create_token(current_user, form.label.data)
+            db.session.commit()
+        except TokenRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            return _settings_page(new_token=plain)
+    return _settings_page(token_form=form)
+
+
+@bp.post("/account/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        api_services.revoke_token(token, current_user)
+        db.session.commit()
+    except TokenRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("API token revoked: scripts using it now get “401 Unauthorized”.", "success")
+    return redirect(url_for("accounts.settings", _anchor="api-tokens-heading"))
+
+
+def _settings_page(name_form=None, password_form=None, token_form=None, new_token=None):
+    failed = name_form or password_form or token_form
     name_form = name_form or NameForm(prefix="name", formdata=None, data={"name": current_user.name})
     password_form = password_form or ChangePasswordForm(prefix="password", formdata=None)
-    return render_template(
+    token_form = token_form or ApiTokenForm(prefix="token", formdata=None)
+    response = make_response(render_template(
         "accounts/settings.html", name_form=name_form, password_form=password_form,
-    ), (422 if failed is not None else 200)
+        token_form=token_form, new_token=new_token, api_tokens=api_services.user_tokens(current_user),
+    ), 422 if failed is not None else 200)
+    # The page may show a new API token once: never keep it in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -5,10 +5,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.templating import format_datetime
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..extensions import db
 from ..federation import can_view_job, current_viewer, get_job_or_404
-from ..jobs.forms import ActionForm
 from ..jobs.models import Job
 from . import services
 from .forms import AwardForm, FeedbackForm, InterestForm, bid_form

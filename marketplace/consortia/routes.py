@@ -4,7 +4,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..audit.services import history
 from ..bids import services as bid_services
 from ..bids.forms import bid_form
@@ -12,7 +12,6 @@ from ..bids.models import Bid
 from ..core.templating import format_datetime
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
-from ..jobs.forms import ActionForm
 from ..jobs.models import Job
 from . import policy, services
 from .forms import CommentForm, ConsortiumForm, InviteForm, OfferForm, split_form

@@ -8,7 +8,7 @@ from wtforms import (EmailField, IntegerField, RadioField, SelectField, StringFi
                      TextAreaField, URLField)
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import NotBlank
+from ..core.forms import NotBlank, attach_error
 from ..extensions import db
 from ..federation.policy import forget_current_viewer
 from ..federation.services import FederationRuleError
@@ -43,19 +43,6 @@ class HttpUrl:
             raise ValidationError(self.message) from None
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in field.data:
             raise ValidationError(self.message)
-
-
-class ActionForm(FlaskForm):
-    """A bare POST with CSRF protection (remove, approve, leave …)."""
-
-
-def attach_error(form, error):
-    """Show a rule error from a service on its field, or at the top of the form."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def save_change(change, form=None, success=None):

@@ -2,13 +2,14 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..core.forms import ActionForm
 from ..federation import current_viewer
 from ..federation import services as federation
 from ..federation.forms import NetworkApplicationForm
 from ..jobs.services import JobFilters, list_jobs
 from ..skills.services import all_skills
 from . import services
-from .forms import (ActionForm, CoopForm, DirectoryFilterForm, JoinRequestForm, MemberForm, RoleForm,
+from .forms import (CoopForm, DirectoryFilterForm, JoinRequestForm, MemberForm, RoleForm,
                     page_arg, save_change)
 
 bp = Blueprint("coops", __name__, url_prefix="/coops")

@@ -8,12 +8,11 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..coops import services as coops
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
-from ..jobs.forms import ActionForm
 from ..jobs.models import Job, JobState
 from . import matching, services
 from .charts import bar_chart

@@ -1,4 +1,5 @@
 """Form helpers shared by the features."""
+from flask_wtf import FlaskForm
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import ValidationError
 
@@ -48,3 +49,7 @@ def attach_error(form, error):
         target.errors = list(target.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class ActionForm(FlaskForm):
+    """A bare POST with CSRF protection (publish, remove, approve, revoke …)."""

@@ -3,8 +3,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..accounts.models import User
-from ..coops.forms import ActionForm, page_arg, save_change
+from ..coops.forms import page_arg, save_change
 from ..coops.services import find_coop
+from ..core.forms import ActionForm
 from ..extensions import db
 from . import services
 from .forms import CoopApplicationForm, CoordinatorForm, MembershipForm, NetworkForm

@@ -141,9 +141,6 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Cancel this job")
 
 
-class ActionForm(FlaskForm):
-    """A bare POST with CSRF protection (publish, delete)."""
-
 
 STATE_CHOICES = [("open", "Open"), ("closed", "Closed"), ("awarded", "Awarded"),
                  ("cancelled", "Cancelled"), ("withdrawn", "Withdrawn"), ("draft", "Our drafts"),

@@ -8,7 +8,7 @@ from ..bids import services as bid_services
 from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..coops.models import Coop
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..federation.policy import forget_current_viewer, networks_in_audience, posting_visibilities
@@ -16,7 +16,7 @@ from ..questions import services as question_services
 from ..questions.forms import AskForm
 from ..skills.services import all_skills
 from . import services
-from .forms import ActionForm, CancelForm, JobFilterForm, JobForm, WithdrawForm
+from .forms import CancelForm, JobFilterForm, JobForm, WithdrawForm
 from .models import Job
 
 bp = Blueprint("jobs", __name__)

@@ -4,9 +4,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from ..core.forms import ActionForm
 from ..extensions import db
 from ..federation import current_viewer
-from ..jobs.forms import ActionForm, MultiCheckboxField
+from ..jobs.forms import MultiCheckboxField
 from . import services
 from .models import NotificationKind
 

@@ -2,11 +2,12 @@
 the main pages, and the pages work from the keyboard without JavaScript."""
 import pytest
 
+from ..axe import serious_violations
 from ..factories import make_coop, make_job
 
 pytestmark = pytest.mark.browser
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture
@@ -15,15 +16,6 @@ def site(networks, skills):
                      description="We build **accessible** things.", location="Leeds")
     job = make_job(coop, "public", skills=[skills["python"], skills["accessibility"]], title="Public tender")
     return {"coop": coop, "job": job}
-
-
-def serious_violations(page):
-    results = axe_module.Axe().run(page)
-    return [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize("path", [

@@ -4,26 +4,12 @@ import pytest
 from marketplace.coops.models import JoinRequest
 from marketplace.extensions import db
 
+from ..axe import serious_violations, sign_in
 from ..factories import make_coop, make_job, make_user
 
 pytestmark = pytest.mark.browser
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-
-
-def sign_in(page, app, live_server, user):
-    """Give the browser the session cookie that signing in would give."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(user.id), "_fresh": True})
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server}])
-
-
-def serious_violations(page):
-    results = axe_module.Axe().run(page)
-    return [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
+pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture

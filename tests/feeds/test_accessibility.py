@@ -5,27 +5,12 @@ import pytest
 from marketplace.extensions import db
 from marketplace.feeds import services
 
+from ..axe import serious_violations, sign_in
 from ..factories import make_coop, make_user
 
 pytestmark = pytest.mark.browser
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-
-
-def serious_violations(page):
-    results = axe_module.Axe().run(page)
-    return [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
-
-
-def sign_in(app, page, user, base_url):
-    """Give the browser the session cookie that signing in would leave."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(user.id), "_fresh": True})
-    page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": cookie,
-                               "url": base_url}])
+pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture
@@ -49,14 +34,14 @@ def site(networks, coordinator, make_source):
     ("member", "/feeds/tokens?feed=/feeds/skills/python.atom"),
 ])
 def test_feed_pages_have_no_serious_axe_violations(app, browser_page, live_server, site, coordinator, who, path):
-    sign_in(app, browser_page, coordinator if who == "coordinator" else site["member"], live_server)
+    sign_in(browser_page, app, live_server, coordinator if who == "coordinator" else site["member"])
     browser_page.goto(path.format(source=site["source"].id))
     assert browser_page.locator("h1").count() == 1
     assert serious_violations(browser_page) == [], path
 
 
 def test_failed_source_form_is_accessible(app, browser_page, live_server, site, coordinator):
-    sign_in(app, browser_page, coordinator, live_server)
+    sign_in(browser_page, app, live_server, coordinator)
     browser_page.goto("/feeds/sources/new")
     browser_page.fill("#name", "Broken")
     browser_page.fill("#url", "ftp://example.coop/feed")
@@ -69,7 +54,7 @@ def test_make_a_private_feed_without_javascript(app, browser_page, live_server, 
     context = browser_page.context.browser.new_context(java_script_enabled=False, base_url=live_server)
     page = context.new_page()
     try:
-        sign_in(app, page, site["member"], live_server)
+        sign_in(page, app, live_server, site["member"])
         page.goto("/feeds/tokens?feed=/feeds/skills/python.atom")
         page.fill("#label", "Thunderbird")
         page.get_by_role("button", name="Make a private feed address").click()
