@@ -196,7 +196,7 @@ def fts5_build(app):
 
 def fts5_expression(parsed):
     """The parsed query as an FTS5 MATCH string (every word quoted)."""
-    from marketplace.search.query import And, Not, Or, Text
+    from marketplace.search.query import And, Not, Text
 
     def node(n):
         if isinstance(n, Text):

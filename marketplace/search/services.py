@@ -151,8 +151,35 @@ def _unique(messages):
     return list(dict.fromkeys(messages))
 
 
+def search_jobs(viewer, text, filters, sort="relevance", page=1, per_page=20):
+    """Jobs matching ``text`` and the facet ``filters``, as ``viewer`` may see them, for the
+    API: (jobs, total, notices). Raises SearchUnavailable while the index is rebuilt."""
+    parsed = parse(text)
+    request = SearchRequest(query=parsed, kind=JOB, filters=filters, sort=sort,
+                            page=min(page, MAX_PAGE), per_page=per_page)
+    result = query_index(request, viewer)
+    jobs = [r.obj for r in _load_confirmed(result, viewer)]
+    total = result.total - (len(result.hits) - len(jobs))
+    return jobs, total, _unique(parsed.notices + result.notices)
+
+
 def _confirmed(result, viewer, request):
     """The page's objects, loaded through the visibility rule, with their snippets."""
+    results = _load_confirmed(result, viewer)
+    texts = [(f"{r.kind}:{r.obj.id}", excerpt_of(getattr(r.obj, "summary", ""), r.obj.description)) for r in results]
+    try:
+        snippets = backend().snippets(result, texts)
+    except Exception:
+        log.exception("search: snippets failed")
+        snippets = {}
+    for r in results:
+        r.snippet = snippets.get(f"{r.kind}:{r.obj.id}")
+    return results
+
+
+def _load_confirmed(result, viewer):
+    """The hits' objects, loaded through the visibility rule; a hit the database does not
+    confirm is dropped and queued for reindexing."""
     ids = {JOB: [], COOP: []}
     for hit in result.hits:
         ids[hit.kind].append(hit.object_id)
@@ -175,14 +202,6 @@ def _confirmed(result, viewer, request):
         if object_ids:
             log.info("search: %s %s out of step with the database, queued for reindexing", kind, object_ids)
             add_to_index(kind, object_ids)
-    texts = [(f"{r.kind}:{r.obj.id}", excerpt_of(getattr(r.obj, "summary", ""), r.obj.description)) for r in results]
-    try:
-        snippets = backend().snippets(result, texts)
-    except Exception:
-        log.exception("search: snippets failed")
-        snippets = {}
-    for r in results:
-        r.snippet = snippets.get(f"{r.kind}:{r.obj.id}")
     return results
 
 

@@ -44,7 +44,7 @@ from whoosh.support.charset import accent_map
 
 from . import Hit, IndexBusy, IndexMissing, SearchResult, SearchUnavailable
 from .documents import COOP, JOB, document_key, parse_key, place_key, state_table
-from .query import And, Not, Or, Text
+from .query import And, Not, Text
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,8 @@ class _View:
         live = 0
         for leaf, offset in self.searcher.leaf_searchers():
             reader = leaf.reader()
+            if reader.segment() is None:  # an index with no documents yet has no segments
+                continue
             segid = reader.segment().segment_id()
             segment = segments_cache.get(segid)
             if segment is None:

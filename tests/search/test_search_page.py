@@ -140,3 +140,10 @@ def test_search_box_macro(app):
         html = render_template_string('{% from "search/_box.html" import search_box %}{{ search_box("a&b") }}')
     assert 'role="search"' in html and 'action="/search"' in html
     assert '<label for="site-search"' in html and 'value="a&amp;b"' in html
+
+
+def test_a_new_site_with_nothing_indexed_searches(search):
+    """An index with no documents yet has no segments: still an answer, not 'rebuilding'."""
+    answer = search("anything")
+    assert answer.status == 200
+    assert answer.titles == [] and "rebuilding" not in answer.html
