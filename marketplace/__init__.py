@@ -2,11 +2,13 @@
 import logging
 import os
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from . import config as settings
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +29,7 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
+    _guard_requests(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -45,6 +48,7 @@ def _init_extensions(app):
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
@@ -53,6 +57,33 @@ def _init_extensions(app):
     from .accounts.services import load_user
 
     login_manager.user_loader(load_user)
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ids are the database's 32-bit integers, so a larger number
+    names no row: 404 before any query (PostgreSQL would refuse it with an error). NotFound
+    rather than a failed match, which would make the other methods' routes answer 405."""
+
+    MAX_ID = 2**31 - 1
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number > self.MAX_ID:
+            raise NotFound()
+        return number
+
+
+def _guard_requests(app):
+    app.url_map.converters["int"] = RowIdConverter
+
+    @app.before_request
+    def _refuse_nul():
+        # No text in the database holds a NUL (PostgreSQL cannot store one): a query argument
+        # with one names nothing, and is refused before a query sees it.
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in value for _name, values in request.args.lists() for value in values):
+            abort(400, "A query argument contains a NUL character.")
 
 
 def _register_blueprints(app):
@@ -81,7 +112,7 @@ def _register_blueprints(app):
     app.register_blueprint(consortia_bp)
     from .coordinator.routes import bp as coordinator_bp
     app.register_blueprint(coordinator_bp)
-    from .api.routes import bp as api_bp
+    from .api import bp as api_bp
     app.register_blueprint(api_bp)
 
 
@@ -117,7 +148,7 @@ def _register_error_pages(app):
             if code == 500:
                 db.session.rollback()
             if request.path.startswith("/api/"):
-                from .api.routes import http_error_response
+                from .api.base import http_error_response
 
                 return http_error_response(error)
             return render_template("errors.html", code=code, title=title, error=error), code

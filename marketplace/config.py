@@ -85,6 +85,15 @@ def from_environment(instance_path):
         # Imported entries without a closing date stay open this many days after publication.
         "FEED_DEFAULT_OPEN_DAYS": _int("FEED_DEFAULT_OPEN_DAYS", 30),
         "FEED_FETCH_INTERVAL_MINUTES": _int("FEED_FETCH_INTERVAL_MINUTES", 60),
+        # API rate limits ("N/second|minute|hour|day", several joined by ";"): per API token, and
+        # per client address whatever it sends. Counts live in RATELIMIT_STORAGE_URI: "memory://"
+        # counts per worker process; "redis://127.0.0.1:6379" shares them between workers and machines.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "300/minute"),
+        "API_ADDRESS_RATE_LIMIT": os.environ.get("API_ADDRESS_RATE_LIMIT", "600/minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # OCDS export: each job's ocid is this prefix and its id (register a prefix with OCP to publish).
+        "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX", "ocds-cotech-"),
     }
 
 

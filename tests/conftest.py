@@ -54,6 +54,9 @@ def app(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "MAIL_BACKEND": "memory",
         "SERVER_NAME": "marketplace.test",
+        # Every test call comes from one address: the rate-limit tests set their own limits.
+        "API_RATE_LIMIT": "100000/minute",
+        "API_ADDRESS_RATE_LIMIT": "100000/minute",
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -14,3 +14,18 @@ def test_home_and_lists_render(client, networks, skills):
     member = make_user(coops=[coop])
     login(client, member)
     assert b"Secret CoTech job" in client.get("/jobs").data
+
+
+def test_ids_past_the_database_integers_are_404_not_500(client):
+    for url in ("/jobs/2147483648", "/jobs/9223372036854775808", "/api/v1/jobs/2147483648",
+                "/api/v1/jobs/9223372036854775808/ocds"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_nul_characters_are_refused_not_500(client):
+    assert client.get("/jobs?skill=%00").status_code == 400
+    assert client.get("/jobs?kind=web&kind=%00").status_code == 400
+    answer = client.get("/api/v1/jobs?coop=%00")
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_request"
+    assert client.get("/api/v1/coops/%00").status_code == 404
+    assert client.get("/coops/%00").status_code == 404

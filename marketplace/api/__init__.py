@@ -1,1 +1,6 @@
-"""Versioned JSON API (read side). Every read goes through federation/policy.py."""
+"""JSON API v1. Importing the package registers every endpoint module on the blueprint."""
+from .base import bp  # noqa: F401
+from . import routes  # noqa: F401,E402
+from . import writes  # noqa: F401,E402
+from . import openapi  # noqa: F401,E402
+from . import export  # noqa: F401,E402

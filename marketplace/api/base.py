@@ -1,0 +1,128 @@
+"""The API's blueprint and the parts every endpoint shares: JSON errors, who the caller is,
+and reading query arguments and JSON bodies.
+
+Reads use the same visibility rule as the site (``api_viewer``); a job the caller may not
+see answers 404, never 403. Writes act only for a bearer token (``token_user``): a signed-in
+browser session may read, but cannot write, so the API needs no CSRF token.
+"""
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
+from ..core.tokens import hash_token
+from ..extensions import csrf, db, limiter
+from ..federation.policy import current_viewer, viewer_for
+from . import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def _token_key():
+    # Keyed by the token's fingerprint, so that a token is limited wherever it is used from.
+    return "token:" + hash_token(request.headers.get("Authorization", ""))
+
+
+# Two limits: per token (calls that send one), and per client address (every call, so that
+# guessing tokens or calling without one is limited too). Read per request: settings may change.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key, scope="api-token",
+              exempt_when=lambda: not request.headers.get("Authorization"))(bp)
+limiter.limit(lambda: current_app.config["API_ADDRESS_RATE_LIMIT"], key_func=get_remote_address,
+              scope="api-address")(bp)
+
+MAX_PER_PAGE = 100
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message", "fields"}}`` with ``status``."""
+
+    def __init__(self, status, code, message, fields=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def error_response(status, code, message, fields=None, headers=None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return jsonify(body), status, headers or {}
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error):
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return error_response(error.status, error.code, error.message, error.fields, headers)
+
+
+def http_error_response(error):
+    """JSON for any HTTP error under /api/ (also called by the app's handlers for unrouted URLs)."""
+    if not isinstance(error, HTTPException):
+        return error_response(500, "internal_server_error", "Internal server error")
+    code = (error.name or "error").lower().replace(" ", "_")
+    # A 429's Retry-After and X-RateLimit-* headers are added by the limiter after this.
+    return error_response(error.code or 500, code, error.description or error.name)
+
+
+bp.register_error_handler(HTTPException, http_error_response)
+
+
+def bearer_token():
+    """The plain token of an ``Authorization: Bearer …`` header, '' if there is no header.
+    A header of another scheme is refused rather than ignored."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return ""
+    scheme, _, plain = header.partition(" ")
+    if scheme.lower() != "bearer" or not plain.strip():
+        raise ApiError(401, "unauthorized", "Send the API token as: Authorization: Bearer <token>")
+    return plain.strip()
+
+
+def _token_user():
+    """The bearer token's user, looked up once per request; None without a token. An unknown,
+    revoked or malformed token is a 401, never a silent downgrade to anonymous."""
+    if "api_token_user" not in g:
+        plain = bearer_token()
+        user = services.user_for_token(plain) if plain else None
+        if plain and user is None:
+            raise ApiError(401, "unauthorized", "Invalid or revoked API token")
+        if user is not None:
+            db.session.commit()  # the token's last use
+        g.api_token_user = user
+    return g.api_token_user
+
+
+def api_viewer():
+    """The caller as a viewer: a bearer token's user, else the signed-in session (reads only),
+    else anonymous."""
+    user = _token_user()
+    return viewer_for(user) if user is not None else current_viewer()
+
+
+def token_user():
+    """The user a write acts for. Writes need a bearer token: a browser session's cookie is
+    not enough (a page on another site could otherwise make the browser write)."""
+    user = _token_user()
+    if user is None:
+        raise ApiError(401, "token_required",
+                       "Writes need an API token: send Authorization: Bearer <token>")
+    return user
+
+
+def int_arg(name, default, low=1, high=None):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_parameter", f"{name} must be an integer", {name: "not an integer"})
+    if value < low or (high is not None and value > high):
+        raise ApiError(400, "bad_parameter", f"{name} is out of range", {name: "out of range"})
+    return value
+
+
+def json_body():
+    """The request's JSON object; a 400 for anything else (bad JSON, a list, no body)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", "Send a JSON object with Content-Type: application/json")
+    return body

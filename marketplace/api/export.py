@@ -1,0 +1,122 @@
+"""OCDS export: a job the caller may see as an OCDS 1.1 release package, and a paged release
+package of every public published job. Thin views over ``ocds`` and the federation module."""
+from flask import abort, current_app, jsonify, url_for
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..federation import ANONYMOUS, get_job_or_404
+from ..jobs.models import Job
+from ..jobs.services import JobFilters, list_jobs
+from . import ocds
+from .base import MAX_PER_PAGE, api_viewer, bp, int_arg
+from .openapi import MAX_ID, OPTIONAL_TOKEN, json_response, ref
+
+
+def _package(jobs, viewer, uri, links=None):
+    config = current_app.config
+    awards = ocds.disclosed_awards(jobs, viewer)
+    releases = [ocds.release(job, config["OCDS_OCID_PREFIX"], awards.get(job.id)) for job in jobs]
+    publisher = {"name": config["SITE_NAME"], "uri": config["SITE_URL"]}
+    return ocds.release_package(releases, uri, publisher, links)
+
+
+@bp.get("/jobs/<int:job_id>/ocds")
+def job_ocds(job_id):
+    viewer = api_viewer()
+    if job_id > MAX_ID:
+        abort(404)  # past the database's ids: no such job (and no overflow in the query)
+    job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), selectinload(Job.skills)])
+    if not ocds.is_published(job):
+        abort(404)  # the same answer as for a job that does not exist
+    return jsonify(_package([job], viewer, url_for("api.job_ocds", job_id=job.id, _external=True)))
+
+
+@bp.get("/ocds/releases")
+def ocds_releases():
+    viewer = api_viewer()
+    page_no = int_arg("page", 1)
+    per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
+    # Which jobs: those anyone may see (public and published), the same for every caller.
+    # What of them: awards as far as this caller may see them.
+    page = list_jobs(ANONYMOUS, JobFilters(state="any"), page_no, per_page)
+
+    def at(number):
+        return url_for("api.ocds_releases", page=number, per_page=per_page, _external=True)
+
+    links = {}
+    if page.has_next:
+        links["next"] = at(page.page + 1)
+    if page.has_prev:
+        links["prev"] = at(page.page - 1)
+    return jsonify(_package(page.items, viewer, at(page.page), links))
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+
+_PACKAGE_DOC = ("An OCDS 1.1 release package. Who won an awarded job, and for how much (`awards`, "
+                "the bids extension's `bids.details`, the winning co-ops in `parties`), is included "
+                "only for callers who may see the awarded bid: the poster's co-op, the coordinators "
+                "of the job's networks and the winning co-ops.")
+
+
+def _read(operation_id, summary, description, parameters, errors):
+    responses = {"200": json_response("The release package", ref("OcdsReleasePackage"))}
+    responses.update({status: ref(name, "responses") for status, name in errors})
+    return {"get": {"operationId": operation_id, "summary": summary, "description": description,
+                    "tags": ["ocds"], "security": OPTIONAL_TOKEN, "parameters": parameters,
+                    "responses": responses}}
+
+
+PATHS = {
+    "/jobs/{job_id}/ocds": _read(
+        "getJobOcds", "A job the caller may see, as an OCDS release package",
+        "The job as the one release of an OCDS 1.1 release package. " + _PACKAGE_DOC
+        + " Drafts are not published: 404, as for a job the caller may not see.",
+        [ref("JobId", "parameters")], (("401", "Unauthorized"), ("404", "NotFound")),
+    ),
+    "/ocds/releases": _read(
+        "listOcdsReleases", "Every public published job, as an OCDS release package",
+        "The public jobs in every state but draft, newest first, one release each, a page at a "
+        "time: `links.next` and `links.prev` are the neighbouring pages, and a page past the last "
+        "answers the last. " + _PACKAGE_DOC + " With no public job at all, `releases` is empty.",
+        [ref("Page", "parameters"), ref("PerPage", "parameters")],
+        (("400", "BadRequest"), ("401", "Unauthorized")),
+    ),
+}
+
+DATE_TIME = {"type": "string", "format": "date-time"}
+URI = {"type": "string", "format": "uri"}
+OBJECTS = {"type": "array", "items": {"type": "object"}}
+
+# Open on purpose, with the key properties only: the full shape is the OCDS 1.1 release and
+# release package schemas (https://standard.open-contracting.org/1.1/en/schema/).
+SCHEMAS = {
+    "OcdsRelease": {
+        "type": "object",
+        "required": ["ocid", "id", "date", "tag", "initiationType", "parties", "buyer", "tender"],
+        "properties": {
+            "ocid": {"type": "string"},
+            "id": {"type": "string"},
+            "date": DATE_TIME,
+            "tag": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "initiationType": {"const": "tender"},
+            "parties": OBJECTS,
+            "buyer": {"type": "object", "required": ["id", "name"]},
+            "tender": {"type": "object", "required": ["id", "title", "status"]},
+            "awards": OBJECTS,
+            "bids": {"type": "object", "required": ["details"], "properties": {"details": OBJECTS}},
+        },
+    },
+    "OcdsReleasePackage": {
+        "type": "object",
+        "required": ["uri", "version", "publishedDate", "publisher", "releases"],
+        "properties": {
+            "uri": URI,
+            "version": {"const": ocds.VERSION},
+            "publishedDate": DATE_TIME,
+            "publisher": {"type": "object", "required": ["name"]},
+            "extensions": {"type": "array", "items": URI},
+            "releases": {"type": "array", "items": ref("OcdsRelease")},
+            "links": {"type": "object", "properties": {"next": URI, "prev": URI}},
+        },
+    },
+}
