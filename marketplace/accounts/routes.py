@@ -1,13 +1,13 @@
 """Account pages: register, sign in and out, password reset, dashboard and settings."""
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
+from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..api import services as api_services
 from ..api.models import ApiToken
 from ..coops.models import CoopRole
-from ..core.tokens import TokenRuleError
-from ..core.forms import ActionForm, attach_error
+from ..core.tokens import TokenRuleError, revoke_own
+from ..core.forms import attach_error
 from ..extensions import db
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, count_jobs
@@ -209,19 +209,8 @@ def create_api_token():
 @bp.post("/account/api-tokens/<int:token_id>/revoke")
 @login_required
 def revoke_api_token(token_id):
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
-        abort(404)
-    if not ActionForm().validate():
-        abort(400)
-    try:
-        api_services.revoke_token(token, current_user)
-        db.session.commit()
-    except TokenRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("API token revoked: scripts using it now get “401 Unauthorized”.", "success")
+    revoke_own(ApiToken, token_id, current_user,
+               "API token revoked: scripts using it now get “401 Unauthorized”.")
     return redirect(url_for("accounts.settings", _anchor="api-tokens-heading"))
 
 

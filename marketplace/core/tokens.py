@@ -105,3 +105,25 @@ def owner_of(model, plain):
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
     return token.user
+
+
+def revoke_own(model, token_id, user, revoked_message):
+    """The body of a "Revoke" button's view: 404 for a token that is not ``user``'s (never
+    confirm it exists), 400 without a valid form; a refusal of the rules is flashed."""
+    from flask import abort, flash
+
+    from .forms import ActionForm
+
+    token = db.session.get(model, token_id)
+    if token is None or token.user_id != user.id:
+        abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        revoke_token(token, user)
+        db.session.commit()
+    except TokenRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(revoked_message, "success")

@@ -24,7 +24,7 @@ from ..skills.services import all_skills, skill_by_slug
 from . import outgoing, services
 from .forms import FeedSourceForm, TokenForm
 from .ingest import fetch_source
-from ..core.tokens import TokenRuleError
+from ..core.tokens import TokenRuleError, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
 from .settings import setting
 
@@ -242,19 +242,7 @@ def tokens():
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id):
-    token = db.session.get(FeedToken, token_id)
-    if token is None or token.user_id != current_user.id:
-        abort(404)
-    if not ActionForm().validate():
-        abort(400)
-    try:
-        services.revoke_token(token, current_user)
-        db.session.commit()
-    except TokenRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("Feed address revoked: readers using it now get “not found”.", "success")
+    revoke_own(FeedToken, token_id, current_user, "Feed address revoked: readers using it now get “not found”.")
     return redirect(url_for("feeds.tokens"))
 
 
