@@ -64,11 +64,11 @@ class RowIdConverter(IntegerConverter):
     names no row: 404 before any query (PostgreSQL would refuse it with an error). NotFound
     rather than a failed match, which would make the other methods' routes answer 405."""
 
-    MAX_ID = 2**31 - 1
-
     def to_python(self, value):
+        from .core.models import MAX_ROW_ID
+
         number = super().to_python(value)
-        if number > self.MAX_ID:
+        if number > MAX_ROW_ID:
             raise NotFound()
         return number
 

@@ -15,6 +15,7 @@ import importlib
 
 from flask import current_app, jsonify
 
+from ..core.models import MAX_ROW_ID
 from ..federation.models import Visibility
 from ..jobs.models import BudgetType, Currency, JobKind, JobState, WorkMode
 from ..search import SORTS
@@ -25,7 +26,7 @@ from .routes import MAX_QUERY
 DESCRIBED_MODULES = ("writes", "export")
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-MAX_ID = 2**31 - 1  # ids are the database's 32-bit integers
+MAX_ID = MAX_ROW_ID  # larger ids are a 404 before any query (RowIdConverter)
 STATE_ANY = "any"  # the list's value for "every state" (JobFilters.state)
 
 

@@ -140,14 +140,8 @@ def _chosen_coop(coops, slug):
     return coops[0]
 
 
-def _job_or_404(job_id, viewer, options=()):
-    if job_id > MAX_ID:
-        abort(404)
-    return get_job_or_404(job_id, viewer, options=options)
-
-
 def _get_or_404(model, object_id, options=()):
-    found = db.session.get(model, object_id, options=list(options)) if object_id <= MAX_ID else None
+    found = db.session.get(model, object_id, options=list(options))
     if found is None:
         abort(404)
     return found
@@ -239,7 +233,7 @@ def _job_response(job_id, status=200, **headers):
 
 def _managed_job(job_id, user):
     """A job the caller's co-op posted: 404 if they may not see it, 403 if they only see it."""
-    job = _job_or_404(job_id, viewer_for(user))
+    job = get_job_or_404(job_id, viewer_for(user))
     if not job_services.can_manage(user, job):
         raise ApiError(403, "forbidden", "Only the co-op that posted the job manages it.")
     return job
@@ -318,7 +312,7 @@ def jobs_withdraw(job_id):
 @bp.get("/jobs/<int:job_id>/questions")
 def questions_index(job_id):
     viewer = api_viewer()
-    job = _job_or_404(job_id, viewer, options=[joinedload(Job.coop), *bid_services.with_counts()])
+    job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), *bid_services.with_counts()])
     panel = question_services.questions_panel(job, viewer)
     return jsonify({
         "answered": [question_json(q, panel.show_asker) for q in panel.answered],
@@ -339,7 +333,7 @@ def _acting_coops(job, user, action):
 def questions_create(job_id):
     user = token_user()
     body = _typed(json_body(), {"coop": ("string", False), "text": ("string", False)}, required=("text",))
-    job = _job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
+    job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
     coop = _chosen_coop(_acting_coops(job, user, "Asking questions"), body.get("coop"))
     try:
         question = question_services.ask_question(job, coop, user, body["text"])
@@ -425,7 +419,7 @@ def bids_show(bid_id):
 def bids_create(job_id):
     user = token_user()
     body = _typed(json_body(), {**BID_FIELDS, "coop": ("string", False)})
-    job = _job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop), joinedload(Job.requirements)])
+    job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop), joinedload(Job.requirements)])
     coop = _chosen_coop(_acting_coops(job, user, "Bidding"), body.get("coop"))
     values = _bid_values(body)
     existed = bid_services.live_bid(job, coop) is not None
@@ -465,7 +459,7 @@ def bids_withdraw(bid_id):
 def interest_register(job_id):
     user = token_user()
     body = _typed(json_body(), {"coop": ("string", False), "bid_by": ("date", False)}, required=("bid_by",))
-    job = _job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
+    job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
     coop = _chosen_coop(_acting_coops(job, user, "Registering an interest"), body.get("coop"))
     interest = _saved_bid(lambda: bid_services.register_interest(job, coop, user, body["bid_by"]))
     return jsonify(interest_json(interest))
@@ -475,7 +469,7 @@ def interest_register(job_id):
 def interest_withdraw(job_id):
     user = token_user()
     slug = _typed({k: v for k, v in request.args.items() if k == "coop"}, {"coop": ("string", False)}).get("coop")
-    job = _job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
+    job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
     coop = _chosen_coop(_acting_coops(job, user, "Withdrawing an interest"), slug)
     _saved_bid(lambda: bid_services.withdraw_interest(job, coop, user))
     return "", 204

@@ -6,6 +6,9 @@ from sqlalchemy.orm import mapped_column
 
 from .time import utcnow
 
+# Row ids are 32-bit integers on every database the site runs on (SQLite and PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
+
 
 def choice_column(enum_cls, default=None, **kwargs):
     """A short string column holding one value of ``enum_cls`` (checked by ``choice_check``)."""
