@@ -64,6 +64,15 @@ def http_error_response(error):
 bp.register_error_handler(HTTPException, http_error_response)
 
 
+@bp.before_request
+def _refuse_nul():
+    """PostgreSQL text cannot hold a NUL character, so no object is named with one: refuse such
+    a query argument before a query sees it."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value:
+            raise ApiError(400, "bad_parameter", f"{name} contains a NUL character", {name: "NUL character"})
+
+
 def bearer_token():
     """The plain token of an ``Authorization: Bearer …`` header, '' if there is no header.
     A header of another scheme is refused rather than ignored."""
