@@ -90,3 +90,14 @@ def make_job(coop, visibility="public", state="open", skills=(), user=None, **fi
     db.session.add(job)
     db.session.commit()
     return job
+
+
+def bearer(user, label="test"):
+    """Request headers that carry a new API token of ``user`` (none for an anonymous caller)."""
+    if user is None:
+        return {}
+    from marketplace.api.services import create_token
+
+    _, plain = create_token(user, label)
+    db.session.commit()
+    return {"Authorization": f"Bearer {plain}"}

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..api import services as api_services
 from ..api.models import ApiToken
 from ..coops.models import CoopRole
-from ..core.tokens import TokenRuleError, revoke_own
+from ..core.tokens import create_from_form, revoke_own
 from ..core.forms import attach_error
 from ..extensions import db
 from ..federation import current_viewer
@@ -194,15 +194,9 @@ def change_password():
 @login_required
 def create_api_token():
     form = ApiTokenForm(prefix="token")
-    if form.validate_on_submit():
-        try:
-            _, plain = api_services.create_token(current_user, form.label.data)
-            db.session.commit()
-        except TokenRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            return _settings_page(new_token=plain)
+    plain = create_from_form(ApiToken, current_user, form)
+    if plain is not None:
+        return _settings_page(new_token=plain)
     return _settings_page(token_form=form)
 
 

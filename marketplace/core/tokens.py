@@ -107,6 +107,23 @@ def owner_of(model, plain):
     return token.user
 
 
+def create_from_form(model, user, form):
+    """The body of a "make a token" form's view: the plain token, or None with the refusal of
+    the rules shown on the form (nothing saved)."""
+    from .forms import attach_error
+
+    if not form.validate_on_submit():
+        return None
+    try:
+        _, plain = create_token(model, user, form.label.data)
+        db.session.commit()
+    except TokenRuleError as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return None
+    return plain
+
+
 def revoke_own(model, token_id, user, revoked_message):
     """The body of a "Revoke" button's view: 404 for a token that is not ``user``'s (never
     confirm it exists), 400 without a valid form; a refusal of the rules is flashed."""

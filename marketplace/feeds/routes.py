@@ -24,7 +24,7 @@ from ..skills.services import all_skills, skill_by_slug
 from . import outgoing, services
 from .forms import FeedSourceForm, TokenForm
 from .ingest import fetch_source
-from ..core.tokens import TokenRuleError, revoke_own
+from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
 from .settings import setting
 
@@ -215,21 +215,15 @@ def tokens():
     if private_feed_url(feed, "x") is None:
         feed = ""
     created = None
-    if form.validate_on_submit():
-        try:
-            _, plain = services.create_token(current_user, form.label.data)
-            db.session.commit()
-        except TokenRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            created = {
-                "token": plain,
-                "jobs_atom": url_for("feeds.jobs", fmt="atom", token=plain, _external=True),
-                "jobs_rss": url_for("feeds.jobs", fmt="rss", token=plain, _external=True),
-                "feed": private_feed_url(feed, plain) if feed else None,
-            }
-            form = TokenForm(formdata=None)
+    plain = create_from_form(FeedToken, current_user, form)
+    if plain is not None:
+        created = {
+            "token": plain,
+            "jobs_atom": url_for("feeds.jobs", fmt="atom", token=plain, _external=True),
+            "jobs_rss": url_for("feeds.jobs", fmt="rss", token=plain, _external=True),
+            "feed": private_feed_url(feed, plain) if feed else None,
+        }
+        form = TokenForm(formdata=None)
     response = make_response(render_template(
         "feeds/tokens.html", form=form, tokens=services.user_tokens(current_user),
         created=created, feed=feed, action_form=ActionForm(),

@@ -139,7 +139,7 @@ def search(viewer, form, notices=()):
     page.kind_counts = result.kind_counts
     page.notices = _unique(page.notices + result.notices)
     page.searched = result.searched or bool(filters)
-    page.results = _confirmed(result, viewer, request)
+    page.results = _confirmed(result, viewer)
     # A hit the database did not confirm is not counted either (it was queued for reindexing).
     page.total -= len(result.hits) - len(page.results)
     page.facets = _facets(result, filters) if request.kind == JOB else []
@@ -163,7 +163,7 @@ def search_jobs(viewer, text, filters, sort="relevance", page=1, per_page=20):
     return jobs, total, _unique(parsed.notices + result.notices)
 
 
-def _confirmed(result, viewer, request):
+def _confirmed(result, viewer):
     """The page's objects, loaded through the visibility rule, with their snippets."""
     results = _load_confirmed(result, viewer)
     texts = [(f"{r.kind}:{r.obj.id}", excerpt_of(getattr(r.obj, "summary", ""), r.obj.description)) for r in results]

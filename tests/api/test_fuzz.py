@@ -22,14 +22,13 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from sqlalchemy import select
 
 from marketplace.api.openapi import OPERATION_METHODS
-from marketplace.api.services import create_token
 from marketplace.bids import services as bid_services
 from marketplace.extensions import db
 from marketplace.federation.models import Visibility
 from marketplace.notifications.models import Notification
 from marketplace.questions.services import ask_question
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import bearer, make_coop, make_job, make_user
 
 # Hypothesis's "explain" phase traces coverage: slow, and the curl of each failure says more.
 FUZZ_PHASES = [phase for phase in Phase if phase != Phase.explain]
@@ -74,9 +73,7 @@ def world(networks, skills):
 def caller_headers(request, world):
     if request.param == "anonymous":
         return {}
-    _, plain = create_token(world["member"])
-    db.session.commit()
-    return {"Authorization": f"Bearer {plain}"}
+    return bearer(world["member"])
 
 
 def _sometimes_real(real):

@@ -13,7 +13,6 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from marketplace.api.services import create_token
 from marketplace.bids import services as bid_services
 from marketplace.bids.models import Bid, BidStatus
 from marketplace.bids.services import BidValues
@@ -24,7 +23,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs import services as job_services
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import bearer, make_coop, make_job, make_user
 from ..jobs.test_listing import counted_statements
 from ..matrix import SEES, as_viewer, expected, world  # noqa: F401
 
@@ -59,12 +58,6 @@ def the_release(response):
     package = valid_package(response)
     assert len(package["releases"]) == 1
     return package["releases"][0]
-
-
-def auth(user):
-    _, plain = create_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def party(release, name):
@@ -211,7 +204,7 @@ def test_closed_day_rate_job_members_only(client, poster_coop, poster, skills):
     job = make_job(poster_coop, "cotech", "closed", skills=[skills["devops"]], budget_type="day_rate",
                    budget_min=400, budget_max=600, currency="EUR")
     fixed = make_job(poster_coop, "cotech", "closed", budget_min=2500, budget_max=None)
-    headers = auth(poster)
+    headers = bearer(poster)
     tender = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=headers))["tender"]
     assert tender["status"] == "active"
     assert "value" not in tender and "minValue" not in tender
@@ -250,7 +243,7 @@ def test_awarded_to_one_coop(app, client, poster_coop, poster, coops, users):
     loser = submit_bid(job, coops["beta"], users["beta"], amount=7000)
     award(job, winner, poster, value=8500)
     db.session.refresh(winner)
-    package = valid_package(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=auth(poster)))
+    package = valid_package(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=bearer(poster)))
     assert package["extensions"] == [BIDS_EXTENSION]
     [release] = package["releases"]
     assert release["tag"] == ["tender", "award"]
@@ -282,7 +275,7 @@ def test_awarded_to_a_consortium_lists_every_member(client, poster_coop, poster,
     consortium = consortium_of_three(job, coops, users)
     bid = submit_bid(job, coops["alpha"], users["alpha"], amount=12000, consortium=consortium)
     award(job, bid, poster, value=11000)
-    release = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=auth(poster)))
+    release = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=bearer(poster)))
     team = [{"id": f"x_cotech_coop-{k}-co-op", "name": f"{k.capitalize()} Co-op"} for k in ("alpha", "beta", "gamma")]
     [details] = release["bids"]["details"]
     assert details["tenderers"] == team  # the lead first, then the members
@@ -307,8 +300,8 @@ def test_who_won_is_told_only_to_those_who_may_see_the_awarded_bid(client, poste
     submit_bid(job, coops["delta"], users["delta"], amount=5000)
     award(job, bid, poster)
     outsider = make_user("Outsider", coops=[make_coop("Outside Co-op")])
-    viewers = {"poster": auth(poster), "lead": auth(users["alpha"]), "member": auth(users["gamma"]),
-               "unsuccessful": auth(users["delta"]), "outsider": auth(outsider), "anonymous": {}}
+    viewers = {"poster": bearer(poster), "lead": bearer(users["alpha"]), "member": bearer(users["gamma"]),
+               "unsuccessful": bearer(users["delta"]), "outsider": bearer(outsider), "anonymous": {}}
     for name, headers in viewers.items():
         release = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=headers))
         told = name in ("poster", "lead", "member")
@@ -331,7 +324,7 @@ def test_who_won_is_told_only_to_those_who_may_see_the_awarded_bid(client, poste
 def test_unknown_hidden_and_draft_jobs_answer_the_same_404(client, poster_coop, poster):
     hidden = make_job(poster_coop, "cotech", "open")
     draft = make_job(poster_coop, "public", "draft")
-    headers = auth(poster)  # the draft's own co-op: it sees the draft, but a draft is not published
+    headers = bearer(poster)  # the draft's own co-op: it sees the draft, but a draft is not published
     assert client.get(f"/api/v1/jobs/{draft.id}", headers=headers).status_code == 200
     answers = [client.get(f"/api/v1/jobs/{hidden.id + draft.id + 1000}/ocds"),
                client.get(f"/api/v1/jobs/{hidden.id}/ocds"),
@@ -418,7 +411,7 @@ def _awarded_jobs(poster_coop, coops, n):
 
 def test_package_statements_do_not_grow_with_the_page(client, poster_coop, poster, coops, skills):
     _awarded_jobs(poster_coop, coops, 12)
-    headers = auth(poster)  # the poster is told who won: awards and consortia are loaded
+    headers = bearer(poster)  # the poster is told who won: awards and consortia are loaded
     client.get("/api/v1/ocds/releases?per_page=2", headers=headers)  # the token's first use is written
     counts = []
     for per_page in (2, 12):

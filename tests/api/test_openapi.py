@@ -10,10 +10,8 @@ import schemathesis
 
 from marketplace.api.base import bp
 from marketplace.api.openapi import OPERATION_METHODS
-from marketplace.api.services import create_token
-from marketplace.extensions import db
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import bearer, make_coop, make_job, make_user
 
 PREFIX = bp.url_prefix
 
@@ -117,9 +115,7 @@ def test_real_jobs_coops_and_skills_match_their_schemas(client, document, networ
     full = make_job(coop, "cotech", "open", skills=[skills["python"], skills["devops"]],
                     start_date=date(2030, 1, 6), looking_for_partners=True, budget_type="day_rate")
     draft = make_job(coop, "public", "draft", budget_max=None, kind="lead")
-    _, plain = create_token(member)
-    db.session.commit()
-    headers = {"Authorization": f"Bearer {plain}"}
+    headers = bearer(member)
 
     job = _validator(document, "Job")
     for job_id in (full.id, draft.id):

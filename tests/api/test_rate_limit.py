@@ -1,10 +1,9 @@
 """Rate limits: per API token and per client address, answered with a JSON 429 and Retry-After."""
 import pytest
 
-from marketplace.api import services
-from marketplace.extensions import db, limiter
+from marketplace.extensions import limiter
 
-from ..factories import make_user
+from ..factories import bearer, make_user
 
 
 @pytest.fixture
@@ -16,12 +15,6 @@ def limits(app, monkeypatch):
     limiter.reset()
     yield set_limits
     limiter.reset()
-
-
-def _bearer(user):
-    _, plain = services.create_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_address_limit_answers_json_429_with_retry_after(client, limits):
@@ -42,7 +35,7 @@ def test_address_limit_answers_json_429_with_retry_after(client, limits):
 
 def test_token_limit_follows_the_token_not_the_address(client, limits):
     limits(per_token="2/minute")
-    first, second = _bearer(make_user()), _bearer(make_user())
+    first, second = bearer(make_user()), bearer(make_user())
     assert [client.get("/api/v1/skills", headers=first).status_code for _ in range(2)] == [200, 200]
     assert client.get("/api/v1/skills", headers=first,
                       environ_base={"REMOTE_ADDR": "192.0.2.8"}).status_code == 429

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.api.services import create_token
 from marketplace.bids.models import Bid, Interest
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.questions.models import Question
 
+from ..factories import bearer
 from ..matrix import SEES, as_viewer, expected, world  # noqa: F401
 
 SITE_TO_API = {302: {200, 201}, 403: {403}, 404: {404}, 422: {409, 422}}
@@ -41,11 +41,7 @@ def _actions(coop_id):
 @pytest.mark.parametrize("kind", sorted(SEES))
 def test_api_writes_follow_the_visibility_rule(app, client, world, kind):  # noqa: F811
     user = world["users"][kind]
-    headers = {}
-    if user is not None:
-        _, plain = create_token(user, "matrix")
-        db.session.commit()
-        headers = {"Authorization": f"Bearer {plain}"}
+    headers = bearer(user, "matrix")
     site = as_viewer(app.test_client(), world, kind)
     coop_id = user.coops[0].id if user is not None and user.coops else None
     for (visibility, state), job in world["jobs"].items():
@@ -79,12 +75,7 @@ def test_api_writes_follow_the_visibility_rule(app, client, world, kind):  # noq
 
 @pytest.mark.parametrize("kind", sorted(SEES))
 def test_api_questions_read_follows_the_visibility_rule(client, world, kind):  # noqa: F811
-    user = world["users"][kind]
-    headers = {}
-    if user is not None:
-        _, plain = create_token(user, "matrix")
-        db.session.commit()
-        headers = {"Authorization": f"Bearer {plain}"}
+    headers = bearer(world["users"][kind], "matrix")
     for (visibility, state), job in world["jobs"].items():
         response = client.get(f"/api/v1/jobs/{job.id}/questions", headers=headers)
         assert response.status_code == (200 if expected(kind, visibility, state) else 404), \

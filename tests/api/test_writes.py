@@ -13,13 +13,7 @@ from marketplace.notifications.models import Notification
 from marketplace.questions.models import Question
 
 from ..conftest import login
-from ..factories import make_coop, make_job, make_user
-
-
-def bearer(user):
-    _, plain = create_token(user, "test")
-    db.session.commit()
-    return {"Authorization": f"Bearer {plain}"}
+from ..factories import bearer, make_coop, make_job, make_user
 
 
 def count(model):
