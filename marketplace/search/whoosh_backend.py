@@ -19,7 +19,10 @@ the next commit or ``search check --repair``. No AsyncWriter, no unbounded retri
 """
 import heapq
 import logging
+import multiprocessing
 import os
+import pickle
+import queue
 import re
 import shutil
 import threading
@@ -30,16 +33,19 @@ from bisect import bisect_right
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import compress
+from operator import itemgetter
 
-from markupsafe import Markup
-from whoosh import columns, fields, highlight, index
-from whoosh.analysis import Analyzer, Token
+from markupsafe import Markup, escape
+from whoosh import columns, fields, formats, index
+from whoosh.analysis import Analyzer, RegexTokenizer, Token
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.query import Phrase
+from whoosh.system import pack_uint
+from whoosh.writing import SegmentWriter
 from whoosh.support.charset import accent_map
 
 from . import Hit, IndexBusy, IndexMissing, SearchResult, SearchUnavailable
@@ -136,10 +142,46 @@ def analyse(text):
     return [t.text for t in ANALYZER(text, mode="query")]
 
 
+SNIPPET_CHARS = 240  # at most, per passage
+SNIPPET_CONTEXT = 60  # characters kept before the first marked word and after the last
+
+
+def snippet(text, terms, passages=2):
+    """The passages of ``text`` holding the most words whose analysed forms are in ``terms``,
+    in text order, the words marked with <mark> and the rest escaped; None without such words."""
+    hits = [match.span() for match in _WORD_RE.finditer(fold(text))
+            if match.group() not in STOP_WORDS and _stem(match.group()) in terms]
+    if not hits:
+        return None
+    groups = [[hits[0]]]
+    for hit in hits[1:]:
+        if hit[1] - groups[-1][0][0] <= SNIPPET_CHARS - 2 * SNIPPET_CONTEXT:
+            groups[-1].append(hit)
+        else:
+            groups.append([hit])
+    best = sorted(heapq.nlargest(passages, groups, key=len), key=lambda group: group[0][0])
+    return Markup(" … ").join(_passage(text, group) for group in best)
+
+
+def _passage(text, group):
+    start = max(0, group[0][0] - SNIPPET_CONTEXT)
+    end = min(len(text), group[-1][1] + SNIPPET_CONTEXT)
+    if start:  # begin and end at whole words
+        space = text.find(" ", start, group[0][0])
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", group[-1][1], end)
+        end = space if space >= 0 else end
+    out, at = [], start
+    for hit_start, hit_end in group:
+        out.append(escape(text[at:hit_start]))
+        out.append(Markup("<mark>%s</mark>") % text[hit_start:hit_end])
+        at = hit_end
+    out.append(escape(text[at:end]))
+    return Markup("").join(out).strip()
+
+
 # --- bitsets ---------------------------------------------------------------------------------
-
-_BIT_POSITIONS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
-
 
 def bits_from(docnums, size):
     """A bitset of ``docnums`` (all below ``size``)."""
@@ -147,6 +189,15 @@ def bits_from(docnums, size):
     for d in docnums:
         buffer[d >> 3] |= 1 << (d & 7)
     return int.from_bytes(buffer, "little")
+
+
+_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def flags(bitset):
+    """One byte per docnum from 0, 1 where ``bitset`` has it: for ``itertools.compress``,
+    which then picks the members' values out of a column at C speed."""
+    return format(bitset, "b")[::-1].encode("ascii").translate(_FLAGS)
 
 
 def members(bitset):
@@ -158,13 +209,7 @@ def members(bitset):
             out.append(low.bit_length() - 1)
             bitset ^= low
         return out
-    data = bitset.to_bytes((bitset.bit_length() + 7) >> 3, "little")
-    out = []
-    for i, byte in enumerate(data):
-        if byte:
-            base = i << 3
-            out.extend(base + b for b in _BIT_POSITIONS[byte])
-    return out
+    return list(compress(range(bitset.bit_length()), flags(bitset)))
 
 
 class _Membership:
@@ -186,6 +231,43 @@ def _posting_ids(matcher):
             matcher._next_block()
     except AttributeError:  # another codec: one posting at a time
         yield from matcher.all_ids()
+
+
+def _values_in(reader, word, wanted):
+    """{docnum: posting value} of ``word`` in the text, for the docnums in ``wanted``:
+    a block of postings at a time, values read only from blocks that hold a wanted one."""
+    found = {}
+    matcher = reader.postings("text", word)
+    while matcher.is_active():
+        matcher.id()  # loads the block's ids
+        ids = matcher._ids
+        hits = [i for i in range(matcher._i, len(ids)) if ids[i] in wanted]
+        if hits:
+            if matcher._values is None:
+                matcher._read_values()
+            values = matcher._values
+            for i in hits:
+                found[ids[i]] = values[i]
+        matcher._next_block()
+    return found
+
+
+def _phrase_in(reader, words, candidates, size):
+    """The candidates (a bitset of one segment) where ``words`` stand next to each other: the
+    positions of each word read once per document, a phrase check in sets."""
+    wanted = _Membership(candidates, size)
+    values = {word: _values_in(reader, word, wanted) for word in set(words)}
+    decode = SCHEMA["text"].format.decode_positions
+    confirmed = []
+    for docnum in members(candidates):
+        starts = set(decode(values[words[0]][docnum]))
+        for shift, word in enumerate(words[1:], 1):
+            starts &= {p - shift for p in decode(values[word][docnum])}
+            if not starts:
+                break
+        if starts:
+            confirmed.append(docnum)
+    return bits_from(confirmed, size)
 
 
 # --- per-segment data ------------------------------------------------------------------------
@@ -222,6 +304,18 @@ class _Segment:
                 found = bits_from(_posting_ids(reader.postings(field, text)), self.size)
             else:
                 found = 0
+            self.cache.put(key, found)
+        return found
+
+    def phrase(self, reader, words):
+        """Documents where ``words`` stand next to each other in the text."""
+        key = (self.id, "phrase", words)
+        found = self.cache.get(key)
+        if found is None:
+            candidates = -1
+            for word in set(words):
+                candidates &= self.bits(reader, "text", word)
+            found = _phrase_in(reader, words, candidates, self.size) if candidates > 0 else 0
             self.cache.put(key, found)
         return found
 
@@ -289,6 +383,14 @@ class _View:
         total = 0
         for segment, offset, reader, _leaf in self.leaves:
             found = segment.bits(reader, field, text)
+            if found:
+                total |= found << offset
+        return total
+
+    def phrase(self, words):
+        total = 0
+        for segment, offset, reader, _leaf in self.leaves:
+            found = segment.phrase(reader, words)
             if found:
                 total |= found << offset
         return total
@@ -490,15 +592,9 @@ class WhooshBackend:
         return self._synonym_map
 
     def snippets(self, result, texts):
-        """{key: Markup or None} for (key, text) pairs: the best fragments, words marked."""
+        """{key: Markup or None} for (key, text) pairs: the best passages, words marked."""
         terms = result.highlight or frozenset()
-        out = {}
-        fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        for key, text in texts:
-            found = highlight.highlight(text, terms, ANALYZER, fragmenter, formatter, top=2) if terms else ""
-            out[key] = Markup(found) if found else None
-        return out
+        return {key: snippet(text, terms) if terms and text else None for key, text in texts}
 
     def versions(self):
         """{key: updated_at} of every document in the index."""
@@ -558,23 +654,19 @@ class WhooshBackend:
                         raise IndexBusy("The index stayed locked by another writer for a minute.")
                     time.sleep(0.1)
             directory = self._new_directory()
-            ix = index.create_in(directory, SCHEMA)
-            options = {"limitmb": self.build_memory_mb, "codec": _Codec()}
-            if self.build_procs > 1:
-                options.update(procs=self.build_procs, multisegment=True)
-            writer = ix.writer(**options)
-            count = 0
             try:
-                for document in documents:
-                    writer.add_document(**_fields(document))
-                    count += 1
-                    if progress:
-                        progress(1)
+                ix = index.create_in(directory, SCHEMA)
+                procs = self.build_procs if (total or 0) >= PARALLEL_BUILD_MIN else 1
+                fields_ = (_fields(document) for document in documents)
+                if procs > 1:
+                    segments, count = _build_in_processes(directory, fields_, procs, self.build_memory_mb,
+                                                          progress)
+                else:
+                    segments, count = _build_segments(ix, fields_, self.build_memory_mb, progress)
+                _commit_segments(ix, segments)
             except BaseException:
-                writer.cancel()
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
-            writer.commit()
             self._switch_to(directory)
         finally:
             if old_lock is not None:
@@ -617,6 +709,240 @@ def _fields(document):
         "coop": int(document.facets.get("coop") or 0),
         "location": location.encode("utf-8"),
     }
+
+
+# --- whole rebuilds ---------------------------------------------------------------------------
+
+PARALLEL_BUILD_MIN = 20_000  # documents below which one process builds faster than several start
+_BATCH = 500  # documents sent to a build process at a time
+_POSTING_BYTES = 72  # memory one gathered posting takes, roughly (ids, weights, its value)
+
+
+class _BulkWriter(SegmentWriter):
+    """A segment written in one go by ``rebuild``. Postings are gathered in memory by term and
+    handed to the codec a block at a time; Whoosh's own writer sorts every single posting
+    through a pool and hands them over one by one, which was most of the cost of a build.
+    The files are the same codec's: readers and later writers cannot tell the difference."""
+
+    def __init__(self, ix):
+        super().__init__(ix, _lk=False, codec=_Codec())
+        self.postings = {}  # field name -> {term bytes: (docnums, weights, values)}
+        self.spelling = {}  # spelling field name -> words
+        self.gathered = 0  # postings so far
+        self.plan = [
+            (name, field, _indexer(field) if field.indexed else None, field.scorable,
+             field.spelling_fieldname(name) if field.separate_spelling() else None)
+            for name, field in sorted(self.schema.items())
+        ]
+
+    def add_document(self, **fields_):
+        perdoc, docnum = self.perdocwriter, self.docnum
+        perdoc.start_doc(docnum)
+        gathered = 0
+        for name, field, indexer, scorable, spelling in self.plan:
+            value = fields_.get(name)
+            if value is None:
+                continue
+            length = 0
+            if indexer is not None:
+                terms = self.postings.setdefault(name, {})
+                for btext, freq, weight, vbytes in indexer(value):
+                    entry = terms.get(btext)
+                    if entry is None:
+                        entry = terms[btext] = (array("I"), array("f"), [])
+                    entry[0].append(docnum)
+                    entry[1].append(weight)
+                    entry[2].append(vbytes)
+                    length += freq
+                    gathered += 1
+            if spelling:
+                self.spelling.setdefault(spelling, set()).update(field.spellable_words(value))
+            perdoc.add_field(name, field, value if field.stored else None, length if scorable else 0)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self.gathered += gathered
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        postings = self.postings
+        for name, words in self.spelling.items():  # the reader only looks at these words
+            once = (array("I", [0]), array("f", [1.0]), [pack_uint(1)])  # a Frequency posting
+            postings[name] = {word.encode("utf-8"): once for word in words}
+        writer = self.fieldwriter
+        for name in sorted(postings):
+            writer.start_field(name, self.schema[name])
+            terms = postings[name]
+            for btext in sorted(terms):
+                writer.start_term(btext)
+                _write_term(writer._postwriter, *terms[btext])
+                writer.finish_term()
+            writer.finish_field()
+        writer.close()
+        self.postings, self.spelling = {}, {}
+
+
+def _indexer(field):
+    """``field.index``, or a shortcut that gives exactly the same postings for this module's
+    analyser and for keywords split at spaces (analysing text is most of a build's work)."""
+    format_ = type(field.format)
+    if format_ in (formats.Positions, formats.Frequency) and field.format.field_boost == 1.0:
+        if field.analyzer is ANALYZER:
+            return partial(_analysed_postings, positions=format_ is formats.Positions)
+        if type(field.analyzer) is RegexTokenizer and not field.analyzer.gaps \
+                and not field.analyzer.expression.groups:
+            return partial(_split_postings, field.analyzer.expression.findall)
+    return field.index
+
+
+def _analysed_postings(value, positions):
+    """(term, frequency, weight, value) of each word of ``value``, as ANALYZER and Whoosh's
+    Positions or Frequency format give them."""
+    found = {}
+    pos = 0
+    for word in _WORD_RE.findall(fold(value)):
+        if word in STOP_WORDS:
+            continue
+        term = _stem(word)
+        if term in found:
+            found[term].append(pos)
+        else:
+            found[term] = [pos]
+        pos += 1
+    for term, where in found.items():
+        freq = len(where)
+        if not positions:
+            encoded = _frequency(freq)
+        elif freq == 1:
+            encoded = _one_position(where[0])
+        else:
+            deltas = [where[0]] + [b - a for a, b in zip(where, where[1:])]
+            encoded = pack_uint(freq) + pickle.dumps(deltas, 2)
+        yield term.encode("utf-8"), freq, float(freq), encoded
+
+
+@lru_cache(maxsize=4096)
+def _one_position(pos):  # most words occur once in a document: one shared value each
+    return pack_uint(1) + pickle.dumps([pos], 2)
+
+
+_frequency = lru_cache(maxsize=4096)(pack_uint)
+
+
+def _split_postings(split, value):
+    """(term, frequency, weight, value) of each token of a keyword field, as Whoosh gives them."""
+    for term, freq in Counter(split(value)).items():
+        yield term.encode("utf-8"), freq, float(freq), _frequency(freq)
+
+
+def _write_term(postwriter, docnums, weights, values):
+    """One term's postings through the codec's own block writer, a block at a time."""
+    limit = postwriter._blocklimit
+    keep_values = bool(values[0])  # a format either has a value for every posting or none
+    for start in range(0, len(docnums), limit):
+        if start:
+            postwriter._write_block()
+        postwriter._ids = docnums[start:start + limit]
+        postwriter._weights = weights[start:start + limit]
+        postwriter._values = values[start:start + limit] if keep_values else []
+        postwriter._maxweight = max(postwriter._weights)
+
+
+def _build_segments(ix, fields_, memory_mb, progress=None):
+    """Index every field dict of ``fields_`` into new segments of ``ix`` (another segment
+    each time the gathered postings reach ``memory_mb``): ([segments], documents)."""
+    limit = memory_mb * 1024 * 1024 // _POSTING_BYTES
+    segments, count = [], 0
+    writer = _BulkWriter(ix)
+    for document in fields_:
+        writer.add_document(**document)
+        count += 1
+        if progress:
+            progress(1)
+        if writer.gathered > limit:
+            segments.append(writer._finalize_segment())
+            writer = _BulkWriter(ix)
+    if writer.docnum:
+        segments.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    return segments, count
+
+
+def _commit_segments(ix, segments):
+    """Make ``segments`` the index's content, as Whoosh's multi-process writer does."""
+    writer = ix.writer()
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+def _build_part(directory, jobs, results, memory_mb):
+    """A build process: index the batches of field dicts from ``jobs`` until None."""
+    try:
+        def batches():
+            while (batch := jobs.get()) is not None:
+                yield from batch
+
+        segments, _count = _build_segments(index.open_dir(directory), batches(), memory_mb)
+        results.put(("segments", segments))
+    except BaseException as error:  # reported to the parent, which raises it
+        results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _build_in_processes(directory, fields_, procs, memory_mb, progress=None):
+    """Index ``fields_`` in ``procs`` processes, each writing its own segments, while this
+    one reads the database: the build takes every core (Whoosh's analysis is pure Python)."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = []
+    for _ in range(procs):
+        jobs = context.Queue(maxsize=4)
+        process = context.Process(target=_build_part, args=(directory, jobs, results, memory_mb // procs),
+                                  daemon=True)
+        process.start()
+        workers.append((process, jobs))
+
+    def send(turn, batch):
+        process, jobs = workers[turn % procs]
+        while True:
+            try:
+                jobs.put(batch, timeout=1)
+                return
+            except queue.Full:
+                if not process.is_alive():
+                    raise RuntimeError("A search index build process stopped.") from None
+
+    count, turn, batch = 0, 0, []
+    try:
+        for document in fields_:
+            batch.append(document)
+            if len(batch) == _BATCH:
+                send(turn, batch)
+                turn, count, batch = turn + 1, count + len(batch), []
+                if progress:
+                    progress(_BATCH)
+        if batch:
+            send(turn, batch)
+            count += len(batch)
+            if progress:
+                progress(len(batch))
+        for turn in range(procs):
+            send(turn, None)
+        segments = []
+        for _ in workers:
+            kind, found = results.get()
+            if kind == "error":
+                raise RuntimeError(f"A search index build process failed: {found}")
+            segments += found
+    finally:
+        for process, _jobs in workers:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+    return segments, count
 
 
 # --- one query -------------------------------------------------------------------------------
@@ -685,30 +1011,14 @@ class _Query:
         return found
 
     def _words(self, words, field, phrase):
+        if phrase and field == "text":
+            return self.view.live & self.view.phrase(words)
         found = self.view.live
         for word in words:
             found &= self.view.bits(field, word)
             if not found:
                 return 0
-        if phrase and field == "text":
-            found = self._verify_phrase(words, found & self.audience)
         return found
-
-    def _verify_phrase(self, words, candidates):
-        """Keep the candidates where the words stand next to each other."""
-        confirmed = []
-        for segment, offset, _reader, leaf in self.view.leaves:
-            local = (candidates >> offset) & ((1 << segment.size) - 1)
-            if not local:
-                continue
-            matcher = Phrase("text", list(words)).matcher(leaf)
-            for docnum in members(local):
-                if not matcher.is_active():
-                    break
-                matcher.skip_to(docnum)
-                if matcher.is_active() and matcher.id() == docnum:
-                    confirmed.append(docnum + offset)
-        return bits_from(confirmed, self.view.size)
 
     def node(self, node, field):
         if isinstance(node, Text):
@@ -823,21 +1133,21 @@ class _Query:
         elif name == "state":
             counts = [(state, (within & bits).bit_count()) for state, bits in self._state_bits().items()]
         elif name == "coop":
-            column = view.column("coop")
-            counts = Counter(column[d] for d in members(within)).most_common()
-            counts = [(str(coop_id), n) for coop_id, n in counts if coop_id]
+            tally = Counter(compress(view.column("coop"), flags(within)))
+            tally.pop(0, None)
+            counts = zip(map(str, tally.keys()), tally.values())
         else:  # location: labels as written, counted by place
-            column = view.column("location")
             tally, labels = Counter(), {}
-            for d in members(within):
-                key = place_key(column[d])
+            for label, n in Counter(compress(view.column("location"), flags(within))).items():
+                key = place_key(label)
                 if key:
-                    tally[key] += 1
-                    labels.setdefault(key, set()).add(column[d].strip())
-            labels = {key: min(found) for key, found in labels.items()}
-            counts = [(key, n) for key, n in tally.items()]
-            self.labels.update(labels)
-        return sorted([(v, n) for v, n in counts if n], key=lambda item: (-item[1], item[0]))
+                    tally[key] += n
+                    labels.setdefault(key, set()).add(label.strip())
+            counts = list(tally.items())
+            self.labels.update({key: min(found) for key, found in labels.items()})
+        ordered = sorted([item for item in counts if item[1]], key=itemgetter(0))
+        ordered.sort(key=itemgetter(1), reverse=True)  # most first, then by value (the sort is stable)
+        return ordered
 
     # ordering
 
