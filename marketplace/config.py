@@ -72,7 +72,9 @@ def from_environment(instance_path):
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH") or None,  # instance/search-index
         "SEARCH_LOCK_TIMEOUT": _float("SEARCH_LOCK_TIMEOUT", 0.25),  # seconds a request waits for the writer
         "SEARCH_CACHE_MB": _int("SEARCH_CACHE_MB", 64),
-        "SEARCH_BUILD_PROCS": _int("SEARCH_BUILD_PROCS", 1),
+        # A rebuild of a big index (20,000 documents or more) runs in this many processes.
+        "SEARCH_BUILD_PROCS": _int("SEARCH_BUILD_PROCS", min(4, os.cpu_count() or 1)),
+        "SEARCH_BUILD_MEMORY_MB": _int("SEARCH_BUILD_MEMORY_MB", 512),  # postings held before a segment is written
         "SEARCH_AUTO_BUILD_MAX": _int("SEARCH_AUTO_BUILD_MAX", 2000),
         "SEARCH_PER_PAGE": _int("SEARCH_PER_PAGE", 20),
         # Feeds out: entries per feed, and how long readers may reuse one (seconds).

@@ -128,6 +128,7 @@ def backend(app=None):
             lock_timeout=float(setting("SEARCH_LOCK_TIMEOUT", app)),
             cache_mb=int(setting("SEARCH_CACHE_MB", app)),
             build_procs=int(setting("SEARCH_BUILD_PROCS", app)),
+            build_memory_mb=int(setting("SEARCH_BUILD_MEMORY_MB", app)),
         )
     return found
 

@@ -458,23 +458,23 @@ class _View:
 
     def _walk(self, how, now):
         """Every docnum, in order: newest first, or by deadline from ``now`` onwards (or back)."""
-        streams = []
-        for segment, offset, _reader, _leaf in self.leaves:
-            if how == "newest":
-                published = segment.published
-                streams.append(((-published[d], -(d + offset), d + offset) for d in segment.newest))
-            elif how == "deadline_asc":
-                pos = bisect_right(segment.sorted_deadlines, now)
-                order, deadlines = segment.by_deadline, segment.deadline
-                streams.append(((deadlines[d], d + offset, d + offset) for d in order[pos:]))
-            else:
-                pos = bisect_right(segment.sorted_deadlines, now)
-                order, deadlines = segment.by_deadline, segment.deadline
-                streams.append(((-deadlines[d], -(d + offset), d + offset)
-                                for d in reversed(order[:pos])))
+        streams = [_stream(segment, offset, how, now) for segment, offset, _reader, _leaf in self.leaves]
         if len(streams) == 1:
             return (item[2] for item in streams[0])
         return (item[2] for item in heapq.merge(*streams))
+
+
+def _stream(segment, offset, how, now):
+    """(sort key, tie-break, docnum) of one segment's documents, in the order ``how``. A function
+    of its own so that each segment's generator keeps its own arrays and offset."""
+    if how == "newest":
+        published = segment.published
+        return ((-published[d], -(d + offset), d + offset) for d in segment.newest)
+    pos = bisect_right(segment.sorted_deadlines, now)
+    order, deadlines = segment.by_deadline, segment.deadline
+    if how == "deadline_asc":
+        return ((deadlines[d], d + offset, d + offset) for d in order[pos:])
+    return ((-deadlines[d], -(d + offset), d + offset) for d in reversed(order[:pos]))
 
 
 # --- the backend -----------------------------------------------------------------------------
@@ -932,11 +932,17 @@ def _build_in_processes(directory, fields_, procs, memory_mb, progress=None):
         for turn in range(procs):
             send(turn, None)
         segments = []
-        for _ in workers:
-            kind, found = results.get()
+        while len(segments) < procs:
+            try:
+                kind, found = results.get(timeout=1)
+            except queue.Empty:
+                if not any(process.is_alive() for process, _jobs in workers):
+                    raise RuntimeError("A search index build process stopped.") from None
+                continue
             if kind == "error":
                 raise RuntimeError(f"A search index build process failed: {found}")
-            segments += found
+            segments.append(found)
+        segments = [segment for found in segments for segment in found]
     finally:
         for process, _jobs in workers:
             process.join(timeout=5)
