@@ -16,6 +16,10 @@ every matching document one by one).
 Writing. Whoosh lets one writer work at a time. A writer is taken with a short timeout; a
 process that cannot get it leaves its changes queued in the database for the lock holder,
 the next commit or ``search check --repair``. No AsyncWriter, no unbounded retries.
+
+Rebuilding. ``search reindex`` writes new segments with ``_BulkWriter`` (postings gathered by
+term, written a block at a time), in several processes for a big site; the files are the
+same codec's, so readers and the incremental writer cannot tell the difference.
 """
 import heapq
 import logging
