@@ -35,6 +35,7 @@ import dataset  # noqa: E402
 from wsgi_bench import create_bench_app  # noqa: E402
 
 from marketplace.extensions import db  # noqa: E402
+from marketplace.gunicorn_conf import settle  # noqa: E402
 
 USER_AGENT = "marketplace-bench/1"
 PAGES = (
@@ -100,6 +101,7 @@ class InProcess:
 
     def __init__(self, app):
         self.client = app.test_client(use_cookies=False)
+        settle()  # as gunicorn does once a worker has loaded the app (marketplace/gunicorn_conf.py)
 
     def get(self, url, cookie):
         response = self.client.get(url, headers=headers(cookie))
@@ -213,7 +215,8 @@ def gunicorn(database):
     port = free_port()
     log_path = os.path.join(HERE, "gunicorn.log")
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "1",
+        sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf",
+        "--workers", "1", "--worker-class", "gthread", "--threads", "1",
         "--bind", f"127.0.0.1:{port}", "--chdir", ROOT, "--pythonpath", HERE, "--log-level", "warning",
         "wsgi_bench:create_bench_app()",
     ]

@@ -2,7 +2,7 @@
 100,000 jobs, in one run.
 
     .venv/bin/python bench/bench_search.py [--jobs 100000 --coops 5000] [--rounds 5]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1/bench_searchdb] [--procs 1]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1/bench_searchdb] [--procs N]
 
 1. Builds (or reuses) bench/search-bench.db with the page benchmark's dataset builder.
 2. Times the Whoosh index build (`search reindex`: read from the database, analyse, write).
@@ -114,7 +114,8 @@ def whoosh_build(app, procs):
 
     with app.app_context():
         engine = backend(app)
-        engine.build_procs = procs
+        if procs:
+            engine.build_procs = procs
         started = time.perf_counter()
         with click.progressbar(length=dataset.counts(app.config["BENCH_PATH"])[0] + 5000,
                                label="Whoosh build ") as bar:
@@ -290,7 +291,8 @@ def run_pages(app, requests, cookie, rounds):
               show_default=True, help="Where the Whoosh index is built.")
 @click.option("--postgres", default="postgresql+psycopg://postgres@127.0.0.1/bench_searchdb",
               show_default=True, help="PostgreSQL database for the PostgreSQL backend ('' to skip).")
-@click.option("--procs", default=1, show_default=True, help="Processes building the Whoosh index.")
+@click.option("--procs", type=int, default=None,
+              help="Processes building the Whoosh index (default: SEARCH_BUILD_PROCS, the CPUs up to 4).")
 def main(jobs, coops, rounds, database, index_path, postgres, procs):
     """Benchmark search at scale: build time and query latency on three engines."""
     database = os.path.abspath(database)
@@ -304,6 +306,8 @@ def main(jobs, coops, rounds, database, index_path, postgres, procs):
                f"{len(requests)} queries after one untimed round.\n")
 
     count, build_seconds = whoosh_build(app, procs)
+    with app.app_context():
+        procs = procs or app.config["SEARCH_BUILD_PROCS"]
     click.echo(f"Whoosh index: {count:,} documents in {build_seconds:.1f} s "
                f"({count / build_seconds:,.0f} a second, {procs} process(es)); "
                f"{_size(index_path) / 1e6:,.0f} MB on disk.")

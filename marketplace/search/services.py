@@ -207,19 +207,22 @@ def _load_confirmed(result, viewer):
 
 def _facets(result, filters):
     """The facets to show, with labels from the database for skills and co-ops."""
+    # Long lists (skills, co-ops, places) come most first: only their top and the chosen value show.
+    found = {name: (counts if name in STATIC_LABELS else _top(counts, filters.get(name)))
+             for name, counts in result.facets.items()}
     labels = {name: dict(values) for name, values in STATIC_LABELS.items()}
     labels["location"] = dict(result.labels.get("location", {}))
-    wanted_skills = {v for v, _ in result.facets.get("skill", [])} | {filters.get("skill")}
+    wanted_skills = {v for v, _ in found.get("skill", [])} | {filters.get("skill")}
     labels["skill"] = dict(db.session.execute(
         select(Skill.slug, Skill.name).where(Skill.slug.in_([s for s in wanted_skills if s]))).all())
-    wanted_coops = {int(v) for v, _ in result.facets.get("coop", [])[:FACET_LIMIT]}
+    wanted_coops = {int(v) for v, _ in found.get("coop", [])}
     if filters.get("coop"):
         wanted_coops.add(int(filters["coop"]))
     coops = {str(i): (slug, name) for i, slug, name in db.session.execute(
         select(Coop.id, Coop.slug, Coop.name).where(Coop.id.in_(wanted_coops)))}
     facets = []
     for name in FACETS:
-        counts = result.facets.get(name, [])
+        counts = found.get(name, [])
         if name in STATIC_LABELS:  # a short fixed list: keep its own order
             order = list(STATIC_LABELS[name])
             counts = sorted(counts, key=lambda item: order.index(item[0]) if item[0] in order else len(order))
@@ -248,6 +251,11 @@ def _facets(result, filters):
         if shown:
             facets.append(Facet(name=name, title=FACET_TITLES[name], values=shown, selected=selected))
     return facets
+
+
+def _top(counts, chosen):
+    """The first FACET_LIMIT (value, count) pairs, and the chosen value's wherever it is."""
+    return counts[:FACET_LIMIT] + [item for item in counts[FACET_LIMIT:] if item[0] == chosen]
 
 
 def _suggestion(text, suggestions):

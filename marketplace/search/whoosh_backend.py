@@ -134,6 +134,8 @@ SCHEMA = fields.Schema(
 TERM_FACETS = ("kind", "visibility", "budget", "mode", "skill")
 MAX_EXPANSION = 200  # words a prefix may stand for
 SMALL_SET = 256  # a set this small is listed and sorted rather than walked in order
+MAX_LOCATION_BITSETS = 2000  # different locations in a segment up to which each has its bitset
+COUNT_BY_BITSETS = 200  # results per location above which counting by bitsets beats a lookup each
 EPOCH = datetime(1970, 1, 1)
 CURRENT = "CURRENT"
 
@@ -289,6 +291,7 @@ class _Segment:
         self.deadline = array("q", reader.column_reader("deadline", translate=False))
         self.coop = array("q", reader.column_reader("coop", translate=False))
         self.location = [v.decode("utf-8") for v in reader.column_reader("location", translate=False)]
+        self._by_location = False
         published = self.published
         self.newest = array("q", sorted(range(self.size), key=lambda d: (published[d], d), reverse=True))
         self.by_deadline = array("q", sorted(range(self.size), key=self.deadline.__getitem__))
@@ -310,6 +313,17 @@ class _Segment:
                 found = 0
             self.cache.put(key, found)
         return found
+
+    def by_location(self):
+        """{location as written: bitset}, built once; None when the segment has too many
+        different locations for this to pay."""
+        if self._by_location is False:
+            groups = {}
+            for docnum, label in enumerate(self.location):
+                groups.setdefault(label, []).append(docnum)
+            self._by_location = None if len(groups) > MAX_LOCATION_BITSETS else {
+                label: bits_from(docnums, self.size) for label, docnums in groups.items()}
+        return self._by_location
 
     def phrase(self, reader, words):
         """Documents where ``words`` stand next to each other in the text."""
@@ -404,6 +418,20 @@ class _View:
         for segment, offset, _reader, _leaf in self.leaves:
             total |= segment.deadline_after(moment) << offset
         return total
+
+    def by_location(self):
+        """{location as written: bitset} over the whole index, or None (see _Segment)."""
+        if "by_location" not in self._arrays:
+            combined = {}
+            for segment, offset, _reader, _leaf in self.leaves:
+                found = segment.by_location()
+                if found is None:
+                    combined = None
+                    break
+                for label, bits in found.items():
+                    combined[label] = combined.get(label, 0) | bits << offset
+            self._arrays["by_location"] = combined
+        return self._arrays["by_location"]
 
     def column(self, name):
         """A column over the whole index (segments joined), built once per generation."""
@@ -1147,10 +1175,15 @@ class _Query:
             tally.pop(0, None)
             counts = zip(map(str, tally.keys()), tally.values())
         else:  # location: labels as written, counted by place
+            by_location = view.by_location()
+            if by_location is not None and within.bit_count() > COUNT_BY_BITSETS * len(by_location):
+                found = [(label, (within & bits).bit_count()) for label, bits in by_location.items()]
+            else:  # few documents: look each one up
+                found = Counter(compress(view.column("location"), flags(within))).items()
             tally, labels = Counter(), {}
-            for label, n in Counter(compress(view.column("location"), flags(within))).items():
+            for label, n in found:
                 key = place_key(label)
-                if key:
+                if key and n:
                     tally[key] += n
                     labels.setdefault(key, set()).add(label.strip())
             counts = list(tally.items())

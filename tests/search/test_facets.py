@@ -4,6 +4,7 @@ from datetime import timedelta
 from marketplace.core.time import utcnow
 
 from ..factories import make_coop, make_job
+from .conftest import whoosh_only
 
 
 def _catalogue(coop, other, skills):
@@ -97,3 +98,29 @@ def test_no_facet_value_with_nothing_behind_it(poster, search, skills):
     answer = search("kiosk")
     assert set(answer.facet("kind")) == {"Tender"}
     assert set(answer.facet("skill")) == {"Python"}
+
+
+@whoosh_only
+def test_places_counted_by_bitsets_as_by_lookups(client, poster, networks, skills, search, monkeypatch):
+    """Big result sets count places with one bitset per location as written; small ones
+    look each result up. Both give the same counts and labels, for members and visitors."""
+    from marketplace.search import whoosh_backend
+
+    user, coop = poster
+    other = make_coop("Other Co-op", {networks["cotech"]: "active"})
+    _catalogue(coop, other, skills)
+    make_job(other, "cotech", "open", title="Archive LEEDS", location="LEEDS")  # members only
+    from ..conftest import login
+
+    for signed_in in (False, True):
+        if signed_in:
+            login(client, user)
+        looked_up = search("archive").facet("location")
+        monkeypatch.setattr(whoosh_backend, "COUNT_BY_BITSETS", 0)
+        by_bitsets = search("archive").facet("location")
+        monkeypatch.setattr(whoosh_backend, "COUNT_BY_BITSETS", 200)
+        assert by_bitsets == looked_up
+        if signed_in:
+            assert looked_up["LEEDS"][0] == 3  # "LEEDS" < "Leeds": the label as one job wrote it
+        else:
+            assert set(looked_up) == {"Bristol"}  # the Leeds jobs are for members
