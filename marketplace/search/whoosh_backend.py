@@ -37,8 +37,8 @@ from bisect import bisect_right
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache, partial
-from itertools import compress
+from functools import cached_property, lru_cache, partial
+from itertools import compress, islice
 from operator import itemgetter
 
 from markupsafe import Markup, escape
@@ -291,7 +291,6 @@ class _Segment:
         self.deadline = array("q", reader.column_reader("deadline", translate=False))
         self.coop = array("q", reader.column_reader("coop", translate=False))
         self.location = [v.decode("utf-8") for v in reader.column_reader("location", translate=False)]
-        self._by_location = False
         published = self.published
         self.newest = array("q", sorted(range(self.size), key=lambda d: (published[d], d), reverse=True))
         self.by_deadline = array("q", sorted(range(self.size), key=self.deadline.__getitem__))
@@ -303,39 +302,37 @@ class _Segment:
             suffix.append(suffix[-1] | bits_from(chunk, self.size))
         self.suffix = suffix[::-1]
 
-    def bits(self, reader, field, text):
-        key = (self.id, field, text)
-        found = self.cache.get(key)
+    def _cached(self, key, compute):
+        found = self.cache.get((self.id, *key))
         if found is None:
-            if (field, text) in reader:
-                found = bits_from(_posting_ids(reader.postings(field, text)), self.size)
-            else:
-                found = 0
-            self.cache.put(key, found)
+            found = compute()
+            self.cache.put((self.id, *key), found)
         return found
 
-    def by_location(self):
-        """{location as written: bitset}, built once; None when the segment has too many
-        different locations for this to pay."""
-        if self._by_location is False:
-            groups = {}
-            for docnum, label in enumerate(self.location):
-                groups.setdefault(label, []).append(docnum)
-            self._by_location = None if len(groups) > MAX_LOCATION_BITSETS else {
-                label: bits_from(docnums, self.size) for label, docnums in groups.items()}
-        return self._by_location
+    def bits(self, reader, field, text):
+        """Documents holding the term."""
+        return self._cached((field, text), lambda: bits_from(
+            _posting_ids(reader.postings(field, text)), self.size) if (field, text) in reader else 0)
 
     def phrase(self, reader, words):
         """Documents where ``words`` stand next to each other in the text."""
-        key = (self.id, "phrase", words)
-        found = self.cache.get(key)
-        if found is None:
+        def compute():
             candidates = -1
             for word in set(words):
                 candidates &= self.bits(reader, "text", word)
-            found = _phrase_in(reader, words, candidates, self.size) if candidates > 0 else 0
-            self.cache.put(key, found)
-        return found
+            return _phrase_in(reader, words, candidates, self.size) if candidates > 0 else 0
+        return self._cached(("phrase", words), compute)
+
+    @cached_property
+    def by_location(self):
+        """{location as written: bitset}; None when the segment has too many different
+        locations for this to pay."""
+        groups = {}
+        for docnum, label in enumerate(self.location):
+            groups.setdefault(label, []).append(docnum)
+        if len(groups) > MAX_LOCATION_BITSETS:
+            return None
+        return {label: bits_from(docnums, self.size) for label, docnums in groups.items()}
 
     def deadline_after(self, moment):
         """Documents whose deadline is later than ``moment`` (epoch seconds)."""
@@ -397,34 +394,30 @@ class _View:
         self.live = live
         self._arrays = {}
 
-    def bits(self, field, text):
+    def _joined(self, per_segment):
+        """One bitset over the index from ``per_segment(segment, reader)`` of each segment."""
         total = 0
         for segment, offset, reader, _leaf in self.leaves:
-            found = segment.bits(reader, field, text)
+            found = per_segment(segment, reader)
             if found:
                 total |= found << offset
         return total
+
+    def bits(self, field, text):
+        return self._joined(lambda segment, reader: segment.bits(reader, field, text))
 
     def phrase(self, words):
-        total = 0
-        for segment, offset, reader, _leaf in self.leaves:
-            found = segment.phrase(reader, words)
-            if found:
-                total |= found << offset
-        return total
+        return self._joined(lambda segment, reader: segment.phrase(reader, words))
 
     def deadline_after(self, moment):
-        total = 0
-        for segment, offset, _reader, _leaf in self.leaves:
-            total |= segment.deadline_after(moment) << offset
-        return total
+        return self._joined(lambda segment, _reader: segment.deadline_after(moment))
 
     def by_location(self):
         """{location as written: bitset} over the whole index, or None (see _Segment)."""
         if "by_location" not in self._arrays:
             combined = {}
             for segment, offset, _reader, _leaf in self.leaves:
-                found = segment.by_location()
+                found = segment.by_location
                 if found is None:
                     combined = None
                     break
@@ -924,6 +917,13 @@ def _build_part(directory, jobs, results, memory_mb):
         results.put(("error", f"{type(error).__name__}: {error}"))
 
 
+def batched(items, size):
+    """Lists of ``size`` items (the last one shorter)."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
+
+
 def _build_in_processes(directory, fields_, procs, memory_mb, progress=None):
     """Index ``fields_`` in ``procs`` processes, each writing its own segments, while this
     one reads the database: the build takes every core (Whoosh's analysis is pure Python)."""
@@ -947,16 +947,9 @@ def _build_in_processes(directory, fields_, procs, memory_mb, progress=None):
                 if not process.is_alive():
                     raise RuntimeError("A search index build process stopped.") from None
 
-    count, turn, batch = 0, 0, []
+    count = 0
     try:
-        for document in fields_:
-            batch.append(document)
-            if len(batch) == _BATCH:
-                send(turn, batch)
-                turn, count, batch = turn + 1, count + len(batch), []
-                if progress:
-                    progress(_BATCH)
-        if batch:
+        for turn, batch in enumerate(batched(fields_, _BATCH)):
             send(turn, batch)
             count += len(batch)
             if progress:
@@ -1187,7 +1180,7 @@ class _Query:
                     tally[key] += n
                     labels.setdefault(key, set()).add(label.strip())
             counts = list(tally.items())
-            self.labels.update({key: min(found) for key, found in labels.items()})
+            self.labels.update({key: min(variants) for key, variants in labels.items()})
         ordered = sorted([item for item in counts if item[1]], key=itemgetter(0))
         ordered.sort(key=itemgetter(1), reverse=True)  # most first, then by value (the sort is stable)
         return ordered
