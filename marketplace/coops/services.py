@@ -97,6 +97,12 @@ def list_coops(filters=None, page=1, per_page=20):
     return paginate(directory_query(filters).options(*_profile_options()), page, per_page)
 
 
+def coops_offering(skill, limit):
+    """The first ``limit`` co-ops offering ``skill``, by name, as a ``Page`` that knows how many
+    there are (a common skill has thousands: the directory lists the rest)."""
+    return paginate(directory_query(DirectoryFilters(skill=skill)), 1, limit)
+
+
 def coop_by_slug(slug, members=False):
     options = _profile_options()
     if members:

@@ -39,15 +39,27 @@ def time_until(moment):
     return f"in {text}" if delta.total_seconds() >= 0 else f"{text} ago"
 
 
+def _encoded_args():
+    """The current query string as {name: its encoded part}, worked out once per request (kept
+    on the request itself, which no other request shares)."""
+    encoded = getattr(request, "_encoded_args", None)
+    if encoded is None:
+        encoded = request._encoded_args = {
+            name: urlencode([(name, v) for v in values]) for name, values in request.args.lists()
+        }
+    return encoded
+
+
 def url_with(**changes):
-    """The current URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict(flat=False)
-    for key, value in changes.items():
+    """The current URL with some query arguments changed (None removes one). A search page
+    builds a link per facet value, so the unchanged arguments are encoded only once."""
+    parts = dict(_encoded_args())
+    for name, value in changes.items():
         if value is None or value == "":
-            args.pop(key, None)
+            parts.pop(name, None)
         else:
-            args[key] = [value]
-    query = urlencode(args, doseq=True)
+            parts[name] = urlencode({name: value})
+    query = "&".join(parts.values())
     return request.path + ("?" + query if query else "")
 
 

@@ -109,10 +109,14 @@ class Job(db.Model):
         CheckConstraint("budget_min >= 0", name="budget_min_not_negative"),
         CheckConstraint("budget_max IS NULL OR budget_max >= budget_min", name="budget_range"),
         CheckConstraint("bids_deadline > questions_deadline", name="deadlines_in_order"),
-        # The list pages: newest first, narrowed by the visibility rule.
+        # The list pages: newest first, narrowed by the visibility rule (for visitors, whose
+        # rule is a visibility and the published status, read in order from the second).
         Index("ix_job_published_at_id", "published_at", "id"),
-        Index("ix_job_visibility_status", "visibility", "status"),
-        Index("ix_job_bids_deadline", "bids_deadline"),
+        Index("ix_job_visibility_status_published", "visibility", "status", "published_at", "id"),
+        # Counting open jobs (bids deadline ahead) a viewer may see reads only these indexes:
+        # by visibility for visitors, by deadline for members (whose rule ORs in their co-ops).
+        Index("ix_job_visibility_status_deadline", "visibility", "status", "bids_deadline"),
+        Index("ix_job_deadline_audience", "bids_deadline", "status", "visibility", "coop_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """Skill pages: the taxonomy, and each skill's co-ops and jobs."""
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..coops.services import coops_offering
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, list_jobs
 from . import services
@@ -29,4 +30,5 @@ def show(slug):
         current_viewer(), JobFilters(skill=skill),
         page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
     )
-    return render_template("skills/show.html", skill=skill, page=page, coops=skill.coops)
+    coops = coops_offering(skill, current_app.config.get("COOPS_PER_PAGE", 20))
+    return render_template("skills/show.html", skill=skill, page=page, coops=coops)

@@ -57,3 +57,18 @@ def test_skill_pages(client, networks, skills):
     page = client.get("/skills/python").get_data(as_text=True)
     assert "Python work" in page and "Data Co-op" in page
     assert client.get("/skills/no-such-skill").status_code == 404
+
+
+def test_skill_page_lists_the_first_coops_and_links_to_the_rest(app, client, networks, skills, monkeypatch):
+    monkeypatch.setitem(app.config, "COOPS_PER_PAGE", 2)
+    for name in ("Alpha Co-op", "Beta Co-op", "Gamma Co-op"):
+        make_coop(name, {networks["cotech"]: "active"}, skills=[skills["python"]])
+    make_coop("Delta Co-op", {networks["cotech"]: "active"}, skills=[skills["devops"]])
+    page = client.get("/skills/python").get_data(as_text=True)
+    assert "Alpha Co-op" in page and "Beta Co-op" in page
+    assert "Gamma Co-op" not in page and "Delta Co-op" not in page
+    assert 'href="/coops/?skill=python"' in page and "See all 3 co-ops offering Python" in page
+    rest = client.get("/coops/?skill=python&page=2").get_data(as_text=True)
+    assert "Gamma Co-op" in rest and "Delta Co-op" not in rest
+    monkeypatch.setitem(app.config, "COOPS_PER_PAGE", 3)
+    assert "See all" not in client.get("/skills/python").get_data(as_text=True)
