@@ -55,12 +55,26 @@ def _tables(app):
         return set(inspect(db.engine).get_table_names())
 
 
+def _queue_ids_are_never_reused(app):
+    """The search queue's rows are deleted by id: a new row must never get a deleted row's id."""
+    with app.app_context(), db.engine.begin() as conn:
+        insert = "INSERT INTO search_queue (kind, object_id, queued_at) VALUES ('job', 1, CURRENT_TIMESTAMP)"
+        conn.exec_driver_sql(insert)
+        last = conn.exec_driver_sql("SELECT max(id) FROM search_queue").scalar()
+        conn.exec_driver_sql("DELETE FROM search_queue")
+        conn.exec_driver_sql(insert)
+        again = conn.exec_driver_sql("SELECT max(id) FROM search_queue").scalar()
+        conn.exec_driver_sql("DELETE FROM search_queue")
+    return again > last
+
+
 def test_upgrade_downgrade_and_models_agree(empty_database):
     app = _app(empty_database)
     with app.app_context():
         upgrade()
     assert {"job", "coop", "user", "network", "audit_event"} <= _tables(app)
     assert _diff(app) == [], "models and migrations disagree: run `make migrate m='…'`"
+    assert _queue_ids_are_never_reused(app)
     with app.app_context():
         downgrade(revision="base")
     assert _tables(app) <= {"alembic_version"}

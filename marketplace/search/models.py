@@ -21,7 +21,12 @@ class SearchQueue(db.Model):
     """
 
     __tablename__ = "search_queue"
-    __table_args__ = (Index("ix_search_queue_kind_object_id", "kind", "object_id"),)
+    __table_args__ = (
+        Index("ix_search_queue_kind_object_id", "kind", "object_id"),
+        # A drain deletes the rows it applied by id. SQLite would otherwise hand a deleted row's
+        # id to the next row queued, which a slower drain then deletes unapplied (a lost update).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))

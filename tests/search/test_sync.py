@@ -175,6 +175,48 @@ def test_a_busy_index_leaves_the_change_queued(app, poster, search):
 
 
 @whoosh_only
+def test_a_slow_drain_deletes_only_the_rows_it_applied(app, poster, search, monkeypatch):
+    """A drain reads the queue, then writes. Meanwhile another worker applies and deletes the
+    same rows and commits a new change, whose own drain finds the index busy. The slow drain
+    must then delete only what it read: the new change is applied or stays queued (on SQLite
+    its row must not take the id of a deleted one, which the slow drain would delete unapplied)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from marketplace.search import drain, enqueue
+
+    _, coop = poster
+    first = make_job(coop, "public", "open", title="Wave energy study")
+    assert queue_length() == 0
+    enqueue("job", [first.id])  # the change the slow drain reads
+    engine = backend(app)
+    real_writer = engine.writer
+    meanwhile = []
+
+    @contextmanager
+    def slow_writer(session, timeout=None):
+        with real_writer(session, timeout) as batch:
+            if not meanwhile:  # what another worker does while this one holds the lock
+                with Session(db.engine) as other:
+                    other.execute(delete(SearchQueue))  # it applied the queued row
+                    other.commit()
+                meanwhile.append(make_job(coop, "public", "open", title="Tidal energy study"))
+                assert queue_length() == 1  # its own drain found the index busy
+            yield batch
+
+    monkeypatch.setattr(engine, "writer", slow_writer)
+    drain(app)  # its next round may apply the new change too; it must not drop it
+    tidal = meanwhile[0]
+    assert queue_length() == 1 or f"job:{tidal.id}" in _indexed(app), "a row was deleted unapplied"
+    monkeypatch.undo()
+    drain(app)
+    assert search("tidal").titles == ["Tidal energy study"]
+    assert check(app).ok
+
+
+@whoosh_only
 def test_a_damaged_index_still_serves(app, client, poster, runner, job_form):
     user, coop = poster
     make_job(coop, "public", "open", title="Reed bed filter")
