@@ -16,8 +16,9 @@ depends_on = None
 def _recreate(autoincrement):
     if op.get_bind().dialect.name != "sqlite":
         return
+    # SQLite can only change this by copying the table (batch mode does the copy).
     with op.batch_alter_table('search_queue', recreate='always',
-                              table_kwargs={'sqlite_autoincrement': autoincrement}) as batch_op:
+                              table_kwargs={'sqlite_autoincrement': autoincrement}):
         pass
 
 
