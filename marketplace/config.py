@@ -47,6 +47,7 @@ def from_environment(instance_path):
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Europe/London"),
         "JOBS_PER_PAGE": _int("JOBS_PER_PAGE", 20),
+        "COOPS_PER_PAGE": _int("COOPS_PER_PAGE", 20),
         # Mail: "console" prints messages (development); "smtp" sends them.
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "console"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

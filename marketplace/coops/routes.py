@@ -53,7 +53,7 @@ def index():
         name=form.q.data or "",
     )
     page = services.list_coops(filters, page=form.page.data or 1,
-                               per_page=current_app.config.get("COOPS_PER_PAGE", 20))
+                               per_page=current_app.config["COOPS_PER_PAGE"])
     return render_template("coops/index.html", form=form, page=page, filters=filters, ignored=ignored,
                            state_of=federation.membership_state)
 

@@ -30,5 +30,5 @@ def show(slug):
         current_viewer(), JobFilters(skill=skill),
         page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
     )
-    coops = coops_offering(skill, current_app.config.get("COOPS_PER_PAGE", 20))
+    coops = coops_offering(skill, current_app.config["COOPS_PER_PAGE"])
     return render_template("skills/show.html", skill=skill, page=page, coops=coops)

@@ -95,7 +95,7 @@ def test_a_bad_filter_leaves_the_good_ones_applied(client, directory):
     assert "not understood" in text(response)
 
 
-def test_pagination(client, app, networks):
+def test_pagination(client, app, networks, monkeypatch):
     for n in range(25):
         make_coop(f"Numbered {n:02d}")
     first, second = slugs(client.get("/coops/")), slugs(client.get("/coops/?page=2"))
@@ -105,11 +105,8 @@ def test_pagination(client, app, networks):
     assert slugs(client.get("/coops/?page=7")) == second  # past the end: the last page
     html = text(client.get("/coops/?page=1"))
     assert "Showing 1–20 of 25 co-ops" in html and 'rel="next"' in html
-    app.config["COOPS_PER_PAGE"] = 10
-    try:
-        assert len(slugs(client.get("/coops/?page=3"))) == 5
-    finally:
-        del app.config["COOPS_PER_PAGE"]
+    monkeypatch.setitem(app.config, "COOPS_PER_PAGE", 10)
+    assert len(slugs(client.get("/coops/?page=3"))) == 5
 
 
 def test_statement_count_does_not_grow_with_the_number_of_coops(client, networks, skills):

@@ -2,16 +2,18 @@
 crash between commit and index write, repaired by `search check`; a busy or broken index
 never fails a request; `search reindex` rebuilds from the database."""
 import os
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from marketplace import search as search_module
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.jobs import services
 from marketplace.jobs.models import Job
-from marketplace.search import backend, check, queue_length
+from marketplace.search import backend, check, drain, enqueue, queue_length
 from marketplace.search.models import SearchQueue
 
 from ..conftest import login
@@ -180,13 +182,6 @@ def test_a_slow_drain_deletes_only_the_rows_it_applied(app, poster, search, monk
     same rows and commits a new change, whose own drain finds the index busy. The slow drain
     must then delete only what it read: the new change is applied or stays queued (on SQLite
     its row must not take the id of a deleted one, which the slow drain would delete unapplied)."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import delete
-    from sqlalchemy.orm import Session
-
-    from marketplace.search import drain, enqueue
-
     _, coop = poster
     first = make_job(coop, "public", "open", title="Wave energy study")
     assert queue_length() == 0
