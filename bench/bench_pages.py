@@ -211,7 +211,7 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(database):
+def gunicorn(database, env=None):
     port = free_port()
     log_path = os.path.join(HERE, "gunicorn.log")
     command = [
@@ -222,7 +222,7 @@ def gunicorn(database):
     ]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "BENCH_DATABASE": database})
+                                  env={**os.environ, "BENCH_DATABASE": database, **(env or {})})
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -350,50 +350,64 @@ def run(jobs, coops, runs, warmup, database, rebuild, no_http, show_plans):
     with app.app_context():
         engine = db.engine
 
+    # Each page twice: rendered for every request (PAGE_CACHE_SECONDS=0), and as the site runs,
+    # where the shared part of a page (core/fragments.py) is rendered once per audience and
+    # then served from the cache until the next write.
     results = {}
-    with click.progressbar(list(urls(facts).items()), label="In-process") as pages:
-        for label, url in pages:
-            for viewer in VIEWERS:
-                cookie = cookies[viewer]
-                body, sets_cookie = checked_get(client, url, cookie, with_cookie_flag=True)
-                results[(label, viewer)] = {
-                    "url": url, "shown": shown(body), "sets_cookie": sets_cookie,
-                    "statements": len(statements(app, client, url, cookie)),
-                    "local": time_requests(client, url, cookie, runs, warmup, engine),
-                }
+    for mode, seconds in (("rendered", 0), ("cached", app.config["PAGE_CACHE_SECONDS"])):
+        app.config["PAGE_CACHE_SECONDS"] = seconds
+        with click.progressbar(list(urls(facts).items()), label=f"In-process, {mode:8}") as pages:
+            for label, url in pages:
+                for viewer in VIEWERS:
+                    cookie = cookies[viewer]
+                    body, sets_cookie = checked_get(client, url, cookie, with_cookie_flag=True)
+                    results[(mode, label, viewer)] = {
+                        "url": url, "shown": shown(body), "sets_cookie": sets_cookie,
+                        "statements": len(statements(app, client, url, cookie)),
+                        "local": time_requests(client, url, cookie, runs, warmup, engine),
+                    }
 
-    connections = None
+    connections = []
     if not no_http:
-        with gunicorn(database) as port:
-            http_client = KeepAliveHTTP(port)
-            check_sign_in(http_client, cookies, facts["member_name"])
-            with click.progressbar(list(urls(facts).items()), label="HTTP      ") as pages:
-                for label, url in pages:
-                    for viewer in VIEWERS:
-                        results[(label, viewer)]["http"] = time_requests(
-                            http_client, url, cookies[viewer], runs, warmup)
-            connections = http_client.connections
-            http_client.close()
+        for mode, env in (("rendered", {"PAGE_CACHE_SECONDS": "0"}), ("cached", {})):
+            with gunicorn(database, env) as port:
+                http_client = KeepAliveHTTP(port)
+                check_sign_in(http_client, cookies, facts["member_name"])
+                with click.progressbar(list(urls(facts).items()), label=f"HTTP, {mode:8}      ") as pages:
+                    for label, url in pages:
+                        for viewer in VIEWERS:
+                            results[(mode, label, viewer)]["http"] = time_requests(
+                                http_client, url, cookies[viewer], runs, warmup)
+                connections.append(http_client.connections)
+                http_client.close()
 
     click.echo()
     header = ["page", "viewer", "SQL", "SQL ms", "median ms", "p95 ms", "x bare"]
     if not no_http:
         header += ["HTTP median", "HTTP p95", "req/s", "HTTP x bare"]
     header += ["cookie", "shows"]
-    rows = []
-    for (label, viewer), r in results.items():
-        bare = results[("bare Flask route", viewer)]
-        row = [label, viewer, r["statements"], f"{r['local']['sql_ms']:.1f}", f"{r['local']['median']:.2f}",
-               f"{r['local']['p95']:.2f}", f"{r['local']['median'] / bare['local']['median']:.1f}"]
-        if not no_http:
-            row += [f"{r['http']['median']:.2f}", f"{r['http']['p95']:.2f}", f"{r['http']['rps']:.0f}",
-                    f"{r['http']['median'] / bare['http']['median']:.1f}"]
-        rows.append(row + ["sets" if r["sets_cookie"] else "", r["shown"]])
-    print_table(header, rows, align=["<", "<"] + [">"] * (len(header) - 4) + ["<", "<"])
-    if connections is not None:
-        click.echo(f"\nHTTP: gunicorn gthread, 1 worker x 1 thread; {connections} keep-alive connection(s) "
-                   f"for {len(results) * (runs + warmup) + 2} requests.")
+    for mode in ("rendered", "cached"):
+        click.echo({"rendered": "Rendered for every request (PAGE_CACHE_SECONDS=0):",
+                    "cached": "\nAs the site runs: shared parts served from the cache (the same page asked "
+                              "again by a viewer of the same audience, no write in between):"}[mode])
+        rows = []
+        for (mode_, label, viewer), r in results.items():
+            if mode_ != mode:
+                continue
+            bare = results[(mode, "bare Flask route", viewer)]
+            row = [label, viewer, r["statements"], f"{r['local']['sql_ms']:.1f}", f"{r['local']['median']:.2f}",
+                   f"{r['local']['p95']:.2f}", f"{r['local']['median'] / bare['local']['median']:.1f}"]
+            if not no_http:
+                row += [f"{r['http']['median']:.2f}", f"{r['http']['p95']:.2f}", f"{r['http']['rps']:.0f}",
+                        f"{r['http']['median'] / bare['http']['median']:.1f}"]
+            rows.append(row + ["sets" if r["sets_cookie"] else "", r["shown"]])
+        print_table(header, rows, align=["<", "<"] + [">"] * (len(header) - 4) + ["<", "<"])
+    if connections:
+        click.echo(f"\nHTTP: gunicorn gthread, 1 worker x 1 thread, one server per mode; {connections} "
+                   f"keep-alive connection(s) for {len(results) // 2 * (runs + warmup) + 2} requests each.")
 
+    # The statement counts below are those of rendering a page (the cache would hide growth).
+    app.config["PAGE_CACHE_SECONDS"] = 0
     # Statement counts must not grow with the page size ...
     click.echo("\nSQL statements per request by page size (JOBS_PER_PAGE):")
     by_size = {}
@@ -412,12 +426,12 @@ def run(jobs, coops, runs, warmup, database, rebuild, no_http, show_plans):
     click.echo(f"\nSQL statements per request, tiny database ({tiny_jobs} jobs, {tiny_coops} co-ops) "
                f"vs this one ({jobs:,} jobs):")
     ensure_database(tiny_path, tiny_jobs, tiny_coops, label="Building tiny")
-    tiny_app = create_bench_app(tiny_path)
+    tiny_app = create_bench_app(tiny_path, PAGE_CACHE_SECONDS=0)
     tiny_facts = dataset.facts(tiny_app)
     tiny_facts["skill"] = facts["skill"]
     tiny_cookies = {"anonymous": None, "member": member_cookie(tiny_app, tiny_facts["member_id"])}
     tiny = statement_counts(tiny_app, tiny_facts, tiny_cookies)
-    big = {key: r["statements"] for key, r in results.items()}
+    big = {key[1:]: r["statements"] for key, r in results.items() if key[0] == "rendered"}
     print_table(["page", "viewer", "tiny", "big", ""], [
         [label, viewer, tiny[key], big[key], growth(tiny[key], big[key])]
         for key in big for label, viewer in [key]

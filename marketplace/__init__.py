@@ -43,6 +43,7 @@ def create_app(overrides=None):
 
 def _init_extensions(app):
     from . import models  # noqa: F401  (every model registered before mappers configure)
+    from .core import fragments
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
@@ -50,6 +51,7 @@ def _init_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    fragments.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

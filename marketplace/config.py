@@ -78,6 +78,15 @@ def from_environment(instance_path):
         "SEARCH_BUILD_MEMORY_MB": _int("SEARCH_BUILD_MEMORY_MB", 512),  # postings held before a segment is written
         "SEARCH_AUTO_BUILD_MAX": _int("SEARCH_AUTO_BUILD_MAX", 2000),
         "SEARCH_PER_PAGE": _int("SEARCH_PER_PAGE", 20),
+        # Page parts shared by viewers of the same audience (job lists, skill pages, home) are
+        # cached this many seconds at most (0: never), and always dropped by the next write.
+        # CACHE_TYPE "SimpleCache" keeps them in each worker process; "RedisCache" with
+        # CACHE_REDIS_URL (e.g. "redis://127.0.0.1:6379/0") shares them between workers.
+        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 60),
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE", "SimpleCache"),
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
+        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 2000),  # SimpleCache: parts kept per process
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketplace:"),
         # Feeds out: entries per feed, and how long readers may reuse one (seconds).
         "FEED_ITEMS": _int("FEED_ITEMS", 50),
         "FEED_CACHE_SECONDS": _int("FEED_CACHE_SECONDS", 300),

@@ -68,6 +68,11 @@ def _queue_ids_are_never_reused(app):
     return again > last
 
 
+def _site_revision_tokens(app):
+    with app.app_context(), db.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT id, length(token) FROM site_revision").all()
+
+
 def test_upgrade_downgrade_and_models_agree(empty_database):
     app = _app(empty_database)
     with app.app_context():
@@ -75,6 +80,7 @@ def test_upgrade_downgrade_and_models_agree(empty_database):
     assert {"job", "coop", "user", "network", "audit_event"} <= _tables(app)
     assert _diff(app) == [], "models and migrations disagree: run `make migrate m='…'`"
     assert _queue_ids_are_never_reused(app)
+    assert _site_revision_tokens(app) == [(1, 32)]  # shared page parts are cached from the start
     with app.app_context():
         downgrade(revision="base")
     assert _tables(app) <= {"alembic_version"}

@@ -14,7 +14,7 @@ written into search documents and feeds, so there is one rule in one place.
 
 Always also: the posting co-op (drafts are seen by it alone) and site admins (not drafts).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from flask import abort
@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
 from ..core.cache import forget, request_cached
+from ..core.fragments import remembered
 from ..extensions import db
 from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership, Visibility
 
@@ -128,8 +129,27 @@ def viewer_for(user):
 
 
 def current_viewer():
-    """The viewer of the current request, computed once per request."""
-    return request_cached("viewer", lambda: viewer_for(current_user))
+    """The viewer of the current request, computed once per request, and for a signed-in
+    user kept between requests until the next write (memberships change by writes; the day
+    is part of the key, as memberships start and end on dates)."""
+    def compute():
+        if not getattr(current_user, "is_authenticated", False):
+            return ANONYMOUS
+        return remembered(("viewer", current_user.id, date.today()), lambda: viewer_for(current_user))
+
+    return request_cached("viewer", compute)
+
+
+def audience_key(viewer):
+    """Everything the visibility rule knows of ``viewer`` but who they are, as a string: two
+    viewers with the same key see the same jobs, co-ops and counts on every page, so pages
+    shared between viewers (``core.fragments``) are cached under it. Built from every field of
+    ``Viewer`` but ``user_id``, so a field added later is part of it."""
+    return ";".join(
+        f"{f.name}={sorted(value) if isinstance(value, frozenset) else value!r}"
+        for f in fields(viewer) if f.name != "user_id"
+        for value in (getattr(viewer, f.name),)
+    )
 
 
 def forget_current_viewer():

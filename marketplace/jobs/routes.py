@@ -1,6 +1,9 @@
 """Job pages: home, list with filters, job page, post, edit, publish, withdraw, cancel."""
+from functools import partial
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -9,6 +12,7 @@ from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..coops.models import Coop
 from ..core.forms import ActionForm, attach_error
+from ..core.fragments import render_shared, shared
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..federation.policy import forget_current_viewer, networks_in_audience, posting_visibilities
@@ -25,8 +29,13 @@ bp = Blueprint("jobs", __name__)
 @bp.get("/")
 def home():
     viewer = current_viewer()
-    latest = services.list_jobs(viewer, services.JobFilters(), page=1, per_page=6)
-    return render_template("jobs/home.html", latest=latest)
+
+    def render():
+        latest = services.list_jobs(viewer, services.JobFilters(), page=1, per_page=6)
+        return render_shared("jobs/_home.html", viewer, latest=latest)
+
+    content = shared("jobs.home", viewer, render, expires=services.next_state_change)
+    return render_template("jobs/home.html", content=content)
 
 
 def _filters_from(form):
@@ -48,6 +57,12 @@ def _filters_from(form):
 
 @bp.get("/jobs")
 def index():
+    viewer = current_viewer()
+    content = shared("jobs.index", viewer, lambda: _job_list(viewer), expires=services.next_state_change)
+    return render_template("jobs/index.html", content=content)
+
+
+def _job_list(viewer):
     skills = all_skills()
     form = JobFilterForm(request.args, skills=skills)
     form.skill_objects = skills
@@ -61,10 +76,9 @@ def index():
         page = None
     else:
         page = services.list_jobs(
-            current_viewer(), filters, page=form.page.data or 1,
-            per_page=current_app.config["JOBS_PER_PAGE"],
+            viewer, filters, page=form.page.data or 1, per_page=current_app.config["JOBS_PER_PAGE"],
         )
-    return render_template("jobs/index.html", form=form, page=page, filters=filters)
+    return render_shared("jobs/_index.html", viewer, form=form, page=page, filters=filters)
 
 
 def _job_for_page(job_id, viewer):
@@ -79,22 +93,36 @@ def _job_for_page(job_id, viewer):
 @bp.get("/jobs/<int:job_id>")
 def show(job_id):
     viewer = current_viewer()
-    job = _job_for_page(job_id, viewer)
+    job = get_job_or_404(job_id, viewer)
     if bid_services.notice_bids_closed(job):
         db.session.commit()
-        db.session.expunge(job)  # load it again, counts included
-        job = _job_for_page(job_id, viewer)
+    title = job.title
+    db.session.expunge(job)  # the page loads it again, with its counts
+    if viewer.coop_ids:
+        # Their co-ops' bids, questions and forms: a page of their own.
+        content = Markup(_job_page(job_id, viewer, render_template))
+    else:
+        # Nothing on it is theirs alone (no co-op: no bids, no forms): shared by their audience.
+        content = shared(
+            "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
+            expires=partial(services.next_deadline, job),
+        )
+    return render_template("jobs/show.html", title=title, content=content)
+
+
+def _job_page(job_id, viewer, render):
+    job = _job_for_page(job_id, viewer)
     manage = services.can_manage(current_user, job)
     can_review = can_review_bids(viewer, job)
     bidding = bid_services.bidding_panel(job, current_user, can_see_interested_coops(viewer, job), can_review)
     questions = question_services.questions_panel(job, viewer)
     ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
     interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None
-    return render_template(
-        "jobs/show.html", job=job, manage=manage,
+    return render(
+        "jobs/_show.html", job=job, manage=manage,
         events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
-        editable=services.is_editable(job), action_form=ActionForm(),
-        withdraw_form=WithdrawForm(), cancel_form=CancelForm(), audience=networks_in_audience(job),
+        editable=services.is_editable(job), withdraw_form=WithdrawForm() if manage else None,
+        cancel_form=CancelForm() if manage else None, audience=networks_in_audience(job),
         bidding=bidding, questions=questions, ask_form=ask_form, interest_form=interest_form,
         can_review=can_review,
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.services import history, record
@@ -274,6 +274,22 @@ def list_jobs(viewer, filters=None, page=1, per_page=20):
     """One page of visible jobs, with their co-op and skills loaded in constant statements."""
     stmt = jobs_query(viewer, filters).options(joinedload(Job.coop), selectinload(Job.skills))
     return paginate(stmt, page, per_page)
+
+
+def next_state_change(now):
+    """When a published job next goes from open to closed by the clock alone (None: no job
+    will): a page showing job states is good until then."""
+    return db.session.scalar(
+        select(func.min(Job.bids_deadline))
+        .where(Job.bids_deadline > now, Job.status == JobStatus.PUBLISHED.value)
+    )
+
+
+def next_deadline(job, now):
+    """When ``job``'s page next changes by the clock alone: its questions or bids deadline."""
+    if job.status != JobStatus.PUBLISHED:
+        return None
+    return min((d for d in (job.questions_deadline, job.bids_deadline) if d > now), default=None)
 
 
 def count_jobs(viewer, filters=None):

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..audit.services import record
 from ..core.cache import request_cached
+from ..core.fragments import remembered
 from ..core.pagination import paginate
 from ..core.time import utcnow
 from ..coops.models import CoopMember
 from ..extensions import db
-from ..federation import can_view_job, job_visibility_clause, viewer_for
+from ..federation import audience_key, can_view_job, job_visibility_clause, viewer_for
 from ..jobs.models import Job
 from ..mail import MailError, send_mail
 from .models import Notification, NotificationKind, NotificationSetting
@@ -153,7 +154,9 @@ def unread_count(user, viewer):
 
 
 def cached_unread_count(user, viewer):
-    return request_cached("unread_notifications", lambda: unread_count(user, viewer))
+    """The bell's count, kept until the next write (a notification is one)."""
+    return request_cached("unread_notifications", lambda: remembered(
+        ("unread notifications", user.id, audience_key(viewer)), lambda: unread_count(user, viewer)))
 
 
 def mark_read(user, notification_id):

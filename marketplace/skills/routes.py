@@ -2,8 +2,9 @@
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..coops.services import coops_offering
+from ..core.fragments import render_shared, shared
 from ..federation import current_viewer
-from ..jobs.services import JobFilters, list_jobs
+from ..jobs.services import JobFilters, list_jobs, next_state_change
 from . import services
 
 bp = Blueprint("skills", __name__, url_prefix="/skills")
@@ -11,14 +12,19 @@ bp = Blueprint("skills", __name__, url_prefix="/skills")
 
 @bp.get("/")
 def index():
-    skills = services.all_skills()
-    groups = {}
-    for skill in skills:
-        groups.setdefault(skill.group, []).append(skill)
-    return render_template(
-        "skills/index.html", groups=groups, coop_counts=services.coop_counts(),
-        job_counts=services.visible_open_job_counts(current_viewer()),
-    )
+    viewer = current_viewer()
+
+    def render():
+        groups = {}
+        for skill in services.all_skills():
+            groups.setdefault(skill.group, []).append(skill)
+        return render_shared(
+            "skills/_index.html", viewer, groups=groups, coop_counts=services.coop_counts(),
+            job_counts=services.visible_open_job_counts(viewer),
+        )
+
+    content = shared("skills.index", viewer, render, expires=next_state_change)
+    return render_template("skills/index.html", content=content)
 
 
 @bp.get("/<slug>")
@@ -26,9 +32,15 @@ def show(slug):
     skill = services.skill_by_slug(slug)
     if skill is None:
         abort(404)
-    page = list_jobs(
-        current_viewer(), JobFilters(skill=skill),
-        page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
-    )
-    coops = coops_offering(skill, current_app.config["COOPS_PER_PAGE"])
-    return render_template("skills/show.html", skill=skill, page=page, coops=coops)
+    viewer = current_viewer()
+
+    def render():
+        page = list_jobs(
+            viewer, JobFilters(skill=skill),
+            page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
+        )
+        coops = coops_offering(skill, current_app.config["COOPS_PER_PAGE"])
+        return render_shared("skills/_show.html", viewer, skill=skill, page=page, coops=coops)
+
+    content = shared("skills.show", viewer, render, expires=next_state_change)
+    return render_template("skills/show.html", skill=skill, content=content)

@@ -92,3 +92,77 @@ def test_visibility_change_takes_effect_at_once(client, world):
     assert workers_client.get(f"/jobs/{job.id}").status_code == 404
     assert ("federation", "open") not in _titles(workers_client.get("/jobs").get_data(as_text=True))
     assert ("federation", "open") not in _titles(workers_client.get("/").get_data(as_text=True))
+
+
+CACHED_PAGES = ("/jobs?state=any", "/jobs?state=open", "/", "/skills/python", "/skills/")
+
+
+def _seen(client, world, kind, url):
+    html = client.get(url).get_data(as_text=True)
+    if url == "/skills/":
+        row = re.search(rf'{world["skill"].name}</a>.*?<td>(\d+)</td><td>(\d+)</td>', html, re.S)
+        return int(row.group(2))
+    return _titles(html), _shown_count(html) if url != "/" else None
+
+
+def _want(kind, world, url):
+    open_seen = {(v, "open") for v in VISIBILITIES if expected(kind, v, "open")}
+    if url == "/skills/":
+        return len(open_seen)
+    if url == "/":
+        return open_seen, None
+    if url in ("/skills/python", "/jobs?state=open"):
+        return open_seen, len(open_seen)
+    every = {(v, s) for (v, s) in world["jobs"] if expected(kind, v, s)}
+    return every, len(every)
+
+
+def test_cached_pages_never_cross_audiences(app, world):
+    """Every kind of viewer, one after another, on the same pages with no write in between:
+    the shared parts are cached (core/fragments.py) and each viewer still sees exactly its own
+    jobs and counts, whoever asked before. Twice round, so that the second round is served
+    from the cache (checked by the statements each request runs)."""
+    from marketplace.core.revision import SiteRevision
+
+    from ..conftest import login
+    from ..jobs.test_listing import counted_statements
+
+    clients = {}
+    for kind, user in world["users"].items():
+        clients[kind] = app.test_client()
+        if user is not None:
+            login(clients[kind], user)
+    db.session.commit()
+    token = db.session.scalar(select(SiteRevision.token))
+    statements = {}
+    for round_ in (1, 2):
+        for kind, client in clients.items():
+            for url in CACHED_PAGES:
+                with counted_statements() as ran:
+                    assert _seen(client, world, kind, url) == _want(kind, world, url), (round_, kind, url)
+                statements[round_, kind, url] = len(ran)
+    db.session.commit()
+    assert db.session.scalar(select(SiteRevision.token)) == token, "a page wrote: the cache was not used"
+    for kind in clients:
+        for url in CACHED_PAGES:
+            assert statements[2, kind, url] < statements[1, kind, url], (kind, url)
+
+
+def test_cached_job_pages_never_cross_audiences(app, world):
+    """The job page is shared by viewers without a co-op (core/fragments.py): each kind, one
+    after another and twice round, still gets exactly the pages it may see."""
+    from ..conftest import login
+
+    clients = {}
+    for kind, user in world["users"].items():
+        clients[kind] = app.test_client()
+        if user is not None:
+            login(clients[kind], user)
+    for round_ in (1, 2):
+        for kind, client in clients.items():
+            for (visibility, state), job in world["jobs"].items():
+                response = client.get(f"/jobs/{job.id}")
+                want = expected(kind, visibility, state)
+                assert response.status_code == (200 if want else 404), (round_, kind, visibility, state)
+                if want:
+                    assert f"MATRIX {visibility} {state}" in response.get_data(as_text=True)

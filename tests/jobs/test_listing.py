@@ -110,7 +110,9 @@ def counted_statements():
 
 
 @pytest.mark.parametrize("url", ["/jobs", "/jobs?skill=python", "/", "/skills/python", "/skills/"])
-def test_statement_count_does_not_grow_with_data_or_page_size(client, app, networks, coop, skills, url):
+def test_statement_count_does_not_grow_with_data_or_page_size(client, app, networks, coop, skills, url,
+                                                             monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 0)  # what rendering the page costs
     member = make_user(coops=[coop])
     login(client, member)
     counts = []
@@ -118,16 +120,20 @@ def test_statement_count_does_not_grow_with_data_or_page_size(client, app, netwo
         while db.session.scalar(select(db.func.count()).select_from(Job)) < jobs:
             other = make_coop(memberships={networks["cotech"]: "active"}, skills=[skills["python"]])
             make_job(other, "cotech", skills=[skills["python"], skills["devops"]])
-        app.config["JOBS_PER_PAGE"] = per_page
+        monkeypatch.setitem(app.config, "JOBS_PER_PAGE", per_page)
         with counted_statements() as statements:
             assert client.get(url).status_code == 200
         counts.append(len(statements))
-    app.config["JOBS_PER_PAGE"] = 20
     assert counts[0] == counts[1] == counts[2], counts
 
 
 def test_job_page_statements(client, coop, skills):
     job = make_job(coop, "public", skills=list(skills.values()))
-    with counted_statements() as statements:
-        assert client.get(f"/jobs/{job.id}").status_code == 200
-    assert len(statements) <= 4, statements
+    url, counts = f"/jobs/{job.id}", []
+    for _ in range(2):
+        with counted_statements() as statements:
+            assert client.get(url).status_code == 200
+        counts.append(len(statements))
+    # Rendered: the job (may the viewer see it?), the site revision, the job with its co-op,
+    # requirements and counts, its skills, its history. Then shared: the job and the revision.
+    assert counts == [5, 2], counts

@@ -1,0 +1,117 @@
+"""Page parts shared by every viewer of the same audience: the job lists, skill pages, home.
+
+Such a part depends only on what its viewer may see, so it is rendered once and cached under
+  - the site revision (``core.revision``), which every write changes in its own transaction;
+  - the viewer's audience (``federation.audience_key``: everything the visibility rule knows
+    of them) and whether they are signed in;
+  - the address asked for (host, path and query).
+It is used until the clock reaches ``expires(now)`` (the next deadline that turns a job from
+open to closed: state is derived from the clock, not stored) and never longer than
+``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages,
+forms with their CSRF tokens) is rendered for each request.
+
+A shared part is rendered without the person: ``current_user`` answers only whether someone
+is signed in, and ``csrf_token`` refuses, so a template cannot put one viewer's details into
+a part that others are served.
+"""
+import hashlib
+from dataclasses import replace
+from datetime import timedelta
+
+from flask import current_app, g, render_template, request
+from flask_caching import Cache
+from markupsafe import Markup
+
+from . import revision
+from .time import utcnow
+
+cache = Cache()
+
+
+class SharedPartError(RuntimeError):
+    """A shared part's template asked for something of one particular viewer."""
+
+
+class _AnyoneSignedIn:
+    """``current_user`` inside a shared part: whether someone is signed in, and nothing else."""
+
+    def __init__(self, signed_in):
+        self.is_authenticated = signed_in
+        self.is_anonymous = not signed_in
+
+    def __getattr__(self, name):
+        raise SharedPartError(f"a shared page part cannot show current_user.{name}")
+
+
+def _no_csrf_token():
+    raise SharedPartError("a shared page part cannot hold a form with a CSRF token")
+
+
+def render_shared(template, viewer, **context):
+    """Render ``template`` as a shared part for ``viewer``'s audience."""
+    signed_in = not viewer.is_anonymous
+    html = render_template(
+        template, current_user=_AnyoneSignedIn(signed_in), csrf_token=_no_csrf_token,
+        viewer=replace(viewer, user_id=0 if signed_in else None), **context,
+    )
+    # A form built in Python (form.hidden_tag()) does not ask the template for its token.
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token and token in html:
+        raise SharedPartError("a shared page part cannot hold a form with a CSRF token")
+    return html
+
+
+def _keep_seconds():
+    """How long what this request renders may be kept: 0 when caching is off, when the
+    database has no revision, or when this request has written and not yet committed."""
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if seconds <= 0 or revision.has_pending_writes() or revision.current() is None:
+        return 0
+    return seconds
+
+
+def _key(name, viewer):
+    from ..federation import audience_key
+
+    parts = (revision.current(), name, audience_key(viewer), not viewer.is_anonymous,
+             request.host_url, request.full_path)
+    return "part:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def shared(name, viewer, render, expires=None):
+    """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
+    of the same audience asked for the same address since the last write.
+    ``expires(now)``, if given, is when the part next changes by the clock alone (or None)."""
+    seconds = _keep_seconds()
+    if not seconds:
+        return Markup(render())
+    key, now = _key(name, viewer), utcnow()
+    kept = cache.get(key)
+    if kept is not None and now < kept[0]:
+        return Markup(kept[1])
+    html = str(render())
+    until = now + timedelta(seconds=seconds)
+    change = expires(now) if expires else None
+    if change is not None:
+        until = min(until, change)
+    cache.set(key, (until, html), timeout=seconds)
+    return Markup(html)
+
+
+def remembered(key, compute):
+    """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``):
+    for values read from the database on every page, such as a signed-in viewer's audience.
+    ``key`` must hold everything else the value depends on (the user, the day)."""
+    seconds = _keep_seconds()
+    if not seconds:
+        return compute()
+    key = "value:" + hashlib.sha256(repr((revision.current(), key)).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is None:
+        kept = (compute(),)
+        cache.set(key, kept, timeout=seconds)
+    return kept[0]
+
+
+def init_app(app):
+    cache.init_app(app)

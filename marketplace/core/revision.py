@@ -1,0 +1,94 @@
+"""The site revision: a token that changes in the same transaction as every write.
+
+Page parts shared between viewers (``core.fragments``) are cached under the revision they were
+rendered at. A write commits a new token together with its changes, so once a change can be
+seen no page rendered before it is served again, in any process on any server: the token
+lives in the database. It is random rather than a counter, so that a rolled-back transaction
+or a database emptied and filled again never brings back a token that pages were cached under.
+
+The token is set as the last statement before the commit, when the session has nothing left
+to flush: on PostgreSQL its row lock is held only for the commit itself, and a transaction
+holding it waits for no other lock (so two writers cannot deadlock on it).
+"""
+import secrets
+
+from sqlalchemy import String, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ..extensions import db
+from .cache import request_cached
+
+WROTE = "site_revision_wrote"  # session.info: this transaction changed something pages show
+# Tables that no shared page shows: writing them leaves cached pages valid (an API token's
+# "last used" is written on every API call; the search queue by every index update).
+UNSHOWN = frozenset({"api_token", "login_failure", "search_queue"})
+
+
+class SiteRevision(db.Model):
+    __tablename__ = "site_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def new_token():
+    return secrets.token_hex(16)
+
+
+@event.listens_for(SiteRevision.__table__, "after_create")
+def _first_revision(table, connection, **_):
+    connection.execute(table.insert().values(id=1, token=new_token()))
+
+
+def current():
+    """The revision this request reads at (read once per request, before what the page
+    shows, so a part is never older than its revision), or None when the database has none:
+    then nothing is cached."""
+    return request_cached(
+        "site_revision", lambda: db.session.scalar(select(SiteRevision.token).where(SiteRevision.id == 1))
+    )
+
+
+def has_pending_writes():
+    """Has this transaction changed something not yet committed? Its pages must not be
+    cached: they show what may yet be rolled back."""
+    session = db.session()
+    return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
+
+
+# --- the session events ------------------------------------------------------------------------
+
+def _shown(table_name):
+    return table_name not in UNSHOWN
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, flush_context):
+    tables = {state.mapper.persist_selectable for state in flush_context.states}
+    if any(getattr(t, "name", None) is None or _shown(t.name) for t in tables):
+        session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state):
+    """UPDATE, DELETE or INSERT statements run through the session (not seen by a flush)."""
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or _shown(getattr(table, "name", "")):
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _move_on(session):
+    if session.in_nested_transaction():
+        return
+    session.flush()  # everything else first: the token's row lock is taken last
+    if session.info.get(WROTE):
+        session.execute(update(SiteRevision.__table__).where(SiteRevision.id == 1).values(token=new_token()))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)

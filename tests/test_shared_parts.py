@@ -1,0 +1,224 @@
+"""Shared page parts (core/fragments.py) and the site revision (core/revision.py): a cached
+part is served again only to a viewer of the same audience, and never after a write or a
+deadline has changed what it shows. The visibility matrix runs through the cache too
+(tests/federation/test_visibility_matrix.py::test_cached_pages_never_cross_audiences)."""
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+from sqlalchemy import select, update
+
+from marketplace import create_app
+from marketplace.api.models import ApiToken
+from marketplace.core import fragments, revision
+from marketplace.core.time import frozen_now, utcnow
+from marketplace.extensions import db
+from marketplace.federation import ANONYMOUS, Viewer, audience_key
+from marketplace.jobs.models import Job
+
+from .conftest import login
+from .factories import make_coop, make_job, make_user
+from .jobs.test_listing import counted_statements
+
+
+def _token():
+    return db.session.scalar(select(revision.SiteRevision.token))
+
+
+def _statements(client, url):
+    with counted_statements() as statements:
+        body = client.get(url).get_data(as_text=True)
+    return body, len(statements)
+
+
+@pytest.fixture
+def poster(networks):
+    return make_coop("Poster Co-op", {networks["cotech"]: "active", networks["workers-coop"]: "active"})
+
+
+# --- the site revision ---------------------------------------------------------------------------
+
+def test_every_write_gives_a_new_token_and_a_read_does_not(poster):
+    first = _token()
+    job = make_job(poster, "public", title="First")
+    second = _token()
+    assert len(first) == len(second) == 32 and first != second
+    db.session.scalars(select(Job)).all()
+    db.session.commit()
+    assert _token() == second  # nothing written
+    db.session.execute(update(Job).where(Job.id == job.id).values(title="Renamed"))
+    db.session.commit()
+    assert _token() != second  # a statement run through the session counts too
+
+
+def test_a_rolled_back_write_leaves_the_token(poster):
+    job = make_job(poster)
+    before = _token()
+    job.title = "Never kept"
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert _token() == before
+
+
+def test_writes_no_shared_page_shows_keep_the_token():
+    user = make_user()
+    token = ApiToken(user=user, label="ci", token_hash="x" * 64)
+    db.session.add(token)
+    db.session.commit()
+    before = _token()
+    token.last_used_at = utcnow()  # written by every API call
+    db.session.commit()
+    assert _token() == before
+
+
+# --- shared parts ---------------------------------------------------------------------------------
+
+def test_a_cached_list_is_served_again_until_a_write(client, poster):
+    make_job(poster, "public", title="Older job")
+    login(client, make_user(coops=[poster]))
+    first, rendering = _statements(client, "/jobs")
+    again, cached = _statements(client, "/jobs")
+    assert again == first and "Older job" in again
+    assert cached < rendering  # served from the cache: no list queries
+    make_job(poster, "public", title="Newer job")
+    after, _ = _statements(client, "/jobs")
+    assert "Newer job" in after and "Older job" in after
+
+
+def test_a_job_made_cotech_only_leaves_the_visitors_list_at_once(client, poster):
+    job = make_job(poster, "public", title="Moving job")
+    assert "Moving job" in client.get("/jobs").get_data(as_text=True)
+    assert "Moving job" in client.get("/jobs").get_data(as_text=True)  # now cached
+    job.visibility = "cotech"
+    db.session.commit()
+    assert "Moving job" not in client.get("/jobs").get_data(as_text=True)
+    assert "Moving job" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_withdrawn_job_leaves_the_list_at_once(app, client, poster):
+    user = make_user(coops={poster: "admin"})
+    job = make_job(poster, "public", title="Withdrawn soon", user=user)
+    login(client, user)
+    assert "Withdrawn soon" in client.get("/jobs").get_data(as_text=True)
+    client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Found someone"})
+    assert "Withdrawn soon" not in client.get("/jobs").get_data(as_text=True)
+
+
+def test_the_clock_closes_a_cached_job_without_a_write(client, poster):
+    job = make_job(poster, "public", title="Closing job", questions_deadline=utcnow() + timedelta(minutes=1),
+                   bids_deadline=utcnow() + timedelta(minutes=5))
+    deadline = job.bids_deadline
+    for url in ("/jobs", "/", "/skills/"):
+        client.get(url)
+    assert "Closing job" in client.get("/jobs").get_data(as_text=True)
+    with frozen_now(deadline + timedelta(seconds=1)):
+        assert "Closing job" not in client.get("/jobs").get_data(as_text=True)
+        assert "Closing job" not in client.get("/").get_data(as_text=True)
+        assert "Closing job" in client.get("/jobs?state=closed").get_data(as_text=True)
+
+
+def test_a_part_is_kept_no_longer_than_the_setting(app, poster):
+    job = make_job(poster, "public", title="Kept")
+    with app.test_request_context("/jobs"):
+        assert "Kept" in fragments.shared("test", ANONYMOUS, lambda: f"{db.session.get(Job, job.id).title}")
+        # Changed without the session (and so without a new revision): the cached part is
+        # served until PAGE_CACHE_SECONDS have passed.
+        with db.engine.begin() as conn:
+            conn.execute(update(Job.__table__).where(Job.__table__.c.id == job.id).values(title="Changed"))
+        db.session.expire_all()
+        render = lambda: db.session.get(Job, job.id).title  # noqa: E731
+        assert fragments.shared("test", ANONYMOUS, render) == "Kept"
+        seconds = app.config["PAGE_CACHE_SECONDS"]
+        with frozen_now(utcnow() + timedelta(seconds=seconds)):
+            assert fragments.shared("test", ANONYMOUS, render) == "Changed"
+
+
+def test_a_part_rendered_inside_an_unfinished_write_is_not_kept(app, poster):
+    with app.test_request_context("/jobs"):
+        job = make_job(poster, "public", title="Committed")
+        job.title = "Not committed"
+        db.session.flush()
+        render = lambda: db.session.get(Job, job.id).title  # noqa: E731
+        assert fragments.shared("test", ANONYMOUS, render) == "Not committed"
+        db.session.rollback()
+        assert fragments.shared("test", ANONYMOUS, render) == "Committed"
+
+
+def test_every_app_server_sees_a_write_made_through_another(app, poster):
+    """Two apps on one database stand for two processes: each has its own cache, and the
+    revision in the database tells the second that the first wrote."""
+    make_job(poster, "public", title="Before")
+    other = create_app({**app.config, "SERVER_NAME": app.config["SERVER_NAME"]})
+    first, second = app.test_client(), other.test_client()
+    for client in (first, second, first, second):
+        assert "Before" in client.get("/jobs").get_data(as_text=True)
+    user = make_user(coops={poster: "admin"})
+    job = make_job(poster, "public", title="Going", user=user)
+    assert "Going" in second.get("/jobs").get_data(as_text=True)
+    login(first, user)
+    first.post(f"/jobs/{job.id}/withdraw", data={"reason": "Done"})
+    assert "Going" not in second.get("/jobs").get_data(as_text=True)
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("source", ["{{ current_user.name }}", "{{ current_user.id }}",
+                                    "{{ current_user.get_id() }}", "{{ csrf_token() }}"])
+def test_a_shared_part_cannot_show_who_is_viewing(app, monkeypatch, source):
+    loader = ChoiceLoader([DictLoader({"probe.html": source}), app.jinja_env.loader])
+    monkeypatch.setattr(app.jinja_env, "loader", loader)
+    viewer = Viewer(user_id=7, visibilities=frozenset({"public", "cotech"}))
+    with app.test_request_context("/"):
+        with pytest.raises(fragments.SharedPartError):
+            fragments.render_shared("probe.html", viewer)
+
+
+def test_a_shared_part_cannot_hold_a_form_built_in_python(app, monkeypatch):
+    from marketplace.core.forms import ActionForm
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setattr(app.jinja_env, "loader", DictLoader({"probe.html": "{{ form.hidden_tag() }}"}))
+    with app.test_request_context("/"):
+        with pytest.raises(fragments.SharedPartError):
+            fragments.render_shared("probe.html", ANONYMOUS, form=ActionForm())
+
+
+def test_a_shared_part_may_know_whether_someone_is_signed_in(app, monkeypatch):
+    source = "{{ current_user.is_authenticated }} {{ viewer.is_anonymous }} {{ viewer.user_id }}"
+    monkeypatch.setattr(app.jinja_env, "loader", DictLoader({"probe.html": source}))
+    with app.test_request_context("/"):
+        assert fragments.render_shared("probe.html", Viewer(user_id=7)) == "True False 0"
+        assert fragments.render_shared("probe.html", ANONYMOUS) == "False True None"
+
+
+def test_the_audience_key_is_everything_but_who(app):
+    base = Viewer(user_id=1, coop_ids=frozenset({3}), visibilities=frozenset({"public", "cotech"}),
+                  coordinated_network_ids=frozenset({2}), is_site_admin=False)
+    assert audience_key(replace(base, user_id=99)) == audience_key(base)
+    for changed in (dict(coop_ids=frozenset({4})), dict(visibilities=frozenset({"public"})),
+                    dict(coordinated_network_ids=frozenset()), dict(is_site_admin=True)):
+        assert audience_key(replace(base, **changed)) != audience_key(base), changed
+
+
+def test_viewers_of_one_audience_share_a_part_and_see_the_same(client, app, poster):
+    make_job(poster, "public", title="Shared job")
+    make_job(poster, "cotech", title="Members job")
+    first_user, second_user = make_user("First without a co-op"), make_user("Second without a co-op")
+    login(client, first_user)
+    first, rendering = _statements(client, "/jobs")
+    login(client, second_user)
+    second, cached = _statements(client, "/jobs")
+    assert cached < rendering
+    assert "Shared job" in second and "Members job" not in second
+    assert "Second without a co-op" in second and "First without a co-op" not in second
+    assert "Sign in" not in second
+
+
+def test_caching_can_be_turned_off(client, app, poster, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 0)
+    make_job(poster, "public", title="Uncached")
+    _, first = _statements(client, "/jobs")
+    body, again = _statements(client, "/jobs")
+    assert "Uncached" in body and again == first
