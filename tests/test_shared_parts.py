@@ -3,14 +3,16 @@ part is served again only to a viewer of the same audience, and never after a wr
 deadline has changed what it shows. The visibility matrix runs through the cache too
 (tests/federation/test_visibility_matrix.py::test_cached_pages_never_cross_audiences)."""
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from marketplace import create_app
 from marketplace.api.models import ApiToken
+from marketplace.bids.models import Bid
+from marketplace.coops.models import CoopMember
 from marketplace.core import fragments, revision
 from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
@@ -164,8 +166,11 @@ def test_every_app_server_sees_a_write_made_through_another(app, poster):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("source", ["{{ current_user.name }}", "{{ current_user.id }}",
-                                    "{{ current_user.get_id() }}", "{{ csrf_token() }}"])
+@pytest.mark.parametrize("source", [
+    "{{ current_user.name }}", "{{ current_user.id }}", "{{ current_user.get_id() }}", "{{ csrf_token() }}",
+    "{{ session.get('_user_id') }}", "{{ get_flashed_messages() }}", "{{ pending_invitations() }}",
+    "{{ unread_notification_count() }}",
+])
 def test_a_shared_part_cannot_show_who_is_viewing(app, monkeypatch, source):
     loader = ChoiceLoader([DictLoader({"probe.html": source}), app.jinja_env.loader])
     monkeypatch.setattr(app.jinja_env, "loader", loader)
@@ -222,3 +227,23 @@ def test_caching_can_be_turned_off(client, app, poster, monkeypatch):
     _, first = _statements(client, "/jobs")
     body, again = _statements(client, "/jobs")
     assert "Uncached" in body and again == first
+
+
+def test_a_shared_job_page_is_built_from_the_audience_not_the_user(client, poster, networks):
+    """The job page is shared when the viewer has no co-op. If the user joins one while the
+    request runs (a commit its revision does not know of yet), the page must still not show
+    that co-op's bid: it is built from the audience, not from the user's rows."""
+    bidder = make_coop("Bidding Co-op", {networks["cotech"]: "active"})
+    first, second = make_job(poster, "public"), make_job(poster, "public")
+    db.session.add(Bid(job=second, coop=bidder, status="submitted", amount=100, available_from=date.today(),
+                       proposal="p", proposal_html="<p>p</p>", submitted_at=utcnow()))
+    user = make_user("Soon a member")
+    first_url, second_url = f"/jobs/{first.id}", f"/jobs/{second.id}"
+    login(client, user)
+    assert client.get(first_url).status_code == 200  # the viewer, without a co-op, is kept
+    with db.engine.begin() as conn:  # a write no revision knows of: the racing commit
+        conn.execute(insert(CoopMember.__table__).values(coop_id=bidder.id, user_id=user.id, role="member",
+                                                         created_at=utcnow()))
+    html = client.get(second_url).get_data(as_text=True)
+    assert "1 bid received" in html or "1 received" in html
+    assert "Your co-op" not in html and "Bidding Co-op" not in html

@@ -10,9 +10,10 @@ open to closed: state is derived from the clock, not stored) and never longer th
 ``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages,
 forms with their CSRF tokens) is rendered for each request.
 
-A shared part is rendered without the person: ``current_user`` answers only whether someone
-is signed in, and ``csrf_token`` refuses, so a template cannot put one viewer's details into
-a part that others are served.
+A shared part is rendered without the person: in its template ``current_user`` answers only
+whether someone is signed in, and the session, flashed messages, CSRF tokens and the
+signed-in user's globals refuse (a form's token found in the HTML is refused too). Views read
+the site revision before anything the part shows, so a part is never older than its revision.
 """
 import hashlib
 from dataclasses import replace
@@ -43,15 +44,31 @@ class _AnyoneSignedIn:
         raise SharedPartError(f"a shared page part cannot show current_user.{name}")
 
 
-def _no_csrf_token():
-    raise SharedPartError("a shared page part cannot hold a form with a CSRF token")
+class _Refused:
+    """A template name that a shared part may not use: it is about one person."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise SharedPartError(f"a shared page part cannot use {self.name}")
+
+    def __getattr__(self, attribute):
+        raise SharedPartError(f"a shared page part cannot use {self.name}")
+
+
+# The session and what is read from it, and the globals that answer for the signed-in user.
+PERSONAL = ("csrf_token", "session", "get_flashed_messages", "pending_invitations", "unread_notification_count")
 
 
 def render_shared(template, viewer, **context):
-    """Render ``template`` as a shared part for ``viewer``'s audience."""
+    """Render ``template`` as a shared part for ``viewer``'s audience. Python code it calls
+    must depend on the viewer's audience alone (what ``audience_key`` holds), never on
+    ``current_user`` beyond whether someone is signed in."""
     signed_in = not viewer.is_anonymous
+    refused = {name: _Refused(name) for name in PERSONAL}
     html = render_template(
-        template, current_user=_AnyoneSignedIn(signed_in), csrf_token=_no_csrf_token,
+        template, **refused, current_user=_AnyoneSignedIn(signed_in),
         viewer=replace(viewer, user_id=0 if signed_in else None), **context,
     )
     # A form built in Python (form.hidden_tag()) does not ask the template for its token.

@@ -12,16 +12,18 @@ holding it waits for no other lock (so two writers cannot deadlock on it).
 """
 import secrets
 
+from flask import has_app_context
 from sqlalchemy import String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
-from .cache import request_cached
+from .cache import forget, request_cached
 
 WROTE = "site_revision_wrote"  # session.info: this transaction changed something pages show
+CURRENT = "site_revision"  # the request cache: the token this request reads at
 # Tables that no shared page shows: writing them leaves cached pages valid (an API token's
 # "last used" is written on every API call; the search queue by every index update).
-UNSHOWN = frozenset({"api_token", "login_failure", "search_queue"})
+UNSHOWN = frozenset({"api_token", "login_failure", "search_queue", "search_document"})
 
 
 class SiteRevision(db.Model):
@@ -41,11 +43,11 @@ def _first_revision(table, connection, **_):
 
 
 def current():
-    """The revision this request reads at (read once per request, before what the page
-    shows, so a part is never older than its revision), or None when the database has none:
-    then nothing is cached."""
+    """The revision this request reads at (once per request, and again after the request's
+    own write), or None when the database has none: then nothing is cached. Views with a
+    shared part call it before reading anything the part shows."""
     return request_cached(
-        "site_revision", lambda: db.session.scalar(select(SiteRevision.token).where(SiteRevision.id == 1))
+        CURRENT, lambda: db.session.scalar(select(SiteRevision.token).where(SiteRevision.id == 1))
     )
 
 
@@ -80,12 +82,16 @@ def _note_statement(state):
 
 
 @event.listens_for(Session, "before_commit")
-def _move_on(session):
+def _new_token_with_the_commit(session):
+    """Must stay the last thing before the commit (no other before_commit listener may write
+    after it): PostgreSQL then holds the token's row lock only for the commit itself."""
     if session.in_nested_transaction():
         return
     session.flush()  # everything else first: the token's row lock is taken last
     if session.info.get(WROTE):
         session.execute(update(SiteRevision.__table__).where(SiteRevision.id == 1).values(token=new_token()))
+        if has_app_context():
+            forget(CURRENT)  # this request reads on after its own write: read the new token
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -12,6 +12,7 @@ from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..coops.models import Coop
 from ..core.forms import ActionForm, attach_error
+from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
@@ -92,6 +93,7 @@ def _job_for_page(job_id, viewer):
 
 @bp.get("/jobs/<int:job_id>")
 def show(job_id):
+    revision.current()  # before the job is read: a shared part is never older than its revision
     viewer = current_viewer()
     job = get_job_or_404(job_id, viewer)
     if bid_services.notice_bids_closed(job):
@@ -100,21 +102,27 @@ def show(job_id):
     db.session.expunge(job)  # the page loads it again, with its counts
     if viewer.coop_ids:
         # Their co-ops' bids, questions and forms: a page of their own.
-        content = Markup(_job_page(job_id, viewer, render_template))
+        content = Markup(_job_page(job_id, viewer, current_user, render_template))
     else:
-        # Nothing on it is theirs alone (no co-op: no bids, no forms): shared by their audience.
+        # Nothing on it is theirs alone (no co-op: no bids, no forms): shared by their audience,
+        # and built from the audience alone (no user), whatever the user's rows say by now.
         content = shared(
-            "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
+            "jobs.show", viewer,
+            lambda: _job_page(job_id, viewer, None, partial(render_shared, viewer=viewer, consortia_panel=_none)),
             expires=partial(services.next_deadline, job),
         )
     return render_template("jobs/show.html", title=title, content=content)
 
 
-def _job_page(job_id, viewer, render):
+def _none(*_):
+    return None
+
+
+def _job_page(job_id, viewer, user, render):
     job = _job_for_page(job_id, viewer)
-    manage = services.can_manage(current_user, job)
+    manage = services.can_manage(user, job)
     can_review = can_review_bids(viewer, job)
-    bidding = bid_services.bidding_panel(job, current_user, can_see_interested_coops(viewer, job), can_review)
+    bidding = bid_services.bidding_panel(job, user, can_see_interested_coops(viewer, job), can_review)
     questions = question_services.questions_panel(job, viewer)
     ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
     interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None

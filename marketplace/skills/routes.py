@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..coops.services import coops_offering
+from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, list_jobs, next_state_change
@@ -29,6 +30,7 @@ def index():
 
 @bp.get("/<slug>")
 def show(slug):
+    revision.current()  # before the skill is read: a shared part is never older than its revision
     skill = services.skill_by_slug(slug)
     if skill is None:
         abort(404)
