@@ -247,3 +247,21 @@ def test_a_shared_job_page_is_built_from_the_audience_not_the_user(client, poste
     html = client.get(second_url).get_data(as_text=True)
     assert "1 bid received" in html or "1 received" in html
     assert "Your co-op" not in html and "Bidding Co-op" not in html
+
+
+def test_a_request_reads_on_after_its_own_write(app, poster):
+    """Joining a co-op and reading the viewer again in the same request gives the new
+    viewer, not the one kept under the revision the request began with."""
+    from flask_login import login_user
+
+    from marketplace.federation import current_viewer, forget_current_viewer
+
+    user = make_user("Joining")
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        login_user(user)
+        assert current_viewer().coop_ids == frozenset()
+        db.session.add(CoopMember(coop=poster, user=user))
+        db.session.commit()
+        forget_current_viewer()
+        assert current_viewer().coop_ids == {poster.id}
