@@ -92,6 +92,19 @@ def make_job(coop, visibility="public", state="open", skills=(), user=None, **fi
     return job
 
 
+def job_values(title, **fields):
+    """What the job form hands ``jobs.services.post_job``: a public, remote, fixed-price tender
+    whose questions close in 3 days and bids in 9."""
+    now = utcnow()
+    return {
+        "title": title, "summary": "Posted through the jobs service.", "description": "", "kind": "tender",
+        "budget_type": "fixed", "budget_min": 100, "budget_max": None, "currency": "GBP", "location": "",
+        "work_mode": "remote", "questions_deadline": now + timedelta(days=3),
+        "bids_deadline": now + timedelta(days=9), "start_date": None, "visibility": "public",
+        "looking_for_partners": False, **fields,
+    }
+
+
 def bearer(user, label="test"):
     """Request headers that carry a new API token of ``user`` (none for an anonymous caller)."""
     if user is None:

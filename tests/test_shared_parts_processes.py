@@ -5,14 +5,13 @@ write in another has made stale. Commits on the site revision's one row never de
 import multiprocessing
 import re
 import traceback
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
 
-from .factories import make_coop, make_user
+from .factories import job_values, make_coop, make_user
 
 WORKERS = 3
 JOBS_EACH = 5
@@ -34,23 +33,15 @@ def _worker(config, coop_id, user_id, worker, results):
         from marketplace import create_app
         from marketplace.accounts.models import User
         from marketplace.coops.models import Coop
-        from marketplace.core.time import utcnow
         from marketplace.jobs import services
 
         app = create_app(config)
         client = app.test_client()
         with app.app_context():
             coop, user = db.session.get(Coop, coop_id), db.session.get(User, user_id)
-            now = utcnow()
             for n in range(JOBS_EACH):
                 token = f"w{worker}n{n}"
-                job = services.post_job(coop, user, {
-                    "title": f"Shared job {token} posted", "summary": "Posted by a worker process.",
-                    "description": "", "kind": "tender", "budget_type": "fixed", "budget_min": 100,
-                    "budget_max": None, "currency": "GBP", "location": "", "work_mode": "remote",
-                    "questions_deadline": now + timedelta(days=3), "bids_deadline": now + timedelta(days=9),
-                    "start_date": None, "visibility": "public", "looking_for_partners": False,
-                }, [], publish=True)
+                job = services.post_job(coop, user, job_values(f"Shared job {token} posted"), [], publish=True)
                 db.session.commit()
                 for step in ("posted", "edited"):
                     if step == "edited":

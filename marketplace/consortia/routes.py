@@ -302,18 +302,13 @@ def withdraw_offer(job_id):
 
 # --- the job page's section ------------------------------------------------------------------
 
-@bp.app_context_processor
-def _job_page_helpers():
-    return {"consortia_panel": consortia_panel}
-
-
-def consortia_panel(job):
-    """What the job page shows about consortia to the signed-in viewer: their co-ops'
-    consortia for the job, the partner offers (theirs; all of them for a lead)."""
-    viewer = current_viewer()
-    if not current_user.is_authenticated:
+def consortia_panel(job, user, viewer):
+    """What the job page shows about consortia to a signed-in ``user``: their co-ops'
+    consortia for the job, the partner offers (theirs; all of them for a lead). None for no
+    user (a page shared by an audience is built without one)."""
+    if user is None or not user.is_authenticated:
         return None
-    coops = bid_services.bidding_coops(current_user, job)
+    coops = bid_services.bidding_coops(user, job)
     consortia = services.job_consortia(job)
     mine = [c for c in consortia if policy.taking_part(viewer, c)]
     leading = [c for c in mine if c.lead_coop_id in viewer.coop_ids]

@@ -87,47 +87,40 @@ def _keep_seconds():
     return seconds
 
 
-def _key(name, viewer):
-    from ..federation import audience_key
-
-    parts = (revision.current(), name, audience_key(viewer), not viewer.is_anonymous,
-             request.host_url, request.full_path)
-    return "part:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+def _kept(kind, key, compute, expires=None):
+    """``compute()``, or what it returned for ``key`` at this site revision, until
+    ``PAGE_CACHE_SECONDS`` have passed or the clock reaches ``expires(now)``."""
+    seconds = _keep_seconds()
+    if not seconds:
+        return compute()
+    key = f"{kind}:" + hashlib.sha256(repr((revision.current(), key)).encode()).hexdigest()
+    now, kept = utcnow(), cache.get(key)
+    if kept is not None and now < kept[0]:
+        return kept[1]
+    value = compute()
+    until = now + timedelta(seconds=seconds)
+    change = expires(now) if expires else None
+    if change is not None:
+        until = min(until, change)
+    cache.set(key, (until, value), timeout=seconds)
+    return value
 
 
 def shared(name, viewer, render, expires=None):
     """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
     of the same audience asked for the same address since the last write.
     ``expires(now)``, if given, is when the part next changes by the clock alone (or None)."""
-    seconds = _keep_seconds()
-    if not seconds:
-        return Markup(render())
-    key, now = _key(name, viewer), utcnow()
-    kept = cache.get(key)
-    if kept is not None and now < kept[0]:
-        return Markup(kept[1])
-    html = str(render())
-    until = now + timedelta(seconds=seconds)
-    change = expires(now) if expires else None
-    if change is not None:
-        until = min(until, change)
-    cache.set(key, (until, html), timeout=seconds)
-    return Markup(html)
+    from ..federation import audience_key
+
+    key = (name, audience_key(viewer), not viewer.is_anonymous, request.host_url, request.full_path)
+    return Markup(_kept("part", key, lambda: str(render()), expires))
 
 
 def remembered(key, compute):
     """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``):
     for values read from the database on every page, such as a signed-in viewer's audience.
     ``key`` must hold everything else the value depends on (the user, the day)."""
-    seconds = _keep_seconds()
-    if not seconds:
-        return compute()
-    key = "value:" + hashlib.sha256(repr((revision.current(), key)).encode()).hexdigest()
-    kept = cache.get(key)
-    if kept is None:
-        kept = (compute(),)
-        cache.set(key, kept, timeout=seconds)
-    return kept[0]
+    return _kept("value", key, compute)
 
 
 def init_app(app):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..bids import services as bid_services
 from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
+from ..consortia.routes import consortia_panel
 from ..coops.models import Coop
 from ..core.forms import ActionForm, attach_error
 from ..core import revision
@@ -108,14 +109,10 @@ def show(job_id):
         # and built from the audience alone (no user), whatever the user's rows say by now.
         content = shared(
             "jobs.show", viewer,
-            lambda: _job_page(job_id, viewer, None, partial(render_shared, viewer=viewer, consortia_panel=_none)),
+            lambda: _job_page(job_id, viewer, None, partial(render_shared, viewer=viewer)),
             expires=partial(services.next_deadline, job),
         )
     return render_template("jobs/show.html", title=title, content=content)
-
-
-def _none(*_):
-    return None
 
 
 def _job_page(job_id, viewer, user, render):
@@ -131,8 +128,8 @@ def _job_page(job_id, viewer, user, render):
         events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
         editable=services.is_editable(job), withdraw_form=WithdrawForm() if manage else None,
         cancel_form=CancelForm() if manage else None, audience=networks_in_audience(job),
-        bidding=bidding, questions=questions, ask_form=ask_form, interest_form=interest_form,
-        can_review=can_review,
+        bidding=bidding, questions=questions, consortia=consortia_panel(job, user, viewer),
+        ask_form=ask_form, interest_form=interest_form, can_review=can_review,
     )
 
 

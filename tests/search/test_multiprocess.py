@@ -2,7 +2,6 @@
 afterwards every job is found, in its last state, and none twice."""
 import multiprocessing
 import traceback
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -10,6 +9,8 @@ from marketplace.extensions import db
 from marketplace.search import backend, check, drain, queue_length
 from marketplace.search.documents import COOP, JOB, document_key
 from marketplace.search.models import SearchDocument
+
+from ..factories import job_values
 
 WORKERS = 4
 JOBS_EACH = 6
@@ -21,22 +22,14 @@ def _worker(config, coop_id, user_id, worker, results):
         from marketplace import create_app
         from marketplace.accounts.models import User
         from marketplace.coops.models import Coop
-        from marketplace.core.time import utcnow
         from marketplace.jobs import services
 
         app = create_app(config)
         with app.app_context():
             coop, user = db.session.get(Coop, coop_id), db.session.get(User, user_id)
-            now = utcnow()
             for n in range(JOBS_EACH):
                 token = f"tok{worker}x{n}"
-                job = services.post_job(coop, user, {
-                    "title": f"Parallel job {token}", "summary": "Posted by a worker process.",
-                    "description": "", "kind": "tender", "budget_type": "fixed", "budget_min": 100,
-                    "budget_max": None, "currency": "GBP", "location": "", "work_mode": "remote",
-                    "questions_deadline": now + timedelta(days=3), "bids_deadline": now + timedelta(days=9),
-                    "start_date": None, "visibility": "public", "looking_for_partners": False,
-                }, [], publish=True)
+                job = services.post_job(coop, user, job_values(f"Parallel job {token}"), [], publish=True)
                 db.session.commit()
                 services.update_job(job, user, {"title": f"Edited parallel job {token}"}, None)
                 db.session.commit()
