@@ -2,6 +2,7 @@
 part is served again only to a viewer of the same audience, and never after a write or a
 deadline has changed what it shows. The visibility matrix runs through the cache too
 (tests/federation/test_visibility_matrix.py::test_cached_pages_never_cross_audiences)."""
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -180,7 +181,9 @@ def test_a_shared_part_cannot_show_who_is_viewing(app, monkeypatch, source):
             fragments.render_shared("probe.html", viewer)
 
 
-def test_a_shared_part_cannot_hold_a_form_built_in_python(app, monkeypatch):
+def test_a_shared_part_rendered_alone_cannot_hold_a_token(app, monkeypatch):
+    """Only ``shared`` puts a placeholder where the token goes: a part rendered outside it
+    would hold this request's token, and is refused."""
     from marketplace.core.forms import ActionForm
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
@@ -229,24 +232,97 @@ def test_caching_can_be_turned_off(client, app, poster, monkeypatch):
     assert "Uncached" in body and again == first
 
 
-def test_a_shared_job_page_is_built_from_the_audience_not_the_user(client, poster, networks):
-    """The job page is shared when the viewer has no co-op. If the user joins one while the
+@pytest.mark.parametrize("own_coop", [False, True], ids=["without a co-op", "member of another co-op"])
+def test_a_shared_job_page_is_built_from_the_audience_not_the_user(client, poster, networks, own_coop):
+    """The job page is shared by the viewer's audience. If the user joins a co-op while the
     request runs (a commit its revision does not know of yet), the page must still not show
     that co-op's bid: it is built from the audience, not from the user's rows."""
     bidder = make_coop("Bidding Co-op", {networks["cotech"]: "active"})
     first, second = make_job(poster, "public"), make_job(poster, "public")
     db.session.add(Bid(job=second, coop=bidder, status="submitted", amount=100, available_from=date.today(),
                        proposal="p", proposal_html="<p>p</p>", submitted_at=utcnow()))
-    user = make_user("Soon a member")
+    coops = [make_coop("Own Co-op", {networks["cotech"]: "active"})] if own_coop else []
+    user = make_user("Soon a member", coops=coops)
     first_url, second_url = f"/jobs/{first.id}", f"/jobs/{second.id}"
     login(client, user)
-    assert client.get(first_url).status_code == 200  # the viewer, without a co-op, is kept
+    assert client.get(first_url).status_code == 200  # the viewer, with its co-ops, is kept
     with db.engine.begin() as conn:  # a write no revision knows of: the racing commit
         conn.execute(insert(CoopMember.__table__).values(coop_id=bidder.id, user_id=user.id, role="member",
                                                          created_at=utcnow()))
     html = client.get(second_url).get_data(as_text=True)
     assert "1 bid received" in html or "1 received" in html
     assert "Your co-op" not in html and "Bidding Co-op" not in html
+    assert ("Bid for Own Co-op" in html) == own_coop
+
+
+# --- forms in shared parts -------------------------------------------------------------------------
+
+def _csrf_tokens(html):
+    return re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+
+
+def test_members_of_a_coop_share_its_job_page_each_with_a_token_of_their_own(app, poster, csrf):
+    """The poster's members are served one part, forms and all; the withdraw form of each
+    holds their own CSRF token, which works for them and for nobody else."""
+    job = make_job(poster, "public", title="Shared with its forms")
+    first, second = app.test_client(), app.test_client()
+    login(first, make_user("First admin", coops={poster: "admin"}))
+    login(second, make_user("Second admin", coops={poster: "admin"}))
+    first_html, rendering = _statements(first, f"/jobs/{job.id}")
+    second_html, served = _statements(second, f"/jobs/{job.id}")
+    assert served < rendering
+    assert "Withdraw this job" in first_html and "Withdraw this job" in second_html
+    assert fragments.token_placeholder() not in first_html + second_html
+    first_token, second_token = set(_csrf_tokens(first_html)), set(_csrf_tokens(second_html))
+    assert len(first_token) == len(second_token) == 1 and first_token != second_token
+    refused = second.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "csrf_token": first_token.pop()})
+    assert refused.status_code == 400
+    assert db.session.get(Job, job.id).status == "published"
+    done = second.post(f"/jobs/{job.id}/withdraw", data={"reason": "Not needed", "csrf_token": second_token.pop()})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "withdrawn"
+
+
+def test_a_jobs_text_cannot_have_a_viewers_token_put_in_it(app, client, poster, csrf):
+    """The placeholder comes from the secret key: a poster cannot write it (nor a template
+    call) into a job and have each viewer's token shown there."""
+    other_key = create_app({**app.config, "SECRET_KEY": "someone else's key"})
+    with other_key.app_context():
+        guessed = fragments.token_placeholder()
+    assert guessed != fragments.token_placeholder() or pytest.fail("the placeholder ignores the key")
+    job = make_job(poster, "public", description=f"Send {guessed} and {{{{ csrf_token() }}}} to us.")
+    login(client, make_user("Member", coops={poster: "admin"}))
+    for _ in range(2):  # rendered, then served from the cache
+        html = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+        token = _csrf_tokens(html)[0]
+        assert guessed in html and "{{ csrf_token() }}" in html
+        assert html.count(token) == len(_csrf_tokens(html))
+
+
+def test_a_form_in_a_shared_part_gets_the_token_of_whoever_it_is_served_to(app, monkeypatch, csrf):
+    from flask_wtf.csrf import validate_csrf
+
+    from marketplace.core.forms import ActionForm
+
+    source = '{{ form.hidden_tag() }}<input name="other" value="{{ csrf_token() }}">'
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([DictLoader({"probe.html": source}),
+                                                               app.jinja_env.loader]))
+    viewer = Viewer(user_id=7, visibilities=frozenset({"public"}))
+    served, renders = [], []
+
+    def render():
+        renders.append(1)
+        return fragments.render_shared("probe.html", viewer, form=ActionForm())
+
+    for _ in range(2):  # two requests, two sessions: the second is served the first one's part
+        with app.app_context(), app.test_request_context("/probe"):
+            html = fragments.shared("probe", viewer, render)
+            tokens = re.findall(r'value="([^"]+)"', html)
+            assert len(tokens) == 2 and tokens[0] == tokens[1]
+            validate_csrf(tokens[0])  # this session's own token
+            served.append(tokens[0])
+    assert served[0] != served[1] and len(renders) == 1
 
 
 def test_a_request_reads_on_after_its_own_write(app, poster):

@@ -80,7 +80,12 @@ def bidding_coops(user, job):
     """The user's co-ops that may bid on ``job``: they can see it, and it is not theirs."""
     if user is None or not user.is_authenticated:
         return []
-    return [c for c in user.coops if c.id != job.coop_id and coop_can_view_job(c, job)]
+    return able_to_bid(user.coops, job)
+
+
+def able_to_bid(coops, job):
+    """Those of ``coops`` that may bid on ``job``: they can see it, and it is not theirs."""
+    return [c for c in coops if c.id != job.coop_id and coop_can_view_job(c, job)]
 
 
 def check_can_bid(coop, user, job):
@@ -446,7 +451,8 @@ class BiddingPanel:
     teamed: dict = field(default_factory=dict)  # {coop id: the consortium it bids in}
 
 
-def bidding_panel(job, user, show_interests, reviewer):
+def bidding_panel(job, coops, show_interests, reviewer):
+    """The job page's bidding section; ``coops`` are the viewer's co-ops that may bid."""
     panel = BiddingPanel(bid_count=job.bid_count or 0, interest_count=job.interest_count or 0)
     if show_interests:
         panel.all_interests = interests_of(job)
@@ -455,7 +461,7 @@ def bidding_panel(job, user, show_interests, reviewer):
             select(Bid).where(Bid.job_id == job.id, Bid.status == BidStatus.AWARDED.value)
             .options(joinedload(Bid.coop))
         )
-    panel.coops = bidding_coops(user, job)
+    panel.coops = coops
     if panel.coops:
         ids = [c.id for c in panel.coops]
         for bid in db.session.scalars(

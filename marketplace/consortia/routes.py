@@ -302,13 +302,12 @@ def withdraw_offer(job_id):
 
 # --- the job page's section ------------------------------------------------------------------
 
-def consortia_panel(job, user, viewer):
-    """What the job page shows about consortia to a signed-in ``user``: their co-ops'
-    consortia for the job, the partner offers (theirs; all of them for a lead). None for no
-    user (a page shared by an audience is built without one)."""
-    if user is None or not user.is_authenticated:
+def consortia_panel(job, coops, viewer):
+    """What the job page shows about consortia to ``viewer``: their co-ops' consortia for the
+    job, the partner offers (theirs; all of them for a lead). ``coops`` are the viewer's
+    co-ops that may bid on it. None for a viewer without a co-op."""
+    if not viewer.coop_ids:
         return None
-    coops = bid_services.bidding_coops(user, job)
     consortia = services.job_consortia(job)
     mine = [c for c in consortia if policy.taking_part(viewer, c)]
     leading = [c for c in mine if c.lead_coop_id in viewer.coop_ids]

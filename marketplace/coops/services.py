@@ -38,6 +38,14 @@ def _signed_in(user):
     return user is not None and getattr(user, "is_authenticated", False)
 
 
+def coops_of(viewer):
+    """The co-ops ``viewer`` belongs to, by name. Pages shared by an audience are built from
+    the viewer (whose co-ops are part of the audience), never from the user's own rows."""
+    if not viewer.coop_ids:
+        return []
+    return db.session.scalars(select(Coop).where(Coop.id.in_(viewer.coop_ids)).order_by(Coop.name)).all()
+
+
 def is_member(user, coop):
     return _signed_in(user) and user.is_member_of(coop)
 

@@ -14,13 +14,19 @@ A shared part is rendered without the person: in its template ``current_user`` a
 whether someone is signed in, and the session, flashed messages, CSRF tokens and the
 signed-in user's globals refuse (a form's token found in the HTML is refused too). Views read
 the site revision before anything the part shows, so a part is never older than its revision.
+
+A part may hold forms: while it is rendered, every CSRF token (``csrf_token()``, a form's
+``hidden_tag()``) is a placeholder, and each time the part is served the placeholder is
+replaced by the token of the viewer it is served to.
 """
 import hashlib
+import hmac
 from dataclasses import replace
 from datetime import timedelta
 
 from flask import current_app, g, render_template, request
 from flask_caching import Cache
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from . import revision
@@ -58,7 +64,43 @@ class _Refused:
 
 
 # The session and what is read from it, and the globals that answer for the signed-in user.
-PERSONAL = ("csrf_token", "session", "get_flashed_messages", "pending_invitations", "unread_notification_count")
+# (CSRF tokens are not among them: a part holds a placeholder for them, see ``shared``.)
+PERSONAL = ("session", "get_flashed_messages", "pending_invitations", "unread_notification_count")
+
+
+def _token_name():
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def token_placeholder():
+    """What a shared part holds where a CSRF token goes. Derived from the secret key, so
+    nobody can write it into a job's text and have a viewer's token put there."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return "csrf-" + hmac.new(secret, b"shared page part: CSRF token", "sha256").hexdigest()
+
+
+def _with_token_placeholder(render):
+    """``render()`` while Flask-WTF hands out the placeholder as this request's CSRF token
+    (it keeps the token on ``g``): forms built in Python and in templates get it alike."""
+    name, placeholder = _token_name(), token_placeholder()
+    own = g.pop(name, None)
+    setattr(g, name, placeholder)
+    try:
+        html = str(render())
+    finally:
+        g.pop(name, None)
+        if own is not None:
+            setattr(g, name, own)
+    if own and own in html:
+        raise SharedPartError("a shared page part cannot hold this request's CSRF token")
+    return html
+
+
+def _with_viewers_token(html):
+    """The part as served: its placeholders replaced by this viewer's CSRF token."""
+    placeholder = token_placeholder()
+    return html.replace(placeholder, generate_csrf()) if placeholder in html else html
 
 
 def render_shared(template, viewer, **context):
@@ -71,10 +113,10 @@ def render_shared(template, viewer, **context):
         template, **refused, current_user=_AnyoneSignedIn(signed_in),
         viewer=replace(viewer, user_id=0 if signed_in else None), **context,
     )
-    # A form built in Python (form.hidden_tag()) does not ask the template for its token.
-    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-    if token and token in html:
-        raise SharedPartError("a shared page part cannot hold a form with a CSRF token")
+    # Outside ``shared`` (no placeholder), a token in the part would be this request's.
+    token = g.get(_token_name())
+    if token and token != token_placeholder() and token in html:
+        raise SharedPartError("a shared page part cannot hold this request's CSRF token")
     return html
 
 
@@ -108,12 +150,14 @@ def _kept(kind, key, compute, expires=None):
 
 def shared(name, viewer, render, expires=None):
     """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
-    of the same audience asked for the same address since the last write.
+    of the same audience asked for the same address since the last write, with this viewer's
+    CSRF token in its forms.
     ``expires(now)``, if given, is when the part next changes by the clock alone (or None)."""
     from ..federation import audience_key
 
     key = (name, audience_key(viewer), not viewer.is_anonymous, request.host_url, request.full_path)
-    return Markup(_kept("part", key, lambda: str(render()), expires))
+    html = _kept("part", key, lambda: _with_token_placeholder(render), expires)
+    return Markup(_with_viewers_token(html))
 
 
 def remembered(key, compute):

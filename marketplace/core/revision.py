@@ -42,13 +42,15 @@ def _first_revision(table, connection, **_):
     connection.execute(table.insert().values(id=1, token=new_token()))
 
 
+# Read by nearly every request: built once (building a statement costs more than running it).
+_READ_TOKEN = select(SiteRevision.token).where(SiteRevision.id == 1)
+
+
 def current():
     """The revision this request reads at (once per request, and again after the request's
     own write), or None when the database has none: then nothing is cached. Views with a
     shared part call it before reading anything the part shows."""
-    return request_cached(
-        CURRENT, lambda: db.session.scalar(select(SiteRevision.token).where(SiteRevision.id == 1))
-    )
+    return request_cached(CURRENT, lambda: db.session.scalar(_READ_TOKEN))
 
 
 def has_pending_writes():

@@ -3,7 +3,6 @@ from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -12,6 +11,7 @@ from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.routes import consortia_panel
 from ..coops.models import Coop
+from ..coops.services import coops_of
 from ..core.forms import ActionForm, attach_error
 from ..core import revision
 from ..core.fragments import render_shared, shared
@@ -101,25 +101,22 @@ def show(job_id):
         db.session.commit()
     title = job.title
     db.session.expunge(job)  # the page loads it again, with its counts
-    if viewer.coop_ids:
-        # Their co-ops' bids, questions and forms: a page of their own.
-        content = Markup(_job_page(job_id, viewer, current_user, render_template))
-    else:
-        # Nothing on it is theirs alone (no co-op: no bids, no forms): shared by their audience,
-        # and built from the audience alone (no user), whatever the user's rows say by now.
-        content = shared(
-            "jobs.show", viewer,
-            lambda: _job_page(job_id, viewer, None, partial(render_shared, viewer=viewer)),
-            expires=partial(services.next_deadline, job),
-        )
+    # Everything on it comes with the viewer's audience (their co-ops' bids, questions and
+    # forms included), so members of one co-op share it; it is built from the audience alone,
+    # whatever the user's rows say by now.
+    content = shared(
+        "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
+        expires=partial(services.next_deadline, job),
+    )
     return render_template("jobs/show.html", title=title, content=content)
 
 
-def _job_page(job_id, viewer, user, render):
+def _job_page(job_id, viewer, render):
     job = _job_for_page(job_id, viewer)
-    manage = services.can_manage(user, job)
+    manage = services.viewer_manages(viewer, job)
     can_review = can_review_bids(viewer, job)
-    bidding = bid_services.bidding_panel(job, user, can_see_interested_coops(viewer, job), can_review)
+    coops = bid_services.able_to_bid(coops_of(viewer), job)
+    bidding = bid_services.bidding_panel(job, coops, can_see_interested_coops(viewer, job), can_review)
     questions = question_services.questions_panel(job, viewer)
     ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
     interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None
@@ -128,7 +125,7 @@ def _job_page(job_id, viewer, user, render):
         events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
         editable=services.is_editable(job), withdraw_form=WithdrawForm() if manage else None,
         cancel_form=CancelForm() if manage else None, audience=networks_in_audience(job),
-        bidding=bidding, questions=questions, consortia=consortia_panel(job, user, viewer),
+        bidding=bidding, questions=questions, consortia=consortia_panel(job, coops, viewer),
         ask_form=ask_form, interest_form=interest_form, can_review=can_review,
     )
 

@@ -67,6 +67,11 @@ def can_manage(user, job):
     return user is not None and user.is_authenticated and user.is_member_of(job.coop)
 
 
+def viewer_manages(viewer, job):
+    """``can_manage`` for the viewer a page is built for: its co-ops are part of its audience."""
+    return job.coop_id in viewer.coop_ids
+
+
 def is_editable(job):
     return job.state in (JobState.DRAFT, JobState.OPEN)
 

@@ -9,7 +9,7 @@ import pytest
 from marketplace.federation import can_view_job, viewer_for, visible_jobs
 from marketplace.jobs.models import Job
 from marketplace.extensions import db
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..matrix import SEES, STATES, VISIBILITIES, as_viewer, expected, world  # noqa: F401
 
@@ -156,37 +156,55 @@ def test_cached_pages_never_cross_audiences(app, world):
 
 
 def test_cached_job_pages_never_cross_audiences(app, world):
-    """The job page is shared by viewers without a co-op (core/fragments.py): each kind, one
-    after another and twice round, still gets exactly the pages it may see, and none gets the
-    poster's own page."""
+    """The job page is shared by the viewers of one audience (core/fragments.py), forms and
+    all: each kind, one after another and twice round, still gets exactly the pages it may
+    see, only the poster's co-op gets its Manage section and pending questions, a second
+    member of the poster's co-op is served the poster's part, and every form holds the CSRF
+    token of the viewer it was served to."""
+    from marketplace.core.fragments import token_placeholder
+    from marketplace.core.revision import SiteRevision, new_token
+
     from ..conftest import login
+    from ..factories import make_user
     from ..jobs.test_listing import counted_statements
 
+    users = {**world["users"], "poster 2": make_user("Poster's colleague", coops=[world["poster_coop"]])}
     clients = {}
-    for kind, user in world["users"].items():
+    for kind, user in users.items():
         clients[kind] = app.test_client()
         if user is not None:
             login(clients[kind], user)
     for job in world["jobs"].values():  # the poster's first visit after a deadline is a write
         clients["poster"].get(f"/jobs/{job.id}")
-    statements = {}
+    db.session.execute(update(SiteRevision).values(token=new_token()))  # nothing cached before round 1
+    db.session.commit()
+    statements, tokens = {}, {kind: set() for kind in users}
     for round_ in (1, 2):
         for kind, client in clients.items():
             for (visibility, state), job in world["jobs"].items():
                 with counted_statements() as ran:
                     response = client.get(f"/jobs/{job.id}")
                 statements[round_, kind, job.id] = len(ran)
-                want = expected(kind, visibility, state)
+                want = expected(kind.split()[0], visibility, state)
                 assert response.status_code == (200 if want else 404), (round_, kind, visibility, state)
                 if not want:
                     continue
                 html = response.get_data(as_text=True)
                 assert f"MATRIX {visibility} {state}" in html
-                if kind != "poster":  # the poster's own page: manage, pending questions
+                if not kind.startswith("poster"):  # the poster's co-op's page: manage, pending questions
                     assert "<h2>Manage</h2>" not in html and "waiting for an answer" not in html, (kind, state)
-    shared = [kind for kind, user in world["users"].items() if user is None or not user.coop_links]
-    assert "anonymous" in shared and "no_coop" in shared
-    for kind in shared:
+                elif state == "open":
+                    assert "<h2>Manage</h2>" in html, (kind, visibility)
+                assert token_placeholder() not in html
+                tokens[kind].update(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html))
+    for kind in users:
         for (visibility, state), job in world["jobs"].items():
-            if expected(kind, visibility, state):
-                assert statements[2, kind, job.id] < statements[1, kind, job.id], (kind, visibility, state)
+            if expected(kind.split()[0], visibility, state):
+                if kind == "poster 2":  # right after the poster: served the poster's part
+                    assert statements[1, kind, job.id] < statements[1, "poster", job.id], (visibility, state)
+                else:
+                    assert statements[2, kind, job.id] < statements[1, kind, job.id], (kind, visibility, state)
+    assert tokens["poster"] and tokens["poster 2"] and tokens["both"], "the pages had no forms"
+    for kind, seen in tokens.items():
+        for other, theirs in tokens.items():
+            assert kind == other or not seen & theirs, (kind, other)
