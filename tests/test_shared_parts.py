@@ -76,6 +76,21 @@ def test_writes_no_shared_page_shows_keep_the_token():
     assert _token() == before
 
 
+def test_signing_in_keeps_the_token_and_changing_a_name_does_not(client):
+    """Every sign-in sets the user's last sign-in time, which no page shows: cached parts stay."""
+    user = make_user("Signing in", email="signing-in@example.org", password="a long enough password")
+    before = _token()
+    response = client.post("/login", data={"email": user.email, "password": "a long enough password"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).last_login_at is not None
+    assert _token() == before
+    user = db.session.get(type(user), user.id)
+    user.name, user.last_login_at = "Renamed", utcnow()
+    db.session.commit()
+    assert _token() != before
+
+
 # --- shared parts ---------------------------------------------------------------------------------
 
 def test_a_cached_list_is_served_again_until_a_write(client, poster):

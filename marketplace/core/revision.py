@@ -24,6 +24,9 @@ CURRENT = "site_revision"  # the request cache: the token this request reads at
 # Tables that no shared page shows: writing them leaves cached pages valid (an API token's
 # "last used" is written on every API call; the search queue by every index update).
 UNSHOWN = frozenset({"api_token", "login_failure", "search_queue", "search_document"})
+# Columns no shared page shows, in tables that pages do show: an update of these alone keeps
+# the token (every sign-in sets the user's last sign-in time).
+UNSHOWN_COLUMNS = {"user": frozenset({"last_login_at"})}
 
 
 class SiteRevision(db.Model):
@@ -66,10 +69,21 @@ def _shown(table_name):
     return table_name not in UNSHOWN
 
 
+def _flush_shows(session, state):
+    """Does flushing ``state`` change something pages show? (Its history is still there
+    after the flush.)"""
+    name = getattr(state.mapper.persist_selectable, "name", None)
+    if name is None:
+        return True
+    unshown = UNSHOWN_COLUMNS.get(name)
+    if unshown is None or state.obj() in session.new or state.obj() in session.deleted:
+        return _shown(name)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in unshown)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_flush(session, flush_context):
-    tables = {state.mapper.persist_selectable for state in flush_context.states}
-    if any(getattr(t, "name", None) is None or _shown(t.name) for t in tables):
+    if any(_flush_shows(session, state) for state in flush_context.states):
         session.info[WROTE] = True
 
 
