@@ -4,15 +4,16 @@ deadline has changed what it shows. The visibility matrix runs through the cache
 (tests/federation/test_visibility_matrix.py::test_cached_pages_never_cross_audiences)."""
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from flask import g
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import insert, select, update
 
 from marketplace import create_app
 from marketplace.api.models import ApiToken
-from marketplace.bids.models import Bid
+from marketplace.bids.models import Bid, Interest
 from marketplace.coops.models import CoopMember
 from marketplace.core import fragments, revision
 from marketplace.core.time import frozen_now, utcnow
@@ -135,6 +136,24 @@ def test_the_clock_closes_a_cached_job_without_a_write(client, poster):
         assert "Closing job" not in client.get("/jobs").get_data(as_text=True)
         assert "Closing job" not in client.get("/").get_data(as_text=True)
         assert "Closing job" in client.get("/jobs?state=closed").get_data(as_text=True)
+
+
+def test_the_clock_lapses_a_cached_interest_without_a_write(client, poster, networks):
+    """An interest lapses at the midnight after its date: the job page kept before shows it
+    lapsed from that moment (well within PAGE_CACHE_SECONDS), with no write."""
+    bidder = make_coop("Interested Co-op", {networks["cotech"]: "active"})
+    job = make_job(poster, "public", title="Wanted")
+    bid_by = utcnow().date() + timedelta(days=2)
+    db.session.add(Interest(job=job, coop=bidder, bid_by=bid_by))
+    db.session.commit()
+    login(client, make_user(coops=[bidder]))
+    url, midnight = f"/jobs/{job.id}", datetime.combine(bid_by + timedelta(days=1), time.min)
+    with frozen_now(midnight - timedelta(seconds=30)):
+        _, rendering = _statements(client, url)
+        body, served = _statements(client, url)
+        assert "Interested Co-op intends to bid by" in body and served < rendering
+    with frozen_now(midnight + timedelta(seconds=1)):
+        assert "Interested Co-op's interest lapsed" in client.get(url).get_data(as_text=True)
 
 
 def test_a_part_is_kept_no_longer_than_the_setting(app, poster):
@@ -287,7 +306,7 @@ def test_members_of_a_coop_share_its_job_page_each_with_a_token_of_their_own(app
     second_html, served = _statements(second, f"/jobs/{job.id}")
     assert served < rendering
     assert "Withdraw this job" in first_html and "Withdraw this job" in second_html
-    assert fragments.token_placeholder() not in first_html + second_html
+    assert fragments.PLACEHOLDER_PREFIX not in first_html + second_html
     first_token, second_token = set(_csrf_tokens(first_html)), set(_csrf_tokens(second_html))
     assert len(first_token) == len(second_token) == 1 and first_token != second_token
     refused = second.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "csrf_token": first_token.pop()})
@@ -300,12 +319,9 @@ def test_members_of_a_coop_share_its_job_page_each_with_a_token_of_their_own(app
 
 
 def test_a_jobs_text_cannot_have_a_viewers_token_put_in_it(app, client, poster, csrf):
-    """The placeholder comes from the secret key: a poster cannot write it (nor a template
-    call) into a job and have each viewer's token shown there."""
-    other_key = create_app({**app.config, "SECRET_KEY": "someone else's key"})
-    with other_key.app_context():
-        guessed = fragments.token_placeholder()
-    assert guessed != fragments.token_placeholder() or pytest.fail("the placeholder ignores the key")
+    """The placeholder is new for every rendering: text that looks like one (or a template
+    call) stays as written, and the viewer's token is only in the forms."""
+    guessed = fragments.PLACEHOLDER_PREFIX + "0" * 32
     job = make_job(poster, "public", description=f"Send {guessed} and {{{{ csrf_token() }}}} to us.")
     login(client, make_user("Member", coops={poster: "admin"}))
     for _ in range(2):  # rendered, then served from the cache
@@ -313,6 +329,20 @@ def test_a_jobs_text_cannot_have_a_viewers_token_put_in_it(app, client, poster, 
         token = _csrf_tokens(html)[0]
         assert guessed in html and "{{ csrf_token() }}" in html
         assert html.count(token) == len(_csrf_tokens(html))
+
+
+def test_each_rendering_has_its_own_placeholder_and_leaves_the_token_as_it_was(app):
+    def failing():
+        raise RuntimeError("the part failed")
+
+    with app.test_request_context("/"):
+        g.csrf_token = "this request's token"
+        first, _ = fragments._with_token_placeholder(lambda: "part")
+        second, _ = fragments._with_token_placeholder(lambda: "part")
+        assert first != second and first.startswith(fragments.PLACEHOLDER_PREFIX)
+        with pytest.raises(RuntimeError):
+            fragments._with_token_placeholder(failing)
+        assert g.csrf_token == "this request's token"
 
 
 def test_a_form_in_a_shared_part_gets_the_token_of_whoever_it_is_served_to(app, monkeypatch, csrf):

@@ -4,7 +4,7 @@ shortlisting, the award, and telling the poster that bids closed.
 Callers commit (``commit_retrying`` for the changes that may race on a unique index).
 """
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select, update
@@ -475,6 +475,15 @@ def bidding_panel(job, coops, show_interests, reviewer):
             .options(selectinload(Interest.received_bid))
         )}
     return panel
+
+
+def next_interest_lapse(job, now):
+    """When an interest in ``job`` next lapses by the clock alone (an interest lapses once
+    its date has passed: at midnight, UTC, after it), or None."""
+    day = db.session.scalar(
+        select(func.min(Interest.bid_by)).where(Interest.job_id == job.id, Interest.bid_by >= now.date())
+    )
+    return None if day is None else datetime.combine(day + timedelta(days=1), time.min)
 
 
 # --- bids closed -----------------------------------------------------------------------------

@@ -1,28 +1,30 @@
-"""Page parts shared by every viewer of the same audience: the job lists, skill pages, home.
+"""Page parts shared by every viewer of the same audience: the job lists, skill pages, home,
+the job page.
 
 Such a part depends only on what its viewer may see, so it is rendered once and cached under
   - the site revision (``core.revision``), which every write changes in its own transaction;
   - the viewer's audience (``federation.audience_key``: everything the visibility rule knows
-    of them) and whether they are signed in;
-  - the address asked for (host, path and query).
+    of them, their co-ops included) and whether they are signed in;
+  - the day, and the address asked for (host, path and query).
 It is used until the clock reaches ``expires(now)`` (the next deadline that turns a job from
 open to closed: state is derived from the clock, not stored) and never longer than
-``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages,
-forms with their CSRF tokens) is rendered for each request.
+``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages)
+is rendered for each request.
 
 A shared part is rendered without the person: in its template ``current_user`` answers only
-whether someone is signed in, and the session, flashed messages, CSRF tokens and the
-signed-in user's globals refuse (a form's token found in the HTML is refused too). Views read
-the site revision before anything the part shows, so a part is never older than its revision.
+whether someone is signed in, and the session, flashed messages and the signed-in user's
+globals refuse. Views read the site revision before anything the part shows, so a part is
+never older than its revision.
 
 A part may hold forms: while it is rendered, every CSRF token (``csrf_token()``, a form's
-``hidden_tag()``) is a placeholder, and each time the part is served the placeholder is
-replaced by the token of the viewer it is served to.
+``hidden_tag()``) is a placeholder (random, kept with the part), and each time the part is
+served the placeholder is replaced by the token of the viewer it is served to. A part
+rendered outside ``shared`` that holds the request's own token is refused.
 """
 import hashlib
-import hmac
+import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app, g, render_template, request
 from flask_caching import Cache
@@ -72,34 +74,33 @@ def _token_name():
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
-def token_placeholder():
-    """What a shared part holds where a CSRF token goes. Derived from the secret key, so
-    nobody can write it into a job's text and have a viewer's token put there."""
-    secret = current_app.config["SECRET_KEY"]
-    secret = secret.encode() if isinstance(secret, str) else secret
-    return "csrf-" + hmac.new(secret, b"shared page part: CSRF token", "sha256").hexdigest()
+PLACEHOLDER_PREFIX = "csrf-placeholder-"
+_PLACEHOLDER = "shared_part_token_placeholder"  # on ``g`` while a part is rendered
 
 
 def _with_token_placeholder(render):
-    """``render()`` while Flask-WTF hands out the placeholder as this request's CSRF token
-    (it keeps the token on ``g``): forms built in Python and in templates get it alike."""
-    name, placeholder = _token_name(), token_placeholder()
+    """(placeholder, ``render()``) with Flask-WTF handing out the placeholder as this
+    request's CSRF token (it keeps the token on ``g``): forms built in Python and in templates
+    get it alike. The placeholder is new for every rendering, so nobody can know it in time
+    to write it into a job's text and have each viewer's token put there."""
+    name, placeholder = _token_name(), PLACEHOLDER_PREFIX + secrets.token_hex(16)
     own = g.pop(name, None)
     setattr(g, name, placeholder)
+    setattr(g, _PLACEHOLDER, placeholder)
     try:
         html = str(render())
     finally:
         g.pop(name, None)
+        g.pop(_PLACEHOLDER, None)
         if own is not None:
             setattr(g, name, own)
     if own and own in html:
         raise SharedPartError("a shared page part cannot hold this request's CSRF token")
-    return html
+    return placeholder, html
 
 
-def _with_viewers_token(html):
-    """The part as served: its placeholders replaced by this viewer's CSRF token."""
-    placeholder = token_placeholder()
+def _with_viewers_token(placeholder, html):
+    """The part as served: its placeholder replaced by this viewer's CSRF token."""
     return html.replace(placeholder, generate_csrf()) if placeholder in html else html
 
 
@@ -115,7 +116,7 @@ def render_shared(template, viewer, **context):
     )
     # Outside ``shared`` (no placeholder), a token in the part would be this request's.
     token = g.get(_token_name())
-    if token and token != token_placeholder() and token in html:
+    if token and token != g.get(_PLACEHOLDER) and token in html:
         raise SharedPartError("a shared page part cannot hold this request's CSRF token")
     return html
 
@@ -155,9 +156,10 @@ def shared(name, viewer, render, expires=None):
     ``expires(now)``, if given, is when the part next changes by the clock alone (or None)."""
     from ..federation import audience_key
 
-    key = (name, audience_key(viewer), not viewer.is_anonymous, request.host_url, request.full_path)
-    html = _kept("part", key, lambda: _with_token_placeholder(render), expires)
-    return Markup(_with_viewers_token(html))
+    # The day too: what a co-op may do (bid, ask) follows its memberships' dates.
+    key = (name, audience_key(viewer), not viewer.is_anonymous, date.today(), request.host_url, request.full_path)
+    placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires)
+    return Markup(_with_viewers_token(placeholder, html))
 
 
 def remembered(key, compute):

@@ -106,9 +106,15 @@ def show(job_id):
     # whatever the user's rows say by now.
     content = shared(
         "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
-        expires=partial(services.next_deadline, job),
+        expires=partial(_next_change, job),
     )
     return render_template("jobs/show.html", title=title, content=content)
+
+
+def _next_change(job, now):
+    """When the job page next changes by the clock alone: a deadline, or an interest lapsing."""
+    changes = (services.next_deadline(job, now), bid_services.next_interest_lapse(job, now))
+    return min((moment for moment in changes if moment is not None), default=None)
 
 
 def _job_page(job_id, viewer, render):
