@@ -233,11 +233,6 @@ def coop_capacity(coop):
 
 
 @bp.app_template_global()
-def can_match_job(job):
-    return current_user.is_authenticated and services.can_match(current_viewer(), job)
-
-
-@bp.app_template_global()
 def pending_invitations():
     if not current_user.is_authenticated:
         return []

@@ -10,6 +10,7 @@ from ..bids import services as bid_services
 from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.routes import consortia_panel
+from ..coordinator.services import can_match
 from ..coops.models import Coop
 from ..coops.services import coops_of
 from ..core.forms import ActionForm, attach_error
@@ -133,6 +134,7 @@ def _job_page(job_id, viewer, render):
         cancel_form=CancelForm() if manage else None, audience=networks_in_audience(job),
         bidding=bidding, questions=questions, consortia=consortia_panel(job, coops, viewer),
         ask_form=ask_form, interest_form=interest_form, can_review=can_review,
+        can_match=can_match(viewer, job),
     )
 
 

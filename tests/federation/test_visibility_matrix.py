@@ -163,6 +163,7 @@ def test_cached_job_pages_never_cross_audiences(app, world, csrf):
     part, and every form holds a CSRF token valid for the session it was served to alone."""
     from itsdangerous import URLSafeTimedSerializer
 
+    from marketplace.coordinator.services import can_match
     from marketplace.core.fragments import PLACEHOLDER_PREFIX
     from marketplace.core.revision import SiteRevision, new_token
 
@@ -181,6 +182,7 @@ def test_cached_job_pages_never_cross_audiences(app, world, csrf):
     db.session.execute(update(SiteRevision).values(token=new_token()))  # nothing cached before round 1
     db.session.commit()
     statements, tokens = {}, {kind: set() for kind in users}
+    viewers = {kind: viewer_for(user) for kind, user in users.items()}
     for round_ in (1, 2):
         for kind, client in clients.items():
             for (visibility, state), job in world["jobs"].items():
@@ -198,6 +200,8 @@ def test_cached_job_pages_never_cross_audiences(app, world, csrf):
                 elif state == "open":
                     assert "<h2>Manage</h2>" in html, (kind, visibility)
                 assert PLACEHOLDER_PREFIX not in html
+                # The link to suggestions: the poster's co-op, the audience's coordinators, site admins.
+                assert ('id="matching"' in html) == (state == "open" and can_match(viewers[kind], job)), kind
                 tokens[kind].update(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html))
     for kind in users:
         for (visibility, state), job in world["jobs"].items():
