@@ -148,19 +148,26 @@ def checked_get(client, url, cookie, with_cookie_flag=False):
     return (body, sets_cookie) if with_cookie_flag else body
 
 
-def time_requests(client, url, cookie, runs, warmup, engine=None):
-    """Median, p95 and requests/s of ``runs`` sequential requests; with ``engine`` (in-process
-    only) also the median time spent in SQL per request."""
-    for _ in range(warmup):
-        checked_get(client, url, cookie)
-    seconds, sql = [], []
-    for _ in range(runs):
-        with recorded_statements(engine) if engine is not None else nullcontext([]) as records:
-            start = time.perf_counter()
+def time_requests(client, targets, runs, warmup, label, engine=None):
+    """Median, p95 and requests/s of ``runs`` sequential requests for each target ((url, cookie)
+    under a key); with ``engine`` (in-process only) also the median time spent in SQL per request.
+    The targets take turns, one request each per round, so every page, the bare route included,
+    is timed over the same stretch of time: a slow moment of the machine falls on all alike
+    instead of on whichever page was being timed then."""
+    for url, cookie in targets.values():
+        for _ in range(warmup):
             checked_get(client, url, cookie)
-            seconds.append(time.perf_counter() - start)
-        sql.append(sum(r[2] for r in records))
-    return {**summary(seconds), "sql_ms": statistics.median(sql) * 1000}
+    seconds = {key: [] for key in targets}
+    sql = {key: [] for key in targets}
+    with click.progressbar(range(runs), label=label) as rounds:
+        for _ in rounds:
+            for key, (url, cookie) in targets.items():
+                with recorded_statements(engine) if engine is not None else nullcontext([]) as records:
+                    start = time.perf_counter()
+                    checked_get(client, url, cookie)
+                    seconds[key].append(time.perf_counter() - start)
+                sql[key].append(sum(r[2] for r in records))
+    return {key: {**summary(seconds[key]), "sql_ms": statistics.median(sql[key]) * 1000} for key in targets}
 
 
 def statements(app, client, url, cookie):
@@ -354,18 +361,18 @@ def run(jobs, coops, runs, warmup, database, rebuild, no_http, show_plans):
     # where the shared part of a page (core/fragments.py) is rendered once per audience and
     # then served from the cache until the next write.
     results = {}
+    targets = {(label, viewer): (url, cookies[viewer]) for label, url in urls(facts).items() for viewer in VIEWERS}
     for mode, seconds in (("rendered", 0), ("cached", app.config["PAGE_CACHE_SECONDS"])):
         app.config["PAGE_CACHE_SECONDS"] = seconds
-        with click.progressbar(list(urls(facts).items()), label=f"In-process, {mode:8}") as pages:
-            for label, url in pages:
-                for viewer in VIEWERS:
-                    cookie = cookies[viewer]
-                    body, sets_cookie = checked_get(client, url, cookie, with_cookie_flag=True)
-                    results[(mode, label, viewer)] = {
-                        "url": url, "shown": shown(body), "sets_cookie": sets_cookie,
-                        "statements": len(statements(app, client, url, cookie)),
-                        "local": time_requests(client, url, cookie, runs, warmup, engine),
-                    }
+        for (label, viewer), (url, cookie) in targets.items():
+            body, sets_cookie = checked_get(client, url, cookie, with_cookie_flag=True)
+            results[(mode, label, viewer)] = {
+                "url": url, "shown": shown(body), "sets_cookie": sets_cookie,
+                "statements": len(statements(app, client, url, cookie)),
+            }
+        timed = time_requests(client, targets, runs, warmup, f"In-process, {mode:8}", engine)
+        for (label, viewer), figures in timed.items():
+            results[(mode, label, viewer)]["local"] = figures
 
     connections = []
     if not no_http:
@@ -373,11 +380,9 @@ def run(jobs, coops, runs, warmup, database, rebuild, no_http, show_plans):
             with gunicorn(database, env) as port:
                 http_client = KeepAliveHTTP(port)
                 check_sign_in(http_client, cookies, facts["member_name"])
-                with click.progressbar(list(urls(facts).items()), label=f"HTTP, {mode:8}      ") as pages:
-                    for label, url in pages:
-                        for viewer in VIEWERS:
-                            results[(mode, label, viewer)]["http"] = time_requests(
-                                http_client, url, cookies[viewer], runs, warmup)
+                timed = time_requests(http_client, targets, runs, warmup, f"HTTP, {mode:8}      ")
+                for (label, viewer), figures in timed.items():
+                    results[(mode, label, viewer)]["http"] = figures
                 connections.append(http_client.connections)
                 http_client.close()
 
