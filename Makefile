@@ -27,10 +27,12 @@ run: install
 	FLASK_DEBUG=1 $(FLASK) demo load
 	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+## test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set,
+## in one process per core (TEST_WORKERS=0: in this process alone); PYTEST_ARGS picks tests
+TEST_WORKERS ?= auto
 test: dev
-	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest $(PYTEST_ARGS); fi
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); fi
 
 ## migrate: write a new migration after changing the models (review it before committing)
 migrate: install

@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
 from .conftest import login
-from .factories import make_coop, make_job, make_user
+from .factories import batched, make_coop, make_job, make_user
 
 VISIBILITIES = ("cotech", "federation", "public")
 STATES = ("draft", "open", "closed", "withdrawn")
@@ -41,6 +41,7 @@ def expected(kind, visibility, state):
 
 
 @pytest.fixture
+@batched
 def world(networks, skills):
     """One poster co-op with a job in every visibility and state, and a user of each kind."""
     cotech, workers = networks["cotech"], networks["workers-coop"]

@@ -34,3 +34,24 @@ def test_development_defaults(monkeypatch, tmp_path):
     app = create_app({"DEBUG": True})
     assert app.config["SECRET_KEY"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.db"
+
+
+def test_passwords_are_hashed_with_scrypt_unless_a_setting_says_otherwise(monkeypatch, tmp_path):
+    from marketplace.accounts.models import User
+
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    app = create_app()
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    user = User(email="a@example.coop", name="A")
+    with app.app_context():
+        user.set_password("correct horse battery")
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("correct horse battery")
+
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", "pbkdf2:sha256:600000")
+    with create_app().app_context():
+        user.set_password("another horse")
+    assert user.password_hash.startswith("pbkdf2:sha256:600000$")
+    assert user.check_password("another horse") and not user.check_password("correct horse battery")

@@ -1,6 +1,7 @@
 """People: users, and the record of failed sign-ins used to throttle guessing."""
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.models import created_column
 from ..extensions import db
+
+
+def hash_method():
+    """Werkzeug's hash method for new passwords: scrypt unless ``PASSWORD_HASH_METHOD`` says
+    otherwise (the test suite sets a cheap one; stored hashes name their own method)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
 
 
 class User(UserMixin, db.Model):
@@ -31,7 +38,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=hash_method())
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)

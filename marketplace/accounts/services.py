@@ -18,7 +18,7 @@ from ..coops.models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestS
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import NetworkCoordinator
-from .models import LoginFailure, User
+from .models import LoginFailure, User, hash_method
 
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -170,15 +170,15 @@ def clear_failures(email):
 
 
 # Checked against when the email is unknown, so that the answer takes as long as for a
-# wrong password and the two cannot be told apart.
-_DUMMY_HASH = None
+# wrong password and the two cannot be told apart (one per hash method in use).
+_DUMMY_HASHES = {}
 
 
 def _dummy_check(password):
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = generate_password_hash("not a password of anyone")
-    check_password_hash(_DUMMY_HASH, password)
+    method = hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not a password of anyone", method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
 
 
 def authenticate(email, password, ip):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from ..accounts.models import User
+from ..accounts.models import User, hash_method
 from ..audit.services import record
 from ..coops.models import Coop, CoopMember, CoopRole
 from ..core.markdown import render_markdown
@@ -72,7 +72,7 @@ def load_demo(seed=SEED):
     skills_added, _ = load_taxonomy()
     networks = _networks()
     skills = {s.slug: s for s in db.session.scalars(select(Skill))}
-    password_hash = generate_password_hash(data.PASSWORD)  # one hash: same password, much faster
+    password_hash = generate_password_hash(data.PASSWORD, method=hash_method())  # one hash: same password, much faster
 
     admin = _user(data.SITE_ADMIN["email"], data.SITE_ADMIN["name"], password_hash,
                   now - timedelta(days=1000), is_site_admin=True)

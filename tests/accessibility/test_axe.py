@@ -3,7 +3,7 @@ the main pages, and the pages work from the keyboard without JavaScript."""
 import pytest
 
 from ..axe import serious_violations
-from ..factories import make_coop, make_job
+from ..factories import batched, make_coop, make_job
 
 pytestmark = pytest.mark.browser
 
@@ -11,6 +11,7 @@ pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture
+@batched
 def site(networks, skills):
     coop = make_coop("Accessible Co-op", {networks["cotech"]: "active"}, skills=[skills["python"]],
                      description="We build **accessible** things.", location="Leeds")

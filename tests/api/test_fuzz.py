@@ -28,7 +28,7 @@ from marketplace.federation.models import Visibility
 from marketplace.notifications.models import Notification
 from marketplace.questions.services import ask_question
 
-from ..factories import bearer, make_coop, make_job, make_user
+from ..factories import batched, bearer, make_coop, make_job, make_user
 
 # Hypothesis's "explain" phase traces coverage: slow, and the curl of each failure says more.
 FUZZ_PHASES = [phase for phase in Phase if phase != Phase.explain]
@@ -37,6 +37,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
+@batched
 def world(networks, skills):
     """Co-ops of each kind of network membership, jobs of each visibility and state, and the
     member's bid, question and notification."""

@@ -27,7 +27,7 @@ from marketplace.notifications.models import Notification
 from marketplace.questions.models import Question
 
 from ..conftest import login
-from ..factories import make_coop, make_job, make_user
+from ..factories import batched, make_coop, make_job, make_user
 from ..matrix import SEES, VISIBILITIES
 
 # The networks in each visibility's audience, whose coordinators review closed bids.
@@ -55,6 +55,7 @@ def sees_bid(kind, visibility, closed):
 
 
 @pytest.fixture
+@batched
 def world(app, networks):
     cotech, workers = networks["cotech"], networks["workers-coop"]
     poster_coop = make_coop("Poster Co-op", {cotech: "active", workers: "active"})

@@ -26,7 +26,7 @@ from marketplace.federation.models import NetworkMembership
 from marketplace.jobs.models import Job
 
 from ..conftest import login
-from ..factories import make_coop, make_job, make_user
+from ..factories import batched, make_coop, make_job, make_user
 from ..matrix import ALL, SEES as MATRIX_SEES, VISIBILITIES
 
 # The matrix's viewers, and two more: a partner in the lead's consortium and a co-op invited to it.
@@ -59,6 +59,7 @@ def sees_bid(kind, v, closed):
 
 
 @pytest.fixture
+@batched
 def world(app, networks):
     cotech, workers = networks["cotech"], networks["workers-coop"]
     poster_coop = make_coop("Poster Co-op", {cotech: "active", workers: "active"})

@@ -5,7 +5,7 @@ from marketplace.coops.models import JoinRequest
 from marketplace.extensions import db
 
 from ..axe import serious_violations, sign_in
-from ..factories import make_coop, make_job, make_user
+from ..factories import batched, make_coop, make_job, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -13,6 +13,7 @@ pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture
+@batched
 def site(networks, skills):
     coop = make_coop("Accessible Co-op", {networks["cotech"]: "active"}, skills=[skills["python"]], location="Leeds")
     candidate = make_coop("Candidate Co-op")

@@ -13,7 +13,7 @@ from marketplace.coordinator.services import gini
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import batched, make_coop, make_job, make_user
 from ..matrix import SEES as MATRIX_SEES, VISIBILITIES
 from .conftest import client_for, set_capacity
 
@@ -21,6 +21,7 @@ SEES = {kind: MATRIX_SEES[kind] for kind in ("coordinator_cotech", "coordinator_
 
 
 @pytest.fixture
+@batched
 def world(networks, many_skills):
     cotech, workers = networks["cotech"], networks["workers-coop"]
     s = many_skills

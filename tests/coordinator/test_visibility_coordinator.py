@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 from marketplace.federation.policy import can_view_job, coops_seeing_job_clause, viewer_for_coop
 
-from ..factories import make_coop, make_job, make_user
+from ..factories import batched, make_coop, make_job, make_user
 from ..matrix import SEES, STATES, VISIBILITIES
 from .conftest import client_for
 
@@ -26,6 +26,7 @@ SUGGESTED = {
 
 
 @pytest.fixture
+@batched
 def world(networks, skills):
     cotech, workers = networks["cotech"], networks["workers-coop"]
     skill = skills["python"]
