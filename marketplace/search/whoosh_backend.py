@@ -48,6 +48,7 @@ from whoosh.lang.porter import stem as porter_stem
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.matching import FilterMatcher
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 from whoosh.support.charset import accent_map
@@ -228,6 +229,16 @@ class _Membership:
         return self.data[docnum >> 3] >> (docnum & 7) & 1
 
 
+def _postings(reader, field, text):
+    """The term's posting matcher as the codec made it. A segment with deletions wraps it in
+    a ``FilterMatcher`` that hides deleted documents; the block reading below needs the
+    codec's own matcher, and every bitset built from it is masked by the live documents."""
+    matcher = reader.postings(field, text)
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    return matcher
+
+
 def _posting_ids(matcher):
     """Every docnum of a posting list, reading whole blocks when the codec allows it."""
     try:
@@ -243,7 +254,7 @@ def _values_in(reader, word, wanted):
     """{docnum: posting value} of ``word`` in the text, for the docnums in ``wanted``:
     a block of postings at a time, values read only from blocks that hold a wanted one."""
     found = {}
-    matcher = reader.postings("text", word)
+    matcher = _postings(reader, "text", word)
     while matcher.is_active():
         matcher.id()  # loads the block's ids
         ids = matcher._ids
@@ -312,7 +323,7 @@ class _Segment:
     def bits(self, reader, field, text):
         """Documents holding the term."""
         return self._cached((field, text), lambda: bits_from(
-            _posting_ids(reader.postings(field, text)), self.size) if (field, text) in reader else 0)
+            _posting_ids(_postings(reader, field, text)), self.size) if (field, text) in reader else 0)
 
     def phrase(self, reader, words):
         """Documents where ``words`` stand next to each other in the text."""
@@ -1006,13 +1017,13 @@ class _Query:
             if len(expanded) > MAX_EXPANSION:
                 self.notices.append(f"“{node.text}*” matches too many words: type more letters.")
                 expanded = expanded[:MAX_EXPANSION]
-            if field == "text":
-                self.terms.update(expanded)
-                if not expanded:
-                    self.unmatched.append(node.text)
             found = 0
             for term in expanded:
                 found |= self.view.bits(field, term)
+            if field == "text":
+                self.terms.update(expanded)
+                if not found & self.audience:  # words only hidden documents hold are unmatched too
+                    self.unmatched.append(node.text)
             return found
         words = tuple(analyse(node.text))
         if not words:
@@ -1020,7 +1031,7 @@ class _Query:
         found = self._words(words, field, phrase=len(words) > 1)
         if field == "text":
             self.terms.update(words)
-            if not found and len(words) == 1:
+            if not found & self.audience and len(words) == 1:
                 self.unmatched.append(node.text)
         for alternative in self.synonyms.get(words, ()):
             found |= self._words(alternative, field, phrase=len(alternative) > 1)
@@ -1217,19 +1228,28 @@ class _Query:
         return hits
 
     def _suggestions(self):
-        """{word: [spellings]} from the words of the titles (Whoosh keeps them unstemmed)."""
+        """{word: [spellings]}: title words near each unmatched word, only those in a title the
+        viewer may see (so that no suggestion tells of a hidden job), the nearest first, then
+        those in most of the viewer's documents. Whoosh keeps title words unstemmed in a
+        spelling field; each is checked through its stems against the viewer's audience."""
         reader = self.view.searcher.reader()
-        correctors = [reader.corrector("title")]
+        field = SCHEMA["title"]
+        source = field.spelling_fieldname("title") if field.separate_spelling() else "title"
         found = {}
         for word in self.unmatched:
             if not word.isalpha():
                 continue
-            options = []
-            for corrector in correctors:
-                options += [o for o in corrector.suggest(word.lower(), limit=3, maxdist=2, prefix=1)
-                            if o not in options]
-            if options:
-                found[word] = options[:3]
+            word = word.lower()
+            for distance in (1, 2):
+                scored = []
+                for option in reader.terms_within(source, word, distance, prefix=1):
+                    stems = tuple(analyse(option))
+                    seen = self._words(stems, "title", phrase=False) & self.audience if stems else 0
+                    if option != word and seen:
+                        scored.append((-seen.bit_count(), option))
+                if scored:
+                    found[word] = [option for _, option in sorted(scored)[:3]]
+                    break
         return found
 
 

@@ -285,3 +285,22 @@ def test_reindex_swaps_directories_and_keeps_changes_made_meanwhile(app, poster,
     search_module.drain(app)
     assert set(search("wetland").titles) == {"Wetland survey", "Wetland planting"}
     assert check(app).ok
+
+
+def test_phrases_still_answer_after_an_edit_of_an_indexed_job(app, poster, runner, search):
+    """An edit deletes the job's old document from its segment; phrase queries (quoted, a
+    hyphenated word, a skill synonym of two words) read positions in that segment too."""
+    user, coop = poster
+    job = services.post_job(coop, user, _values("Shop for a food co-op", summary="A food co-op's web shop."),
+                            [], publish=True)
+    services.post_job(coop, user, _values("Website for a bakery"), [], publish=True)
+    db.session.commit()
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    services.update_job(job, user, {"summary": "An online shop for a food co-op in Leeds."}, None)
+    db.session.commit()
+    for q in ('"food co-op"', "co-op", '"online shop"', "website"):
+        answer = search(q)
+        assert answer.status == 200, q
+    assert search('"food co-op"').titles == ["Shop for a food co-op"]
+    assert search('"online shop"').titles == ["Shop for a food co-op"]
+    assert search('"bakery website"').titles == []

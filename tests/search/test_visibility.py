@@ -11,7 +11,7 @@ from marketplace.search import SearchRequest, query_index
 from marketplace.search.query import parse
 from marketplace.federation import viewer_for
 
-from .conftest import SEES, STATES, VISIBILITIES, as_viewer, expected
+from .conftest import SEES, STATES, VISIBILITIES, as_viewer, expected, whoosh_only
 
 
 def _matrix_titles(answer):
@@ -114,3 +114,46 @@ def test_a_hit_the_database_does_not_confirm_is_dropped_and_requeued(client, wor
     assert answer.total == len(_matrix_titles(answer))
     if search_backend == "whoosh":  # (PostgreSQL reads visibility from the job table itself)
         assert check(app).ok  # the dropped hit was requeued and applied
+
+
+# A made-up word in the title of each matrix job: "did you mean" must offer it only to viewers
+# who may see that job (a near-miss of a confidential client's name tells nothing).
+SECRET_WORDS = dict(zip(
+    [(v, s) for v in VISIBILITIES for s in STATES],
+    ["amaranthine", "bergamotte", "candelabrum", "damascening", "eglantine", "fenugreek",
+     "gossamery", "hellebore", "isinglass", "jacaranda", "kohlrabi", "lodestone"],
+))
+
+
+def _near_miss(word):
+    return word[:3] + word[4:]  # one letter dropped: an edit distance of 1
+
+
+@whoosh_only  # the PostgreSQL backend makes no suggestions
+@pytest.mark.parametrize("kind", SEES)
+def test_suggestions_come_only_from_titles_the_viewer_may_see(client, world, search, kind):
+    for (v, s), job in world["jobs"].items():
+        job.title = f"MATRIX {v} {s} {SECRET_WORDS[(v, s)]}"
+    db.session.commit()
+    as_viewer(client, world, kind)
+    for (v, s), word in SECRET_WORDS.items():
+        answer = search(_near_miss(word))
+        assert answer.status == 200 and answer.titles == []
+        assert answer.suggestion == (word if expected(kind, v, s) else None), (kind, v, s)
+
+
+@whoosh_only
+@pytest.mark.parametrize("kind", SEES)
+def test_a_word_only_hidden_jobs_hold_is_answered_as_a_word_nobody_wrote(client, world, search, kind):
+    """Searching the exact hidden word gives what a word that is nowhere gives: no results and
+    a suggestion from the titles the viewer may see."""
+    world["jobs"][("public", "open")].title = "MATRIX public open cobalt"
+    world["jobs"][("cotech", "open")].title = "MATRIX cotech open cobble"
+    db.session.commit()
+    as_viewer(client, world, kind)
+    hidden, nowhere = search("cobble"), search("cobbla")
+    if expected(kind, "cotech", "open"):
+        assert hidden.titles == ["MATRIX cotech open cobble"] and hidden.suggestion is None
+    else:
+        assert hidden.titles == [] and hidden.total == 0
+        assert hidden.suggestion == nowhere.suggestion == "cobalt", kind
