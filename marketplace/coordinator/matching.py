@@ -29,15 +29,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select
+from sqlalchemy import and_, exists, func, literal_column, select
 
 from ..bids.models import RECEIVED_STATUSES, Bid, BidStatus, status_values
 from ..coops.models import Coop, coop_skill
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation.models import MembershipStatus, NetworkMembership
-from ..federation.policy import coops_seeing_job_clause
-from ..jobs.models import BudgetType, Currency, WorkMode, job_skill
+from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, visible_jobs
+from ..jobs.models import BudgetType, Currency, Job, WorkMode, job_skill
 from .models import CoopCapacity, Invitation
 
 
@@ -149,22 +148,14 @@ def window_of(job, today=None):
     return 6, day  # pragma: no cover
 
 
-def in_network_clause(today=None):
-    """Co-ops with a current active or guest membership of some network: the vetted ones."""
-    today = today or date.today()
-    return Coop.id.in_(select(NetworkMembership.coop_id).where(
-        NetworkMembership.status.in_([MembershipStatus.ACTIVE.value, MembershipStatus.GUEST.value]),
-        or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
-        or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
-    ))
-
-
 def eligible_clause(job):
-    return and_(coops_seeing_job_clause(job), in_network_clause())
+    return and_(coops_seeing_job_clause(job), acting_coops_clause())
 
 
-def rank(job, weights=WEIGHTS, limit=None, consortia=True):
-    """The co-ops that fit ``job``, best first, with their reasons (a ``Ranking``)."""
+def rank(job, viewer, weights=WEIGHTS, limit=None, consortia=True):
+    """The co-ops that fit ``job``, best first, with their reasons (a ``Ranking``), as
+    ``viewer`` may be shown them: past bids, awards and referrals count only on jobs the
+    viewer may see (a count over hidden jobs tells what they are)."""
     limit = limit or weights.shown
     months, day = window_of(job)
     job_skills = {s.id: s.name for s in job.skills}
@@ -212,14 +203,14 @@ def rank(job, weights=WEIGHTS, limit=None, consortia=True):
         match.covers_all = match.skill_ids >= coverable
         match.score = _base_score(match, context, months, weight_of, total_weight, weights)
 
-    _add_recent(list(matches.values()), weights, awards=False)
+    _add_recent(list(matches.values()), weights, viewer, awards=False)
     chosen = _shortlist(job, list(matches.values()), limit, weights)
     pool = []
     if consortia and matches and not any(m.covers_all for m in matches.values()):
         pool = _consortium_pool(list(matches.values()), coverable, weight_of, weights)
     finished = list({m.coop_id: m for m in chosen + pool}.values())
-    _add_recent(finished, weights)
-    _add_track(job, finished)
+    _add_recent(finished, weights, viewer)
+    _add_track(job, finished, viewer)
     for match in finished:
         match.fit = (match.score + weights.track_record * _track(match, weights)) / maximum
     ordered = _fair_order(chosen, weights)[:limit]
@@ -325,39 +316,45 @@ def _fair_order(matches, weights):
     return result
 
 
-def _add_recent(matches, weights, awards=True):
-    """Referrals (and awards, unless ``awards`` is false) of each co-op in the recent window."""
+def _add_recent(matches, weights, viewer, awards=True):
+    """Referrals (and awards, unless ``awards`` is false) of each co-op in the recent window,
+    on jobs ``viewer`` may see."""
     ids = [m.coop_id for m in matches]
-    invitations, won = recent_counts(ids if len(ids) <= 200 else None, weights, awards=awards)
+    invitations, won = recent_counts(viewer, ids if len(ids) <= 200 else None, weights, awards=awards)
     for m in matches:
         m.recent_invitations = invitations.get(m.coop_id, 0)
         if awards:
             m.recent_awards = won.get(m.coop_id, 0)
 
 
-def _add_track(job, matches):
-    """Past bids (received by the poster) and awards of each co-op on jobs with the job's skills."""
+def _add_track(job, matches, viewer):
+    """Past bids (received by the poster) and awards of each co-op on jobs with the job's skills
+    that ``viewer`` may see."""
     if not matches:
         return
     by_id = {m.coop_id: m for m in matches}
     skill_ids = sorted(s.id for s in job.skills)
     same_skills = exists(select(job_skill.c.job_id).where(
         job_skill.c.job_id == Bid.job_id, job_skill.c.skill_id.in_(skill_ids)))
-    for coop_id, bids, awards in db.session.execute(
+    for coop_id, bids, awards in db.session.execute(visible_jobs(
         select(Bid.coop_id, func.count(Bid.id), func.count(Bid.id).filter(AWARDED))
+        .join(Job, Job.id == Bid.job_id)
         .where(Bid.coop_id.in_(sorted(by_id)), Bid.status.in_(status_values(RECEIVED_STATUSES)),
-               Bid.job_id != job.id, same_skills)
+               Bid.job_id != job.id, same_skills), viewer)
         .group_by(Bid.coop_id)
     ):
         by_id[coop_id].track_bids, by_id[coop_id].track_awards = bids, awards
 
 
-def recent_counts(coop_ids=None, weights=WEIGHTS, awards=True):
-    """({co-op id: invitations}, {co-op id: awards}) over the last ``recent_days`` days, for
-    ``coop_ids`` or every co-op (awards left out, as {}, when ``awards`` is false)."""
+def recent_counts(viewer, coop_ids=None, weights=WEIGHTS, awards=True):
+    """({co-op id: invitations}, {co-op id: awards}) over the last ``recent_days`` days, on
+    jobs ``viewer`` may see, for ``coop_ids`` or every co-op (awards left out, as {}, when
+    ``awards`` is false)."""
     since = utcnow() - timedelta(days=weights.recent_days)
-    invited = select(Invitation.coop_id, func.count()).where(Invitation.created_at >= since)
-    won = select(Bid.coop_id, func.count()).where(AWARDED, Bid.decided_at >= since)
+    invited = visible_jobs(select(Invitation.coop_id, func.count()).join(Job, Job.id == Invitation.job_id)
+                           .where(Invitation.created_at >= since), viewer)
+    won = visible_jobs(select(Bid.coop_id, func.count()).join(Job, Job.id == Bid.job_id)
+                       .where(AWARDED, Bid.decided_at >= since), viewer)
     if coop_ids is not None:
         invited = invited.where(Invitation.coop_id.in_(sorted(coop_ids)))
         won = won.where(Bid.coop_id.in_(sorted(coop_ids)))

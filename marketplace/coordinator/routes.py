@@ -44,7 +44,7 @@ def matches(job_id):
 
 
 def _render_matches(job, form, status=200):
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, current_viewer())
     return render_template(
         "coordinator/matches.html", job=job, ranking=ranking, form=form,
         invitations=services.invitations_for_job(job), open=job.state == JobState.OPEN,

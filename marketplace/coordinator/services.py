@@ -15,13 +15,13 @@ from ..coops.models import Coop, CoopMember, coop_skill
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import MembershipStatus, NetworkMembership, Visibility
-from ..federation.policy import (can_view_job, coops_seeing_job_clause, viewer_for_coop,
+from ..federation.policy import (acting_coops_clause, can_view_job, coops_seeing_job_clause, viewer_for_coop,
                                  visible_jobs)
 from ..jobs.models import Job, JobState, JobStatus, job_skill
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
 from ..skills.models import Skill
-from .matching import AWARDED, WEIGHTS, in_network_clause
+from .matching import recent_counts
 from .models import CoopCapacity, Invitation, InvitationStatus
 
 MAX_PEOPLE = 10_000
@@ -48,7 +48,7 @@ def capacity_of(coop):
 
 def can_see_capacity(viewer, coop):
     """A co-op's capacity is for the network, not the public: signed-in members of co-ops
-    that see federation posts (active members of a federation network), the co-op itself,
+    that see federation posts (active members of a federation network, guests of CoTech), the co-op itself,
     coordinators and site admins."""
     if viewer.is_anonymous:
         return False
@@ -103,7 +103,7 @@ def eligible_coops(job, coop_ids):
         return []
     return db.session.scalars(
         select(Coop).where(Coop.id.in_(sorted(set(coop_ids))), Coop.id != job.coop_id,
-                           coops_seeing_job_clause(job), in_network_clause())
+                           coops_seeing_job_clause(job), acting_coops_clause())
         .order_by(Coop.name)
     ).all()
 
@@ -247,21 +247,11 @@ class CoopFigures:
 def referrals_and_awards(viewer):
     """Per co-op of the viewer's networks: invitations and awards over the last 12 months,
     on jobs the viewer may see. Every co-op of the networks is listed (most first)."""
-    since = utcnow() - timedelta(days=WEIGHTS.recent_days)
     coops = {row.id: CoopFigures(row.id, row.name, row.slug) for row in db.session.execute(
         select(Coop.id, Coop.name, Coop.slug).where(network_coops_clause(viewer)))}
-    invitations = visible_jobs(
-        select(Invitation.coop_id, func.count()).join(Job, Job.id == Invitation.job_id)
-        .where(Invitation.created_at >= since), viewer).group_by(Invitation.coop_id)
-    awards = visible_jobs(
-        select(Bid.coop_id, func.count()).join(Job, Job.id == Bid.job_id)
-        .where(AWARDED, Bid.decided_at >= since), viewer).group_by(Bid.coop_id)
-    for coop_id, n in db.session.execute(invitations):
-        if coop_id in coops:
-            coops[coop_id].referrals = n
-    for coop_id, n in db.session.execute(awards):
-        if coop_id in coops:
-            coops[coop_id].awards = n
+    invitations, awards = recent_counts(viewer)
+    for coop_id, figures in coops.items():
+        figures.referrals, figures.awards = invitations.get(coop_id, 0), awards.get(coop_id, 0)
     return sorted(coops.values(), key=lambda c: (-(c.referrals + c.awards), -c.awards, c.name.lower(), c.id))
 
 

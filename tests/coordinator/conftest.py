@@ -8,9 +8,14 @@ from marketplace.bids.models import Bid
 from marketplace.coordinator.models import CoopCapacity, Invitation
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
+from marketplace.federation.models import Visibility
+from marketplace.federation.policy import Viewer
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_skills, make_user
+
+# Sees every published job: rankings built for it count every past bid, award and referral.
+EVERY_JOB = Viewer(visibilities=frozenset(v.value for v in Visibility), is_site_admin=True)
 
 
 @pytest.fixture

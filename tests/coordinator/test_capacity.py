@@ -79,7 +79,7 @@ def test_who_sees_capacity_on_the_profile(app, networks, coop, admin):
         "own_member": (make_user(coops=[coop]), True),
         "cotech_member": (make_user(coops=[make_coop("C", {cotech: "active"})]), True),
         "workers_member": (make_user(coops=[make_coop("W", {workers: "active"})]), True),
-        "guest": (make_user(coops=[make_coop("G", {cotech: "guest"})]), False),
+        "guest": (make_user(coops=[make_coop("G", {cotech: "guest"})]), True),  # in the federation audience
         "pending": (make_user(coops=[make_coop("P", {cotech: "pending"})]), False),
         "coordinator": (make_user(coordinates=[workers]), True),
         "site_admin": (make_user(admin=True), True),

@@ -6,7 +6,7 @@ from marketplace.coordinator import matching
 from marketplace.core.time import utcnow
 
 from ..factories import make_job, make_user
-from .conftest import award_history, client_for, invite_history, member_coop, set_capacity
+from .conftest import EVERY_JOB, award_history, client_for, invite_history, member_coop, set_capacity
 
 
 def names(ranking):
@@ -23,7 +23,7 @@ def test_rare_skill_specialist_beats_generalist(networks, many_skills, poster_co
     for coop in (specialist, generalist):
         set_capacity(coop)
     job = make_job(poster_coop, "cotech", skills=[s["python"], s["rust"]])
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert names(ranking)[0] == "Rust Specialists"
     assert names(ranking).index("Generalists") > 0
     weights = {w.name: w for w in ranking.skills}
@@ -42,7 +42,7 @@ def test_coop_without_capacity_drops(networks, many_skills, poster_coop):
     set_capacity(busy, people=(0, 0, 0))
     set_capacity(free, people=(2, 2, 2))
     job = make_job(poster_coop, "cotech", skills=[s["python"]])
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert names(ranking) == ["Free Co-op", "Busy Co-op"]
     busy_match = ranking.matches[1]
     assert busy_match.no_capacity and not busy_match.close_match
@@ -58,8 +58,8 @@ def test_capacity_bucket_follows_the_jobs_window(networks, many_skills, poster_c
     soon = make_job(poster_coop, "cotech", skills=[s["python"]], start_date=(utcnow() + timedelta(days=20)).date())
     far = make_job(poster_coop, "cotech", skills=[s["python"]], start_date=(utcnow() + timedelta(days=150)).date())
     assert matching.window_of(soon)[0] == 1 and matching.window_of(far)[0] == 6
-    assert names(matching.rank(soon))[0] == "Free Now"
-    assert names(matching.rank(far))[0] == "Free Later"
+    assert names(matching.rank(soon, EVERY_JOB))[0] == "Free Now"
+    assert names(matching.rank(far, EVERY_JOB))[0] == "Free Later"
 
 
 def test_many_recent_awards_yield_to_an_equal_coop_with_none(networks, many_skills, poster_coop):
@@ -72,7 +72,7 @@ def test_many_recent_awards_yield_to_an_equal_coop_with_none(networks, many_skil
     award_history(busy, poster_coop, [s["branding"]], awards=4)
     invite_history(busy, poster_coop, 2)
     job = make_job(poster_coop, "cotech", skills=[s["python"]])
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert names(ranking) == ["Zebra Co-op", "Aardvark Co-op"]
     assert all(m.close_match for m in ranking.matches)
     assert ranking.matches[1].recent_awards == 4 and ranking.matches[1].recent_invitations == 2
@@ -80,9 +80,9 @@ def test_many_recent_awards_yield_to_an_equal_coop_with_none(networks, many_skil
     old = member_coop("Old Winners", networks, [s["python"]])
     set_capacity(old)
     award_history(old, poster_coop, [s["branding"]], awards=3, days_ago=400)
-    assert names(matching.rank(job))[:2] == ["Old Winners", "Zebra Co-op"] or \
-        names(matching.rank(job))[:2] == ["Zebra Co-op", "Old Winners"]
-    assert names(matching.rank(job))[-1] == "Aardvark Co-op"
+    assert names(matching.rank(job, EVERY_JOB))[:2] == ["Old Winners", "Zebra Co-op"] or \
+        names(matching.rank(job, EVERY_JOB))[:2] == ["Zebra Co-op", "Old Winners"]
+    assert names(matching.rank(job, EVERY_JOB))[-1] == "Aardvark Co-op"
 
 
 def test_past_work_in_the_same_skills_counts(networks, many_skills, poster_coop):
@@ -94,7 +94,7 @@ def test_past_work_in_the_same_skills_counts(networks, many_skills, poster_coop)
     # Bids long ago (they do not count as recent awards), in the job's skill.
     award_history(experienced, poster_coop, [s["python"]], bids=5, awards=0)
     job = make_job(poster_coop, "cotech", skills=[s["python"]])
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     top = ranking.matches[0]
     assert top.name == "Zed Experienced" and top.track_bids == 5
     assert any("Has bid on 5 jobs with these skills" in r for r in top.reasons)
@@ -105,11 +105,11 @@ def test_location_counts_for_on_site_work(networks, many_skills, poster_coop):
     member_coop("Bristol Co-op", networks, [s["python"]], location="Bristol")
     member_coop("Leeds Co-op", networks, [s["python"]], location="Leeds")
     on_site = make_job(poster_coop, "cotech", skills=[s["python"]], work_mode="on_site", location="Leeds")
-    ranking = matching.rank(on_site)
+    ranking = matching.rank(on_site, EVERY_JOB)
     assert names(ranking)[0] == "Leeds Co-op"
     assert any("where the work is" in r for r in ranking.matches[0].reasons)
     remote = make_job(poster_coop, "cotech", skills=[s["python"]], work_mode="remote", location="Leeds")
-    assert not any("where the work is" in r for m in matching.rank(remote).matches for r in m.reasons)
+    assert not any("where the work is" in r for m in matching.rank(remote, EVERY_JOB).matches for r in m.reasons)
 
 
 def test_day_rate_above_budget_counts_against(networks, many_skills, poster_coop):
@@ -120,7 +120,7 @@ def test_day_rate_above_budget_counts_against(networks, many_skills, poster_coop
     set_capacity(fair, rates=(350, 450))
     job = make_job(poster_coop, "cotech", skills=[s["python"]], budget_type="day_rate", budget_min=300,
                    budget_max=500)
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert names(ranking)[0] == "Zz Fair"
     assert any("above the budget" in r for r in ranking.matches[1].reasons)
 
@@ -131,7 +131,7 @@ def test_poster_and_coops_without_the_skills_are_left_out(networks, many_skills,
     member_coop("Designers", networks, [s["web-design"]])
     member_coop("Pythonistas", networks, [s["python"]])
     job = make_job(poster_coop, "cotech", skills=[s["python"]])
-    assert names(matching.rank(job)) == ["Pythonistas"]
+    assert names(matching.rank(job, EVERY_JOB)) == ["Pythonistas"]
 
 
 def test_consortia_cover_every_skill(networks, many_skills, poster_coop):
@@ -143,7 +143,7 @@ def test_consortia_cover_every_skill(networks, many_skills, poster_coop):
     member_coop("Py and Access", networks, [s["python"], s["accessibility"]])
     member_coop("Unrelated", networks, [s["branding"]])
     job = make_job(poster_coop, "cotech", skills=wanted)
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert not ranking.single_covers
     assert ranking.consortia
     wanted_ids = {x.id for x in wanted}
@@ -161,7 +161,7 @@ def test_no_consortia_when_one_coop_covers_the_job(networks, many_skills, poster
     member_coop("All In One", networks, [s["python"], s["accessibility"]])
     member_coop("Py", networks, [s["python"]])
     job = make_job(poster_coop, "cotech", skills=[s["python"], s["accessibility"]])
-    ranking = matching.rank(job)
+    ranking = matching.rank(job, EVERY_JOB)
     assert ranking.single_covers and ranking.consortia == []
     assert ranking.matches[0].name == "All In One" and ranking.matches[0].covers_all
 
@@ -212,6 +212,6 @@ def test_many_candidates_shortlist_prefers_fewer_referrals(networks, many_skills
     for coop in coops[:4]:
         invite_history(coop, poster_coop, 1)
     job = make_job(poster_coop, "cotech", skills=[s["python"]])
-    ranking = matching.rank(job, weights=matching.Weights(history_pool=2, shown=2))
+    ranking = matching.rank(job, EVERY_JOB, weights=matching.Weights(history_pool=2, shown=2))
     assert ranking.candidates == 6
     assert sorted(names(ranking)) == ["Equal 4", "Equal 5"]

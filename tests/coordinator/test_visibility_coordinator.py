@@ -6,21 +6,23 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from marketplace.bids.models import Bid
 from marketplace.coops.models import Coop
 from marketplace.coordinator import matching
 from marketplace.coordinator.models import Invitation
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
-from marketplace.federation.policy import can_view_job, coops_seeing_job_clause, viewer_for_coop
+from marketplace.core.time import utcnow
+from marketplace.federation.policy import can_view_job, coops_seeing_job_clause, viewer_for, viewer_for_coop
 
 from ..factories import batched, make_coop, make_job, make_user
 from ..matrix import SEES, STATES, VISIBILITIES
-from .conftest import client_for
+from .conftest import EVERY_JOB, client_for
 
 # The co-ops each visibility's jobs may be suggested to (in a network, and seeing the job).
 SUGGESTED = {
     "cotech": {"cotech_only", "both", "guest"},
-    "federation": {"cotech_only", "workers_only", "both"},
+    "federation": {"cotech_only", "workers_only", "both", "guest"},  # the audiences nest
     "public": {"cotech_only", "workers_only", "both", "guest"},
 }
 
@@ -64,7 +66,7 @@ def test_sql_clause_agrees_with_can_view_job(world):
 @pytest.mark.parametrize("visibility", VISIBILITIES)
 def test_only_coops_that_see_the_job_are_suggested(app, world, visibility):
     job = world["jobs"][(visibility, "open")]
-    suggested = {m.coop_id for m in matching.rank(job).matches}
+    suggested = {m.coop_id for m in matching.rank(job, EVERY_JOB).matches}
     by_id = {c.id: k for k, c in world["coops"].items()}
     assert {by_id[i] for i in suggested} == SUGGESTED[visibility]
     for kind in suggested:
@@ -91,7 +93,7 @@ def test_a_coop_that_may_not_see_the_job_cannot_be_invited(app, world, visibilit
 
 def test_drafts_have_no_suggestions(world):
     for v in VISIBILITIES:
-        assert matching.rank(world["jobs"][(v, "draft")]).matches == []
+        assert matching.rank(world["jobs"][(v, "draft")], EVERY_JOB).matches == []
 
 
 MATCHES = {"poster", "coordinator_cotech", "coordinator_workers", "site_admin"}
@@ -126,3 +128,41 @@ def test_suggestions_page_matrix(app, world, kind):
             invite = client.post(f"/coordinator/jobs/{job.id}/invite", data={"coops": [coops["both"].id]})
             assert invite.status_code == (422 if expected == 200 and state != "open" else
                                           302 if expected == 200 else expected), (kind, v, state)
+
+
+# "Both Networks" has a bid (awarded) and a referral on the CoTech-only closed job, and a bid on
+# the federation one: each viewer of the suggestions is told only of the jobs it may see.
+TRACK = {  # viewer kind: (jobs bid on, awards, referrals) counted for Both Networks
+    "poster": (2, 1, 1),
+    "coordinator_cotech": (2, 1, 1),
+    "coordinator_workers": (1, 0, 0),
+    "site_admin": (2, 1, 1),
+}
+
+
+@pytest.mark.parametrize("kind", TRACK)
+def test_track_records_and_referrals_count_only_jobs_the_viewer_may_see(app, world, kind):
+    coops, jobs, networks = world["coops"], world["jobs"], world["networks"]
+    both = coops["both"]
+    for v, status in (("cotech", "awarded"), ("federation", "submitted")):
+        db.session.add(Bid(job=jobs[(v, "closed")], coop=both, status=status, amount=1000, submitted_at=utcnow(),
+                           decided_at=utcnow() if status == "awarded" else None, available_from=date.today()))
+    db.session.add(Invitation(job=jobs[("cotech", "closed")], coop=both))
+    db.session.commit()
+    user = {
+        "poster": lambda: make_user(coops=[coops["poster"]]),
+        "coordinator_cotech": lambda: make_user(coordinates=[networks["cotech"]]),
+        "coordinator_workers": lambda: make_user(coordinates=[networks["workers-coop"]]),
+        "site_admin": lambda: world["admin"],
+    }[kind]()
+    bids, awards, referrals = TRACK[kind]
+    job = jobs[("public", "open")]
+    match = next(m for m in matching.rank(job, viewer_for(user)).matches if m.coop_id == both.id)
+    assert (match.track_bids, match.track_awards) == (bids, awards), kind
+    assert (match.recent_invitations, match.recent_awards) == (referrals, awards), kind
+    html = client_for(app, user).get(f"/coordinator/jobs/{job.id}/matches").get_data(as_text=True)
+    plural = "job" if bids == 1 else "jobs"
+    assert f"Has bid on {bids} {plural} with these skills and won {awards}." in html, kind
+    referral = "referral" if referrals == 1 else "referrals"
+    award = "award" if awards == 1 else "awards"
+    assert f"{referrals} {referral} and {awards} {award} in the last 12 months." in html, kind
