@@ -24,7 +24,7 @@ SEES = {
     "cotech_only": ALL,
     "workers_only": {"federation", "public"},
     "both": ALL,
-    "guest": {"cotech", "public"},
+    "guest": ALL,  # the audiences nest: a guest of CoTech is in the federation's audience too
     "pending": {"public"},
     "ended": {"public"},
     "poster": ALL,

@@ -325,7 +325,8 @@ def _acting_coops(job, user, action):
     coops = bid_services.bidding_coops(user, job)
     if not coops:
         raise ApiError(403, "forbidden", f"{action} is for members of co-ops that can see the job, "
-                                         "other than the poster.")
+                                         "other than the poster, with an active or guest membership "
+                                         "of a network.")
     return coops
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import and_, false, or_, select
 from ..extensions import db
 from ..federation import Viewer, can_view_job, job_visibility_clause, networks_in_audience
 from ..federation.models import Network
-from ..federation.policy import AUDIENCE, coop_visibilities
+from ..federation.policy import AUDIENCE, admits, coop_visibilities
 from .models import RECEIVED_STATUSES, Bid, status_values
 
 
@@ -91,7 +91,7 @@ def _coordinated_visibilities(viewer):
     networks = db.session.scalars(
         select(Network).where(Network.id.in_(sorted(viewer.coordinated_network_ids)))
     ).all()
-    return {v.value for v, (in_audience, _) in AUDIENCE.items() if any(in_audience(n) for n in networks)}
+    return {v.value for v in AUDIENCE if any(admits(n, v) for n in networks)}
 
 
 def visible_bids(stmt, viewer):

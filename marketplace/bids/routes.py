@@ -30,8 +30,9 @@ def _bidding_coops(job):
     if not coops:
         if current_user.is_member_of(job.coop) and len(current_user.coop_links) == 1:
             abort(403, description="A co-op cannot bid on its own job.")
-        abort(403, description="None of your co-ops can bid on this job: bidding is for members "
-                               "of co-ops that can see it, other than the poster.")
+        waiting = services.waiting_to_act(current_user.coops, job)
+        abort(403, description=" ".join(waiting) or "None of your co-ops can bid on this job: bidding is "
+                               "for members of co-ops that can see it, other than the poster.")
     return coops
 
 

@@ -18,6 +18,7 @@ from ..core.pagination import paginate
 from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
 from ..extensions import db
+from ..federation.policy import NOT_VETTED, may_act, why_coop_cannot_act
 from ..jobs.models import BudgetType, Job, JobState, JobStatus
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
@@ -83,9 +84,16 @@ def bidding_coops(user, job):
     return able_to_bid(user.coops, job)
 
 
+def waiting_to_act(coops, job):
+    """Why those of ``coops`` that see ``job`` may not act on it yet (shown on the job page)."""
+    return [NOT_VETTED.format(name=c.name) for c in coops
+            if c.id != job.coop_id and not may_act(c) and coop_can_view_job(c, job)]
+
+
 def able_to_bid(coops, job):
-    """Those of ``coops`` that may bid on ``job``: they can see it, and it is not theirs."""
-    return [c for c in coops if c.id != job.coop_id and coop_can_view_job(c, job)]
+    """Those of ``coops`` that may bid on ``job``: it is not theirs, they see it, and they may
+    act (``federation.policy.why_coop_cannot_act``)."""
+    return [c for c in coops if c.id != job.coop_id and why_coop_cannot_act(c, job) is None]
 
 
 def check_can_bid(coop, user, job):
@@ -95,6 +103,8 @@ def check_can_bid(coop, user, job):
         raise BidRuleError("A co-op cannot bid on its own job.", field="coop")
     if not coop_can_view_job(coop, job):
         raise BidRuleError(f"{coop.name} cannot see this job, so it cannot bid on it.", field="coop")
+    if not may_act(coop):
+        raise BidRuleError(NOT_VETTED.format(name=coop.name), field="coop")
     if job.state != JobState.OPEN:
         raise BidRuleError(closed_message(job) + " It takes no more bids.")
 
@@ -449,6 +459,7 @@ class BiddingPanel:
     all_interests: list = field(default_factory=list)  # the poster's view
     awarded: Bid | None = None  # the reviewers' view of an awarded job
     teamed: dict = field(default_factory=dict)  # {coop id: the consortium it bids in}
+    waiting: list = field(default_factory=list)  # why the viewer's other co-ops may not act yet
 
 
 def bidding_panel(job, coops, show_interests, reviewer):

@@ -19,7 +19,7 @@ from ..core.markdown import render_markdown
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
-from ..federation.policy import why_coop_cannot_view
+from ..federation.policy import why_coop_cannot_act
 from ..jobs.models import JobState
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify_coops
@@ -171,7 +171,7 @@ def why_cannot_invite(consortium, coop):
     if job is not None:
         if coop.id == job.coop_id:
             return f"{coop.name} posted this job: a co-op cannot bid on its own job."
-        return why_coop_cannot_view(coop, job)
+        return why_coop_cannot_act(coop, job)
     return None
 
 
@@ -225,7 +225,7 @@ def accept(consortium, member, user):
     _check_job_open(consortium)
     job = consortium.job
     if job is not None:
-        reason = why_coop_cannot_view(member.coop, job)
+        reason = why_coop_cannot_act(member.coop, job)
         if reason:
             raise ConsortiumRuleError(reason)
         _check_free_to_join(member.coop, job, consortium)
@@ -436,9 +436,9 @@ def check_can_bid_together(consortium, job, user, submit):
     for member in consortium.participants:
         if member.coop_id == job.coop_id:
             raise ConsortiumRuleError(f"{member.coop.name} posted this job: a co-op cannot bid on its own job.")
-        reason = why_coop_cannot_view(member.coop, job)
+        reason = why_coop_cannot_act(member.coop, job)
         if reason:
-            raise ConsortiumRuleError(reason + " Every co-op in a consortium must be able to see the job.")
+            raise ConsortiumRuleError(reason + " Every co-op in a consortium must be able to see the job and bid.")
     for member in consortium.team:
         if (bids.live_bid(job, member.coop) is not None
                 or bids.consortium_taking_part(member.coop, job, exclude=consortium) is not None):

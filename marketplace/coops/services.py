@@ -1,7 +1,6 @@
 """Business rules for co-ops, as plain functions: the directory, registering and editing a
 co-op, its members and their roles, and requests to join it."""
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.services import record
 from ..core.markdown import render_markdown
 from ..core.pagination import paginate
-from ..core.time import utcnow
+from ..core.time import site_today, utcnow
 from ..extensions import db
 from ..federation import services as federation
 from ..federation.models import MembershipStatus, NetworkMembership
@@ -130,7 +129,7 @@ def find_coop(text):
 
 def current_memberships(coop, today=None):
     """[(membership, state)] of a co-op, by network name (ended ones included)."""
-    today = today or date.today()
+    today = today or site_today()
     return [
         (m, federation.membership_state(m, today))
         for m in sorted(coop.memberships, key=lambda m: m.network.name.lower())

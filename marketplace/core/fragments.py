@@ -24,7 +24,7 @@ rendered outside ``shared`` that holds the request's own token is refused.
 import hashlib
 import secrets
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app, g, render_template, request
 from flask_caching import Cache
@@ -32,7 +32,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from . import revision
-from .time import utcnow
+from .time import site_today, utcnow
 
 cache = Cache()
 
@@ -157,7 +157,7 @@ def shared(name, viewer, render, expires=None):
     from ..federation import audience_key
 
     # The day too: what a co-op may do (bid, ask) follows its memberships' dates.
-    key = (name, audience_key(viewer), not viewer.is_anonymous, date.today(), request.host_url, request.full_path)
+    key = (name, audience_key(viewer), not viewer.is_anonymous, site_today(), request.host_url, request.full_path)
     placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires)
     return Markup(_with_viewers_token(placeholder, html))
 

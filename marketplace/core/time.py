@@ -41,6 +41,12 @@ def to_local(moment):
     return moment.replace(tzinfo=timezone.utc).astimezone(site_zone())
 
 
+def site_today():
+    """Today's date in the site's time zone: membership dates and other calendar days are
+    decided by it (frozen with ``frozen_now`` too)."""
+    return to_local(utcnow()).date()
+
+
 def from_local(moment):
     """Naive datetime typed in the site's time zone → naive UTC."""
     if moment is None:

@@ -9,13 +9,13 @@ written into search documents and feeds, so there is one rule in one place.
 | visibility  | seen through membership of                     | and by coordinators of |
 |-------------|------------------------------------------------|------------------------|
 | cotech      | the CoTech circle, active or guest             | the CoTech circle      |
-| federation  | any federation network (cotech, workers-coop), active | those networks  |
+| federation  | any federation network (cotech, workers-coop), active, | those networks  |
+|             | and everyone the cotech row admits (its guests)      |                 |
 | public      | everyone                                       |                        |
 
 Always also: the posting co-op (drafts are seen by it alone) and site admins (not drafts).
 """
 from dataclasses import dataclass, field, fields
-from datetime import date
 
 from flask import abort
 from flask_login import current_user
@@ -23,22 +23,30 @@ from sqlalchemy import and_, or_, select
 
 from ..core.cache import forget, request_cached
 from ..core.fragments import remembered
+from ..core.time import site_today
 from ..extensions import db
 from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership, Visibility
 
 CIRCLE_SLUG = "cotech"
 
-# Who is in the audience of each members-only visibility: which networks, which statuses.
+# Who is in the audience of each members-only visibility: its admissions, each a pair (which
+# networks, which membership statuses). The audiences nest (public ⊃ federation ⊃ cotech):
+# federation admits everyone the CoTech row admits (its guests too), as well as the active
+# members of every federation network.
+_CIRCLE = (lambda network: network.slug == CIRCLE_SLUG, frozenset({MembershipStatus.ACTIVE, MembershipStatus.GUEST}))
+_FEDERATION = (lambda network: network.in_federation, frozenset({MembershipStatus.ACTIVE}))
 AUDIENCE = {
-    Visibility.COTECH: (
-        lambda network: network.slug == CIRCLE_SLUG,
-        {MembershipStatus.ACTIVE, MembershipStatus.GUEST},
-    ),
-    Visibility.FEDERATION: (
-        lambda network: network.in_federation,
-        {MembershipStatus.ACTIVE},
-    ),
+    Visibility.COTECH: (_CIRCLE,),
+    Visibility.FEDERATION: (_FEDERATION, _CIRCLE),
 }
+
+
+def admits(network, visibility, status=None):
+    """Does a membership of ``network`` with ``status`` put a co-op in the audience of
+    ``visibility``? With no status: is the network in that audience at all (its coordinators
+    see the visibility's jobs)?"""
+    return any(in_audience(network) and (status is None or status in statuses)
+               for in_audience, statuses in AUDIENCE.get(Visibility(visibility), ()))
 
 
 @dataclass(frozen=True)
@@ -89,10 +97,10 @@ def visibilities_for(memberships, coordinated_networks, is_site_admin=False):
     if is_site_admin:
         return frozenset(v.value for v in Visibility)
     seen = {Visibility.PUBLIC.value}
-    for visibility, (in_audience, statuses) in AUDIENCE.items():
-        if any(in_audience(network) and status in statuses for network, status in memberships):
+    for visibility in AUDIENCE:
+        if any(admits(network, visibility, status) for network, status in memberships):
             seen.add(visibility.value)
-        if any(in_audience(network) for network in coordinated_networks):
+        if any(admits(network, visibility) for network in coordinated_networks):
             seen.add(visibility.value)
     return frozenset(seen)
 
@@ -103,7 +111,7 @@ def viewer_for(user):
         return ANONYMOUS
     from ..coops.models import CoopMember
 
-    today = date.today()
+    today = site_today()
     rows = db.session.execute(
         select(CoopMember.coop_id, NetworkMembership, Network)
         .outerjoin(NetworkMembership, NetworkMembership.coop_id == CoopMember.coop_id)
@@ -135,7 +143,7 @@ def current_viewer():
     def compute():
         if not getattr(current_user, "is_authenticated", False):
             return ANONYMOUS
-        return remembered(("viewer", current_user.id, date.today()), lambda: viewer_for(current_user))
+        return remembered(("viewer", current_user.id, site_today()), lambda: viewer_for(current_user))
 
     return request_cached("viewer", compute)
 
@@ -202,15 +210,14 @@ def networks_in_audience(job):
     """The networks whose coordinators see ``job`` (empty for public jobs: everybody does)."""
     if job.visibility == Visibility.PUBLIC or job.visibility not in AUDIENCE:
         return []
-    in_audience, _ = AUDIENCE[Visibility(job.visibility)]
-    return [n for n in db.session.scalars(select(Network).order_by(Network.name)) if in_audience(n)]
+    return [n for n in db.session.scalars(select(Network).order_by(Network.name)) if admits(n, job.visibility)]
 
 
 # --- posting ---------------------------------------------------------------------------------
 
 def coop_visibilities(coop):
     """The visibilities a co-op's own memberships open to it (what its members can see)."""
-    today = date.today()
+    today = site_today()
     memberships = [
         (m.network, m.status) for m in coop.memberships if _membership_counts(m, today)
     ]
@@ -220,11 +227,8 @@ def coop_visibilities(coop):
 def posting_visibilities(coop):
     """The visibilities a co-op may post with: only audiences it belongs to, and nothing at
     all until one of its network memberships is active or guest (so a new, unvetted
-    organisation cannot post to the network's members or in its name)."""
-    seen = coop_visibilities(coop)
-    if seen == {Visibility.PUBLIC.value}:
-        return frozenset()
-    return seen
+    organisation cannot post to the network's members or in its name): ``may_act``."""
+    return coop_visibilities(coop) if may_act(coop) else frozenset()
 
 
 # --- a co-op as a whole (consortia: who may be invited, and why not) --------------------------
@@ -245,12 +249,48 @@ def why_coop_cannot_view(coop, job):
         return f"{coop.name} cannot see this job: it is not published yet."
     if Visibility(job.visibility) not in AUDIENCE:
         return f"{coop.name} cannot see this job."
-    in_audience, statuses = AUDIENCE[Visibility(job.visibility)]
-    names = " or ".join(n.name for n in networks_in_audience(job)) or "a network that can see it"
-    kinds = " or ".join(sorted(s.value for s in statuses))
+    networks = db.session.scalars(select(Network).order_by(Network.name)).all()
+    admitted = []
+    for in_audience, statuses in AUDIENCE[Visibility(job.visibility)]:
+        names = " or ".join(n.name for n in networks if in_audience(n)) or "a network that can see it"
+        kinds = " or ".join(sorted(s.value for s in statuses))
+        admitted.append(f"{'an' if kinds[0] in 'aeiou' else 'a'} {kinds} member of {names}")
     only = {Visibility.COTECH: "CoTech-only", Visibility.FEDERATION: "for workers.coop members only"}
-    return (f"{coop.name} is not {'an' if kinds[0] in 'aeiou' else 'a'} {kinds} member of {names}, "
+    return (f"{coop.name} is not {', nor '.join(admitted)}, "
             f"and this job is {only.get(Visibility(job.visibility), job.visibility_label)}.")
+
+
+# --- who may act on a job --------------------------------------------------------------------
+# Narrower than who may see it: registering interest, asking, bidding and joining a consortium
+# take a current active or guest membership of some network (any visibility, public included).
+# A self-registered co-op, or one whose memberships are pending or lapsed, may only look.
+
+ACTING_STATUSES = frozenset({MembershipStatus.ACTIVE, MembershipStatus.GUEST})
+NOT_VETTED = ("{name} cannot register interest, ask questions or bid until one of its network "
+              "memberships is active or guest. Ask a network coordinator.")
+
+
+def may_act(coop, today=None):
+    """Has ``coop`` a current active or guest membership of some network?"""
+    today = today or site_today()
+    return any(m.status in ACTING_STATUSES and _membership_counts(m, today) for m in coop.memberships)
+
+
+def acting_coops_clause(today=None):
+    """The SQL condition on ``Coop`` equivalent to ``may_act``."""
+    from ..coops.models import Coop
+
+    today = today or site_today()
+    return Coop.id.in_(select(NetworkMembership.coop_id).where(
+        NetworkMembership.status.in_(sorted(s.value for s in ACTING_STATUSES)),
+        or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
+        or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
+    ))
+
+
+def why_coop_cannot_act(coop, job):
+    """None if ``coop`` may act on ``job`` (it sees the job and is vetted); otherwise why not."""
+    return why_coop_cannot_view(coop, job) or (None if may_act(coop) else NOT_VETTED.format(name=coop.name))
 
 
 # --- co-ops as viewers (the coordinator's suggestions) ---------------------------------------
@@ -273,17 +313,18 @@ def coops_seeing_job_clause(job, today=None):
         return own
     if job.visibility == Visibility.PUBLIC:
         return true()
-    in_audience, statuses = AUDIENCE[Visibility(job.visibility)]
-    network_ids = [n.id for n in db.session.scalars(select(Network)) if in_audience(n)]
-    if not network_ids:
-        return own
-    today = today or date.today()
-    member = exists(select(NetworkMembership.id).where(
-        NetworkMembership.coop_id == Coop.id,
-        NetworkMembership.network_id.in_(network_ids),
-        NetworkMembership.status.in_(sorted(s.value for s in statuses)),
-        # the same dates as _membership_counts
-        or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
-        or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
-    ))
-    return or_(own, member)
+    today = today or site_today()
+    networks = db.session.scalars(select(Network)).all()
+    member = [
+        exists(select(NetworkMembership.id).where(
+            NetworkMembership.coop_id == Coop.id,
+            NetworkMembership.network_id.in_(network_ids),
+            NetworkMembership.status.in_(sorted(s.value for s in statuses)),
+            # the same dates as _membership_counts
+            or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
+            or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
+        ))
+        for in_audience, statuses in AUDIENCE[Visibility(job.visibility)]
+        for network_ids in ([n.id for n in networks if in_audience(n)],) if network_ids
+    ]
+    return or_(own, *member)

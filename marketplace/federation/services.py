@@ -6,7 +6,6 @@ every request.
 """
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..audit.services import record
 from ..core.pagination import paginate
+from ..core.time import site_today
 from ..extensions import db
 from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership
 from .policy import _membership_counts as membership_counts  # the one rule for dates
@@ -75,7 +75,7 @@ class MembershipState:
 
 
 def membership_state(membership, today=None):
-    today = today or date.today()
+    today = today or site_today()
     if membership.until and membership.until < today:
         return MembershipState("ended", "Ended")
     if not membership_counts(membership, today):
@@ -86,7 +86,7 @@ def membership_state(membership, today=None):
 
 def counting_membership_clause(today=None):
     """SQL: the membership is in force today (the date rule of ``policy``, for queries)."""
-    today = today or date.today()
+    today = today or site_today()
     return (
         (NetworkMembership.since.is_(None) | (NetworkMembership.since <= today))
         & (NetworkMembership.until.is_(None) | (NetworkMembership.until >= today))
@@ -104,7 +104,7 @@ def all_networks():
 def network_summaries():
     """[(network, {state: count})] for every network, in two statements whatever the size."""
     networks = all_networks()
-    today = date.today()
+    today = site_today()
     state = case(
         (NetworkMembership.until < today, "ended"),
         (NetworkMembership.since > today, "upcoming"),
@@ -123,7 +123,7 @@ def memberships_page(network, page=1, per_page=50):
     """One page of a network's memberships: in force first (active, guest, pending), then ended."""
     from ..coops.models import Coop
 
-    today = date.today()
+    today = site_today()
     order = case(
         (NetworkMembership.until < today, 4),
         (NetworkMembership.status == MembershipStatus.ACTIVE.value, 1),
@@ -157,7 +157,7 @@ def membership_of(coop, network):
 
 def networks_open_to(coop):
     """Networks the co-op may apply to: those it has no membership of, or an ended one."""
-    today = date.today()
+    today = site_today()
     held = {m.network_id for m in coop.memberships if not (m.until and m.until < today)}
     return [n for n in all_networks() if n.id not in held]
 
@@ -212,7 +212,7 @@ def apply_for_membership(coop, network, user):
     _require(user.is_admin_of(coop), f"Only admins of {coop.name} can apply for its memberships.")
     membership = membership_of(coop, network)
     if membership is not None:
-        if not (membership.until and membership.until < date.today()):
+        if not (membership.until and membership.until < site_today()):
             state = membership_state(membership)
             raise FederationRuleError(
                 f"{coop.name} already has a membership of {network.name} ({state.label.lower()}).",

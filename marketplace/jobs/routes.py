@@ -122,8 +122,10 @@ def _job_page(job_id, viewer, render):
     job = _job_for_page(job_id, viewer)
     manage = services.viewer_manages(viewer, job)
     can_review = can_review_bids(viewer, job)
-    coops = bid_services.able_to_bid(coops_of(viewer), job)
+    mine = coops_of(viewer)
+    coops = bid_services.able_to_bid(mine, job)
     bidding = bid_services.bidding_panel(job, coops, can_see_interested_coops(viewer, job), can_review)
+    bidding.waiting = bid_services.waiting_to_act(mine, job) if job.is_open else []
     questions = question_services.questions_panel(job, viewer)
     ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
     interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None

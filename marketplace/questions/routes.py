@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..core.forms import attach_error
-from ..bids.services import bidding_coops
+from ..bids.services import bidding_coops, waiting_to_act
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -54,8 +54,9 @@ def ask(job_id):
     _signed_in()
     coops = bidding_coops(current_user, job)
     if not coops:
-        abort(403, description="Questions are asked by members of co-ops that can see the job, "
-                               "other than the poster.")
+        waiting = waiting_to_act(current_user.coops, job)
+        abort(403, description=" ".join(waiting) or "Questions are asked by members of co-ops that can see "
+                               "the job, other than the poster.")
     form = AskForm(coops=coops)
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)

@@ -13,6 +13,7 @@ from ..core.markdown import render_markdown
 from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..extensions import db
+from ..federation.policy import NOT_VETTED, may_act
 from ..jobs.models import JobState
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
@@ -52,6 +53,8 @@ def ask_question(job, coop, user, text):
         raise QuestionRuleError("Your co-op posted this job: publish an answer instead of asking.", field="coop")
     if not coop_can_view_job(coop, job):
         raise QuestionRuleError(f"{coop.name} cannot see this job, so it cannot ask about it.", field="coop")
+    if not may_act(coop):
+        raise QuestionRuleError(NOT_VETTED.format(name=coop.name), field="coop")
     if job.state != JobState.OPEN:
         raise QuestionRuleError(closed_message(job) + " Questions can no longer be asked.")
     if not job.questions_open:
