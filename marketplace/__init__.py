@@ -86,6 +86,30 @@ def _guard_requests(app):
         if "\x00" in request.path:
             abort(404)
 
+    @app.before_request
+    def _refuse_nul_in_input():
+        # No field accepts a NUL (PostgreSQL cannot store one, and it is never typed): a form or
+        # JSON body that holds one is refused whole, before any view reads it.
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and _holds_nul():
+            abort(400, description="What was sent holds a NUL character, which no field accepts. "
+                                   "Remove it and send it again.")
+
+
+def _holds_nul():
+    values = [v for values in request.form.listvalues() for v in values]
+    if request.is_json:
+        stack = [request.get_json(silent=True)]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                values += item.keys()
+                stack += item.values()
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, str):
+                values.append(item)
+    return any("\x00" in value for value in values)
+
 
 def _register_blueprints(app):
     from .search.routes import bp as search_bp

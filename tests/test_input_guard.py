@@ -1,0 +1,45 @@
+"""A NUL character in what is sent is refused in one place (``create_app``'s input guard):
+400 with a clear message on pages and in the API, and nothing written. PostgreSQL cannot
+store a NUL, so without the guard these were 500s there."""
+from sqlalchemy import func, select
+
+from marketplace.consortia.models import Consortium
+from marketplace.extensions import db
+from marketplace.questions.models import Question
+
+from .conftest import login
+from .factories import bearer, make_coop, make_job, make_user
+
+MESSAGE = "holds a NUL character"
+
+
+def test_forms_with_a_nul_are_refused_and_nothing_is_written(client, networks):
+    coop = make_coop("Member Co-op", {networks["cotech"]: "active"})
+    user = make_user("Ann Example", coops={coop: "admin"})
+    login(client, user)
+    response = client.post("/account/name", data={"name-name": "Ann\x00Example"})
+    assert response.status_code == 400 and MESSAGE in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.name == "Ann Example"
+    response = client.post("/consortia/new", data={"coop": coop.id, "name": "Team\x00", "description": "",
+                                                   "role": ""})
+    assert response.status_code == 400 and MESSAGE in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Consortium)) == 0
+    # The same forms without the NUL work.
+    assert client.post("/account/name", data={"name-name": "Ann B. Example"}).status_code == 302
+    assert client.post("/consortia/new", data={"coop": coop.id, "name": "Team", "description": "",
+                                               "role": ""}).status_code == 302
+
+
+def test_api_bodies_with_a_nul_anywhere_are_refused(client, networks):
+    poster = make_coop("Poster", {networks["cotech"]: "active"})
+    asker = make_coop("Asker", {networks["cotech"]: "active"})
+    job = make_job(poster, "public", "open")
+    headers = bearer(make_user(coops=[asker]))
+    for body in ({"text": "Why\x00?"}, {"text": "Why?", "coop\x00": "x"}, {"text": "Why?", "extra": ["a", {"b": "\x00"}]}):
+        response = client.post(f"/api/v1/jobs/{job.id}/questions", json=body, headers=headers)
+        assert response.status_code == 400, body
+        assert MESSAGE in response.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+    response = client.post(f"/api/v1/jobs/{job.id}/questions", json={"text": "Why?"}, headers=headers)
+    assert response.status_code == 201
