@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from . import config as settings
+from .core import input as input_guard
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,28 +88,18 @@ def _guard_requests(app):
             abort(404)
 
     @app.before_request
-    def _refuse_nul_in_input():
-        # No field accepts a NUL (PostgreSQL cannot store one, and it is never typed): a form or
-        # JSON body that holds one is refused whole, before any view reads it.
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and _holds_nul():
-            abort(400, description="What was sent holds a NUL character, which no field accepts. "
-                                   "Remove it and send it again.")
+    def _refuse_bad_text():
+        # One place for every form and API field (core/input.py); nothing is read or written.
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return None
+        fields = input_guard.bad_fields()
+        if not fields:
+            return None
+        if request.path.startswith("/api/"):
+            from .api.base import error_response
 
-
-def _holds_nul():
-    values = [v for values in request.form.listvalues() for v in values]
-    if request.is_json:
-        stack = [request.get_json(silent=True)]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                values += item.keys()
-                stack += item.values()
-            elif isinstance(item, list):
-                stack += item
-            elif isinstance(item, str):
-                values.append(item)
-    return any("\x00" in value for value in values)
+            return error_response(422, "invalid", input_guard.MESSAGE, fields)
+        abort(400, description=input_guard.MESSAGE)
 
 
 def _register_blueprints(app):

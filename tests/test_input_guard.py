@@ -1,5 +1,6 @@
-"""A NUL character in what is sent is refused in one place (``create_app``'s input guard):
-400 with a clear message on pages and in the API, and nothing written. PostgreSQL cannot
+"""A NUL character (or a lone surrogate) in what is sent is refused in one place
+(``core/input.py``, run before every view): 400 with a clear message on pages, 422 naming the
+field in the API, and nothing written. PostgreSQL cannot
 store a NUL, so without the guard these were 500s there."""
 from sqlalchemy import func, select
 
@@ -10,7 +11,7 @@ from marketplace.questions.models import Question
 from .conftest import login
 from .factories import bearer, make_coop, make_job, make_user
 
-MESSAGE = "holds a NUL character"
+MESSAGE = "holds a NUL character or text that is not valid"
 
 
 def test_forms_with_a_nul_are_refused_and_nothing_is_written(client, networks):
@@ -36,10 +37,13 @@ def test_api_bodies_with_a_nul_anywhere_are_refused(client, networks):
     asker = make_coop("Asker", {networks["cotech"]: "active"})
     job = make_job(poster, "public", "open")
     headers = bearer(make_user(coops=[asker]))
-    for body in ({"text": "Why\x00?"}, {"text": "Why?", "coop\x00": "x"}, {"text": "Why?", "extra": ["a", {"b": "\x00"}]}):
+    cases = [({"text": "Why\x00?"}, "text"), ({"text": "Why?", "coop\x00": "x"}, "body"),
+             ({"text": "Why?", "extra": ["a", {"b": "\x00"}]}, "extra"), ({"text": "Why \ud800?"}, "text")]
+    for body, field in cases:
         response = client.post(f"/api/v1/jobs/{job.id}/questions", json=body, headers=headers)
-        assert response.status_code == 400, body
-        assert MESSAGE in response.get_json()["error"]["message"]
+        assert response.status_code == 422, body
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid" and MESSAGE in error["message"] and field in error["fields"], body
     assert db.session.scalar(select(func.count()).select_from(Question)) == 0
     response = client.post(f"/api/v1/jobs/{job.id}/questions", json={"text": "Why?"}, headers=headers)
     assert response.status_code == 201

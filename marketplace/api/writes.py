@@ -17,6 +17,7 @@ from ..bids import services as bid_services
 from ..bids.models import Bid, BidStatus, InterestState
 from ..bids.policy import can_see_asker, can_view_bid
 from ..consortia.services import save_consortium_bid
+from ..core.input import text_ok
 from ..extensions import db
 from ..federation.models import Visibility
 from ..federation.policy import can_view_job, get_job_or_404, posting_visibilities, viewer_for
@@ -41,17 +42,6 @@ def _invalid(fields, message="Some fields are not valid."):
     return ApiError(422, "invalid", message, fields)
 
 
-def _text_ok(value):
-    # PostgreSQL stores neither NUL characters nor lone surrogates.
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -65,16 +55,16 @@ def _parse_datetime(value):
 
 
 KINDS = {
-    "string": (lambda v: isinstance(v, str) and _text_ok(v), "must be a string"),
+    "string": (lambda v: isinstance(v, str) and text_ok(v), "must be a string"),
     "integer": (_is_int, "must be an integer"),
     "boolean": (lambda v: isinstance(v, bool), "must be true or false"),
-    "strings": (lambda v: isinstance(v, list) and all(isinstance(s, str) and _text_ok(s) for s in v),
+    "strings": (lambda v: isinstance(v, list) and all(isinstance(s, str) and text_ok(s) for s in v),
                 "must be a list of strings"),
     "date": (date.fromisoformat, "must be a date (YYYY-MM-DD)"),
     "datetime": (_parse_datetime, "must be a date and time (ISO 8601)"),
     "answers": (lambda v: isinstance(v, list) and all(
         isinstance(a, dict) and set(a) == {"requirement_id", "answer"} and _is_int(a["requirement_id"])
-        and isinstance(a["answer"], str) and _text_ok(a["answer"]) for a in v),
+        and isinstance(a["answer"], str) and text_ok(a["answer"]) for a in v),
         "must be a list of {requirement_id, answer}"),
 }
 
