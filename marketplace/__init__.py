@@ -44,8 +44,9 @@ def create_app(overrides=None):
 
 def _init_extensions(app):
     from . import models  # noqa: F401  (every model registered before mappers configure)
-    from .core import fragments
+    from .core import fragments, headers
 
+    headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -64,6 +64,8 @@ def from_environment(instance_path):
         # Werkzeug's method for new password hashes (stored hashes name their own).
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
+        # Strict-Transport-Security on answers over https (0: not sent).
+        "HSTS_SECONDS": _int("HSTS_SECONDS", 365 * 24 * 3600),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
