@@ -34,6 +34,7 @@ for path in (ROOT, HERE):
 import dataset  # noqa: E402
 from wsgi_bench import create_bench_app  # noqa: E402
 
+from marketplace.accounts.models import User  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.gunicorn_conf import settle  # noqa: E402
 
@@ -195,8 +196,9 @@ def member_cookie(app, user_id):
     and the CSRF token the sign-in form left. The pages then have no reason to rewrite it."""
     with app.test_request_context("/", headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = app.login_manager._session_identifier_generator()
+        session_id = db.session.get(User, user_id).get_id()
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "_id": identifier,
+    return serializer.dumps({"_user_id": session_id, "_fresh": True, "_id": identifier,
                              "csrf_token": hashlib.sha1(b"bench").hexdigest()})
 
 

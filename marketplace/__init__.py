@@ -23,6 +23,8 @@ def create_app(overrides=None):
     )
     app.config.update(settings.from_environment(app.instance_path))
     app.config.update(overrides or {})
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["REMEMBER_COOKIE_SECURE"] = True  # remember-me is Secure whenever sessions are
     settings.check(app.config, app.debug)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["TRUST_PROXY_HEADERS"]:

@@ -4,6 +4,7 @@ The default install needs nothing set: SQLite under ``instance/``, mail printed 
 console. Production sets at least ``SECRET_KEY`` and ``DATABASE_URL``.
 """
 import os
+from datetime import timedelta
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 
@@ -69,6 +70,8 @@ def from_environment(instance_path):
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 30)),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "TRUST_PROXY_HEADERS": _int("TRUST_PROXY_HEADERS", 0),

@@ -19,5 +19,5 @@ def serious_violations(page):
 
 def sign_in(page, app, base_url, user):
     """Give the browser the session cookie that signing in as ``user`` would leave."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": user.get_id(), "_fresh": True})
     page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base_url}])

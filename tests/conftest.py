@@ -225,7 +225,7 @@ def browser_page(chromium, live_server):
 def login(client, user):
     """Sign ``user`` in on ``client`` the way Flask-Login does: through the session."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

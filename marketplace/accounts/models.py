@@ -1,4 +1,5 @@
 """People: users, and the record of failed sign-ins used to throttle guessing."""
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -28,6 +29,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = created_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of every session and remember-me cookie of the user (``get_id``): a new one ends
+    # them all (password changed or reset, signing out).
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     coop_links: Mapped[list["CoopMember"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"
@@ -36,6 +40,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        """What Flask-Login keeps in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self):
+        """Every session and remember-me cookie of this user stops working."""
+        self.session_token = secrets.token_hex(16)
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password, method=hash_method())

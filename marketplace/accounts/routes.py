@@ -82,7 +82,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    # CSRFProtect checks every POST, so a third-party page cannot sign people out.
+    # CSRFProtect checks every POST, so a third-party page cannot sign people out. Signing out
+    # ends every session of the user (a copied cookie, a remember-me cookie, other devices).
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "success")
     return redirect(url_for("jobs.home"))
@@ -185,7 +189,8 @@ def change_password():
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash("Your password is changed.", "success")
+            login_user(current_user._get_current_object())  # this session goes on; the others end
+            flash("Your password is changed. You are signed out everywhere else.", "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(password_form=form)
 

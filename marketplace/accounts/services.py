@@ -47,12 +47,17 @@ class SignInThrottled(AccountError):
         self.retry_at = retry_at
 
 
-def load_user(user_id):
+def load_user(session_id):
+    """The user of a session or remember-me cookie (``User.get_id``), while its token is the
+    user's current one: a password change or a sign-out ends every other copy."""
+    user_id, _, token = str(session_id).partition(":")
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not hmac.compare_digest(token, user.session_token or ""):
+        return None
+    return user
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -274,6 +279,7 @@ def user_for_reset_token(token):
 def reset_password(user, password):
     check_password(password)
     user.set_password(password)
+    user.end_sessions()
     clear_failures(user.email)
     record("user.password_reset", user, actor=user)
 
@@ -295,6 +301,7 @@ def change_password(user, current, new, actor=None):
         raise AccountError("Your current password is not right.", field="current_password")
     check_password(new, field="new_password")
     user.set_password(new)
+    user.end_sessions()
     record("user.password_changed", user, actor=actor or user)
 
 
@@ -302,6 +309,7 @@ def set_password(user, password, actor=None):
     """An administrator's reset of a password (no current password needed)."""
     check_password(password)
     user.set_password(password)
+    user.end_sessions()
     clear_failures(user.email)
     record("user.password_set", user, actor=actor)
 

@@ -64,8 +64,10 @@ def audit_actions(user):
 
 
 def signed_in_user_id(client):
+    """The id of the user the client's session names (``User.get_id`` is "id:session token")."""
     with client.session_transaction() as session:
-        return session.get("_user_id")
+        value = session.get("_user_id")
+    return value.partition(":")[0] if value else None
 
 
 def free_port():
