@@ -38,7 +38,7 @@ def serve(app):
 def session_cookie(app, user):
     """A signed session cookie for ``user``, as signing in would set."""
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
 
 
 def bid_form(job, price):
