@@ -369,8 +369,16 @@ def withdraw_bid(bid, user):
     if job.state != JobState.OPEN:
         raise BidRuleError(closed_message(job) + " Bids can no longer be withdrawn.")
     was = bid.status
-    bid.status = BidStatus.WITHDRAWN.value
-    bid.withdrawn_at = utcnow()
+    # Compare and set: of requests withdrawing the bid at once, the one whose UPDATE still
+    # finds the status it read withdraws it; the others are told it is done.
+    withdrawn = db.session.execute(
+        update(Bid).where(Bid.id == bid.id, Bid.status == was)
+        .values(status=BidStatus.WITHDRAWN.value, withdrawn_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(bid)
+    if withdrawn != 1:
+        raise BidRuleError("This bid was already withdrawn.")
     record("bid.withdrawn", bid, actor=user, coop=bid.coop, job_id=job.id, was=was)
 
 

@@ -8,6 +8,13 @@ WAL and busy_timeout let one writer in at a time.
 import random
 import time
 
+from sqlalchemy import func, select
+
+from marketplace.audit.models import AuditEvent
+from marketplace.bids.models import Bid
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
 from ..factories import make_coop, make_user
 from . import load
 from .conftest import make_open_job
@@ -46,3 +53,26 @@ def test_simultaneous_first_submits_of_one_bid(app, networks, poster_coop, poste
         results = load.fire(base_url, requests, workers=12)
     assert [status for status, _ in results] == [302] * len(prices)
     assert load.check(job, {coop.id: prices}) == []
+
+
+def test_simultaneous_withdrawals_of_one_bid_withdraw_it_once(app, networks, poster_coop, poster):
+    """Members of the bidding co-op all press "Withdraw" at once: the bid is withdrawn once,
+    with one audit event; the others are told it was already withdrawn."""
+    job = make_open_job(poster_coop, poster)
+    coop = make_coop("Withdrawing", {networks["cotech"]: "active"})
+    cookies = [load.session_cookie(app, make_user(coops=[coop])) for _ in range(4)]
+    bid = Bid(job=job, coop=coop, status="submitted", amount=1000, available_from=utcnow().date(),
+              submitted_at=utcnow())
+    db.session.add(bid)
+    db.session.commit()
+    for round_ in range(5):  # a race is not lost every time: several rounds
+        requests = [(f"/bids/{bid.id}/withdraw", {}, cookies[n % len(cookies)]) for n in range(12)]
+        with load.serve(app) as base_url:
+            results = load.fire(base_url, requests, workers=12)
+        assert {status for status, _ in results} == {302}
+        db.session.expire_all()
+        events = db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "bid.withdrawn", AuditEvent.target_id == bid.id))
+        assert events == round_ + 1, f"round {round_}: {events} bid.withdrawn events"
+        bid.status, bid.withdrawn_at = "submitted", None  # the co-op's next bid, for the next round
+        db.session.commit()
