@@ -13,6 +13,7 @@ from ..core.time import site_today, utcnow
 from ..extensions import db
 from ..federation import services as federation
 from ..federation.models import MembershipStatus, NetworkMembership
+from ..federation.policy import membership_counts_clause
 from ..skills.services import slugify
 from .models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus, coop_skill
 
@@ -88,7 +89,7 @@ def directory_query(filters=None):
             select(NetworkMembership.coop_id).where(
                 NetworkMembership.network_id == filters.network.id,
                 NetworkMembership.status.in_([MembershipStatus.ACTIVE.value, MembershipStatus.GUEST.value]),
-                federation.counting_membership_clause(),
+                membership_counts_clause(),
             )
         ))
     return stmt.order_by(Coop.name, Coop.id)

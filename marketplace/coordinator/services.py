@@ -14,7 +14,7 @@ from ..bids.policy import coordinates_audience, is_poster, visible_bids
 from ..coops.models import Coop, CoopMember, coop_skill
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation.models import MembershipStatus, NetworkMembership, Visibility
+from ..federation.models import NetworkMembership, Visibility
 from ..federation.policy import (acting_coops_clause, can_view_job, coops_seeing_job_clause, viewer_for_coop,
                                  visible_jobs)
 from ..jobs.models import Job, JobState, JobStatus, job_skill
@@ -192,15 +192,7 @@ def can_use_dashboard(viewer):
 def network_coops_clause(viewer):
     """The co-ops a dashboard reports on: current active or guest members of the networks
     the viewer coordinates (every network, for a site admin)."""
-    today = utcnow().date()
-    stmt = select(NetworkMembership.coop_id).where(
-        NetworkMembership.status.in_([MembershipStatus.ACTIVE.value, MembershipStatus.GUEST.value]),
-        (NetworkMembership.since.is_(None)) | (NetworkMembership.since <= today),
-        (NetworkMembership.until.is_(None)) | (NetworkMembership.until >= today),
-    )
-    if not viewer.is_site_admin:
-        stmt = stmt.where(NetworkMembership.network_id.in_(sorted(viewer.coordinated_network_ids)))
-    return Coop.id.in_(stmt)
+    return acting_coops_clause(None if viewer.is_site_admin else viewer.coordinated_network_ids)
 
 
 def _open(stmt):

@@ -92,6 +92,13 @@ def _membership_counts(membership, today):
     return not (membership.until and membership.until < today)
 
 
+def membership_counts_clause(today=None):
+    """SQL: the membership is in force today (``_membership_counts`` for queries)."""
+    today = today or site_today()
+    return and_(or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
+                or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today))
+
+
 def visibilities_for(memberships, coordinated_networks, is_site_admin=False):
     """The visibilities opened by these (network, status) memberships and coordinated networks."""
     if is_site_admin:
@@ -276,16 +283,16 @@ def may_act(coop, today=None):
     return any(m.status in ACTING_STATUSES and _membership_counts(m, today) for m in coop.memberships)
 
 
-def acting_coops_clause(today=None):
-    """The SQL condition on ``Coop`` equivalent to ``may_act``."""
+def acting_coops_clause(network_ids=None, today=None):
+    """The SQL condition on ``Coop`` equivalent to ``may_act`` (through a membership of one
+    of ``network_ids``, when given)."""
     from ..coops.models import Coop
 
-    today = today or site_today()
-    return Coop.id.in_(select(NetworkMembership.coop_id).where(
-        NetworkMembership.status.in_(sorted(s.value for s in ACTING_STATUSES)),
-        or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
-        or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
-    ))
+    stmt = select(NetworkMembership.coop_id).where(
+        NetworkMembership.status.in_(sorted(s.value for s in ACTING_STATUSES)), membership_counts_clause(today))
+    if network_ids is not None:
+        stmt = stmt.where(NetworkMembership.network_id.in_(sorted(network_ids)))
+    return Coop.id.in_(stmt)
 
 
 def why_coop_cannot_act(coop, job):
@@ -313,16 +320,13 @@ def coops_seeing_job_clause(job, today=None):
         return own
     if job.visibility == Visibility.PUBLIC:
         return true()
-    today = today or site_today()
     networks = db.session.scalars(select(Network)).all()
     member = [
         exists(select(NetworkMembership.id).where(
             NetworkMembership.coop_id == Coop.id,
             NetworkMembership.network_id.in_(network_ids),
             NetworkMembership.status.in_(sorted(s.value for s in statuses)),
-            # the same dates as _membership_counts
-            or_(NetworkMembership.since.is_(None), NetworkMembership.since <= today),
-            or_(NetworkMembership.until.is_(None), NetworkMembership.until >= today),
+            membership_counts_clause(today),
         ))
         for in_audience, statuses in AUDIENCE[Visibility(job.visibility)]
         for network_ids in ([n.id for n in networks if in_audience(n)],) if network_ids

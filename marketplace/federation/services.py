@@ -84,15 +84,6 @@ def membership_state(membership, today=None):
     return MembershipState(status.value, STATUS_LABELS[status])
 
 
-def counting_membership_clause(today=None):
-    """SQL: the membership is in force today (the date rule of ``policy``, for queries)."""
-    today = today or site_today()
-    return (
-        (NetworkMembership.since.is_(None) | (NetworkMembership.since <= today))
-        & (NetworkMembership.until.is_(None) | (NetworkMembership.until >= today))
-    )
-
-
 def network_by_slug(slug):
     return db.session.scalar(select(Network).where(Network.slug == slug))
 
