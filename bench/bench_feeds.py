@@ -43,7 +43,7 @@ from wsgi_bench import create_bench_app  # noqa: E402
 
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.audit.models import AuditEvent  # noqa: E402
-from marketplace.coops.models import Coop  # noqa: E402
+from marketplace.coops.models import Coop, CoopMember  # noqa: E402
 from marketplace.core.time import utcnow  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.feeds import services  # noqa: E402
@@ -243,6 +243,11 @@ def ingest(app, facts, entries, repeat, with_search):
         server.body = make_feed(entries, now)
         coordinator = db.session.scalar(select(User).where(User.email == "coordinator1@bench.example.coop"))
         coop = db.session.get(Coop, dataset.MEMBER_COOP_ID)
+        # Sources import in the name of a co-op their coordinator belongs to; the bench's feed
+        # server is on this machine, which a site must name to fetch from.
+        if not coordinator.is_member_of(coop):
+            db.session.add(CoopMember(coop=coop, user=coordinator, role="member"))
+        app.config["FEED_ALLOWED_HOSTS"] = "127.0.0.1"
         source = services.create_source(coordinator, {
             "name": "Bench forum", "url": server.url, "kind": "rss", "coop": coop, "visibility": "public",
             "job_kind": "lead", "active": True, "fetch_interval_minutes": 60,

@@ -104,6 +104,11 @@ def from_environment(instance_path):
         # Imported entries without a closing date stay open this many days after publication.
         "FEED_DEFAULT_OPEN_DAYS": _int("FEED_DEFAULT_OPEN_DAYS", 30),
         "FEED_FETCH_INTERVAL_MINUTES": _int("FEED_FETCH_INTERVAL_MINUTES", 60),
+        # Feeds are fetched from public internet addresses on these ports only. Hosts named in
+        # FEED_ALLOWED_HOSTS (names, addresses, or networks such as 10.1.0.0/16, comma-separated)
+        # are fetched whatever their address: for feeds served on the operator's own network.
+        "FEED_ALLOWED_PORTS": os.environ.get("FEED_ALLOWED_PORTS", "80,443"),
+        "FEED_ALLOWED_HOSTS": os.environ.get("FEED_ALLOWED_HOSTS", ""),
         # API rate limits ("N/second|minute|hour|day", several joined by ";"): per API token, and
         # per client address whatever it sends. Counts live in RATELIMIT_STORAGE_URI: "memory://"
         # counts per worker process; "redis://127.0.0.1:6379" shares them between workers and machines.

@@ -2,7 +2,9 @@
 
 Plain ``urllib.request``: one GET per source is all we need, and the standard library keeps the
 dependency list short. feedparser only ever sees the bytes (its own fetching is being removed).
+Every connection, the first and each redirect's, goes through ``addresses.AddressPolicy``.
 """
+import functools
 import http.client
 import socket
 import time
@@ -12,9 +14,15 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .addresses import AddressPolicy
+
 ACCEPT = ("application/rss+xml, application/atom+xml, application/json;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1")
 CHUNK = 64 * 1024
+# The same words for an address that is refused, unknown, closed or silent: an error that told
+# them apart would let whoever types a source's address map the networks behind the server.
+UNREACHABLE = ("Could not fetch the feed from this address: it is not allowed, or its server could "
+               "not be reached or did not answer in time.")
 
 
 class FetchError(Exception):
@@ -44,12 +52,52 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _opener():
-    # No FileHandler, FTPHandler or DataHandler: only http(s) can be reached.
+class _Guarded:
+    """An http.client connection that opens its socket through the address policy."""
+
+    def __init__(self, *args, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_guarded_connection, policy, self.port)
+
+
+def _guarded_connection(policy, port, address, timeout, source_address=None):
+    return policy.connect(address[0], port, timeout, source_address)
+
+
+class _GuardedHTTPConnection(_Guarded, http.client.HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, policy):
+        super().__init__()
+        self.policy = policy
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_GuardedHTTPConnection, policy=self.policy), req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, policy):
+        super().__init__()
+        self.policy = policy
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(_GuardedHTTPSConnection, policy=self.policy), req,
+                            context=self._context)
+
+
+def _opener(policy):
+    # No FileHandler, FTPHandler or DataHandler: only http(s) can be reached. No ProxyHandler:
+    # a proxy from the environment would connect on our behalf, past the address policy.
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
-                    urllib.request.HTTPSHandler(), urllib.request.HTTPDefaultErrorHandler(),
-                    _HttpOnlyRedirects(), urllib.request.HTTPErrorProcessor()):
+    for handler in (_GuardedHTTPHandler(policy), _GuardedHTTPSHandler(policy),
+                    urllib.request.HTTPDefaultErrorHandler(), _HttpOnlyRedirects(),
+                    urllib.request.HTTPErrorProcessor()):
         opener.add_handler(handler)
     return opener
 
@@ -92,10 +140,15 @@ def _gunzip(body, max_bytes):
 
 
 def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=5 * 1024 * 1024,
-          user_agent="CoTechMarketplace/0.1"):
-    """GET ``url``; a 304 comes back as ``FetchResult(status=304)``. Raises FetchError."""
+          user_agent="CoTechMarketplace/0.1", policy=None):
+    """GET ``url``; a 304 comes back as ``FetchResult(status=304)``. Raises FetchError.
+
+    ``policy`` (an AddressPolicy; by default public addresses on ports 80 and 443) decides which
+    addresses may be connected to.
+    """
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError("Only http:// and https:// feeds can be fetched.")
+    policy = policy or AddressPolicy()
     headers = {"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
@@ -103,7 +156,7 @@ def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=5 * 1024 
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + timeout
     try:
-        response = _opener().open(urllib.request.Request(url, headers=headers), timeout=timeout)
+        response = _opener(policy).open(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as error:
         error.close()
         if error.code == 304:
@@ -112,14 +165,10 @@ def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=5 * 1024 
                 last_modified=error.headers.get("Last-Modified") or last_modified, url=url,
             )
         raise FetchError(f"The server answered HTTP {error.code} {error.reason}.")
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, (TimeoutError, socket.timeout)):
-            raise _timed_out(timeout)
-        raise FetchError(f"Could not reach the feed: {error.reason}.")
-    except (TimeoutError, socket.timeout):
-        raise _timed_out(timeout)
-    except (http.client.HTTPException, OSError, ValueError) as error:
-        raise FetchError(f"Could not fetch the feed: {error}.")
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
+        # Refused, unknown, closed, silent or not speaking HTTP: no answer came, and which of
+        # these it was stays unsaid (see UNREACHABLE).
+        raise FetchError(UNREACHABLE) from None
 
     with response:
         try:

@@ -26,6 +26,7 @@ from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, deadline
                              publish_job, update_job, withdraw_job)
 from ..skills.models import Skill
 from .entries import FeedFormatError, parse_rss, shorten
+from .addresses import AddressPolicy
 from .fetch import FetchError, fetch
 from .models import FeedSource, ImportedEntry, SourceKind
 from .ocds import parse_ocds
@@ -346,7 +347,7 @@ def fetch_source(source, actor=None, now=None, force=False):
             etag=None if force else source.etag,
             last_modified=None if force else source.last_modified,
             timeout=setting("FEED_TIMEOUT"), max_bytes=setting("FEED_MAX_BYTES"),
-            user_agent=user_agent(),
+            user_agent=user_agent(), policy=AddressPolicy.from_settings(),
         )
         body_hash = hashlib.sha256(result.body).hexdigest() if result.status != 304 else None
         if result.status == 304:
@@ -362,7 +363,7 @@ def fetch_source(source, actor=None, now=None, force=False):
                        created=report.created, updated=report.updated, withdrawn=report.withdrawn)
         source.etag, source.last_modified = result.etag, result.last_modified
         source.last_fetched_at = source.last_success_at = now
-        source.last_error = None
+        source.last_error = source.fetch_requested_at = None
         db.session.commit()
     except (FetchError, FeedFormatError, SourceRefused, JobRuleError) as error:
         _record_failure(source, report, error.message, actor, now)
@@ -382,5 +383,6 @@ def _record_failure(source, report, message, actor, now):
         return
     source.last_fetched_at = source.last_error_at = now
     source.last_error = message[:2000]
+    source.fetch_requested_at = None
     record("feed_source.fetch_failed", source, actor=actor, coop=source.coop, error=message[:500])
     db.session.commit()

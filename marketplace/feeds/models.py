@@ -69,6 +69,8 @@ class FeedSource(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)  # None once a fetch succeeds again
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by "Fetch now": the fetch runs in `flask feeds fetch`, never inside a web request.
+    fetch_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at = created_column()
     updated_at = updated_column()
@@ -105,6 +107,8 @@ class FeedSource(db.Model):
 
     def is_due(self, now=None):
         now = now or utcnow()
+        if self.fetch_requested_at is not None:
+            return True
         return self.active and (self.next_fetch_at is None or self.next_fetch_at <= now)
 
     def __repr__(self):

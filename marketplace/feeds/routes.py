@@ -23,7 +23,6 @@ from ..jobs.services import JobFilters, jobs_query
 from ..skills.services import all_skills, skill_by_slug
 from . import outgoing, services
 from .forms import FeedSourceForm, TokenForm
-from .ingest import fetch_source
 from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
 from .settings import setting
@@ -260,7 +259,7 @@ def sources():
 
 
 def _source_form(source=None):
-    coops = [c for c in db.session.scalars(select(Coop).order_by(Coop.name)) if posting_visibilities(c)]
+    coops = [c for c in sorted(current_user.coops, key=lambda c: c.name) if posting_visibilities(c)]
     form = FeedSourceForm(
         obj=source if request.method == "GET" else None, coops=coops, skills=all_skills(),
         visibilities=services.visibility_choices(current_user),
@@ -288,7 +287,7 @@ def new_source():
             attach_error(form, error)
         else:
             flash(f"Feed source “{source.name}” added. It is fetched on the next run of "
-                  "`feeds fetch`, or now with “Fetch now”.", "success")
+                  "`flask feeds fetch`.", "success")
             return redirect(url_for("feeds.show_source", source_id=source.id))
     return render_template("feeds/source_form.html", form=form, source=None), (422 if form.errors else 200)
 
@@ -363,7 +362,11 @@ def fetch_now(source_id):
     source = _source_or_404(source_id)
     if not ActionForm().validate():
         abort(400)
-    report = fetch_source(source, actor=current_user)
-    flash(report.describe(), "success" if report.ok else "error")
+    if services.request_fetch(source, current_user):
+        db.session.commit()
+        flash("Fetch requested: the source is fetched on the next run of `flask feeds fetch`, "
+              "which is usually within a few minutes.", "success")
+    else:
+        flash("A fetch of this source is already waiting for the next run of `flask feeds fetch`.", "info")
     return redirect(url_for("feeds.show_source", source_id=source_id))
 

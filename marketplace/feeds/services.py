@@ -1,7 +1,7 @@
 """Business rules of feeds, as plain functions: private feed tokens and feed sources."""
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..audit.services import record
 from ..core import tokens
@@ -12,6 +12,7 @@ from ..federation import viewer_for
 from ..federation.models import NetworkCoordinator, Visibility
 from ..federation.policy import posting_visibilities
 from ..jobs.models import JobKind
+from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
@@ -62,10 +63,19 @@ def can_manage_sources(user):
 
 
 def check_url(url):
-    """Only http(s) URLs are fetched: never file:, ftp: or data: through urllib."""
+    """Only http(s) URLs are fetched (never file:, ftp: or data: through urllib), on the allowed
+    ports; an address written as a private or local IP is refused here already. Names are
+    checked again at every fetch (addresses.AddressPolicy), since what they point to can change."""
     parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
         raise FeedRuleError("Give the feed's full address, starting with https:// or http://.", field="url")
+    refusal = AddressPolicy.from_settings().refusal(parts.hostname, port)
+    if refusal:
+        raise FeedRuleError(refusal, field="url")
     return url
 
 
@@ -87,6 +97,13 @@ def _check_source(values, user, source=None):
     coop, visibility = values["coop"], values["visibility"]
     if coop is None:
         raise FeedRuleError("Choose the co-op in whose name the jobs appear.", field="coop")
+    # Imported jobs speak in a co-op's name, so only its own members may set that up (or change
+    # what a source imports): a coordinator cannot post, through a feed, as a co-op they are not in.
+    if not user.is_member_of(coop):
+        raise FeedRuleError(
+            f"Jobs can only be imported in the name of a co-op you belong to, and you are not a member of {coop.name}.",
+            field="coop",
+        )
     # The same rule as posting by hand: the co-op must belong to that audience …
     if visibility not in posting_visibilities(coop):
         raise FeedRuleError(
@@ -162,15 +179,30 @@ def set_active(source, user, active):
            coop=source.coop)
 
 
+def request_fetch(source, user, now=None):
+    """Queue ``source`` for the next run of ``flask feeds fetch``: a fetch can take as long as the
+    feed's timeout, which no web request should wait for. True if it was not queued already."""
+    if not can_manage_sources(user):
+        raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
+    if source.fetch_requested_at is not None:
+        return False
+    source.fetch_requested_at = now or utcnow()
+    record("feed_source.fetch_requested", source, actor=user, coop=source.coop)
+    return True
+
+
 def all_sources():
     return db.session.scalars(select(FeedSource).order_by(FeedSource.name, FeedSource.id)).all()
 
 
 def due_sources(now=None):
-    """Active sources whose fetch interval has passed (or that were never fetched)."""
+    """Active sources whose fetch interval has passed (or that were never fetched), and those a
+    person asked to fetch now, paused or not."""
     now = now or utcnow()
     active = db.session.scalars(
-        select(FeedSource).where(FeedSource.active.is_(True)).order_by(FeedSource.id)
+        select(FeedSource)
+        .where(or_(FeedSource.active.is_(True), FeedSource.fetch_requested_at.is_not(None)))
+        .order_by(FeedSource.id)
     ).all()
     return [s for s in active if s.is_due(now)]
 

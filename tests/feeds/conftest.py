@@ -40,6 +40,7 @@ class FeedServer:
 
     def __init__(self):
         self.files = {}
+        self.redirects = {}  # path -> where it redirects to
         self.requests = []
         self.honour_conditional = True
         self.send_etag = True
@@ -83,6 +84,8 @@ class FeedServer:
 
             def do_GET(self):
                 server.requests.append((self.path, dict(self.headers.items())))
+                if self.path in server.redirects:
+                    return self._send(302, b"", {"Location": server.redirects[self.path]})
                 special = getattr(self, "_" + self.path.strip("/").split("/")[0].replace("-", "_"), None)
                 if special is not None:
                     return special()
@@ -190,12 +193,17 @@ class FeedServer:
 
 
 @pytest.fixture
-def feed_server():
+def feed_server(app):
+    """A feed server on this machine, which the address policy trusts by name (127.0.0.1 only:
+    ``localhost`` and the other loopback forms stay refused, as on a real site)."""
     server = FeedServer()
     server.start()
+    saved = app.config.get("FEED_ALLOWED_HOSTS", "")
+    app.config["FEED_ALLOWED_HOSTS"] = "127.0.0.1"
     try:
         yield server
     finally:
+        app.config["FEED_ALLOWED_HOSTS"] = saved
         server.stop()
 
 
@@ -248,8 +256,10 @@ def network_coop(networks):
 
 
 @pytest.fixture
-def coordinator(networks):
-    return make_user("Cora Coordinator", coordinates=[networks["cotech"], networks["workers-coop"]])
+def coordinator(networks, network_coop):
+    """Coordinates both networks, and belongs to the co-op that imported jobs appear from."""
+    return make_user("Cora Coordinator", coops=[network_coop],
+                     coordinates=[networks["cotech"], networks["workers-coop"]])
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
+from marketplace.coops.models import CoopMember
 from marketplace.extensions import db
+from marketplace.feeds.ingest import fetch_source
 from marketplace.feeds.models import FeedSource
 from marketplace.jobs.models import Job
 
@@ -86,6 +88,8 @@ def test_bad_sources_are_refused_with_nothing_saved(client, coordinator, form, c
 
 def test_the_coop_must_be_able_to_post_to_the_audience(client, coordinator, form, networks):
     workers_coop = make_coop("Workers Only Co-op", {networks["workers-coop"]: "active"})
+    db.session.add(CoopMember(coop=workers_coop, user=coordinator, role="member"))
+    db.session.commit()
     login(client, coordinator)
     response = client.post("/feeds/sources/new", data={**form, "coop": str(workers_coop.id), "visibility": "cotech"})
     assert response.status_code == 422
@@ -139,25 +143,28 @@ def test_pause_and_resume(client, coordinator, make_source):
         "feed_source.paused", "feed_source.resumed"]
 
 
-def test_fetch_now_and_the_source_page(client, coordinator, make_source, feed_server, march_2025, taxonomy):
+def test_fetch_now_and_the_source_page(client, runner, coordinator, make_source, feed_server, march_2025, taxonomy):
     source = make_source(feed_server.put("/c/jobs.rss", data_file("discourse-jobs.rss")))
     login(client, coordinator)
     response = client.post(f"/feeds/sources/{source.id}/fetch")
     assert response.status_code == 302
+    assert "Fetch requested" in client.get(f"/feeds/sources/{source.id}").get_data(as_text=True)
+    assert "CoTech forum jobs: 4 new, 0 updated, 0 unchanged, 1 already closed." in runner.invoke(
+        args=["feeds", "fetch"]).output
     page = client.get(f"/feeds/sources/{source.id}").get_data(as_text=True)
-    assert "CoTech forum jobs: 4 new, 0 updated, 0 unchanged, 1 already closed." in page
     assert "Showing 1–4 of 4 jobs" in page
     assert "Django developer wanted for a housing co-op tenant portal" in page
     assert "Entries seen</dt><dd>4</dd>" in page
     assert len(db.session.scalars(select(Job)).all()) == 4
     fetched = events("feed_source.fetched")[0]
-    assert fetched.actor_id == coordinator.id and fetched.data["created"] == 4
+    assert fetched.actor_id is None and fetched.data["created"] == 4  # done by the fetch command …
+    assert events("feed_source.fetch_requested")[0].actor_id == coordinator.id  # … asked for by her
 
 
 def test_a_failing_source_shows_its_error(client, coordinator, make_source, feed_server):
     source = make_source(feed_server.url("/status/503"))
     login(client, coordinator)
-    client.post(f"/feeds/sources/{source.id}/fetch")
+    fetch_source(source)
     page = client.get(f"/feeds/sources/{source.id}").get_data(as_text=True)
     assert "The last fetch failed" in page and "HTTP 503" in page
     assert "Failing" in client.get("/feeds/sources").get_data(as_text=True)
@@ -166,8 +173,6 @@ def test_a_failing_source_shows_its_error(client, coordinator, make_source, feed
 def test_source_page_lists_imported_jobs_through_the_visibility_rule(client, networks, make_source, feed_server,
                                                                    march_2025, taxonomy):
     """A coordinator of workers.coop only sees the jobs of a CoTech-only source's as 'hidden'."""
-    from marketplace.feeds.ingest import fetch_source
-
     source = make_source(feed_server.put("/c/jobs.rss", data_file("discourse-jobs.rss")), visibility="cotech")
     fetch_source(source)
     login(client, make_user(coordinates=[networks["workers-coop"]]))
