@@ -413,10 +413,10 @@ def bids_create(job_id):
     job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop), joinedload(Job.requirements)])
     coop = _chosen_coop(_acting_coops(job, user, "Bidding"), body.get("coop"))
     values = _bid_values(body)
-    existed = bid_services.live_bid(job, coop) is not None
     bid = _saved_bid(lambda: bid_services.save_bid(job, coop, user, values, submit=body.get("submit", False)))
     location = url_for("api.bids_show", bid_id=bid.id)
-    return jsonify(bid_json(bid)), 200 if existed else 201, {"Location": location}
+    # 201 only if this request made the bid: of two first bids racing, the other edited it.
+    return jsonify(bid_json(bid)), 201 if bid.created_now else 200, {"Location": location}
 
 
 @bp.patch("/bids/<int:bid_id>")

@@ -65,6 +65,11 @@ class Bid(db.Model):
         Index("ix_bid_coop_id_id", "coop_id", "id"),
     )
 
+
+    # Not stored: set by bids.services.save_bid to say whether that call created the bid or
+    # edited one (a concurrent request's, perhaps), so an API can answer 201 or 200 truly.
+    created_now = False
+
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     coop_id: Mapped[int] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"))

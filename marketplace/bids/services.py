@@ -267,8 +267,10 @@ def live_bid(job, coop, lock=False, consortium=None):
                              Bid.consortium_id == consortium.id if consortium is not None
                              else Bid.consortium_id.is_(None))
     if lock:
-        # PostgreSQL: two edits of one bid take turns (SQLite serialises writers anyway).
-        stmt = stmt.with_for_update()
+        # PostgreSQL: two edits of one bid take turns (SQLite serialises writers anyway). The
+        # row is read afresh once locked: a copy this session loaded earlier may predate the
+        # change the lock waited for (another member's submit), which must not be done twice.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt.options(selectinload(Bid.answers)))
 
 
@@ -279,7 +281,8 @@ def _bid_being_edited(job, coop, bid_id, consortium=None):
     current = live_bid(job, coop, lock=True, consortium=consortium)
     if bid_id is None or (current is not None and current.id == bid_id):
         return current
-    edited = db.session.get(Bid, bid_id)
+    # Read afresh: the caller's copy may be from before a withdrawal that has committed since.
+    edited = db.session.get(Bid, bid_id, populate_existing=True)
     if (edited is None or edited.job_id != job.id or edited.coop_id != coop.id
             or edited.consortium_id != getattr(consortium, "id", None)):
         raise BidRuleError("That bid does not exist. Reload the page and try again.")
@@ -330,6 +333,7 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
         bid = Bid(job=job, coop=coop, consortium=consortium, created_by_id=user.id,
                   status=BidStatus.DRAFT.value)
         db.session.add(bid)
+    bid.created_now = created
     before = {name: getattr(bid, name) for name in EDIT_FIELDS}
     before_answers = {a.requirement_id: a.answer for a in bid.answers}
     _apply(bid, job, values)

@@ -16,6 +16,7 @@ from ..audit.services import record
 from ..bids import services as bids
 from ..bids.models import Bid, BidStatus, LIVE_STATUSES, status_values
 from ..core.markdown import render_markdown
+from ..core.models import lock_row
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
@@ -51,6 +52,16 @@ def _tell(consortium, kind, message, coops, actor=None):
 
 def _team_coops(consortium):
     return [m.coop for m in consortium.team]
+
+
+def _lock_team(consortium):
+    """Changes to a consortium's team and split take turns, each deciding on the team as it is
+    now rather than as the page showed it: two saves of the split read at once could otherwise
+    each write the shares they changed over the other's, leaving a split that is not 100 %."""
+    lock_row(consortium)
+    db.session.expire(consortium, ["members"])
+    db.session.scalars(select(ConsortiumMember).where(ConsortiumMember.consortium_id == consortium.id)
+                       .execution_options(populate_existing=True)).all()
 
 
 def _check_lead(consortium, user):
@@ -178,6 +189,7 @@ def why_cannot_invite(consortium, coop):
 def invite(consortium, user, coop, role=""):
     """The lead invites ``coop`` (with a role; its shares start at 0 % until the split is
     agreed). A co-op that declined or left may be invited again."""
+    _lock_team(consortium)
     _check_lead(consortium, user)
     _check_job_open(consortium)
     _check_not_frozen(consortium, "the team cannot change")
@@ -217,6 +229,7 @@ def _member(consortium, member_id):
 
 def accept(consortium, member, user):
     """The invited co-op accepts the invitation, or a member accepts the changed split."""
+    _lock_team(consortium)
     if not user.is_member_of(member.coop):
         raise ConsortiumRuleError("You can only answer for a co-op you belong to.")
     _check_not_dissolved(consortium)
@@ -243,6 +256,7 @@ def accept(consortium, member, user):
 
 def decline(consortium, member, user):
     """The invited co-op declines (or a member turns the changed split down: it is then out)."""
+    _lock_team(consortium)
     if not user.is_member_of(member.coop):
         raise ConsortiumRuleError("You can only answer for a co-op you belong to.")
     _check_not_dissolved(consortium)
@@ -261,6 +275,7 @@ def decline(consortium, member, user):
 def leave(consortium, member, user):
     """A member co-op leaves. Refused for the lead (it dissolves the consortium instead) and
     once the consortium's bid is submitted (the bid was made with that co-op's share)."""
+    _lock_team(consortium)
     if not user.is_member_of(member.coop):
         raise ConsortiumRuleError("You can only act for a co-op you belong to.")
     _check_not_dissolved(consortium)
@@ -284,6 +299,7 @@ def leave(consortium, member, user):
 
 def dissolve(consortium, user):
     """The lead dissolves the consortium; its draft bid, if any, is discarded."""
+    _lock_team(consortium)
     _check_lead(consortium, user)
     _check_not_frozen(consortium, "the consortium cannot be dissolved")
     for bid in db.session.scalars(select(Bid).where(Bid.consortium_id == consortium.id,
@@ -324,6 +340,7 @@ def share_errors(rows):
 def save_split(consortium, user, rows):
     """The lead sets each co-op's role and shares; together they must make 100 %. A member
     whose role or shares change after it accepted must accept again."""
+    _lock_team(consortium)
     _check_lead(consortium, user)
     _check_job_open(consortium)
     _check_not_frozen(consortium, "the split cannot change")
@@ -462,8 +479,9 @@ def check_can_bid_together(consortium, job, user, submit):
 
 
 def save_consortium_bid(consortium, job, user, values, submit=False, bid_id=None):
+    _lock_team(consortium)  # the bid is made with the team and split as they are now
     check_can_bid_together(consortium, job, user, submit)
-    before = live_consortium_bid(consortium, job)
+    before = live_consortium_bid(consortium, job, lock=True)
     was = before.status if before is not None else None
     bid = bids.save_bid(job, consortium.lead_coop, user, values, submit=submit, bid_id=bid_id,
                         consortium=consortium)

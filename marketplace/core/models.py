@@ -1,9 +1,10 @@
 """Column helpers shared by the models."""
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, String
+from sqlalchemy import CheckConstraint, DateTime, String, select
 from sqlalchemy.orm import mapped_column
 
+from ..extensions import db
 from .time import utcnow
 
 # Row ids are 32-bit integers on every database the site runs on (SQLite and PostgreSQL).
@@ -30,3 +31,15 @@ def created_column():
 
 def updated_column():
     return mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def lock_row(obj):
+    """Take ``obj``'s row lock for the rest of the transaction and read the row again under it.
+
+    A rule decided on a copy read before the lock could act on a state another request has
+    just changed; read afresh, it decides on what is there now. (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite lets one writer in at a time anyway.)
+    """
+    model = type(obj)
+    return db.session.scalar(select(model).where(model.id == obj.id).with_for_update()
+                             .execution_options(populate_existing=True))
