@@ -36,13 +36,19 @@ def pytest_report_header(config):
     return f"database: {TEST_DATABASE_URL or 'SQLite (temporary file)'}"
 
 
+POSTGRES_SKIP_REASON = "needs PostgreSQL: set TEST_DATABASE_URL (as make test does)"
+
+
 def pytest_collection_modifyitems(config, items):
-    if os.path.exists(CHROMIUM):
-        return
-    skip = pytest.mark.skip(reason=BROWSER_SKIP_REASON)
+    skips = {}
+    if not os.path.exists(CHROMIUM):
+        skips["browser"] = pytest.mark.skip(reason=BROWSER_SKIP_REASON)
+    if not (TEST_DATABASE_URL or "").startswith("postgresql"):
+        skips["postgres_only"] = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
     for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        for keyword, skip in skips.items():
+            if keyword in item.keywords:
+                item.add_marker(skip)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -12,8 +12,7 @@ bids_cli = AppGroup("bids", help="Bidding tasks.")
 @bids_cli.command("notify-closed")
 def notify_closed():
     """Tell posters that bids closed on their jobs. Safe to run as often as you like (from
-    cron, say every ten minutes): each poster is told once, whether by this command or by
-    the first visit to the job after its deadline."""
+    cron, say every ten minutes) and to run twice at once: each poster is told once."""
     told = 0
     # Links in the notifications and emails are built for the site's public address.
     with current_app.test_request_context("/", base_url=current_app.config["SITE_URL"]):

@@ -161,8 +161,6 @@ def _act(change, message):
 @bp.get("/jobs/<int:job_id>/bids")
 def review(job_id):
     job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
-    if services.notice_bids_closed(job):
-        db.session.commit()
     return _render_review(job)
 
 

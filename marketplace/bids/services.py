@@ -513,8 +513,9 @@ def next_interest_lapse(job, now):
 
 def notice_bids_closed(job):
     """Tell the poster, once, that bids closed on ``job``. Nothing happens at the deadline
-    itself: the first page load after it (or ``flask bids notify-closed``) calls this, and
-    a conditional UPDATE makes sure that only one caller notifies. True if this one did."""
+    itself: ``flask bids notify-closed``, run from cron, calls this (never a page: reading a
+    page writes nothing, whoever or whatever reads it), and a conditional UPDATE makes sure
+    that only one caller notifies, however many run at once. True if this one did."""
     if job.state != JobState.CLOSED or job.bids_closed_notified_at is not None:
         return False
     now = utcnow()

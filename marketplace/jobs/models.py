@@ -146,7 +146,7 @@ class Job(db.Model):
     awarded_at: Mapped[datetime | None] = mapped_column(DateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     # When the poster was told that bids closed (nothing happens at the deadline itself:
-    # the first page load after it, or `flask bids notify-closed`, sets this once).
+    # `flask bids notify-closed` (cron) sets this once; pages never write).
     bids_closed_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at = created_column()
     updated_at = updated_column()

@@ -98,8 +98,6 @@ def show(job_id):
     revision.current()  # before the job is read: a shared part is never older than its revision
     viewer = current_viewer()
     job = get_job_or_404(job_id, viewer)
-    if bid_services.notice_bids_closed(job):
-        db.session.commit()
     title = job.title
     db.session.expunge(job)  # the page loads it again, with its counts
     # Everything on it comes with the viewer's audience (their co-ops' bids, questions and

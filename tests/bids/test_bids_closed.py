@@ -1,16 +1,22 @@
 """Bids close at the deadline without anything running: the history shows "bids closed" from
-the deadline itself, and the poster is told once — by the first visit after the deadline or
-by `flask bids notify-closed` (cron), whichever comes first."""
+the deadline itself, and the poster is told once, by `flask bids notify-closed` (cron). Reading a
+page writes nothing: a crawler visiting a job after its deadline changes no row and sends nothing."""
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.core.time import frozen_now
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
+from marketplace.mail import outbox
 from marketplace.notifications.models import Notification
 
+from ..factories import make_job
 from .conftest import after_deadline, bid_data, client_for, make_open_job
 
 
@@ -24,20 +30,46 @@ def closed_events(job):
         AuditEvent.action == "job.bids_closed", AuditEvent.target_id == job.id)).all()
 
 
-def test_the_first_visit_after_the_deadline_tells_the_poster_once(app, client, job, poster, alpha_user):
+def _rows():
+    return (db.session.scalar(select(func.count(Notification.id))),
+            db.session.scalar(select(func.count(AuditEvent.id))))
+
+
+def test_visits_after_the_deadline_write_nothing_and_the_command_tells_the_poster_once(
+        app, client, runner, job, poster, alpha_user):
+    mail_outbox = outbox(app)
     client_for(app, alpha_user).post(f"/jobs/{job.id}/bid", data=bid_data(job))
-    assert client_for(app, poster).get(f"/jobs/{job.id}").status_code == 200
-    assert closed_notes(job) == []
+    before, sent = _rows(), len(mail_outbox)
     with after_deadline(job):
-        # Anyone's visit counts: here the bidder's.
+        # A crawler, the bidder and the poster read the pages: nothing is written or sent.
+        assert client.get(f"/jobs/{job.id}").status_code in (200, 404)
         client_for(app, alpha_user).get(f"/jobs/{job.id}")
-        client_for(app, alpha_user).get(f"/jobs/{job.id}")
+        client_for(app, poster).get(f"/jobs/{job.id}")
         client_for(app, poster).get(f"/jobs/{job.id}/bids")
+        db.session.expire_all()
+        assert _rows() == before and len(mail_outbox) == sent
+        assert db.session.get(Job, job.id).bids_closed_notified_at is None
+        assert "Told the posters of 1 job" in runner.invoke(args=["bids", "notify-closed"]).output
     [note] = closed_notes(job)
     assert note.user_id == poster.id and "1 bid to review" in note.message
     assert note.url == f"/jobs/{job.id}/bids"
     [event] = closed_events(job)
     assert event.data == {"bids": 1} and not event.public
+
+
+@pytest.mark.postgres_only
+def test_two_runs_of_the_command_at_once_tell_the_poster_once(app, poster_coop, poster):
+    """Two cron runs overlapping (a slow one and the next), as separate processes."""
+    jobs = [make_job(poster_coop, "cotech", "closed", user=poster, title=f"Closed {n}") for n in range(5)]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "MAIL_BACKEND": "memory"}
+    command = [sys.executable, "-m", "flask", "--app", "marketplace", "bids", "notify-closed"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    db.session.expire_all()
+    assert [len(closed_notes(job)) for job in jobs] == [1] * 5
+    assert [len(closed_events(job)) for job in jobs] == [1] * 5
 
 
 def test_history_shows_bids_closed_at_the_deadline(app, client, poster_coop):
