@@ -133,6 +133,8 @@ def _register_blueprints(app):
     app.register_blueprint(coordinator_bp)
     from .api import bp as api_bp
     app.register_blueprint(api_bp)
+    from .operations.routes import bp as operations_bp
+    app.register_blueprint(operations_bp)
 
 
 def _register_cli(app):

@@ -1,0 +1,1 @@
+"""Running the site: the health check that load balancers and monitors ask."""

@@ -1,0 +1,63 @@
+"""Running the site: /healthz, and a database whose connections were cut (as a PostgreSQL
+restart cuts them) served again without restarting the app."""
+import psycopg
+import pytest
+
+from marketplace import create_app
+from marketplace.extensions import db
+from marketplace.search import backend
+
+from .conftest import TEST_DATABASE_URL
+from .factories import make_coop, make_job
+
+
+@pytest.fixture
+def index(app, tmp_path):
+    saved = app.config.get("SEARCH_INDEX_PATH")
+    app.config["SEARCH_INDEX_PATH"] = str(tmp_path / "index")
+    backend(app).create_empty()
+    yield
+    app.config["SEARCH_INDEX_PATH"] = saved
+
+
+def test_healthy(client, index):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_search_index_is_unavailable_and_says_no_more(app, client, tmp_path, caplog):
+    app.config["SEARCH_INDEX_PATH"] = str(tmp_path / "nothing-here")
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json == {"status": "unavailable"}
+    assert "search:" in caplog.text  # the reason goes to the log
+
+
+@pytest.mark.no_app_context
+def test_no_database_is_unavailable(tmp_path, caplog):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SEARCH_INDEX_PATH": str(tmp_path / "index"),
+                      "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/nothing"})
+    with app.app_context():
+        backend(app).create_empty()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json == {"status": "unavailable"}
+    assert "database:" in caplog.text and "127.0.0.1" not in response.get_data(as_text=True)
+
+
+@pytest.mark.postgres_only
+def test_connections_cut_by_the_server_are_replaced(app, client, networks):
+    """Every connection of the app's pool is ended from the server side, as a restart ends them:
+    the next requests are served (the pool tests a connection before lending it)."""
+    job = make_job(make_coop("Open Co-op", {networks["cotech"]: "active"}), "public", "open", title="Still here")
+    db.session.commit()
+    job_id = job.id
+    assert client.get(f"/jobs/{job_id}").status_code == 200
+    db.session.close()  # the test's own connection goes back to the pool, to be cut as well
+    name = db.engine.url.database
+    with psycopg.connect(TEST_DATABASE_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+        ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
+    assert ended >= 1
+    for _ in range(3):
+        response = client.get(f"/jobs/{job_id}")
+        assert response.status_code == 200 and "Still here" in response.get_data(as_text=True)
