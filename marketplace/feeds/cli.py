@@ -43,6 +43,8 @@ def fetch(source_id, force):
             reports.append(fetch_source(source, force=force))
     for report in reports:
         click.echo(report.describe() + f" ({report.seconds:.1f} s)", err=not report.ok)
+        for title, reason in report.skips:
+            click.echo(f"  skipped “{title}”: {reason}")
     failed = sum(not r.ok for r in reports)
     if failed:
         raise click.exceptions.Exit(1)

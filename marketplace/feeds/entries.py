@@ -53,6 +53,9 @@ class Entry:
     keywords: str = ""          # categories, classification names: more text to find skills in
     skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
     cancelled: bool = False
+    # What the entry announces: "tender" (work open for bids), "award" (the buyer chose a
+    # supplier: nothing left to bid for) or "planning" (work not open for bids yet).
+    notice: str = "tender"
 
 
 # Discourse ends every topic in its RSS with these lines: not part of the brief.

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -22,8 +22,8 @@ from ..core.time import utcnow
 from ..extensions import db
 from ..federation.policy import posting_visibilities
 from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
-from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, deadline_errors, is_editable,
-                             publish_job, update_job, withdraw_job)
+from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, deadline_errors, end_at_source,
+                             is_editable, publish_job, update_job)
 from ..skills.models import Skill
 from .entries import FeedFormatError, parse_rss, shorten
 from .addresses import AddressPolicy
@@ -51,9 +51,14 @@ class FetchReport:
     unchanged: int = 0
     closed: int = 0        # created already closed (deadline passed at the source)
     withdrawn: int = 0     # cancelled at the source
-    skipped: int = 0       # entries we could not use
+    skipped: int = 0       # entries we could not use (their reasons in ``skips``)
     error: str | None = None
     seconds: float = 0.0
+    skips: list = field(default_factory=list)  # (entry title, reason)
+
+    def skip(self, entry, reason):
+        self.skipped += 1
+        self.skips.append((shorten(entry.title or entry.guid, 120), reason))
 
     @property
     def ok(self):
@@ -127,9 +132,10 @@ def guess_skills(entry, matcher, defaults):
 
 # --- entry → job values -------------------------------------------------------------------------
 
-def job_values(source, entry, now, open_days):
-    """The job fields for an entry, as ``jobs.services`` takes them."""
-    published = min(entry.published or now, now)
+def job_values(source, entry, now, open_days, first_seen=None):
+    """The job fields for an entry, as ``jobs.services`` takes them. An entry without a date
+    counts from when it was first seen, so its deadline stays put from one fetch to the next."""
+    published = min(entry.published or first_seen or now, now)
     bids = entry.bids_deadline or published + timedelta(days=open_days)
     questions = entry.questions_deadline or bids - QUESTIONS_BEFORE_BIDS
     if questions >= bids:
@@ -159,6 +165,8 @@ def content_hash(values, skills, entry):
     data = {k: str(v) for k, v in values.items()}
     data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
                 cancelled=entry.cancelled)
+    if entry.notice != "tender":  # (only then: the hashes of tenders imported before stay valid)
+        data["notice"] = entry.notice
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -205,13 +213,21 @@ def publish_imported_job(source, job, published, actor, now):
     return closed
 
 
+ENDED_AT_SOURCE = {
+    "cancelled": "Cancelled at the source.",
+    "award": "The buyer awarded the contract: see the award notice at the source.",
+}
+
+
 def update_imported_job(source, job, entry, values, skills, actor):
     """Bring a job in line with its changed entry. Returns "updated", "withdrawn" or "kept"."""
-    if job.status == JobStatus.WITHDRAWN:
-        return "kept"  # withdrawn here: a refetch does not bring it back
-    if entry.cancelled:
-        withdraw_job(job, actor, reason="Cancelled at the source.")
-        return "withdrawn"
+    if job.status != JobStatus.PUBLISHED:
+        return "kept"  # ended here (withdrawn, cancelled, awarded): a refetch does not revive it
+    if entry.cancelled or entry.notice == "award":
+        # The process is over at the source: open here, the job is withdrawn; closed, it is
+        # cancelled with the reason (the one state a closed job can end in without an award).
+        ended = end_at_source(job, actor, ENDED_AT_SOURCE["cancelled" if entry.cancelled else "award"])
+        return "withdrawn" if ended else "kept"
     if is_editable(job) and not deadline_errors(
         values["questions_deadline"], values["bids_deadline"], None, previous=job
     ):
@@ -260,14 +276,16 @@ def import_entries(source, entries, actor=None, now=None, report=None):
 
     planned, unchanged = [], []
     for entry in unique:
-        values, published = job_values(source, entry, now, open_days)
+        previous = known.get(entry.guid)
+        if previous is None and (entry.cancelled or entry.notice != "tender"):
+            report.skip(entry, NOT_OPEN[entry.notice if not entry.cancelled else "cancelled"])
+            continue
+        values, published = job_values(source, entry, now, open_days,
+                                       first_seen=previous.first_seen_at if previous else now)
         skills = guess_skills(entry, matcher, defaults)
-        step = _Step(entry, values, skills, published, content_hash(values, skills, entry),
-                     known.get(entry.guid))
-        if step.previous is not None and step.previous.content_hash == step.digest:
-            unchanged.append(step.previous.id)
-        elif step.previous is None and entry.cancelled:
-            report.skipped += 1
+        step = _Step(entry, values, skills, published, content_hash(values, skills, entry), previous)
+        if previous is not None and previous.content_hash == step.digest:
+            unchanged.append(previous.id)
         else:
             planned.append(step)
     report.unchanged = len(unchanged)
@@ -279,16 +297,29 @@ def import_entries(source, entries, actor=None, now=None, report=None):
     db.session.flush()
     with db.session.no_autoflush:
         for job, step in new:
-            report.closed += publish_imported_job(source, job, step.published, actor, now)
+            try:
+                with db.session.begin_nested():
+                    report.closed += publish_imported_job(source, job, step.published, actor, now)
+            except JobRuleError as error:
+                db.session.delete(job)  # its draft row came with the batch, outside the savepoint
+                report.skip(step.entry, error.message)
+                continue
+            report.created += 1
             db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
                                          content_hash=step.digest, first_seen_at=now, last_seen_at=now))
-    report.created = len(new)
 
     changed = [step for step in planned if step.previous is not None]
     jobs = _jobs_by_id([step.previous.job_id for step in changed])
     for step in changed:
-        outcome = update_imported_job(source, jobs[step.previous.job_id], step.entry, step.values,
-                                      step.skills, actor)
+        # Each entry its own unit: one the job rules refuse is skipped with its reason (and
+        # tried again next time), and the rest of the fetch still lands.
+        try:
+            with db.session.begin_nested():
+                outcome = update_imported_job(source, jobs[step.previous.job_id], step.entry, step.values,
+                                              step.skills, actor)
+        except JobRuleError as error:
+            report.skip(step.entry, error.message)
+            continue
         step.previous.content_hash, step.previous.link, step.previous.last_seen_at = (
             step.digest, step.entry.link, now)
         if outcome == "updated":
@@ -303,6 +334,13 @@ def import_entries(source, entries, actor=None, now=None, report=None):
             .values(last_seen_at=now)
         )
     return report
+
+
+NOT_OPEN = {
+    "cancelled": "Cancelled at the source before it was imported.",
+    "award": "An award notice: the contract is already awarded, there is nothing to bid for.",
+    "planning": "A planning notice: not open for bids yet (imported once a tender is published).",
+}
 
 
 @dataclass
@@ -358,9 +396,10 @@ def fetch_source(source, actor=None, now=None, force=False):
             import_entries(source, _parse(source, result), actor, now, report)
             source.body_hash = body_hash
             source.entries_seen = _count_entries(source)
-            if report.created or report.updated or report.withdrawn:
+            if report.created or report.updated or report.withdrawn or report.skipped:
                 record("feed_source.fetched", source, actor=actor, coop=source.coop,
-                       created=report.created, updated=report.updated, withdrawn=report.withdrawn)
+                       created=report.created, updated=report.updated, withdrawn=report.withdrawn,
+                       skipped=[f"{title}: {reason}" for title, reason in report.skips[:50]] or None)
         source.etag, source.last_modified = result.etag, result.last_modified
         source.last_fetched_at = source.last_success_at = now
         source.last_error = source.fetch_requested_at = None

@@ -15,6 +15,10 @@ from .entries import (Entry, FeedFormatError, clean_html, html_to_text, looks_li
 CONTRACTS_FINDER_PREFIX = "ocds-b5fd17-"
 CONTRACTS_FINDER_NOTICE = "https://www.contractsfinder.service.gov.uk/Notice/"
 CANCELLED = {"cancelled", "withdrawn", "unsuccessful"}
+# Release tags (OCDS 1.1 codelist) of a contracting process past its tender: an award was made.
+AWARD_TAGS = {"award", "awardUpdate", "contract", "contractUpdate", "contractAmendment", "implementation",
+              "implementationUpdate", "contractTermination"}
+PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
 
 # CPV code prefixes → skill slugs of the taxonomy (the longest matching prefix wins).
@@ -206,4 +210,15 @@ def _entry(release):
         keywords=" ".join(_text(c.get("description")) for c in classifications),
         skill_slugs=tuple(slugs),
         cancelled=_text(tender.get("status")).lower() in CANCELLED or "tenderCancellation" in tags,
+        notice=_notice(tags, _text(tender.get("status")).lower()),
     )
+
+
+def _notice(tags, status):
+    """What the release announces. Contracts Finder's award releases keep a tender block (with
+    its old tenderPeriod, and often status "planned"): the tag says what happened."""
+    if set(tags) & AWARD_TAGS or status == "complete":
+        return "award"
+    if status in ("planning", "planned") or (tags and set(tags) <= PLANNING_TAGS):
+        return "planning"
+    return "tender"

@@ -215,6 +215,24 @@ def cancel_job(job, user, reason):
     """After bids close, end the job without an award; the reason is published."""
     if not can_manage(user, job):
         raise JobRuleError("Only the co-op that posted the job can cancel it.")
+    _cancel(job, user, reason)
+
+
+def end_at_source(job, actor, reason):
+    """An imported job whose source ended it (cancelled, or awarded there): withdrawn while
+    bids are open here, cancelled with the reason once they have closed. The source speaks
+    for the buyer, so no member of ours needs to. Returns "withdrawn", "cancelled" or None
+    when the job had already ended."""
+    if job.status != JobStatus.PUBLISHED:
+        return None
+    if job.state == JobState.OPEN:
+        withdraw_job(job, actor, reason)
+        return "withdrawn"
+    _cancel(job, actor, reason)
+    return "cancelled"
+
+
+def _cancel(job, user, reason):
     if job.state == JobState.OPEN:
         raise JobRuleError("Bids are still open: withdraw the job instead.")
     if job.state != JobState.CLOSED:

@@ -1,0 +1,134 @@
+"""Imports that stay true to their source over weeks of fetches: a tender cancelled after its
+deadline, entries without dates, award and planning notices, and one bad entry among good ones.
+
+``contracts-finder-award.json`` is a real Contracts Finder OCDS search answer (one award release,
+published by the Cabinet Office under the Open Government Licence v3, as the package says); the
+others are the fixtures of test_ingest.py. See data/SOURCES.md.
+"""
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from marketplace.audit.models import AuditEvent
+from marketplace.core.time import frozen_now
+from marketplace.extensions import db
+from marketplace.feeds.ingest import fetch_source
+from marketplace.feeds.models import FeedSource
+from marketplace.jobs.models import Job
+
+from .conftest import data_file
+
+LEEDS = "Website redesign and accessible content management system"
+HUGE = "National digital identity platform"
+
+
+def jobs_by_title():
+    return {j.title: j for j in db.session.scalars(select(Job))}
+
+
+def _events(action):
+    return db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == action))
+
+
+def _publish(feed_server, package, modified):
+    return feed_server.put("/ocds.json", json.dumps(package).encode(), content_type="application/json",
+                           modified=modified)
+
+
+def _release_of(package, title):
+    return next(r for r in package["releases"] if r.get("tender", {}).get("title") == title)
+
+
+def test_a_tender_cancelled_after_its_deadline_is_cancelled_here_and_the_rest_of_the_fetch_lands(
+        feed_server, make_source):
+    package = json.loads(data_file("contracts-finder.json"))
+    with frozen_now(datetime(2025, 3, 10, 12, 0)):
+        source = make_source(_publish(feed_server, package, datetime(2025, 3, 9)), kind="ocds", job_kind="tender")
+        assert fetch_source(source).created == 4
+    leeds = _release_of(package, LEEDS)
+    cancellation = json.loads(json.dumps(leeds))
+    cancellation.update(id=leeds["id"] + "-2", date="2025-04-16T10:00:00Z", tag=["tenderCancellation"])
+    cancellation["tender"]["status"] = "cancelled"
+    package["releases"].append(cancellation)
+    _release_of(package, HUGE)["tender"]["title"] = HUGE + " (amended)"  # another change in the same fetch
+    _publish(feed_server, package, datetime(2025, 4, 16, 11, 0))
+
+    with frozen_now(datetime(2025, 4, 20, 9, 0)):  # after Leeds's deadline of 14 April
+        report = fetch_source(db.session.get(FeedSource, source.id))
+        again = fetch_source(db.session.get(FeedSource, source.id), force=True)
+    assert report.ok, report.error
+    jobs = jobs_by_title()
+    job = jobs[LEEDS]
+    assert (job.status, job.cancelled_reason) == ("cancelled", "Cancelled at the source.")
+    assert HUGE + " (amended)" in jobs  # the other amendment landed with it
+    assert again.ok and again.updated == 0 and again.withdrawn == 0  # settled: nothing more to do
+    assert _events("job.cancelled") == 1
+
+
+def test_an_entry_without_a_date_keeps_the_deadline_it_was_first_given(feed_server, make_source, march_2025):
+    def feed(extra=""):
+        return (f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Leads</title><link>https://leads.example.coop/</link>
+<description>Leads passed on</description>
+<item><title>Undated lead: a shop's stock system</title><link>https://leads.example.coop/1</link>
+<guid>https://leads.example.coop/1</guid><description>A food co-op needs its stock system looked at.</description></item>
+{extra}</channel></rss>""").encode()
+
+    source = make_source(feed_server.put("/leads.rss", feed()))
+    assert fetch_source(source).created == 1
+    job = jobs_by_title()["Undated lead: a shop's stock system"]
+    deadline = job.bids_deadline
+    updated_before = _events("job.updated")
+    later = march_2025 + timedelta(days=3)
+    with frozen_now(later):
+        # The feed changes (a second entry), so every entry is read again.
+        feed_server.put("/leads.rss", feed("<item><title>Another lead</title><guid>https://leads.example.coop/2</guid>"
+                                           "<link>https://leads.example.coop/2</link></item>"),
+                        modified=later)
+        report = fetch_source(db.session.get(FeedSource, source.id))
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    assert db.session.get(Job, job.id).bids_deadline == deadline
+    assert _events("job.updated") == updated_before
+    assert jobs_by_title()["Another lead"].bids_deadline == later + timedelta(days=30)
+
+
+def test_an_award_notice_is_not_a_job_to_bid_on(feed_server, make_source):
+    """The real award release says its tender period ended on 3 October 2022: read in June 2022,
+    it would have become a job open for bids until then."""
+    with frozen_now(datetime(2022, 6, 1, 12, 0)):
+        source = make_source(feed_server.put("/award.json", data_file("contracts-finder-award.json"),
+                                             content_type="application/json"), kind="ocds", job_kind="tender")
+        report = fetch_source(source)
+    assert report.ok and report.created == 0 and report.skipped == 1
+    assert "award notice" in report.skips[0][1]
+    assert db.session.scalars(select(Job)).all() == []
+    fetched = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feed_source.fetched"))
+    assert "RStudio License and Support: An award notice" in fetched.data["skipped"][0]
+
+
+def test_an_award_ends_the_open_job_it_follows(feed_server, make_source):
+    package = json.loads(data_file("contracts-finder.json"))
+    with frozen_now(datetime(2025, 3, 10, 12, 0)):
+        source = make_source(_publish(feed_server, package, datetime(2025, 3, 9)), kind="ocds", job_kind="tender")
+        fetch_source(source)
+        leeds = _release_of(package, LEEDS)
+        award = json.loads(json.dumps(leeds))
+        award.update(id=leeds["id"] + "-3", date="2025-03-10T09:00:00Z", tag=["award"])
+        package["releases"].append(award)
+        _publish(feed_server, package, datetime(2025, 3, 10, 10, 0))
+        report = fetch_source(db.session.get(FeedSource, source.id))
+    job = jobs_by_title()[LEEDS]
+    assert report.withdrawn == 1
+    assert job.status == "withdrawn" and "awarded" in job.withdrawn_reason
+
+
+def test_a_planning_notice_waits_for_its_tender(feed_server, make_source, march_2025):
+    package = json.loads(data_file("contracts-finder.json"))
+    planned = _release_of(package, LEEDS)
+    planned.update(tag=["planning"])
+    planned["tender"]["status"] = "planned"
+    package["releases"] = [planned]
+    source = make_source(_publish(feed_server, package, datetime(2025, 3, 9)), kind="ocds")
+    report = fetch_source(source)
+    assert (report.created, report.skipped) == (0, 1) and "planning notice" in report.skips[0][1]
