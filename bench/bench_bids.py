@@ -73,7 +73,8 @@ def _coop(name, network, members):
     db.session.add(NetworkMembership(coop=coop, network=network, status="active"))
     users = []
     for n in range(members):
-        user = User(email=f"{n}@{coop.slug}.coop", name=f"{name} member {n}", password_hash="!")
+        user = User(email=f"{n}@{coop.slug}.coop", name=f"{name} member {n}", password_hash="!",
+                    email_verified_at=utcnow())
         db.session.add_all([user, CoopMember(coop=coop, user=user, role="member")])
         users.append(user)
     return coop, users

@@ -226,6 +226,7 @@ def _people_and_coops(rng, now, n_coops, skill_ids):
             users.append({
                 "id": user_id, "email": f"user{user_id}@bench.example.coop", "name": f"Bench User {user_id}",
                 "password_hash": password_hash, "is_site_admin": False, "active": True, "created_at": now,
+                "email_verified_at": now,
             })
             members.append({"coop_id": coop_id, "user_id": user_id, "role": role, "created_at": now})
     coordinators = []
@@ -234,6 +235,7 @@ def _people_and_coops(rng, now, n_coops, skill_ids):
         users.append({
             "id": user_id, "email": f"coordinator{network_id}@bench.example.coop", "name": "Coordinator",
             "password_hash": password_hash, "is_site_admin": False, "active": True, "created_at": now,
+            "email_verified_at": now,
         })
         coordinators.append({"user_id": user_id, "network_id": network_id, "created_at": now})
 

@@ -58,10 +58,19 @@ def from_environment(instance_path):
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "marketplace@coops.tech"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
-        # Sign-in throttling: this many failures per address within the window locks it.
+        # Slowing down password guessing (accounts.services, "Signing in" in README.md): past this
+        # many failures (per device cookie, per account from other clients, 4x per client
+        # address) each attempt waits LOGIN_DELAY_SECONDS, doubled per further failure, at most
+        # LOGIN_MAX_DELAY_MINUTES; failures are forgotten after the window.
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
-        "LOGIN_FAILURE_WINDOW_MINUTES": _int("LOGIN_FAILURE_WINDOW_MINUTES", 15),
+        "LOGIN_DELAY_SECONDS": _int("LOGIN_DELAY_SECONDS", 60),
+        "LOGIN_MAX_DELAY_MINUTES": _int("LOGIN_MAX_DELAY_MINUTES", 15),
+        "LOGIN_FAILURE_WINDOW_MINUTES": _int("LOGIN_FAILURE_WINDOW_MINUTES", 24 * 60),
+        # How long a browser that signed in stays known (its device cookie).
+        "DEVICE_COOKIE_DAYS": _int("DEVICE_COOKIE_DAYS", 365),
         "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+        # How long the link that confirms a new account's email address works.
+        "EMAIL_VERIFY_HOURS": _int("EMAIL_VERIFY_HOURS", 48),
         # Werkzeug's method for new password hashes (stored hashes name their own).
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),

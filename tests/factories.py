@@ -87,10 +87,13 @@ def make_coop(name=None, memberships=None, skills=(), **fields):
     return coop
 
 
-def make_user(name=None, coops=None, email=None, admin=False, coordinates=(), password=PASSWORD):
-    """``coops``: {Coop: "member" | "admin"} or a list of co-ops (as members)."""
+def make_user(name=None, coops=None, email=None, admin=False, coordinates=(), password=PASSWORD,
+              verified=True):
+    """``coops``: {Coop: "member" | "admin"} or a list of co-ops (as members). ``verified=False``:
+    a user who has not yet confirmed their email address."""
     n = next(_counter)
-    user = User(email=email or f"user{n}@example.coop", name=name or f"User {n}", is_site_admin=admin)
+    user = User(email=email or f"user{n}@example.coop", name=name or f"User {n}", is_site_admin=admin,
+                email_verified_at=utcnow() if verified else None)
     user.set_password(password)
     db.session.add(user)
     if isinstance(coops, (list, tuple)):

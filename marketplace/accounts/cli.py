@@ -101,7 +101,7 @@ def list_users():
 @click.argument("email")
 @click.option("--password", help="Asked for (hidden, twice) when not given.")
 def set_password(email, password):
-    """Set a user's password (and lift any sign-in lock-out for the account)."""
+    """Set a user's password (and forget the account's failed sign-ins)."""
     user = services.find_user(email)
     if user is None:
         raise click.ClickException(f"There is no user with the email address {email!r}.")

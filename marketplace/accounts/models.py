@@ -1,4 +1,4 @@
-"""People: users, and the record of failed sign-ins used to throttle guessing."""
+"""People: users, and the record of failed sign-ins used to slow down guessing."""
 import secrets
 from datetime import datetime
 
@@ -29,6 +29,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = created_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the owner of the address followed a confirmation link (or an administrator made the
+    # account): until then the user may look around but not join a co-op or act.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The last confirmation link or "someone tried to register" notice sent to the address:
+    # such messages go out at most once a minute, so that nobody can flood an inbox.
+    verification_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Part of every session and remember-me cookie of the user (``get_id``): a new one ends
     # them all (password changed or reset, signing out).
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
@@ -48,6 +54,10 @@ class User(UserMixin, db.Model):
     def end_sessions(self):
         """Every session and remember-me cookie of this user stops working."""
         self.session_token = secrets.token_hex(16)
+
+    @property
+    def email_verified(self):
+        return self.email_verified_at is not None
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password, method=hash_method())
@@ -76,7 +86,9 @@ class User(UserMixin, db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed sign-in; counted per e-mail address and per client address."""
+    """One failed sign-in. ``device`` is the nonce of the client's device cookie when it held a
+    valid one for the account tried: such failures count against that device alone; the others
+    count per e-mail address and per client address."""
 
     __tablename__ = "login_failure"
     __table_args__ = (
@@ -87,4 +99,5 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(32))
     created_at = created_column()

@@ -1,5 +1,6 @@
-"""Account pages: register, sign in and out, password reset, dashboard and settings."""
-from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
+"""Account pages: register and confirm the address, sign in and out, password reset, dashboard
+and settings; and the refusal of acting to users who have not confirmed their address."""
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -7,7 +8,7 @@ from ..api import services as api_services
 from ..api.models import ApiToken
 from ..coops.models import CoopRole
 from ..core.tokens import create_from_form, revoke_own
-from ..core.forms import attach_error
+from ..core.forms import ActionForm, attach_error
 from ..extensions import db
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, count_jobs
@@ -28,11 +29,42 @@ def _client_address():
     return (request.remote_addr or "unknown")[:64]
 
 
-
-
 def _next_url():
     return services.safe_next_url(request.args.get("next")) or url_for("accounts.dashboard")
 
+
+def _send(user, subject, template, **context):
+    """Send an account message; a failure is logged, never shown (the answer must not differ)."""
+    try:
+        send_mail(user.email, subject, template, user=user, **context)
+    except MailError:
+        current_app.logger.exception("Mail %r to user %s failed", template, user.id)
+
+
+def _send_confirmation_link(user):
+    _send(user, "Confirm your email address", "confirm_email",
+          link=url_for("accounts.confirm_email", token=services.make_verify_token(user), _external=True),
+          hours=services.verify_link_hours())
+
+
+def _send_registration_notice(user):
+    _send(user, "Someone tried to register with your email address", "registration_notice",
+          login_link=url_for("accounts.login", _external=True),
+          reset_link=url_for("accounts.forgot_password", _external=True))
+
+
+def _remember_device(response, user):
+    """The device cookie: this browser is known to ``user``'s account from now on (only the
+    sign-in page reads it)."""
+    response.set_cookie(
+        services.DEVICE_COOKIE, services.make_device_cookie(user), max_age=services.device_cookie_days() * 86400,
+        path=url_for("accounts.login"), secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+# --- registering and confirming the address --------------------------------------------------
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
@@ -41,32 +73,111 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.name.data, form.email.data, form.password.data)
+            user, created = services.register_user(form.name.data, form.email.data, form.password.data)
+            mail = user is not None and services.note_verification_mail(user)
             db.session.commit()
         except services.AccountError as error:
             db.session.rollback()
             attach_error(form, error)
         else:
-            login_user(user)
-            flash(f"Welcome, {user.name}. Your account is ready.", "success")
-            return redirect(url_for("accounts.dashboard"))
+            # The same answer whether or not the address had an account: nobody is signed in
+            # (a session naming a new user would tell), and only the mail differs.
+            if mail:
+                (_send_confirmation_link if created else _send_registration_notice)(user)
+            flash(f"We sent a message to {form.email.data}.", "info")
+            return redirect(url_for("accounts.registered"))
     return render_template("accounts/register.html", form=form), (422 if form.errors else 200)
 
+
+@bp.get("/register/check-email")
+def registered():
+    return render_template("accounts/registered.html")
+
+
+@bp.route("/account/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    """A confirmation link shows a button: mail scanners open links, and must not confirm an
+    address that someone else registered."""
+    try:
+        user = services.user_for_verify_token(token)
+    except services.VerifyLinkError as error:
+        return render_template("accounts/confirm_refused.html", reason=error.message), 400
+    if user.email_verified:
+        return render_template("accounts/confirm.html", user=user, form=None)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        services.confirm_email(user)
+        db.session.commit()
+        if current_user.is_authenticated and current_user.id == user.id:
+            flash("Your email address is confirmed. Welcome!", "success")
+            return redirect(url_for("accounts.dashboard"))
+        flash("Your email address is confirmed. Sign in to carry on.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/confirm.html", user=user, form=form)
+
+
+@bp.post("/account/confirm/resend")
+@login_required
+def resend_confirmation():
+    if not ActionForm().validate():
+        abort(400)
+    user = current_user._get_current_object()
+    if user.email_verified:
+        flash("Your email address is already confirmed.", "info")
+    elif services.note_verification_mail(user):
+        db.session.commit()
+        _send_confirmation_link(user)
+        flash(f"We sent a new link to {user.email}. It works for {services.verify_link_hours()} hours.", "success")
+    else:
+        flash("We sent a link less than a minute ago: check your email (and its spam folder), "
+              "or try again in a minute.", "error")
+    return redirect(url_for("accounts.dashboard"))
+
+
+# Pages an unconfirmed user may still post to: their own account and signing out.
+OPEN_TO_UNCONFIRMED = {
+    "accounts.login", "accounts.logout", "accounts.register", "accounts.forgot_password",
+    "accounts.reset_password", "accounts.confirm_email", "accounts.resend_confirmation",
+    "accounts.change_name", "accounts.change_password", "accounts.revoke_api_token",
+    "notifications.read", "notifications.read_all", "notifications.settings", "coops.leave",
+}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@bp.before_app_request
+def _unconfirmed_users_only_look():
+    """Every page that changes something (any that takes a POST, its form included) is refused
+    to a signed-in user who has not confirmed their address (``services.why_user_cannot_act``),
+    except their own account's. The API checks its writes itself (``api.base.token_user``)."""
+    rule = request.url_rule
+    if (rule is None or request.blueprint == "api" or not (rule.methods & WRITE_METHODS)
+            or request.endpoint in OPEN_TO_UNCONFIRMED or not current_user.is_authenticated):
+        return None
+    reason = services.why_user_cannot_act(current_user)
+    if reason is None:
+        return None
+    return render_template("accounts/confirm_first.html", reason=reason, confirm_banner=False), 403
+
+
+# --- signing in and out ----------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_next_url())
     form = LoginForm()
-    retry_at = None
+    paused = None
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, _client_address())
-            # A failed attempt is noted in the database; a successful one clears the failures.
+            user = services.authenticate(form.email.data, form.password.data, _client_address(),
+                                         request.cookies.get(services.DEVICE_COOKIE))
+            # A failed attempt is noted in the database; a successful one forgets this client's.
             db.session.commit()
         except services.SignInThrottled as error:
             db.session.rollback()
-            retry_at = error.retry_at
+            paused = error
         except services.AccountError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -74,16 +185,19 @@ def login():
             if user is not None:
                 login_user(user, remember=form.remember.data)
                 flash(f"Signed in as {user.name}.", "success")
-                return redirect(_next_url())
+                return _remember_device(redirect(_next_url()), user)
             form.form_errors.append(services.BAD_CREDENTIALS)
-    status = 429 if retry_at else (422 if form.errors else 200)
-    return render_template("accounts/login.html", form=form, retry_at=retry_at), status
+    if paused is not None:
+        return render_template("accounts/login.html", form=form, paused=paused), 429, {
+            "Retry-After": str(paused.seconds)}
+    return render_template("accounts/login.html", form=form, paused=None), (422 if form.errors else 200)
 
 
 @bp.post("/logout")
 def logout():
     # CSRFProtect checks every POST, so a third-party page cannot sign people out. Signing out
     # ends every session of the user (a copied cookie, a remember-me cookie, other devices).
+    # The device cookie stays: this is still a browser its owner signed in on.
     if current_user.is_authenticated:
         current_user.end_sessions()
         db.session.commit()
@@ -132,7 +246,7 @@ def reset_password(token):
             logout_user()
             login_user(user)
             flash("Your password is changed and you are signed in.", "success")
-            return redirect(url_for("accounts.dashboard"))
+            return _remember_device(redirect(url_for("accounts.dashboard")), user)
     return render_template("accounts/reset.html", form=form, user=user), (422 if form.errors else 200)
 
 

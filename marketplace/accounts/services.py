@@ -1,14 +1,17 @@
-"""Accounts: registering, signing in (with throttling), password resets and changes,
-and loading users for Flask-Login. Business rules as plain functions; callers commit."""
+"""Accounts: registering and confirming the email address, who may act, signing in (slowed
+down with device cookies), password resets and changes, and loading users for Flask-Login.
+Business rules as plain functions; callers commit."""
 import hashlib
 import hmac
+import math
+import secrets
 from datetime import timedelta, timezone
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,6 +31,15 @@ PASSWORD_MAX = 200
 EMAIL_TAKEN = "An account with this email address already exists. Sign in, or reset your password."
 BAD_CREDENTIALS = "The email address or password is not right."
 RESET_SALT = "password-reset"
+VERIFY_SALT = "email-verification"
+DEVICE_SALT = "device-cookie"
+DEVICE_COOKIE = "device"
+# Confirmation links and "someone tried to register" notices: at most one a minute per address.
+VERIFICATION_MAIL_INTERVAL = timedelta(minutes=1)
+UNCONFIRMED = ("Confirm your email address first: we sent a link to {email}. Until you follow it, you can "
+               "look around but not join or register a co-op, post work, bid or use API tokens.")
+UNCONFIRMED_OTHER = ("{name} has not confirmed their email address yet: they can join once they have "
+                     "followed the link we sent them.")
 
 
 class AccountError(Exception):
@@ -43,8 +55,11 @@ class SignInThrottled(AccountError):
     """Too many failed sign-ins: no attempt is checked until ``retry_at`` (naive UTC)."""
 
     def __init__(self, retry_at):
-        super().__init__("Too many failed attempts to sign in.")
         self.retry_at = retry_at
+        # Rounded up: "try again in 1 minute" must not come a few seconds too early.
+        self.seconds = max(1, math.ceil((retry_at - utcnow()).total_seconds()))
+        minutes = math.ceil(self.seconds / 60)
+        super().__init__(f"Too many attempts: try again in {minutes} minute{'' if minutes == 1 else 's'}.")
 
 
 def load_user(session_id):
@@ -97,14 +112,50 @@ def check_password(password, field="password"):
     return password
 
 
+# --- signed, timed tokens (reset and confirmation links, device cookies) -----------------------
+
+class _SiteClockSigner(TimestampSigner):
+    """Timestamps from the site's clock, so that token age follows ``frozen_now`` in tests."""
+
+    def get_timestamp(self):
+        return int(utcnow().replace(tzinfo=timezone.utc).timestamp())
+
+
 # --- registering -----------------------------------------------------------------------------
 
-def _new_user(name, email, password, is_site_admin=False):
-    """Add a user, or refuse a duplicate email (also when another request wins a race to it)."""
+def register_user(name, email, password):
+    """Someone making their own account. Returns (user, created).
+
+    The answer must not tell whether the address has an account, so a taken address is no
+    error: nothing is written, and (user, False) names the owner, to be told that someone
+    tried; the password is hashed all the same, so that both take as long. A new user's
+    address is unconfirmed until the link mailed to it is followed (``confirm_email``). When
+    another request takes the address at the same moment, that is a taken address too.
+    """
+    name, email, password = check_name(name), check_email(email), check_password(password)
+    user = find_user(email)
+    if user is not None:
+        generate_password_hash(password, method=hash_method())
+        return user, False
+    user = User(name=name, email=email, active=True)
+    user.set_password(password)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        # Another request registered the address between the check and the insert.
+        return find_user(email), False
+    record("user.registered", user, actor=user)
+    return user, True
+
+
+def create_user(name, email, password, is_site_admin=False, actor=None):
+    """An account made for someone (by a site admin, or on the command line: no actor). Its
+    address counts as confirmed: whoever makes the account vouches for it."""
     name, email, password = check_name(name), check_email(email), check_password(password)
     if find_user(email) is not None:
         raise AccountError(EMAIL_TAKEN, field="email")
-    user = User(name=name, email=email, is_site_admin=is_site_admin, active=True)
+    user = User(name=name, email=email, is_site_admin=is_site_admin, active=True, email_verified_at=utcnow())
     user.set_password(password)
     db.session.add(user)
     try:
@@ -113,65 +164,179 @@ def _new_user(name, email, password, is_site_admin=False):
         # Another request registered the same address between the check and the insert.
         # The session is unusable until the caller rolls back.
         raise AccountError(EMAIL_TAKEN, field="email") from None
-    return user
-
-
-def register_user(name, email, password):
-    """Someone making their own account."""
-    user = _new_user(name, email, password)
-    record("user.registered", user, actor=user)
-    return user
-
-
-def create_user(name, email, password, is_site_admin=False, actor=None):
-    """An account made for someone (by a site admin, or on the command line: no actor)."""
-    user = _new_user(name, email, password, is_site_admin)
     record("user.created", user, actor=actor, site_admin=is_site_admin)
     return user
 
 
-# --- signing in and throttling ---------------------------------------------------------------
+# --- confirming the email address ------------------------------------------------------------
+
+def note_verification_mail(user):
+    """May a confirmation link or a registration notice go to ``user``'s address now? At most
+    one a minute, so that nobody can flood an inbox through the site. If so, this one is noted
+    (the caller commits, then sends)."""
+    now = utcnow()
+    if user.verification_sent_at is not None and now - user.verification_sent_at < VERIFICATION_MAIL_INTERVAL:
+        return False
+    user.verification_sent_at = now
+    return True
+
+
+def _verify_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT, signer=_SiteClockSigner)
+
+
+def make_verify_token(user):
+    """The token of a confirmation link: it names the address, so that it stops working if the
+    account's address changes."""
+    return _verify_serializer().dumps({"user": user.id, "email": user.email})
+
+
+def verify_link_hours():
+    return current_app.config["EMAIL_VERIFY_HOURS"]
+
+
+class VerifyLinkError(AccountError):
+    """A confirmation link that cannot be used (expired, tampered with or stale)."""
+
+
+def user_for_verify_token(token):
+    """The user a confirmation link was made for, or ``VerifyLinkError`` saying why it cannot
+    be used. A link for an address already confirmed still names its user (following it again
+    is harmless)."""
+    try:
+        payload = _verify_serializer().loads(token, max_age=verify_link_hours() * 3600)
+    except SignatureExpired:
+        raise VerifyLinkError("This link has expired.") from None
+    except BadSignature:
+        raise VerifyLinkError("This link is not valid. Check that you copied all of it.") from None
+    user = None
+    if isinstance(payload, dict) and isinstance(payload.get("user"), int):
+        user = db.session.get(User, payload["user"])
+    if user is None or not user.active:
+        raise VerifyLinkError("This link is not valid. Check that you copied all of it.")
+    if not hmac.compare_digest(str(payload.get("email")), user.email):
+        raise VerifyLinkError("This link was sent to an address that is no longer the account's.")
+    return user
+
+
+def confirm_email(user):
+    """Mark the address confirmed; False if it already was. Compare-and-set, so that the same
+    link followed twice at once confirms (and writes an audit event) once."""
+    done = db.session.execute(
+        update(User).where(User.id == user.id, User.email == user.email, User.email_verified_at.is_(None))
+        .values(email_verified_at=utcnow())
+    ).rowcount
+    if done:
+        record("user.email_verified", user, actor=user)
+    return bool(done)
+
+
+# --- who may act -----------------------------------------------------------------------------
+
+def why_user_cannot_act(user, someone_else=False):
+    """None if ``user`` may join co-ops and act (post work, register interest, ask, bid, form
+    consortia, use API tokens); otherwise why not. The rule for people, as
+    ``federation.policy.why_coop_cannot_act`` is for co-ops: their address must be confirmed.
+    ``someone_else``: the message is for another person (an admin adding ``user``)."""
+    if user.email_verified:
+        return None
+    if someone_else:
+        return UNCONFIRMED_OTHER.format(name=user.name)
+    return UNCONFIRMED.format(email=user.email)
+
+
+# --- signing in, slowed down with device cookies -----------------------------------------------
+# OWASP's "Slow Down Online Guessing Attacks with Device Cookies": a browser that signed in to
+# an account holds a signed cookie naming it. Its failures count against that cookie alone, so
+# that no one elsewhere can slow down the account's owner on her own browser; every other
+# client's failures count per account and per client address. Past LOGIN_MAX_FAILURES of them
+# (4x per address) each attempt is refused, without checking the password, for a delay that
+# doubles with each further failure, up to LOGIN_MAX_DELAY_MINUTES. Nothing sleeps.
 
 def _window():
     return timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
 
 
-def _limits():
-    per_email = current_app.config["LOGIN_MAX_FAILURES"]
-    return per_email, 4 * per_email
+def _device_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT, signer=_SiteClockSigner)
 
 
-def _unlocks_at(column, value, limit, since):
-    """When fewer than ``limit`` failures on ``column`` remain in the window, or None if
-    there are fewer already: the ``limit``-th most recent failure ages out then."""
-    nth = db.session.scalar(
-        select(LoginFailure.created_at)
-        .where(column == value, LoginFailure.created_at > since)
-        .order_by(LoginFailure.created_at.desc(), LoginFailure.id.desc())
-        .offset(limit - 1).limit(1)
-    )
-    return None if nth is None else nth + _window()
+def device_cookie_days():
+    return current_app.config["DEVICE_COOKIE_DAYS"]
 
 
-def throttled_until(email, ip):
-    """The moment sign-ins for this email or from this address may resume, or None."""
+def make_device_cookie(user):
+    """A new device cookie for ``user``'s browser: the account and a random nonce, signed."""
+    return _device_serializer().dumps({"user": user.id, "nonce": secrets.token_hex(16)})
+
+
+def device_nonce(cookie, user):
+    """The nonce of ``cookie`` if it is a valid, unexpired device cookie of ``user``, else None."""
+    if user is None or not cookie or len(cookie) > 200:
+        return None
+    try:
+        payload = _device_serializer().loads(cookie, max_age=device_cookie_days() * 86400)
+    except BadSignature:  # expired ones too
+        return None
+    if not isinstance(payload, dict) or payload.get("user") != user.id:
+        return None
+    nonce = payload.get("nonce")
+    return nonce if isinstance(nonce, str) and len(nonce) == 32 else None
+
+
+def _key(email):
+    return normalise_email(email)[:EMAIL_MAX]
+
+
+def _paused_until(since, allowed, *where):
+    """When the next attempt may be checked, by the failures matching ``where``: after
+    ``allowed`` of them, the delay doubles with each one, from the last."""
+    count, last = db.session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.created_at))
+        .where(LoginFailure.created_at > since, *where)
+    ).one()
+    if count < allowed:
+        return None
+    config = current_app.config
+    delay = min(config["LOGIN_DELAY_SECONDS"] * 2 ** min(count - allowed, 30), config["LOGIN_MAX_DELAY_MINUTES"] * 60)
+    return last + timedelta(seconds=delay)
+
+
+def paused_until(email, ip, device=None):
+    """The moment the next attempt for ``email`` may be checked, or None if it may be now.
+
+    ``device``: the nonce of the client's device cookie for this account; such a client is
+    judged by its own failures alone. Any other client by the account's failures from clients
+    without one, and by those from its address.
+    """
     since = utcnow() - _window()
-    per_email, per_ip = _limits()
-    times = [
-        _unlocks_at(LoginFailure.email, normalise_email(email), per_email, since),
-        _unlocks_at(LoginFailure.ip, ip, per_ip, since),
-    ]
-    return max((t for t in times if t is not None), default=None)
+    allowed = current_app.config["LOGIN_MAX_FAILURES"]
+    if device is not None:
+        times = [_paused_until(since, allowed, LoginFailure.email == _key(email), LoginFailure.device == device)]
+    else:
+        untrusted = LoginFailure.device.is_(None)
+        times = [_paused_until(since, allowed, LoginFailure.email == _key(email), untrusted),
+                 _paused_until(since, 4 * allowed, LoginFailure.ip == ip, untrusted)]
+    retry_at = max((t for t in times if t is not None), default=None)
+    return retry_at if retry_at is not None and retry_at > utcnow() else None
 
 
-def note_failure(email, ip):
+def note_failure(email, ip, device=None):
     """Remember a failed sign-in; rows older than the window are pruned at the same time."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.created_at <= utcnow() - _window()))
-    db.session.add(LoginFailure(email=normalise_email(email)[:EMAIL_MAX], ip=ip))
+    db.session.add(LoginFailure(email=_key(email), ip=ip, device=device))
 
 
 def clear_failures(email):
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == normalise_email(email)))
+    """Forget every failure on the account (its owner proved herself: a reset, an admin)."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == _key(email)))
+
+
+def _forgive(email, ip, device):
+    """After a successful sign-in, forget this client's own mistakes (not other clients')."""
+    this_client = (LoginFailure.device == device if device is not None
+                   else (LoginFailure.device.is_(None) & (LoginFailure.ip == ip)))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == _key(email), this_client))
 
 
 # Checked against when the email is unknown, so that the answer takes as long as for a
@@ -186,24 +351,26 @@ def _dummy_check(password):
     check_password_hash(_DUMMY_HASHES[method], password)
 
 
-def authenticate(email, password, ip):
+def authenticate(email, password, ip, device_cookie=None):
     """The user with this email and password, or None (a failure is noted: commit it too).
 
-    Raises ``SignInThrottled`` without checking the password while the email or the
-    client address is locked out.
+    ``device_cookie``: the client's device cookie, if any. Raises ``SignInThrottled`` without
+    checking the password while this client must wait. On success, give the client a new
+    device cookie (``make_device_cookie``).
     """
-    retry_at = throttled_until(email, ip)
+    user = find_user(email)
+    device = device_nonce(device_cookie, user)
+    retry_at = paused_until(email, ip, device)
     if retry_at is not None:
         raise SignInThrottled(retry_at)
-    user = find_user(email)
     if user is None:
         _dummy_check(password or "")
     if user is None or not user.check_password(password or ""):
-        note_failure(email, ip)
+        note_failure(email, ip, device)
         return None
     if not user.active:
         raise AccountError("This account has been closed. Ask the site's administrators if this is a mistake.")
-    clear_failures(user.email)
+    _forgive(email, ip, device)
     user.last_login_at = utcnow()
     return user
 
@@ -230,13 +397,6 @@ def safe_next_url(target):
 
 
 # --- password reset --------------------------------------------------------------------------
-
-class _SiteClockSigner(TimestampSigner):
-    """Timestamps from the site's clock, so that token age follows ``frozen_now`` in tests."""
-
-    def get_timestamp(self):
-        return int(utcnow().replace(tzinfo=timezone.utc).timestamp())
-
 
 def _reset_serializer():
     return URLSafeTimedSerializer(
@@ -277,11 +437,13 @@ def user_for_reset_token(token):
 
 
 def reset_password(user, password):
+    """A new password from a reset link. The link reached the address, so it is confirmed too."""
     check_password(password)
     user.set_password(password)
     user.end_sessions()
     clear_failures(user.email)
     record("user.password_reset", user, actor=user)
+    confirm_email(user)
 
 
 # --- account settings ------------------------------------------------------------------------

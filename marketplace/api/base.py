@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from ..accounts.services import why_user_cannot_act
 from ..core.tokens import hash_token
 from ..extensions import csrf, db, limiter
 from ..federation.policy import current_viewer, viewer_for
@@ -108,11 +109,16 @@ def api_viewer():
 
 def token_user():
     """The user a write acts for. Writes need a bearer token: a browser session's cookie is
-    not enough (a page on another site could otherwise make the browser write)."""
+    not enough (a page on another site could otherwise make the browser write). A user who
+    has not confirmed their email address reads, but does not write (403)."""
     user = _token_user()
     if user is None:
         raise ApiError(401, "token_required",
                        "Writes need an API token: send Authorization: Bearer <token>")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        reason = why_user_cannot_act(user)
+        if reason is not None:
+            raise ApiError(403, "email_unconfirmed", reason)
     return user
 
 

@@ -588,7 +588,7 @@ PATHS = {
         parameters=PAGE)},
     "/notifications/{notification_id}/read": {"post": _operation(
         "readNotification", "Mark one of the caller's notifications read", "notifications",
-        _ok("The notification", "Notification"), (401, 404), parameters=[_id("notification_id")])},
+        _ok("The notification", "Notification"), (401, 403, 404), parameters=[_id("notification_id")])},
 }
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..accounts.services import why_user_cannot_act
 from ..audit.services import record
 from ..core.markdown import render_markdown
 from ..core.pagination import paginate
@@ -249,7 +250,11 @@ def _check_not_last_admin(coop, member, action, actor):
 
 
 def _enrol(coop, user, role, actor, via=None):
-    """Make ``user`` a member of ``coop``; a pending request to join is closed as approved."""
+    """Make ``user`` a member of ``coop``; a pending request to join is closed as approved.
+    Only a user who has confirmed their email address joins."""
+    reason = why_user_cannot_act(user, someone_else=True)
+    if reason is not None:
+        raise CoopRuleError(reason, field="email")
     member = CoopMember(coop=coop, user=user, role=role)
     db.session.add(member)
     record("coop.member_added", coop, actor=actor, coop=coop, user_id=user.id, role=role, via=via)

@@ -25,8 +25,9 @@ CURRENT = "site_revision"  # the request cache: the token this request reads at
 # "last used" is written on every API call; the search queue by every index update).
 UNSHOWN = frozenset({"api_token", "login_failure", "search_queue", "search_document"})
 # Columns no shared page shows, in tables that pages do show: an update of these alone keeps
-# the token (every sign-in sets the user's last sign-in time, every sign-out its session token).
-UNSHOWN_COLUMNS = {"user": frozenset({"last_login_at", "session_token"})}
+# the token (every sign-in sets the user's last sign-in time, every sign-out its session token,
+# every registration attempt on a taken address when its owner was last told).
+UNSHOWN_COLUMNS = {"user": frozenset({"last_login_at", "session_token", "verification_sent_at"})}
 
 
 class SiteRevision(db.Model):

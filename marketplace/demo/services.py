@@ -107,7 +107,7 @@ def _networks():
 
 def _user(email, name, password_hash, created_at, is_site_admin=False):
     user = User(email=email, name=name, password_hash=password_hash, is_site_admin=is_site_admin,
-                created_at=created_at)
+                created_at=created_at, email_verified_at=created_at)
     db.session.add(user)
     return user
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..accounts.services import why_user_cannot_act
 from ..audit.services import record
 from ..core.pagination import paginate
 from ..core.time import site_today
@@ -283,6 +284,9 @@ def add_coordinator(network, actor, email):
         raise FederationRuleError("There is no user with that email address.", field="email")
     if is_coordinator(user, network):
         raise FederationRuleError(f"{user.name} already coordinates {network.name}.", field="email")
+    reason = why_user_cannot_act(user, someone_else=True)
+    if reason is not None:
+        raise FederationRuleError(reason, field="email")
     db.session.add(NetworkCoordinator(user=user, network=network))
     record("network.coordinator_added", network, actor=actor, network=network.slug, user_id=user.id)
     return user

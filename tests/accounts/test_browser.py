@@ -24,6 +24,15 @@ def test_register_settings_sign_out_and_reset(browser_page, live_server, outbox)
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat the password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    assert page.url.endswith("/register/check-email")
+    assert page.locator("h1").inner_text() == "Check your email"
+    link = re.search(r"http://\S+(/account/confirm/\S+)", outbox[-1].get_body(("plain",)).get_content()).group(1)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm my address").click()
+    assert page.get_by_text("Your email address is confirmed").is_visible()
+    page.get_by_label("Email address").fill("robin@example.coop")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     assert page.url.endswith("/dashboard")
     assert page.locator("h1").inner_text() == "Your dashboard"
 
@@ -49,11 +58,30 @@ def test_register_settings_sign_out_and_reset(browser_page, live_server, outbox)
     page.context.close()
 
 
-@pytest.mark.parametrize("path", ["/login", "/register", "/password/forgot", "/password/reset/bad-token"])
+@pytest.mark.parametrize("path", ["/login", "/register", "/register/check-email", "/password/forgot",
+                                  "/password/reset/bad-token", "/account/confirm/bad-token"])
 def test_anonymous_pages_pass_axe(browser_page, path):
     browser_page.goto(path)
     assert browser_page.locator("h1").count() == 1
     assert serious_violations(browser_page) == [], path
+
+
+def test_unconfirmed_pages_pass_axe(browser_page, networks):
+    from ..factories import PASSWORD, make_user
+
+    robin = make_user("Robin Worker", email="robin@example.coop", verified=False)
+    browser_page.goto("/login")
+    browser_page.get_by_label("Email address").fill(robin.email)
+    browser_page.get_by_label("Password").fill(PASSWORD)
+    browser_page.get_by_role("button", name="Sign in").click()
+    assert browser_page.get_by_role("button", name="Send the link again").is_visible()
+    for path, status in (("/dashboard", 200), ("/coops/new", 403)):
+        response = browser_page.goto(path)
+        assert response.status == status, path
+        assert browser_page.locator("h1").count() == 1
+        assert serious_violations(browser_page) == [], path
+    browser_page.get_by_role("button", name="Send the link again").click()
+    assert browser_page.get_by_text("We sent a new link to robin@example.coop").is_visible()
 
 
 def test_signed_in_pages_pass_axe(browser_page, ann, networks):
