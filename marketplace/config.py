@@ -125,6 +125,8 @@ def from_environment(instance_path):
         "API_ADDRESS_RATE_LIMIT": os.environ.get("API_ADDRESS_RATE_LIMIT", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # How long an API write's answer is kept for a retry with the same Idempotency-Key.
+        "IDEMPOTENCY_HOURS": _int("IDEMPOTENCY_HOURS", 24),
         # OCDS export: each job's ocid is this prefix and its id (register a prefix with OCP to publish).
         "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX", "ocds-cotech-"),
     }

@@ -8,5 +8,5 @@ from .federation.models import Network, NetworkCoordinator, NetworkMembership  #
 from .jobs.models import Job, job_skill  # noqa: F401
 from .skills.models import Skill  # noqa: F401
 from .coordinator.models import CoopCapacity, Invitation  # noqa: F401
-from .api.models import ApiToken  # noqa: F401
+from .api.models import ApiToken, IdempotentRequest  # noqa: F401
 from .core.revision import SiteRevision  # noqa: F401

@@ -62,11 +62,11 @@ def gunicorn(app, tmp_path, workers=4):
         log.close()
 
 
-def request(base_url, method, path, body=None, token=None):
+def request(base_url, method, path, body=None, token=None, extra_headers=None):
     """One request; returns (status, parsed JSON body or None)."""
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(extra_headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if body is not None:
@@ -84,7 +84,7 @@ def request(base_url, method, path, body=None, token=None):
 
 
 def at_once(base_url, calls):
-    """Send ``calls`` ((method, path, body, token) tuples) together, one thread each; returns
+    """Send ``calls`` ((method, path, body, token[, headers]) tuples) together, one thread each; returns
     their (status, body) in the order given."""
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(lambda call: request(base_url, *call), calls))

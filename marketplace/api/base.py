@@ -13,7 +13,7 @@ from ..accounts.services import why_user_cannot_act
 from ..core.tokens import hash_token
 from ..extensions import csrf, db, limiter
 from ..federation.policy import current_viewer, viewer_for
-from . import services
+from . import idempotency, services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -72,6 +72,29 @@ def _refuse_nul():
     for name, value in request.args.items(multi=True):
         if "\x00" in value:
             raise ApiError(400, "bad_parameter", f"{name} contains a NUL character", {name: "NUL character"})
+
+
+@bp.before_request
+def _claim_idempotency_key():
+    """A write sent with an Idempotency-Key: claim the key, or answer what its first request got."""
+    if request.method not in idempotency.WRITES:
+        return None
+    try:
+        key = idempotency.key_of_request()
+        if key is None:
+            return None
+        return idempotency.claim(token_user(), key)
+    except idempotency.KeyRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.message)
+
+
+@bp.after_request
+def _release_idempotency_key(response):
+    try:
+        idempotency.release_unanswered()
+    except Exception:  # the database is gone too: the claim times out (idempotency.IN_PROGRESS)
+        current_app.logger.exception("could not release an Idempotency-Key claim")
+    return response
 
 
 def bearer_token():

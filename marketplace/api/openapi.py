@@ -136,6 +136,15 @@ PARAMETERS = {
     "Page": {"name": "page", "in": "query", "schema": {**INTEGER, "minimum": 1, "default": 1}},
     "PerPage": {"name": "per_page", "in": "query",
                 "schema": {**INTEGER, "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}},
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "Any unique string (a UUID, say) naming this write: sent again with the same "
+                       "request within IDEMPOTENCY_HOURS (24), the write is not repeated and the first "
+                       "answer comes back (with `Idempotent-Replayed: true`). The same key with another "
+                       "request is a 422; a retry while the first is still being worked on is a 409. "
+                       "Refused requests (4xx) are not kept: fix and send again with the same key.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    },
 }
 
 SECURITY_SCHEMES = {

@@ -30,6 +30,7 @@ from ..notifications.models import Notification, NotificationKind
 from ..questions import services as question_services
 from ..skills.services import all_skills
 from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg, json_body, token_user
+from .idempotency import WRITES, commit_with_answer
 from .openapi import (DATE, DATE_TIME, INTEGER, MAX_ID, STRING, json_response, nullable, obj, ref,
                       values)
 from .personal import bid_json, interest_json, notification_json, question_json
@@ -217,8 +218,10 @@ def _job_form(coop, fields, job=None):
     return form.values(), [s for s in skills.values() if s.id in wanted]
 
 
-def _job_response(job_id, status=200, **headers):
-    return jsonify(job_json(load_job(job_id))), status, headers
+def _job_answer(job_id, status=200, **headers):
+    """Commit, answering with the job as the transaction left it (read before the commit)."""
+    db.session.flush()
+    return commit_with_answer(job_json(load_job(job_id)), status, headers)
 
 
 def _managed_job(job_id, user):
@@ -243,10 +246,10 @@ def jobs_create():
     values, skills = _job_form(coop, body)
     try:
         job = job_services.post_job(coop, user, values, skills, publish=publish)
-        db.session.commit()
+        db.session.flush()
     except job_services.JobRuleError as error:
         raise _rule_error(error)
-    return _job_response(job.id, 201, Location=url_for("api.jobs_show", job_id=job.id))
+    return _job_answer(job.id, 201, Location=url_for("api.jobs_show", job_id=job.id))
 
 
 @bp.patch("/jobs/<int:job_id>")
@@ -259,10 +262,9 @@ def jobs_update(job_id):
     values, skills = _job_form(job.coop, {**_job_fields(job), **body}, job=job)
     try:
         job_services.update_job(job, user, values, skills)
-        db.session.commit()
     except job_services.JobRuleError as error:
         raise _rule_error(error)
-    return _job_response(job.id)
+    return _job_answer(job.id)
 
 
 def _job_action(job_id, change, body_fields=None):
@@ -271,10 +273,9 @@ def _job_action(job_id, change, body_fields=None):
     job = _managed_job(job_id, user)
     try:
         change(job, user, body)
-        db.session.commit()
     except job_services.JobRuleError as error:
         raise _rule_error(error)
-    return _job_response(job.id)
+    return _job_answer(job.id)
 
 
 @bp.post("/jobs/<int:job_id>/publish")
@@ -328,12 +329,12 @@ def questions_create(job_id):
     coop = _chosen_coop(_acting_coops(job, user, "Asking questions"), body.get("coop"))
     try:
         question = question_services.ask_question(job, coop, user, body["text"])
-        db.session.commit()
+        db.session.flush()
     except question_services.QuestionRuleError as error:
         raise _rule_error(error)
     # As the questions list shows it: the asker is the poster's to know.
-    return jsonify(question_json(question, can_see_asker(viewer_for(user), job))), 201, {
-        "Location": url_for("api.questions_index", job_id=job.id)}
+    return commit_with_answer(question_json(question, can_see_asker(viewer_for(user), job)), 201,
+                              {"Location": url_for("api.questions_index", job_id=job.id)})
 
 
 # --- bids ------------------------------------------------------------------------------------
@@ -382,9 +383,10 @@ def _bid_field(name):
 
 
 def _saved_bid(change):
-    """Run a bids rule and commit, as the site does (retrying a lost race on a unique index)."""
+    """Run a bids rule, as the site does (retrying a lost race on a unique index); the view
+    commits with its answer."""
     try:
-        return bid_services.commit_retrying(change)
+        return bid_services.flush_retrying(change)
     except bid_services.BidRuleError as error:
         raise _rule_error(error, _bid_field)
 
@@ -416,7 +418,7 @@ def bids_create(job_id):
     bid = _saved_bid(lambda: bid_services.save_bid(job, coop, user, values, submit=body.get("submit", False)))
     location = url_for("api.bids_show", bid_id=bid.id)
     # 201 only if this request made the bid: of two first bids racing, the other edited it.
-    return jsonify(bid_json(bid)), 201 if bid.created_now else 200, {"Location": location}
+    return commit_with_answer(bid_json(bid), 201 if bid.created_now else 200, {"Location": location})
 
 
 @bp.patch("/bids/<int:bid_id>")
@@ -433,7 +435,7 @@ def bids_update(bid_id):
             return save_consortium_bid(bid.consortium, bid.job, user, values, submit, bid.id)
         return bid_services.save_bid(bid.job, bid.coop, user, values, submit, bid.id)
 
-    return jsonify(bid_json(_saved_bid(change)))
+    return commit_with_answer(bid_json(_saved_bid(change)))
 
 
 @bp.post("/bids/<int:bid_id>/withdraw")
@@ -441,7 +443,7 @@ def bids_withdraw(bid_id):
     user = token_user()
     bid = _own_bid(bid_id, user)
     _saved_bid(lambda: bid_services.withdraw_bid(bid, user))
-    return jsonify(bid_json(bid))
+    return commit_with_answer(bid_json(bid))
 
 
 # --- interests -------------------------------------------------------------------------------
@@ -453,7 +455,7 @@ def interest_register(job_id):
     job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
     coop = _chosen_coop(_acting_coops(job, user, "Registering an interest"), body.get("coop"))
     interest = _saved_bid(lambda: bid_services.register_interest(job, coop, user, body["bid_by"]))
-    return jsonify(interest_json(interest))
+    return commit_with_answer(interest_json(interest))
 
 
 @bp.delete("/jobs/<int:job_id>/interest")
@@ -463,7 +465,7 @@ def interest_withdraw(job_id):
     job = get_job_or_404(job_id, viewer_for(user), options=[joinedload(Job.coop)])
     coop = _chosen_coop(_acting_coops(job, user, "Withdrawing an interest"), slug)
     _saved_bid(lambda: bid_services.withdraw_interest(job, coop, user))
-    return "", 204
+    return commit_with_answer(None, 204)
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -485,8 +487,7 @@ def notifications_read(notification_id):
             notification.job_id is not None and not can_view_job(viewer_for(user), notification.job)):
         abort(404)
     notification_services.mark_read(user, notification.id)
-    db.session.commit()
-    return jsonify(notification_json(notification))
+    return commit_with_answer(notification_json(notification))
 
 
 # --- OpenAPI description ---------------------------------------------------------------------
@@ -590,6 +591,14 @@ PATHS = {
         "readNotification", "Mark one of the caller's notifications read", "notifications",
         _ok("The notification", "Notification"), (401, 403, 404), parameters=[_id("notification_id")])},
 }
+
+# Every write takes an Idempotency-Key (api/idempotency.py): a retry answers as the first did.
+for _item in PATHS.values():
+    for _method, _op in _item.items():
+        if _method.upper() in WRITES:
+            _op["parameters"] = [*_op.get("parameters", []), ref("IdempotencyKey", "parameters")]
+            for _status in (400, 409, 422):
+                _op["responses"].setdefault(str(_status), ERRORS[_status])
 
 
 def _body(properties, required=()):

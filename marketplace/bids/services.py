@@ -45,20 +45,27 @@ class BidRuleError(Exception):
         self.field = field
 
 
-def commit_retrying(change, attempts=3):
-    """Run ``change()`` and commit. When a concurrent request wins a unique index first (two
+def flush_retrying(change, attempts=3):
+    """Run ``change()`` and flush it. When a concurrent request wins a unique index first (two
     first submits of one co-op's bid, two awards), everything is rolled back and ``change``
     runs again: it then finds what the other request wrote (and edits it, or refuses)."""
     for attempt in range(attempts):
         try:
             result = change()
-            db.session.commit()
+            db.session.flush()
             return result
         except IntegrityError:
             db.session.rollback()
             if attempt == attempts - 1:
                 raise
     return None
+
+
+def commit_retrying(change, attempts=3):
+    """``flush_retrying``, then commit."""
+    result = flush_retrying(change, attempts)
+    db.session.commit()
+    return result
 
 
 # --- who may bid -----------------------------------------------------------------------------

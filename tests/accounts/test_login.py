@@ -1,16 +1,13 @@
 """Signing in and out, remember me and the `next` parameter (throttling: test_throttling.py)."""
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 
 from marketplace.accounts.models import LoginFailure
-from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 
 from ..conftest import login
-from ..factories import PASSWORD, make_user
-from .conftest import NEW_PASSWORD, failures, sign_in, signed_in_user_id
+from .conftest import sign_in, signed_in_user_id
 
 HOST = "marketplace.test"
 

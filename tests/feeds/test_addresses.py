@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.feeds.addresses import AddressPolicy, is_public
+from marketplace.feeds.addresses import is_public
 from marketplace.feeds.fetch import UNREACHABLE
 from marketplace.feeds.ingest import fetch_source
 from marketplace.feeds.models import FeedSource
