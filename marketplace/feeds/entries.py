@@ -7,6 +7,7 @@ our own Markdown output.
 import html
 import io
 import re
+import xml.sax
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from ..core.markdown import sanitise_html
+from ..core.time import site_zone
 
 # feedparser's complaints that do not make a feed unreadable: a charset that had to be
 # guessed, a feed served as text/plain or text/html, a namespace prefix never declared.
@@ -60,6 +62,11 @@ class Entry:
 
 # Discourse ends every topic in its RSS with these lines: not part of the brief.
 _DISCOURSE_FOOTER = re.compile(r"(?m)^(?:\d+ posts? - \d+ participants?|Read full topic)$")
+# The same lines as Discourse writes them in HTML: paragraphs at the end of the description.
+_DISCOURSE_FOOTER_HTML = re.compile(
+    r"(?:\s*<p>\s*(?:(?:<small>\s*)?\d+ posts? - \d+ participants?(?:\s*</small>)?"
+    r"|<a [^>]*>Read full topic</a>)\s*</p>)+\s*$"
+)
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre|table|ul|ol)\s*>")
 _TAG = re.compile(r"<[^>]*>")
 _LOOKS_LIKE_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(?:\s[^>]*)?/?>")
@@ -114,7 +121,8 @@ def _struct_to_utc(value):
 
 
 def parse_iso(value, end_of_day=False):
-    """An ISO 8601 date or datetime as naive UTC (a bare date: the start or end of that day)."""
+    """An ISO 8601 date or datetime as naive UTC. A bare date is the start or the end (23:59) of
+    that day where the site is (``TIMEZONE``): a UK buyer's "30 April" ends at 22:59 UTC in summer."""
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
@@ -122,8 +130,9 @@ def parse_iso(value, end_of_day=False):
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if len(value) == 10 and end_of_day:
-        moment = moment.replace(hour=23, minute=59)
+    if len(value) == 10:
+        moment = moment.replace(hour=23, minute=59) if end_of_day else moment
+        moment = moment.replace(tzinfo=site_zone())
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=0)
@@ -140,14 +149,33 @@ def parse_rss(body, content_type="", url=""):
     if not parsed.get("version"):
         sent = " (the server sent a web page)" if "html" in (content_type or "").lower() else ""
         raise FeedFormatError(f"This is not an RSS or Atom feed{sent}.")
-    if parsed.bozo and not isinstance(parsed.bozo_exception, HARMLESS_BOZO):
+    if parsed.bozo and not _harmless(parsed.bozo_exception):
         problem = parsed.bozo_exception
         where = ""
         if hasattr(problem, "getLineNumber"):
             where = f" (line {problem.getLineNumber()})"
         raise FeedFormatError(f"The feed is not well-formed XML{where}: {problem}.")
     base = parsed.feed.get("link") or url
-    return [entry for entry in (_rss_entry(item, base) for item in parsed.entries) if entry is not None]
+    entries = [_rss_entry(item, base) for item in parsed.entries]
+    return Entries([e for e in entries if e is not None], dropped=entries.count(None))
+
+
+def _harmless(problem):
+    # An undeclared namespace prefix (a <dc:creator> without xmlns:dc, common in forum and
+    # blog feeds) stops the strict XML parser; feedparser's loose parser then reads the feed
+    # whole, so nothing is lost.
+    if isinstance(problem, HARMLESS_BOZO):
+        return True
+    return isinstance(problem, xml.sax.SAXParseException) and "unbound prefix" in str(problem)
+
+
+class Entries(list):
+    """The usable entries of a feed; ``dropped`` counts the others, which had no title or no
+    id (nothing to show, or nothing to know them by at the next fetch)."""
+
+    def __init__(self, entries=(), dropped=0):
+        super().__init__(entries)
+        self.dropped = dropped
 
 
 def _rss_entry(item, base):
@@ -159,6 +187,7 @@ def _rss_entry(item, base):
         raw = item.content[0].get("value", "")
     raw = raw or item.get("summary", "")
     cleaned = clean_html(raw, link or base) if looks_like_html(raw) else ""
+    cleaned = _DISCOURSE_FOOTER_HTML.sub("", cleaned)
     text = html_to_text(raw) if cleaned else " ".join(raw.split())[:MAX_TEXT]
     text = _DISCOURSE_FOOTER.sub("", text).strip()
     guid = (item.get("id") or link or "").strip()

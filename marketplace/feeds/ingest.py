@@ -260,6 +260,11 @@ def import_entries(source, entries, actor=None, now=None, report=None):
             f"{source.coop.name} can no longer post jobs with visibility “{source.visibility_label}”: "
             "change the source's co-op or visibility."
         )
+    dropped = getattr(entries, "dropped", 0)
+    if dropped:
+        report.skipped += dropped
+        report.skips.append((f"{dropped} entr{'y' if dropped == 1 else 'ies'}",
+                             "No title, or nothing to know it by at the next fetch (no id or link)."))
     seen, unique = set(), []
     for entry in entries[: setting("FEED_MAX_ENTRIES")]:
         if entry.guid not in seen:

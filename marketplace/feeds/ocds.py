@@ -8,7 +8,7 @@ import json
 
 from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
-from .entries import (Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
+from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
                       safe_link)
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
@@ -74,18 +74,20 @@ def parse_ocds(body):
         releases = [r.get("compiledRelease") for r in data["records"] if isinstance(r, dict)]
     else:
         raise FeedFormatError("This is not an OCDS release package: it has no releases.")
-    newest = {}
+    newest, dropped = {}, 0
     for release in releases:
         if not isinstance(release, dict) or not isinstance(release.get("tender"), dict):
+            dropped += 1  # no tender: nothing a job could be made of
             continue
         ocid = release.get("ocid")
         if not isinstance(ocid, str) or not ocid.strip():
+            dropped += 1
             continue
         known = newest.get(ocid)
         if known is None or (parse_iso(release.get("date")) or _EPOCH) >= (parse_iso(known.get("date")) or _EPOCH):
             newest[ocid] = release
-    entries = (_entry(release) for release in newest.values())
-    return [entry for entry in entries if entry is not None]
+    entries = [_entry(release) for release in newest.values()]
+    return Entries([e for e in entries if e is not None], dropped=dropped + entries.count(None))
 
 
 _EPOCH = parse_iso("1970-01-01T00:00:00Z")

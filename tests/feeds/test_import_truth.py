@@ -132,3 +132,27 @@ def test_a_planning_notice_waits_for_its_tender(feed_server, make_source, march_
     source = make_source(_publish(feed_server, package, datetime(2025, 3, 9)), kind="ocds")
     report = fetch_source(source)
     assert (report.created, report.skipped) == (0, 1) and "planning notice" in report.skips[0][1]
+
+
+# --- parsing real-world feeds ------------------------------------------------------------------------
+
+FORUM = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Forum</title><link>https://forum.example.coop/</link>
+<description>Jobs</description>
+<item><title>Shared hosting migration</title><dc:creator>Ann</dc:creator>
+<link>https://forum.example.coop/t/1</link><guid>https://forum.example.coop/t/1</guid>
+<description><![CDATA[<p>Move six sites to a new host.</p>
+<p><small>2 posts - 2 participants</small></p>
+<p><a href="https://forum.example.coop/t/1">Read full topic</a></p>]]></description></item>
+<item><description>An entry with neither title nor link</description></item>
+</channel></rss>""".encode()
+
+
+def test_an_undeclared_prefix_is_read_and_entries_without_a_title_are_counted(feed_server, make_source, march_2025):
+    """Discourse-like feeds use dc:creator; this one forgot xmlns:dc, which real feeds do."""
+    report = fetch_source(make_source(feed_server.put("/forum.rss", FORUM)))
+    assert report.ok, report.error
+    assert (report.created, report.skipped) == (1, 1)
+    job = jobs_by_title()["Shared hosting migration"]
+    assert "Move six sites" in job.description_html
+    assert "Read full topic" not in job.description_html and "participants" not in job.description_html

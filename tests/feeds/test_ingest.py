@@ -197,8 +197,8 @@ def test_ocds_release_package_becomes_tender_jobs(feed_server, make_source):
                          name="Contracts Finder: IT services", kind="ocds", job_kind="tender")
     report = fetch_source(source)
 
-    # The cancelled tender and the award without a tender are not imported.
-    assert (report.created, report.closed, report.skipped) == (4, 1, 1)
+    # The cancelled tender and the award without a tender are not imported, and both are counted.
+    assert (report.created, report.closed, report.skipped) == (4, 1, 2)
     jobs = jobs_by_title()
     leeds = jobs["Website redesign and accessible content management system"]
     assert (leeds.kind, leeds.state, leeds.visibility) == ("tender", "open", "public")
@@ -214,8 +214,9 @@ def test_ocds_release_package_becomes_tender_jobs(feed_server, make_source):
 
     # Two releases of one process: the newest wins.
     nhs = jobs["Data platform integration and analytics (deadline extended)"]
-    assert nhs.bids_deadline == datetime(2025, 4, 30, 23, 59)  # a bare date: the end of that day
-    assert nhs.questions_deadline == datetime(2025, 4, 29, 23, 59)
+    # A bare date: the end of that day in the UK, British Summer Time in April (22:59 UTC).
+    assert nhs.bids_deadline == datetime(2025, 4, 30, 22, 59)
+    assert nhs.questions_deadline == datetime(2025, 4, 29, 22, 59)
     assert "<script" not in nhs.description_html and "<p>" in nhs.description_html
     assert {"data-integrations", "postgresql"} <= slugs(nhs)
 
