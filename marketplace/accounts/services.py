@@ -199,21 +199,30 @@ class VerifyLinkError(AccountError):
     """A confirmation link that cannot be used (expired, tampered with or stale)."""
 
 
+def _signed_link(serializer, token, max_age, error, expired, invalid):
+    """The payload of a signed link, and the active user it names (or None); ``error`` with
+    the message ``expired`` or ``invalid`` when the link cannot be read."""
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise error(expired) from None
+    except BadSignature:
+        raise error(invalid) from None
+    user = None
+    if isinstance(payload, dict) and isinstance(payload.get("user"), int):
+        user = db.session.get(User, payload["user"])
+    return payload, (user if user is not None and user.active else None)
+
+
 def user_for_verify_token(token):
     """The user a confirmation link was made for, or ``VerifyLinkError`` saying why it cannot
     be used. A link for an address already confirmed still names its user (following it again
     is harmless)."""
-    try:
-        payload = _verify_serializer().loads(token, max_age=verify_link_hours() * 3600)
-    except SignatureExpired:
-        raise VerifyLinkError("This link has expired.") from None
-    except BadSignature:
-        raise VerifyLinkError("This link is not valid. Check that you copied all of it.") from None
-    user = None
-    if isinstance(payload, dict) and isinstance(payload.get("user"), int):
-        user = db.session.get(User, payload["user"])
-    if user is None or not user.active:
-        raise VerifyLinkError("This link is not valid. Check that you copied all of it.")
+    invalid = "This link is not valid. Check that you copied all of it."
+    payload, user = _signed_link(_verify_serializer(), token, verify_link_hours() * 3600, VerifyLinkError,
+                                 "This link has expired.", invalid)
+    if user is None:
+        raise VerifyLinkError(invalid)
     if not hmac.compare_digest(str(payload.get("email")), user.email):
         raise VerifyLinkError("This link was sent to an address that is no longer the account's.")
     return user
@@ -419,18 +428,12 @@ class ResetLinkError(AccountError):
 
 def user_for_reset_token(token):
     """The user a reset link was made for, or ``ResetLinkError`` saying why it cannot be used."""
-    try:
-        payload = _reset_serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
-    except SignatureExpired:
-        raise ResetLinkError("This link has expired. Ask for a new one below.") from None
-    except BadSignature:
-        raise ResetLinkError("This link is not valid. Check that you copied all of it, or ask for a new one.") from None
-    user = None
-    if isinstance(payload, dict) and isinstance(payload.get("user"), int):
-        user = db.session.get(User, payload["user"])
-    if (user is None or not user.active
+    payload, user = _signed_link(
+        _reset_serializer(), token, current_app.config["PASSWORD_RESET_MAX_AGE"], ResetLinkError,
+        "This link has expired. Ask for a new one below.",
+        "This link is not valid. Check that you copied all of it, or ask for a new one.",
+    )
+    if (user is None
             or not hmac.compare_digest(str(payload.get("password")), _password_fingerprint(user))):
         raise ResetLinkError("This link has already been used. Ask for a new one if you need to.")
     return user
