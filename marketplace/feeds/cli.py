@@ -107,3 +107,5 @@ def list_sources():
                    f"{s.entries_seen} entries")
         if s.is_failing:
             click.echo(f"      last error: {s.last_error}")
+        for line in s.last_skipped or ():
+            click.echo(f"      skipped {line}")

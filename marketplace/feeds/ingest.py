@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # Questions close this long before bids when the entry does not say.
 QUESTIONS_BEFORE_BIDS = timedelta(days=1)
 IN_CHUNK = 500
+MAX_SKIPS_KEPT = 50  # skipped entries named on the source's page (all are counted)
 
 
 @dataclass
@@ -401,10 +402,11 @@ def fetch_source(source, actor=None, now=None, force=False):
             import_entries(source, _parse(source, result), actor, now, report)
             source.body_hash = body_hash
             source.entries_seen = _count_entries(source)
+            source.last_skipped = [f"{title}: {reason}" for title, reason in report.skips[:MAX_SKIPS_KEPT]] or None
             if report.created or report.updated or report.withdrawn or report.skipped:
                 record("feed_source.fetched", source, actor=actor, coop=source.coop,
                        created=report.created, updated=report.updated, withdrawn=report.withdrawn,
-                       skipped=[f"{title}: {reason}" for title, reason in report.skips[:50]] or None)
+                       skipped=source.last_skipped)
         source.etag, source.last_modified = result.etag, result.last_modified
         source.last_fetched_at = source.last_success_at = now
         source.last_error = source.fetch_requested_at = None

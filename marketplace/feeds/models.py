@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +69,9 @@ class FeedSource(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)  # None once a fetch succeeds again
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # The entries the last import skipped, as "title: reason" lines (None when it skipped none);
+    # a 304 or an unchanged body keeps the list of the import that read it.
+    last_skipped: Mapped[list | None] = mapped_column(JSON)
     # Set by "Fetch now": the fetch runs in `flask feeds fetch`, never inside a web request.
     fetch_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

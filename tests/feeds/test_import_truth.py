@@ -17,6 +17,7 @@ from marketplace.feeds.ingest import fetch_source
 from marketplace.feeds.models import FeedSource
 from marketplace.jobs.models import Job
 
+from ..conftest import login
 from .conftest import data_file
 
 LEEDS = "Website redesign and accessible content management system"
@@ -93,7 +94,7 @@ def test_an_entry_without_a_date_keeps_the_deadline_it_was_first_given(feed_serv
     assert jobs_by_title()["Another lead"].bids_deadline == later + timedelta(days=30)
 
 
-def test_an_award_notice_is_not_a_job_to_bid_on(feed_server, make_source):
+def test_an_award_notice_is_not_a_job_to_bid_on(feed_server, make_source, client, runner, coordinator):
     """The real award release says its tender period ended on 3 October 2022: read in June 2022,
     it would have become a job open for bids until then."""
     with frozen_now(datetime(2022, 6, 1, 12, 0)):
@@ -105,6 +106,11 @@ def test_an_award_notice_is_not_a_job_to_bid_on(feed_server, make_source):
     assert db.session.scalars(select(Job)).all() == []
     fetched = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feed_source.fetched"))
     assert "RStudio License and Support: An award notice" in fetched.data["skipped"][0]
+    # Shown where the people running the source look: its page, and `flask feeds list`.
+    login(client, coordinator)
+    page = client.get(f"/feeds/sources/{source.id}").get_data(as_text=True)
+    assert "Skipped at the last import" in page and "RStudio License and Support: An award notice" in page
+    assert "skipped RStudio License and Support: An award notice" in runner.invoke(args=["feeds", "list"]).output
 
 
 def test_an_award_ends_the_open_job_it_follows(feed_server, make_source):
