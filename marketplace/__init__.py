@@ -1,5 +1,4 @@
 """CoTech Marketplace: a work-sharing and bid marketplace for co-ops."""
-import logging
 import os
 
 from flask import Flask, abort, render_template, request
@@ -10,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 from . import config as settings
 from .core import input as input_guard
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .operations import logs
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,7 +40,7 @@ def create_app(overrides=None):
     from .search import init_app as init_search
     init_search(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+        logs.configure(app)
     return app
 
 
@@ -48,6 +48,7 @@ def _init_extensions(app):
     from . import models  # noqa: F401  (every model registered before mappers configure)
     from .core import fragments, headers
 
+    logs.init_app(app)  # first: every later hook's lines carry the request id
     headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),

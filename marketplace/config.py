@@ -46,6 +46,8 @@ def from_environment(instance_path):
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SITE_NAME": os.environ.get("SITE_NAME", "CoTech Marketplace"),
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # Logs on stderr: "text" lines, or "json" (one object a line) for a log collector.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Europe/London"),
         "JOBS_PER_PAGE": _int("JOBS_PER_PAGE", 20),
         "COOPS_PER_PAGE": _int("COOPS_PER_PAGE", 20),

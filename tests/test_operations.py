@@ -1,10 +1,15 @@
 """Running the site: /healthz, and a database whose connections were cut (as a PostgreSQL
 restart cuts them) served again without restarting the app."""
+import json
+import logging
+
 import psycopg
 import pytest
+from flask import g
 
 from marketplace import create_app
 from marketplace.extensions import db
+from marketplace.operations import logs
 from marketplace.search import backend
 
 from .conftest import TEST_DATABASE_URL
@@ -61,3 +66,27 @@ def test_connections_cut_by_the_server_are_replaced(app, client, networks):
     for _ in range(3):
         response = client.get(f"/jobs/{job_id}")
         assert response.status_code == 200 and "Still here" in response.get_data(as_text=True)
+
+
+# --- logs ------------------------------------------------------------------------------------------
+
+def test_every_request_has_an_id_in_its_answer_and_its_log_line(client, index, caplog):
+    caplog.set_level(logging.INFO, logger="marketplace.requests")
+    response = client.get("/healthz", headers={"X-Request-ID": "edge-7f3c.1"})
+    assert response.headers["X-Request-ID"] == "edge-7f3c.1"  # the proxy's id, passed on
+    [line] = [r for r in caplog.records if r.name == "marketplace.requests"]
+    assert (line.method, line.path, line.status) == ("GET", "/healthz", 200) and line.ms >= 0
+    made = client.get("/healthz", headers={"X-Request-ID": "not ok <script>" + "x" * 200}).headers["X-Request-ID"]
+    assert len(made) == 32 and made.isalnum()  # an unusable id is replaced, not echoed
+
+
+def test_json_lines_carry_the_request_id(app, caplog):
+    formatter, request_ids = logs.JsonFormatter(), logs.RequestIdFilter()
+    with app.test_request_context("/jobs"):
+        g.request_id = "abc123"
+        record = logging.LogRecord("marketplace.x", logging.ERROR, __file__, 1, "Failed %s", ("twice",), None)
+        record.status = 500
+        request_ids.filter(record)
+        line = json.loads(formatter.format(record))
+    assert line["message"] == "Failed twice" and line["level"] == "ERROR"
+    assert line["request_id"] == "abc123" and line["status"] == 500 and line["time"].endswith("Z")
