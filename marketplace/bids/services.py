@@ -347,12 +347,14 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
     first_submission = False
     if submit:
         _check_complete(job, bid)
-        if bid.status == BidStatus.DRAFT:
+        if created:
             bid.status = BidStatus.SUBMITTED.value
             bid.submitted_at = utcnow()
             first_submission = True
     # The live-bid index speaks here when a concurrent request created the bid first.
     db.session.flush()
+    if submit and not created and bid.status == BidStatus.DRAFT:
+        first_submission = _submit_draft(bid)
     changed = sorted(n for n in EDIT_FIELDS if getattr(bid, n) != before[n])
     if {a.requirement_id: a.answer for a in bid.answers} != before_answers:
         changed.append("answers")
@@ -369,6 +371,20 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
             url_for("jobs.show", job_id=job.id), coops=[job.coop], actor=user,
         )
     return bid
+
+
+def _submit_draft(bid):
+    """Compare and set: of requests submitting the same draft at once, the one whose UPDATE
+    still finds it a draft submits it (one ``bid.submitted``, one notice); the others find it
+    submitted and have edited it. True if this one submitted it."""
+    now = utcnow()
+    done = db.session.execute(
+        update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.DRAFT.value)
+        .values(status=BidStatus.SUBMITTED.value, submitted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(bid, ["status", "submitted_at"])
+    return done
 
 
 def withdraw_bid(bid, user):
