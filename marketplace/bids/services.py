@@ -19,6 +19,7 @@ from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.policy import NOT_VETTED, may_act, why_coop_cannot_act
+from ..feeds.services import bids_go_to_source
 from ..jobs.models import BudgetType, Job, JobState, JobStatus
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
@@ -110,6 +111,12 @@ def check_can_bid(coop, user, job):
         raise BidRuleError("A co-op cannot bid on its own job.", field="coop")
     if not coop_can_view_job(coop, job):
         raise BidRuleError(f"{coop.name} cannot see this job, so it cannot bid on it.", field="coop")
+    at_source = bids_go_to_source(job)
+    if at_source is not None:
+        where = f": {at_source.link}" if at_source.link else ""
+        raise BidRuleError(f"This is {at_source.source.name}'s notice, not a job posted here: bids go to the "
+                           f"original notice{where}. Co-ops can still say they intend to bid, ask each other, "
+                           "and team up here.")
     if not may_act(coop):
         raise BidRuleError(NOT_VETTED.format(name=coop.name), field="coop")
     if job.state != JobState.OPEN:

@@ -63,8 +63,10 @@ def fetch(source_id, force):
 @click.option("--skill", "skill_slugs", multiple=True, help="A skill slug every imported job gets (repeatable).")
 @click.option("--interval", type=int, default=None, help="Minutes between fetches (default: FEED_FETCH_INTERVAL_MINUTES).")
 @click.option("--paused", is_flag=True, help="Add it paused.")
+@click.option("--bids-here", is_flag=True,
+              help="Co-ops bid on its jobs here (a co-op's own feed of its own work); else bids go to the original.")
 @click.option("--by", "email", required=True, help="E-mail of the coordinator or site admin adding it.")
-def add(url, name, coop_slug, kind, visibility, job_kind, skill_slugs, interval, paused, email):
+def add(url, name, coop_slug, kind, visibility, job_kind, skill_slugs, interval, paused, bids_here, email):
     """Add a feed source."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -80,7 +82,7 @@ def add(url, name, coop_slug, kind, visibility, job_kind, skill_slugs, interval,
         skills.append(skill)
     values = {
         "name": name.strip(), "url": url.strip(), "kind": kind, "coop": coop, "visibility": visibility,
-        "job_kind": job_kind, "active": not paused,
+        "job_kind": job_kind, "active": not paused, "bids_here": bids_here,
         "fetch_interval_minutes": interval or setting("FEED_FETCH_INTERVAL_MINUTES"),
     }
     if not values["name"]:

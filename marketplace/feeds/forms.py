@@ -37,6 +37,8 @@ class FeedSourceForm(FlaskForm):
                                 message=f"Between {MIN_INTERVAL} and {MAX_INTERVAL:,} minutes.")],
     )
     active = BooleanField("Active (fetched on schedule)", default=True)
+    bids_here = BooleanField("Co-ops bid here: the feed lists the co-op's own work, not another "
+                             "organisation's notices (whose bids go to the original notice)")
     submit = SubmitField("Save source")
 
     def __init__(self, *args, coops=(), skills=(), visibilities=(), **kwargs):
@@ -55,5 +57,6 @@ class FeedSourceForm(FlaskForm):
             "name": self.name.data, "url": self.url.data, "kind": self.kind.data,
             "coop": self.coops.get(self.coop.data), "visibility": self.visibility.data,
             "job_kind": self.job_kind.data, "active": bool(self.active.data),
+            "bids_here": bool(self.bids_here.data),
             "fetch_interval_minutes": self.fetch_interval_minutes.data,
         }

@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
@@ -58,6 +59,9 @@ class FeedSource(db.Model):
     visibility: Mapped[str] = choice_column(Visibility, default=Visibility.PUBLIC)
     job_kind: Mapped[str] = choice_column(JobKind, default=JobKind.LEAD)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether co-ops bid on its jobs here: a co-op's own feed of its own work. Otherwise the
+    # entries are another organisation's notices, and bids go to the original (its link).
+    bids_here: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fetch_interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
     # HTTP validators from the last good response, sent back for a conditional GET.
     etag: Mapped[str | None] = mapped_column(String(300))

@@ -126,6 +126,7 @@ def _apply_source(source, values, skills):
     source.visibility = values["visibility"]
     source.job_kind = values["job_kind"]
     source.active = bool(values["active"])
+    source.bids_here = bool(values.get("bids_here", False))
     source.fetch_interval_minutes = values["fetch_interval_minutes"]
     if skills is not None:
         source.default_skills = list(skills)
@@ -135,6 +136,7 @@ def _snapshot(source):
     return {
         "name": source.name, "url": source.url, "kind": source.kind, "coop": source.coop_id,
         "visibility": source.visibility, "job_kind": source.job_kind, "active": source.active,
+        "bids_here": source.bids_here,
         "fetch_interval_minutes": source.fetch_interval_minutes,
         "skills": sorted(s.id for s in source.default_skills),
     }
@@ -216,6 +218,13 @@ def imported_from(job):
     return db.session.scalar(
         select(ImportedEntry).where(ImportedEntry.job_id == job.id).limit(1)
     )
+
+
+def bids_go_to_source(job):
+    """The entry of an imported job whose bids go to the original notice (its source is not a
+    co-op's own feed of its own work), or None when co-ops bid on the job here."""
+    entry = imported_from(job)
+    return entry if entry is not None and not entry.source.bids_here else None
 
 
 def visibility_choices(user):

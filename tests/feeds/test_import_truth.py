@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
+from marketplace.bids.models import Bid
 from marketplace.core.time import frozen_now
 from marketplace.extensions import db
 from marketplace.feeds.ingest import fetch_source
@@ -162,3 +163,40 @@ def test_an_undeclared_prefix_is_read_and_entries_without_a_title_are_counted(fe
     job = jobs_by_title()["Shared hosting migration"]
     assert "Move six sites" in job.description_html
     assert "Read full topic" not in job.description_html and "participants" not in job.description_html
+
+
+# --- an imported job says what it is --------------------------------------------------------------
+
+def test_an_imported_tender_says_where_it_is_from_and_takes_bids_at_the_source(
+        app, feed_server, make_source, networks, skills):
+    from ..bids.conftest import bid_data, client_for
+    from ..factories import bearer, make_coop, make_user
+
+    package = json.loads(data_file("contracts-finder.json"))
+    with frozen_now(datetime(2025, 3, 10, 12, 0)):
+        source = make_source(_publish(feed_server, package, datetime(2025, 3, 9)), name="Contracts Finder",
+                             kind="ocds", job_kind="tender")
+        fetch_source(source)
+        jobs = jobs_by_title()
+        leeds, huge = jobs[LEEDS], jobs[HUGE]
+        bidder = make_user(coops=[make_coop("Bidding Co-op", {networks["cotech"]: "active"})])
+        client = client_for(app, bidder)
+        page = client.get(f"/jobs/{leeds.id}").get_data(as_text=True)
+        assert "from Contracts Finder, shared by" in page and "posted by" not in page
+        assert "See the original notice" in page and "https://www.contractsfinder.service.gov.uk/Notice/" in page
+        assert "bid at the source" in page and ">Bid for Bidding Co-op<" not in page
+        assert "Not stated" in client.get(f"/jobs/{huge.id}").get_data(as_text=True)  # never "£0"
+        # The rule holds behind the page too: the bid form and the API refuse, saying where to bid.
+        refused = client.post(f"/jobs/{leeds.id}/bid", data=bid_data(leeds))
+        assert "bids go to the original notice" in refused.get_data(as_text=True)
+        answer = client.post(f"/api/v1/jobs/{leeds.id}/bids", headers=bearer(bidder),
+                             json={"amount": 1000, "available_from": "2025-05-01", "proposal": "Us"})
+        assert answer.status_code in (409, 422) and "original notice" in answer.get_json()["error"]["message"]
+        assert db.session.scalar(select(func.count()).select_from(Bid)) == 0
+
+        # A co-op's own feed of its own work takes bids here.
+        source = db.session.get(FeedSource, source.id)
+        source.bids_here = True
+        db.session.commit()
+        page = client.get(f"/jobs/{leeds.id}").get_data(as_text=True)
+        assert "own listing" in page and ">Bid for Bidding Co-op<" in page
