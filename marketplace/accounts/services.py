@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
 from ..coops.models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus
+from ..core.models import compare_and_set
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import NetworkCoordinator
@@ -231,10 +232,8 @@ def user_for_verify_token(token):
 def confirm_email(user):
     """Mark the address confirmed; False if it already was. Compare-and-set, so that the same
     link followed twice at once confirms (and writes an audit event) once."""
-    done = db.session.execute(
-        update(User).where(User.id == user.id, User.email == user.email, User.email_verified_at.is_(None))
-        .values(email_verified_at=utcnow())
-    ).rowcount
+    done = compare_and_set(user, User.email == user.email, User.email_verified_at.is_(None),
+                           email_verified_at=utcnow())
     if done:
         record("user.email_verified", user, actor=user)
     return bool(done)

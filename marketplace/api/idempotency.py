@@ -21,6 +21,7 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..core.models import compare_and_set
 from ..core.time import utcnow
 from ..extensions import db
 from .models import MAX_IDEMPOTENCY_KEY as MAX_KEY
@@ -94,12 +95,8 @@ def claim(user, key):
         return _replay(row)
     # Being worked on, or left by a request that died: take it over only in the second case,
     # and only once (compare and set on the time it was claimed).
-    taken = db.session.execute(
-        update(IdempotentRequest)
-        .where(IdempotentRequest.id == row.id, IdempotentRequest.status.is_(None),
-               IdempotentRequest.claimed_at == row.claimed_at, IdempotentRequest.claimed_at < now - IN_PROGRESS)
-        .values(claimed_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    taken = compare_and_set(row, IdempotentRequest.status.is_(None), IdempotentRequest.claimed_at == row.claimed_at,
+                            IdempotentRequest.claimed_at < now - IN_PROGRESS, claimed_at=now)
     db.session.commit()
     if not taken:
         raise KeyRefused(409, "idempotency_key_in_use",

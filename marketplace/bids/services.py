@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
 from ..core.markdown import render_markdown
+from ..core.models import compare_and_set
 from ..core.pagination import paginate
 from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
@@ -384,14 +384,8 @@ def _submit_draft(bid):
     """Compare and set: of requests submitting the same draft at once, the one whose UPDATE
     still finds it a draft submits it (one ``bid.submitted``, one notice); the others find it
     submitted and have edited it. True if this one submitted it."""
-    now = utcnow()
-    done = db.session.execute(
-        update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.DRAFT.value)
-        .values(status=BidStatus.SUBMITTED.value, submitted_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.refresh(bid, ["status", "submitted_at"])
-    return done
+    return compare_and_set(bid, Bid.status == BidStatus.DRAFT.value,
+                           status=BidStatus.SUBMITTED.value, submitted_at=utcnow())
 
 
 def withdraw_bid(bid, user):
@@ -405,13 +399,7 @@ def withdraw_bid(bid, user):
     was = bid.status
     # Compare and set: of requests withdrawing the bid at once, the one whose UPDATE still
     # finds the status it read withdraws it; the others are told it is done.
-    withdrawn = db.session.execute(
-        update(Bid).where(Bid.id == bid.id, Bid.status == was)
-        .values(status=BidStatus.WITHDRAWN.value, withdrawn_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(bid)
-    if withdrawn != 1:
+    if not compare_and_set(bid, Bid.status == was, status=BidStatus.WITHDRAWN.value, withdrawn_at=utcnow()):
         raise BidRuleError("This bid was already withdrawn.")
     record("bid.withdrawn", bid, actor=user, coop=bid.coop, job_id=job.id, was=was)
 
@@ -548,14 +536,8 @@ def notice_bids_closed(job):
     that only one caller notifies, however many run at once. True if this one did."""
     if job.state != JobState.CLOSED or job.bids_closed_notified_at is not None:
         return False
-    now = utcnow()
-    claimed = db.session.execute(
-        update(Job).where(Job.id == job.id, Job.bids_closed_notified_at.is_(None))
-        .values(bids_closed_notified_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    if not compare_and_set(job, Job.bids_closed_notified_at.is_(None), bids_closed_notified_at=utcnow()):
         return False
-    set_committed_value(job, "bids_closed_notified_at", now)
     count = received_count(job)
     record("job.bids_closed", job, coop=job.coop, bids=count)
     notify(

@@ -1,8 +1,9 @@
 """Column helpers shared by the models."""
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, String, select
+from sqlalchemy import CheckConstraint, DateTime, String, select, update
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from .time import utcnow
@@ -43,3 +44,21 @@ def lock_row(obj):
     model = type(obj)
     return db.session.scalar(select(model).where(model.id == obj.id).with_for_update()
                              .execution_options(populate_existing=True))
+
+
+def compare_and_set(obj, *still, **values):
+    """Write ``values`` to ``obj``'s row only while the conditions ``still`` hold there, in one
+    UPDATE: of requests doing the same change at once, exactly one does it (and writes its audit
+    event, sends its notice), whatever each read before. True if this call did; ``obj`` then
+    holds ``values``, else it is read again to show what another request did."""
+    model = type(obj)
+    done = db.session.execute(
+        update(model).where(model.id == obj.id, *still).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if done:
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
+    else:
+        db.session.refresh(obj, list(values))
+    return done
