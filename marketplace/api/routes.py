@@ -11,6 +11,7 @@ from ..search import MAX_PAGE, SORTS, SearchUnavailable
 from ..search.documents import STATIC_LABELS
 from ..search.services import search_jobs
 from ..skills.models import Skill
+from ..skills.services import find_skill
 from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
 from .serializers import coop_json, job_json, skill_json
 
@@ -19,7 +20,7 @@ def _filters():
     args = request.args
     filters = JobFilters()
     if args.get("skill"):
-        skill = db.session.scalar(select(Skill).where(Skill.slug == args["skill"]))
+        skill = find_skill(args["skill"])
         if skill is None:
             raise ApiError(400, "bad_parameter", "unknown skill", {"skill": "unknown skill"})
         filters.skill = skill

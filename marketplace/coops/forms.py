@@ -13,6 +13,7 @@ from ..extensions import db
 from ..federation.policy import forget_current_viewer
 from ..federation.services import FederationRuleError
 from ..jobs.forms import MultiCheckboxField
+from ..skills.services import canonical_slug
 from .models import CoopRole
 from .services import MAX_SKILLS, CoopRuleError
 
@@ -129,6 +130,7 @@ class DirectoryFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.network.choices = [("", "Any network")] + [(n.slug, n.name) for n in networks]
         self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]
+        self.skill.data = canonical_slug(self.skill.data, skills)  # a name or synonym works too
 
 
 class MemberForm(FlaskForm):

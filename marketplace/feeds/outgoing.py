@@ -46,7 +46,8 @@ class FeedSpec:
     title: str
     page_url: str   # the HTML page showing the same jobs
     self_url: str   # this feed's own address
-    filters: object  # JobFilters
+    filters: object  # JobFilters; None for a full-text search's feed
+    search: tuple | None = None  # (words, {facet: value}): the feed of a search, newest first
 
 
 @dataclass
@@ -63,7 +64,12 @@ def feed_rows(viewer, filters, limit):
         .options(joinedload(Job.coop), selectinload(Job.skills))
         .limit(limit)
     )
-    jobs = db.session.scalars(stmt).unique().all()
+    return rows_for(db.session.scalars(stmt).unique().all())
+
+
+def rows_for(jobs):
+    """A feed's rows for jobs already read through the visibility rule (with co-op and skills):
+    the jobs, and where the imported ones came from."""
     origins = {}
     if jobs:
         origins = {

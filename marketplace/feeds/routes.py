@@ -1,5 +1,5 @@
 """Feed pages: RSS/Atom feeds (public and private), private feed addresses, feed sources."""
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect,
                    render_template, request, url_for)
@@ -20,6 +20,10 @@ from ..jobs.forms import JobFilterForm
 from ..jobs.models import Job, JobKind
 from ..jobs.routes import _chosen_skills, _filters_from
 from ..jobs.services import JobFilters, jobs_query
+from ..search import SearchUnavailable
+from ..search import services as search_services
+from ..search.documents import FACETS
+from ..search.forms import SearchForm
 from ..skills.services import all_skills, skill_by_slug
 from . import outgoing, services
 from .forms import FeedSourceForm, TokenForm
@@ -32,6 +36,8 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 FMT = "<any(rss, atom):fmt>"
 PUBLIC_FEEDS = {"feeds.jobs", "feeds.skill", "feeds.coop", "feeds.kind"}
 SEARCH_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners")
+FULL_TEXT_ARGS = ("q",) + FACETS  # a /search query's: every state unless one is chosen
+MAX_FEED_QUERY = 500
 
 
 # --- feeds out ----------------------------------------------------------------------------------
@@ -39,8 +45,11 @@ SEARCH_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners")
 @bp.get(f"/jobs.{FMT}")
 @bp.get(f"/private/<token>/jobs.{FMT}")
 def jobs(fmt, token=None):
-    """All open jobs, or a saved search: the same query arguments as /jobs."""
+    """All open jobs, or a saved search: the same query arguments as /jobs, or with ``q`` those
+    of /search (a full-text search, newest first)."""
     viewer = _viewer(token)
+    if (request.args.get("q") or "").strip():
+        return _serve(fmt, viewer, _search_feed())
     skills = all_skills()
     form = JobFilterForm(request.args, skills=skills)
     form.skill_objects = skills
@@ -57,6 +66,28 @@ def jobs(fmt, token=None):
         self_url=request.url,
         filters=filters,
     ))
+
+
+def _search_feed():
+    """The feed of a full-text search: the words and filters of /search; a value it cannot use
+    is a 400 (a feed reader shows no notices)."""
+    form = SearchForm(request.args)
+    problems = form.checked()
+    words = " ".join(form.q.data.split())
+    if len(words) > MAX_FEED_QUERY:
+        problems.append(f"the words are longer than {MAX_FEED_QUERY} characters")
+    facets = search_services.filters_from(form, problems)
+    if problems:
+        abort(400, description=f"This feed's search is not valid ({'; '.join(problems)}).")
+    args = search_args(request.args)
+    return outgoing.FeedSpec(
+        key="search?" + urlencode(sorted(args.items())),
+        title=f"Jobs matching “{words}”",
+        page_url=url_for("search.index", _external=True, sort="newest", **args),
+        self_url=request.url,
+        filters=None,
+        search=(words, facets),
+    )
 
 
 @bp.get(f"/skills/<slug>.{FMT}")
@@ -108,9 +139,22 @@ def _viewer(token):
     return viewer
 
 
+def _rows(viewer, spec):
+    if spec.search is None:
+        return outgoing.feed_rows(viewer, spec.filters, setting("FEED_ITEMS"))
+    words, facets = spec.search
+    try:
+        # Through the index's audience filter and visible_jobs, like the search page.
+        found, _total, _notices = search_services.search_jobs(
+            viewer, words, facets, sort="newest", per_page=setting("FEED_ITEMS"))
+    except SearchUnavailable:
+        abort(503, description="The search index is being rebuilt: try again shortly.")
+    return outgoing.rows_for(found)
+
+
 def _serve(fmt, viewer, spec):
     private = viewer is not ANONYMOUS
-    rows = outgoing.feed_rows(viewer, spec.filters, setting("FEED_ITEMS"))
+    rows = _rows(viewer, spec)
     etag, last_modified = outgoing.validators(spec, fmt, rows)
     response = Response(mimetype=outgoing.MIMETYPES[fmt].split(";")[0])
     response.set_etag(etag)
@@ -130,11 +174,13 @@ def _serve(fmt, viewer, spec):
 
 
 def search_args(args):
-    """The filters of a /jobs query that change what a feed holds (no page, no defaults)."""
+    """The arguments of a /jobs or (with ``q``) a /search query that change what a feed holds
+    (no page, no order, no defaults)."""
+    full_text = bool((args.get("q") or "").strip())
     kept = {}
-    for name in SEARCH_ARGS:
+    for name in FULL_TEXT_ARGS if full_text else SEARCH_ARGS:
         value = (args.get(name) or "").strip()
-        if value and not (name == "state" and value == "open"):
+        if value and not (name == "state" and value == "open" and not full_text):
             kept[name] = value
     return kept
 

@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
+from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
 from .services import MAX_SKILLS, deadline_errors, requirement_errors
 
@@ -168,3 +169,4 @@ class JobFilterForm(FlaskForm):
     def __init__(self, *args, skills=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]
+        self.skill.data = canonical_slug(self.skill.data, skills)  # a name or synonym works too

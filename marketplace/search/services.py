@@ -18,6 +18,7 @@ from ..extensions import db
 from ..federation import visible_jobs
 from ..jobs.models import Job
 from ..skills.models import Skill
+from ..skills.services import find_skill
 from . import (MAX_PAGE, SORTS, SearchRequest, SearchUnavailable, add_to_index, backend, query_index,
                setting)
 from .documents import COOP, FACET_TITLES, FACETS, JOB, STATIC_LABELS, excerpt_of, place_key
@@ -94,9 +95,12 @@ def filters_from(form, notices):
         value = (getattr(form, name).data or "").strip()
         if not value:
             continue
-        if name == "skill" and db.session.scalar(select(Skill.id).where(Skill.slug == value)) is None:
-            notices.append("There is no skill with that name, so it was ignored.")
-            continue
+        if name == "skill":
+            skill = find_skill(value)
+            if skill is None:
+                notices.append("There is no skill with that name, so it was ignored.")
+                continue
+            value = form.skill.data = skill.slug
         if name == "coop":
             coop_id = db.session.scalar(select(Coop.id).where(Coop.slug == value))
             if coop_id is None:

@@ -27,6 +27,29 @@ def skill_by_slug(slug):
     return db.session.scalar(select(Skill).where(Skill.slug == slug))
 
 
+def find_skill(value, skills=None):
+    """The skill a filter names: by its slug, or by its name or a synonym in any case ("a11y",
+    "WCAG" → Accessibility), as search understands them; None when none is named so."""
+    wanted = " ".join((value or "").lower().split())
+    if not wanted:
+        return None
+    skills = all_skills() if skills is None else skills
+    by_slug = next((s for s in skills if s.slug == wanted), None)
+    if by_slug is not None:
+        return by_slug
+    for skill in skills:
+        names = {" ".join(n.lower().split()) for n in (skill.name, *skill.synonym_list)}
+        if wanted in names or slugify(wanted) == skill.slug:
+            return skill
+    return None
+
+
+def canonical_slug(value, skills=None):
+    """The slug of the skill ``value`` names, or ``value`` itself (for the form to report)."""
+    found = find_skill(value, skills)
+    return found.slug if found is not None else value
+
+
 def load_taxonomy(path=DEFAULT_TAXONOMY):
     """Insert or update skills from a CSV with columns group, skill, synonyms (';'-separated).
 

@@ -124,3 +124,18 @@ def test_places_counted_by_bitsets_as_by_lookups(client, poster, networks, skill
             assert looked_up["LEEDS"][0] == 3  # "LEEDS" < "Leeds": the label as one job wrote it
         else:
             assert set(looked_up) == {"Bristol"}  # the Leeds jobs are for members
+
+
+def test_the_skill_filter_takes_a_name_or_synonym(poster, skills, search):
+    from marketplace.extensions import db
+
+    _, coop = poster
+    skills["accessibility"].synonyms = "a11y;wcag"
+    db.session.commit()
+    make_job(coop, "public", "open", title="Archive audit", skills=[skills["accessibility"]])
+    make_job(coop, "public", "open", title="Archive app", skills=[skills["python"]])
+    for value in ("accessibility", "a11y", "WCAG", "Accessibility"):
+        answer = search("archive", skill=value)
+        assert answer.titles == ["Archive audit"], value
+        assert answer.notices == [], value
+    assert search("archive", skill="cobol").notices == ["There is no skill with that name, so it was ignored."]
