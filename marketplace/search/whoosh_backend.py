@@ -17,7 +17,7 @@ Writing. Whoosh lets one writer work at a time. A writer is taken with a short t
 process that cannot get it leaves its changes queued in the database for the lock holder,
 the next commit or ``search check --repair``. No AsyncWriter, no unbounded retries.
 
-Rebuilding. ``search reindex`` writes new segments with ``_BulkWriter`` (postings gathered by
+Rebuilding. ``search reindex`` writes new segments with ``whoosh_codec.BulkWriter`` (postings gathered by
 term, written a block at a time), in several processes for a big site; the files are the
 same codec's, so readers and the incremental writer cannot tell the difference.
 """
@@ -25,7 +25,6 @@ import heapq
 import logging
 import multiprocessing
 import os
-import pickle
 import queue
 import re
 import shutil
@@ -42,16 +41,15 @@ from itertools import compress, islice
 from operator import itemgetter
 
 from markupsafe import Markup, escape
-from whoosh import columns, fields, formats, index
-from whoosh.analysis import Analyzer, RegexTokenizer, Token
-from whoosh.lang.porter import stem as porter_stem
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
-from whoosh.matching import FilterMatcher
-from whoosh.system import pack_uint
-from whoosh.writing import SegmentWriter
-from whoosh.support.charset import accent_map
+
+# First: whoosh_codec imports Whoosh without its SyntaxWarning.
+from .whoosh_codec import BulkWriter, Codec, commit_segments, frequency_value, positions_value
+from whoosh import columns, fields, formats, index  # noqa: E402
+from whoosh.analysis import Analyzer, RegexTokenizer, Token  # noqa: E402
+from whoosh.filedb.filestore import FileStorage  # noqa: E402
+from whoosh.index import LockError  # noqa: E402
+from whoosh.lang.porter import stem as porter_stem  # noqa: E402
+from whoosh.support.charset import accent_map  # noqa: E402
 
 from . import Hit, IndexBusy, IndexMissing, SearchResult, SearchUnavailable
 from .documents import COOP, JOB, document_key, parse_key, place_key, state_table
@@ -111,12 +109,6 @@ class _Analyzer(Analyzer):
 # The same analysis for documents and queries.
 ANALYZER = _Analyzer()
 
-
-class _Codec(W3Codec):
-    """Whoosh's codec without per-block length statistics: they serve BM25's block skipping,
-    which this module does not use, and cost a column read for every posting written."""
-
-    length_stats = False
 
 SCHEMA = fields.Schema(
     key=fields.ID(stored=True, unique=True),
@@ -229,54 +221,32 @@ class _Membership:
         return self.data[docnum >> 3] >> (docnum & 7) & 1
 
 
-def _postings(reader, field, text):
-    """The term's posting matcher as the codec made it. A segment with deletions wraps it in
-    a ``FilterMatcher`` that hides deleted documents; the block reading below needs the
-    codec's own matcher, and every bitset built from it is masked by the live documents."""
-    matcher = reader.postings(field, text)
-    while isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    return matcher
-
-
-def _posting_ids(matcher):
-    """Every docnum of a posting list, reading whole blocks when the codec allows it."""
-    try:
-        while matcher.is_active():
-            matcher.id()  # loads the block's ids
-            yield from matcher._ids[matcher._i:]
-            matcher._next_block()
-    except AttributeError:  # another codec: one posting at a time
-        yield from matcher.all_ids()
-
-
-def _values_in(reader, word, wanted):
-    """{docnum: posting value} of ``word`` in the text, for the docnums in ``wanted``:
-    a block of postings at a time, values read only from blocks that hold a wanted one."""
+def _values_in(reader, word, docnums):
+    """{docnum: posting value} of ``word`` in the text, for the live ``docnums`` (ascending) that
+    hold it: the codec's matcher skips the blocks that hold none of them."""
     found = {}
-    matcher = _postings(reader, "text", word)
-    while matcher.is_active():
-        matcher.id()  # loads the block's ids
-        ids = matcher._ids
-        hits = [i for i in range(matcher._i, len(ids)) if ids[i] in wanted]
-        if hits:
-            if matcher._values is None:
-                matcher._read_values()
-            values = matcher._values
-            for i in hits:
-                found[ids[i]] = values[i]
-        matcher._next_block()
+    matcher = reader.postings("text", word)
+    for docnum in docnums:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            found[docnum] = matcher.value()
     return found
 
 
 def _phrase_in(reader, words, candidates, size):
     """The candidates (a bitset of one segment) where ``words`` stand next to each other: the
-    positions of each word read once per document, a phrase check in sets."""
-    wanted = _Membership(candidates, size)
-    values = {word: _values_in(reader, word, wanted) for word in set(words)}
+    positions of each word read once per document, a phrase check in sets. A candidate
+    deleted since its words' bitsets were cached has no positions, and is not confirmed."""
+    docnums = members(candidates)
+    values = {word: _values_in(reader, word, docnums) for word in set(words)}
     decode = SCHEMA["text"].format.decode_positions
     confirmed = []
-    for docnum in members(candidates):
+    for docnum in docnums:
+        if any(docnum not in values[word] for word in words):
+            continue
         starts = set(decode(values[words[0]][docnum]))
         for shift, word in enumerate(words[1:], 1):
             starts &= {p - shift for p in decode(values[word][docnum])}
@@ -323,7 +293,7 @@ class _Segment:
     def bits(self, reader, field, text):
         """Documents holding the term."""
         return self._cached((field, text), lambda: bits_from(
-            _posting_ids(_postings(reader, field, text)), self.size) if (field, text) in reader else 0)
+            reader.postings(field, text).all_ids(), self.size) if (field, text) in reader else 0)
 
     def phrase(self, reader, words):
         """Documents where ``words`` stand next to each other in the text."""
@@ -654,7 +624,7 @@ class WhooshBackend:
             directory = self._current()
             ix = self._open(directory)
             try:
-                writer = ix.writer(timeout=timeout, delay=0.02, codec=_Codec())
+                writer = ix.writer(timeout=timeout, delay=0.02, codec=Codec())
             except LockError as error:
                 raise IndexBusy() from error
             if self._current() != directory:  # rebuilt while we waited: write to the new one
@@ -699,7 +669,7 @@ class WhooshBackend:
                                                           progress)
                 else:
                     segments, count = _build_segments(ix, fields_, self.build_memory_mb, progress)
-                _commit_segments(ix, segments)
+                commit_segments(ix, segments)
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
@@ -754,72 +724,6 @@ _BATCH = 500  # documents sent to a build process at a time
 _POSTING_BYTES = 72  # memory one gathered posting takes, roughly (ids, weights, its value)
 
 
-class _BulkWriter(SegmentWriter):
-    """A segment written in one go by ``rebuild``. Postings are gathered in memory by term and
-    handed to the codec a block at a time; Whoosh's own writer sorts every single posting
-    through a pool and hands them over one by one, which was most of the cost of a build.
-    The files are the same codec's: readers and later writers cannot tell the difference."""
-
-    def __init__(self, ix):
-        super().__init__(ix, _lk=False, codec=_Codec())
-        self.postings = {}  # field name -> {term bytes: (docnums, weights, values)}
-        self.spelling = {}  # spelling field name -> words
-        self.gathered = 0  # postings so far
-        self.plan = [
-            (name, field, _indexer(field) if field.indexed else None, field.scorable,
-             field.spelling_fieldname(name) if field.separate_spelling() else None)
-            for name, field in sorted(self.schema.items())
-        ]
-
-    def add_document(self, **fields_):
-        perdoc, docnum = self.perdocwriter, self.docnum
-        perdoc.start_doc(docnum)
-        gathered = 0
-        for name, field, indexer, scorable, spelling in self.plan:
-            value = fields_.get(name)
-            if value is None:
-                continue
-            length = 0
-            if indexer is not None:
-                terms = self.postings.setdefault(name, {})
-                for btext, freq, weight, vbytes in indexer(value):
-                    entry = terms.get(btext)
-                    if entry is None:
-                        entry = terms[btext] = (array("I"), array("f"), [])
-                    entry[0].append(docnum)
-                    entry[1].append(weight)
-                    entry[2].append(vbytes)
-                    length += freq
-                    gathered += 1
-            if spelling:
-                self.spelling.setdefault(spelling, set()).update(field.spellable_words(value))
-            perdoc.add_field(name, field, value if field.stored else None, length if scorable else 0)
-            if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
-        self.gathered += gathered
-        self._added = True
-        self.docnum += 1
-
-    def _flush_segment(self):
-        self.perdocwriter.close()
-        postings = self.postings
-        for name, words in self.spelling.items():  # the reader only looks at these words
-            once = (array("I", [0]), array("f", [1.0]), [pack_uint(1)])  # a Frequency posting
-            postings[name] = {word.encode("utf-8"): once for word in words}
-        writer = self.fieldwriter
-        for name in sorted(postings):
-            writer.start_field(name, self.schema[name])
-            terms = postings[name]
-            for btext in sorted(terms):
-                writer.start_term(btext)
-                _write_term(writer._postwriter, *terms[btext])
-                writer.finish_term()
-            writer.finish_field()
-        writer.close()
-        self.postings, self.spelling = {}, {}
-
-
 def _indexer(field):
     """``field.index``, or a shortcut that gives exactly the same postings for this module's
     analyser and for keywords split at spaces (analysing text is most of a build's work)."""
@@ -849,41 +753,14 @@ def _analysed_postings(value, positions):
         pos += 1
     for term, where in found.items():
         freq = len(where)
-        if not positions:
-            encoded = _frequency(freq)
-        elif freq == 1:
-            encoded = _one_position(where[0])
-        else:
-            deltas = [where[0]] + [b - a for a, b in zip(where, where[1:])]
-            encoded = pack_uint(freq) + pickle.dumps(deltas, 2)
+        encoded = positions_value(where) if positions else frequency_value(freq)
         yield term.encode("utf-8"), freq, float(freq), encoded
-
-
-@lru_cache(maxsize=4096)
-def _one_position(pos):  # most words occur once in a document: one shared value each
-    return pack_uint(1) + pickle.dumps([pos], 2)
-
-
-_frequency = lru_cache(maxsize=4096)(pack_uint)
 
 
 def _split_postings(split, value):
     """(term, frequency, weight, value) of each token of a keyword field, as Whoosh gives them."""
     for term, freq in Counter(split(value)).items():
-        yield term.encode("utf-8"), freq, float(freq), _frequency(freq)
-
-
-def _write_term(postwriter, docnums, weights, values):
-    """One term's postings through the codec's own block writer, a block at a time."""
-    limit = postwriter._blocklimit
-    keep_values = bool(values[0])  # a format either has a value for every posting or none
-    for start in range(0, len(docnums), limit):
-        if start:
-            postwriter._write_block()
-        postwriter._ids = docnums[start:start + limit]
-        postwriter._weights = weights[start:start + limit]
-        postwriter._values = values[start:start + limit] if keep_values else []
-        postwriter._maxweight = max(postwriter._weights)
+        yield term.encode("utf-8"), freq, float(freq), frequency_value(freq)
 
 
 def _build_segments(ix, fields_, memory_mb, progress=None):
@@ -891,28 +768,18 @@ def _build_segments(ix, fields_, memory_mb, progress=None):
     each time the gathered postings reach ``memory_mb``): ([segments], documents)."""
     limit = memory_mb * 1024 * 1024 // _POSTING_BYTES
     segments, count = [], 0
-    writer = _BulkWriter(ix)
+    indexers = {name: _indexer(field) for name, field in SCHEMA.items() if field.indexed}
+    writer = BulkWriter(ix, indexers)
     for document in fields_:
         writer.add_document(**document)
         count += 1
         if progress:
             progress(1)
         if writer.gathered > limit:
-            segments.append(writer._finalize_segment())
-            writer = _BulkWriter(ix)
-    if writer.docnum:
-        segments.append(writer._finalize_segment())
-    else:
-        writer._close_segment()
-    return segments, count
-
-
-def _commit_segments(ix, segments):
-    """Make ``segments`` the index's content, as Whoosh's multi-process writer does."""
-    writer = ix.writer()
-    writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()
+            segments.append(writer.finish())
+            writer = BulkWriter(ix, indexers)
+    last = writer.finish()
+    return segments + ([last] if last is not None else []), count
 
 
 def _build_part(directory, jobs, results, memory_mb):

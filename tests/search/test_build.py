@@ -10,6 +10,7 @@ from marketplace.extensions import db
 from marketplace.search import backend, rebuild
 from marketplace.search import whoosh_backend as wb
 from marketplace.search.documents import KINDS, iter_documents
+from marketplace.search.whoosh_codec import Codec
 
 from ..factories import make_coop, make_job
 from .conftest import whoosh_only
@@ -49,7 +50,7 @@ def site(networks, skills):
 def whoosh_build(directory):
     """The same documents through Whoosh's own writer, as every incremental change goes."""
     ix = index.create_in(directory, wb.SCHEMA)
-    with ix.writer(codec=wb._Codec()) as writer:
+    with ix.writer(codec=Codec()) as writer:
         for document in documents():
             writer.add_document(**wb._fields(document))
     return ix

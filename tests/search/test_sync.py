@@ -304,3 +304,22 @@ def test_phrases_still_answer_after_an_edit_of_an_indexed_job(app, poster, runne
     assert search('"food co-op"').titles == ["Shop for a food co-op"]
     assert search('"online shop"').titles == ["Shop for a food co-op"]
     assert search('"bakery website"').titles == []
+
+
+@whoosh_only
+def test_phrases_still_answer_when_a_segments_first_documents_are_deleted(app, poster, runner, search):
+    """A term's documents are cached per segment; once the first documents of its posting list
+    are deleted (edited), a phrase over cached terms read their positions from a list that had
+    skipped them: a KeyError, a 500 on every such phrase until the next rebuild."""
+    user, coop = poster
+    first = services.post_job(coop, user, _values("Archive energy audit"), [], publish=True)
+    services.post_job(coop, user, _values("Energy archive survey"), [], publish=True)
+    db.session.commit()
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0  # both in one segment
+    assert len(search("archive").titles) == len(search("energy").titles) == 2  # the terms are cached
+    services.update_job(first, user, {"title": "Archive energy review"}, None)
+    db.session.commit()
+    answer = search('"energy archive"')
+    assert answer.status == 200
+    assert answer.titles == ["Energy archive survey"]
+    assert search('"archive energy"').titles == ["Archive energy review"]
