@@ -1,7 +1,7 @@
 """The search index against an oracle, through a long seeded random life of the site.
 
 Each run is a sequence of the site's real operations — jobs posted, edited, published,
-withdrawn and cancelled through the job services, memberships changed by a coordinator,
+withdrawn, cancelled, bid on and awarded through the services, memberships changed by an admin,
 the clock moving past deadlines, the index rebuilt, changes left queued while another writer
 holds the index — interleaved with searches of every kind (words, phrases, joined words,
 prefixes, negation, AND/OR, skill synonyms, facets, the three orders, pages, suggestions) by
@@ -28,7 +28,8 @@ from sqlalchemy.orm import selectinload
 from marketplace.coops.models import Coop
 from marketplace.core.time import frozen_now
 from marketplace.extensions import db
-from marketplace.federation import viewer_for, visible_jobs
+from marketplace.bids import services as bids
+from marketplace.federation import can_view_job, viewer_for, visible_jobs
 from marketplace.federation import services as federation
 from marketplace.federation.services import FederationRuleError
 from marketplace.federation.models import NetworkMembership
@@ -149,9 +150,10 @@ class Life:
         ]
         self.people = {coop.id: make_user(coops=[coop]) for coop in self.posters}
         self.admin = make_user(admin=True)
-        watcher_coops = [make_coop("Watching Cotech", {cotech: "active"}),
+        self.watchers = [make_coop("Watching Cotech", {cotech: "active"}),
                          make_coop("Watching Workers", {workers: "active"})]
-        self.viewers = [None, make_user()] + [make_user(coops=[c]) for c in watcher_coops] + list(
+        self.watching = {coop.id: make_user(coops=[coop]) for coop in self.watchers}
+        self.viewers = [None, make_user()] + list(self.watching.values()) + list(
             self.people.values()) + [make_user(coordinates=[workers])]
         self.memberships = db.session.scalars(select(NetworkMembership)).all()
         self.jobs = []
@@ -238,6 +240,28 @@ class Life:
         db.session.commit()
         return f"cancel {job.id}"
 
+    def bid(self):
+        """A watching co-op bids on an open job it may see (bids are sealed: search is unchanged)."""
+        coop = self.rng.choice(self.watchers)
+        user = self.watching[coop.id]
+        job = self._some_job(lambda j: j.state == "open" and can_view_job(viewer_for(user), j))
+        if job is None:
+            return "bid: nothing to bid on"
+        values = bids.BidValues(amount=1000, available_from=self.now.date() + timedelta(days=30),
+                                proposal="We can do this.", answers={})
+        bids.save_bid(job, coop, user, values, submit=True)
+        db.session.commit()
+        return f"bid {job.id} by {coop.id}"
+
+    def award(self):
+        job = self._some_job(lambda j: j.state == "closed" and bids.received_bids(j))
+        if job is None:
+            return "award: nothing to award"
+        bid = self.rng.choice(bids.received_bids(job))
+        bids.award_bid(bid, self.people[job.coop_id], 1000, self.now.date() + timedelta(days=1))
+        db.session.commit()
+        return f"award {job.id}"
+
     def membership(self):
         membership = self.rng.choice(self.memberships)
         status = "pending" if membership.status == "active" else "active"
@@ -261,13 +285,13 @@ class Life:
         timeout, engine.lock_timeout = engine.lock_timeout, 0.01
         try:
             with _held(engine._write_lock):
-                done = self.operate(("post", "edit", "publish", "withdraw", "cancel"))
+                done = self.operate(("post", "edit", "publish", "withdraw", "cancel", "award"))
         finally:
             engine.lock_timeout = timeout
         return done + " (queued while the index was busy)"
 
-    OPERATIONS = (("post", 6), ("edit", 6), ("publish", 2), ("withdraw", 2), ("cancel", 1), ("membership", 2),
-                  ("time_passes", 3), ("reindex", 1), ("edit_while_busy", 2))
+    OPERATIONS = (("post", 6), ("edit", 6), ("publish", 2), ("withdraw", 2), ("cancel", 1), ("bid", 3),
+                  ("award", 2), ("membership", 2), ("time_passes", 3), ("reindex", 1), ("edit_while_busy", 2))
 
     def operate(self, among=None):
         """One operation; one the rules refuse (a visibility the co-op may no longer post) is
@@ -276,7 +300,7 @@ class Life:
         name = self.rng.choices(names, weights)[0]
         try:
             return getattr(self, name)()
-        except (JobRuleError, FederationRuleError) as error:
+        except (JobRuleError, FederationRuleError, bids.BidRuleError) as error:
             db.session.rollback()
             return f"{name} refused: {error}"
 
@@ -404,6 +428,8 @@ def _run(app, networks, skills, seed, search_backend):
                     raise AssertionError(
                         f"seed {seed} (SEARCH_MODEL_SEED={seed}), after: {life.steps[-8:]}"
                     ) from error
+    if os.environ.get("SEARCH_MODEL_SHOW"):
+        print(Counter(step.split(" ")[0].rstrip(":") for step in life.steps))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
