@@ -185,7 +185,7 @@ PATHS = {
             _query("q", {**STRING, "maxLength": MAX_QUERY}, "Full-text search"),
             _query("sort", {"type": "string", "enum": list(SORTS), "default": SORTS[0]},
                    "Order of search results (with q only)"),
-            _query("skill", STRING, "A skill's slug"),
+            _query("skill", STRING, "A skill's slug, name or synonym (a11y: Accessibility)"),
             _query("coop", STRING, "The posting co-op's slug"),
             _query("kind", {"type": "string", "enum": values(JobKind)}),
             _query("state", {"type": "string", "enum": [*values(JobState), STATE_ANY]},
