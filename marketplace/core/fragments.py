@@ -130,9 +130,10 @@ def _keep_seconds():
     return seconds
 
 
-def _kept(kind, key, compute, expires=None):
+def _kept(kind, key, compute, expires=None, keep=None):
     """``compute()``, or what it returned for ``key`` at this site revision, until
-    ``PAGE_CACHE_SECONDS`` have passed or the clock reaches ``expires(now)``."""
+    ``PAGE_CACHE_SECONDS`` have passed or the clock reaches ``expires(now)``. With ``keep``,
+    a value is kept only if ``keep()`` says so after computing it."""
     seconds = _keep_seconds()
     if not seconds:
         return compute()
@@ -141,6 +142,8 @@ def _kept(kind, key, compute, expires=None):
     if kept is not None and now < kept[0]:
         return kept[1]
     value = compute()
+    if keep is not None and not keep():
+        return value
     until = now + timedelta(seconds=seconds)
     change = expires(now) if expires else None
     if change is not None:
@@ -149,16 +152,17 @@ def _kept(kind, key, compute, expires=None):
     return value
 
 
-def shared(name, viewer, render, expires=None):
+def shared(name, viewer, render, expires=None, keep=None):
     """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
     of the same audience asked for the same address since the last write, with this viewer's
     CSRF token in its forms.
-    ``expires(now)``, if given, is when the part next changes by the clock alone (or None)."""
+    ``expires(now)``, if given, is when the part next changes by the clock alone (or None);
+    ``keep()``, if given, whether what was just rendered may be kept at all."""
     from ..federation import audience_key
 
     # The day too: what a co-op may do (bid, ask) follows its memberships' dates.
     key = (name, audience_key(viewer), not viewer.is_anonymous, site_today(), request.host_url, request.full_path)
-    placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires)
+    placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires, keep)
     return Markup(_with_viewers_token(placeholder, html))
 
 

@@ -20,7 +20,7 @@ from ..jobs.models import Job
 from ..skills.models import Skill
 from ..skills.services import find_skill
 from . import (MAX_PAGE, SORTS, SearchRequest, SearchUnavailable, add_to_index, backend, query_index,
-               setting)
+               queue_length, setting)
 from .documents import COOP, FACET_TITLES, FACETS, JOB, STATIC_LABELS, excerpt_of, place_key
 from .query import parse
 
@@ -66,6 +66,7 @@ class SearchPage:
     unavailable: bool = False
     searched: bool = False  # a search ran (words or filters were given)
     capped: bool = False  # more results than the pages go to
+    settled: bool = True  # every hit was in step with the database (the page may be kept)
 
     @property
     def pages(self):
@@ -135,7 +136,7 @@ def search(viewer, form, notices=()):
             request.page = last
             result = query_index(request, viewer)
     except SearchUnavailable:
-        page.unavailable = True
+        page.unavailable, page.settled = True, False
         return page
     page.page = request.page
     page.total = result.total
@@ -143,7 +144,7 @@ def search(viewer, form, notices=()):
     page.kind_counts = result.kind_counts
     page.notices = _unique(page.notices + result.notices)
     page.searched = result.searched or bool(filters)
-    page.results = _confirmed(result, viewer)
+    page.results, page.settled = _confirmed(result, viewer)
     # A hit the database did not confirm is not counted either (it was queued for reindexing).
     page.total -= len(result.hits) - len(page.results)
     page.facets = _facets(result, filters) if request.kind == JOB else []
@@ -162,14 +163,15 @@ def search_jobs(viewer, text, filters, sort="relevance", page=1, per_page=20):
     request = SearchRequest(query=parsed, kind=JOB, filters=filters, sort=sort,
                             page=min(page, MAX_PAGE), per_page=per_page)
     result = query_index(request, viewer)
-    jobs = [r.obj for r in _load_confirmed(result, viewer)]
+    jobs = [r.obj for r in _load_confirmed(result, viewer)[0]]
     total = result.total - (len(result.hits) - len(jobs))
     return jobs, total, _unique(parsed.notices + result.notices)
 
 
 def _confirmed(result, viewer):
-    """The page's objects, loaded through the visibility rule, with their snippets."""
-    results = _load_confirmed(result, viewer)
+    """(the page's objects, loaded through the visibility rule, with their snippets; whether
+    every hit was in step with the database)."""
+    results, settled = _load_confirmed(result, viewer)
     texts = [(f"{r.kind}:{r.obj.id}", excerpt_of(getattr(r.obj, "summary", ""), r.obj.description)) for r in results]
     try:
         snippets = backend().snippets(result, texts)
@@ -178,12 +180,12 @@ def _confirmed(result, viewer):
         snippets = {}
     for r in results:
         r.snippet = snippets.get(f"{r.kind}:{r.obj.id}")
-    return results
+    return results, settled
 
 
 def _load_confirmed(result, viewer):
-    """The hits' objects, loaded through the visibility rule; a hit the database does not
-    confirm is dropped and queued for reindexing."""
+    """(the hits' objects, loaded through the visibility rule; whether every hit was in step).
+    A hit the database does not confirm is dropped and queued for reindexing."""
     ids = {JOB: [], COOP: []}
     for hit in result.hits:
         ids[hit.kind].append(hit.object_id)
@@ -206,7 +208,12 @@ def _load_confirmed(result, viewer):
         if object_ids:
             log.info("search: %s %s out of step with the database, queued for reindexing", kind, object_ids)
             add_to_index(kind, object_ids)
-    return results
+    return results, not (stale[JOB] or stale[COOP])
+
+
+def index_in_step():
+    """Whether every change committed so far has reached the index (nothing is queued)."""
+    return queue_length() == 0
 
 
 def _facets(result, filters):
