@@ -166,11 +166,12 @@ def shared(name, viewer, render, expires=None, keep=None):
     return Markup(_with_viewers_token(placeholder, html))
 
 
-def remembered(key, compute):
-    """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``):
-    for values read from the database on every page, such as a signed-in viewer's audience.
-    ``key`` must hold everything else the value depends on (the user, the day)."""
-    return _kept("value", key, compute)
+def remembered(key, compute, expires=None, keep=None):
+    """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``, or
+    ``expires(now)``): for values read from the database on every page, such as a signed-in
+    viewer's audience, and for whole feeds. ``key`` must hold everything else the value
+    depends on (the user, the day, the audience). ``keep()``: as for ``shared``."""
+    return _kept("value", key, compute, expires, keep)
 
 
 def init_app(app):

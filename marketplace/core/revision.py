@@ -21,9 +21,11 @@ from .cache import forget, request_cached
 
 WROTE = "site_revision_wrote"  # session.info: this transaction changed something pages show
 CURRENT = "site_revision"  # the request cache: the token this request reads at
-# Tables that no shared page shows: writing them leaves cached pages valid (an API token's
-# "last used" is written on every API call; the search queue by every index update).
-UNSHOWN = frozenset({"api_token", "login_failure", "search_queue", "search_document"})
+# Tables that no shared page shows: writing them leaves cached pages valid (an API or feed
+# token's "last used" is written by every API call and feed reader; the search queue by every
+# index update; an idempotency claim by every API write, which writes what pages show anyway).
+UNSHOWN = frozenset({"api_token", "feed_token", "idempotent_request", "login_failure", "search_queue",
+                     "search_document"})
 # Columns no shared page shows, in tables that pages do show: an update of these alone keeps
 # the token (every sign-in sets the user's last sign-in time, every sign-out its session token,
 # every registration attempt on a taken address when its owner was last told).

@@ -13,13 +13,15 @@ from ..core.pagination import paginate
 from ..core.forms import ActionForm, attach_error
 from ..coops.models import Coop
 from ..extensions import db
-from ..federation import ANONYMOUS, current_viewer
+from ..core.fragments import remembered
+from ..core.time import site_today
+from ..federation import ANONYMOUS, audience_key, current_viewer
 from ..federation.models import Visibility
 from ..federation.policy import posting_visibilities
 from ..jobs.forms import JobFilterForm
 from ..jobs.models import Job, JobKind
 from ..jobs.routes import _chosen_skills, _filters_from
-from ..jobs.services import JobFilters, jobs_query
+from ..jobs.services import JobFilters, jobs_query, next_state_change
 from ..search import SearchUnavailable
 from ..search import services as search_services
 from ..search.documents import FACETS
@@ -152,10 +154,25 @@ def _rows(viewer, spec):
     return outgoing.rows_for(found)
 
 
+def _built(fmt, viewer, spec):
+    """(etag, last_modified, body) of the feed, kept like the shared page parts: per audience
+    and address until the next write or the next deadline. Readers poll; most polls are then
+    answered from the cache, and a reader's conditional GET without reading the database."""
+    def build():
+        # A search's feed is kept only when the index had caught up with the database.
+        settled.append(spec.search is None or search_services.index_in_step())
+        rows = _rows(viewer, spec)
+        etag, last_modified = outgoing.validators(spec, fmt, rows)
+        return etag, last_modified, outgoing.render(spec, fmt, rows)
+
+    settled = []
+    key = ("feed", fmt, spec.key, spec.self_url, audience_key(viewer), site_today())
+    return remembered(key, build, expires=next_state_change, keep=lambda: settled[0])
+
+
 def _serve(fmt, viewer, spec):
     private = viewer is not ANONYMOUS
-    rows = _rows(viewer, spec)
-    etag, last_modified = outgoing.validators(spec, fmt, rows)
+    etag, last_modified, body = _built(fmt, viewer, spec)
     response = Response(mimetype=outgoing.MIMETYPES[fmt].split(";")[0])
     response.set_etag(etag)
     response.last_modified = last_modified
@@ -168,7 +185,7 @@ def _serve(fmt, viewer, spec):
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response.status_code = 304
         return response
-    response.set_data(outgoing.render(spec, fmt, rows))
+    response.set_data(body)
     response.headers["Content-Type"] = outgoing.MIMETYPES[fmt]
     return response
 
