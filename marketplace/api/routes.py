@@ -4,12 +4,15 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from ..coops.models import Coop
+from ..core.fragments import remembered
+from ..core.time import site_today
 from ..extensions import db
+from ..federation import audience_key
 from ..federation.policy import get_job_or_404
-from ..jobs.services import JobFilters, list_jobs, load_job
+from ..jobs.services import JobFilters, list_jobs, load_job, next_state_change
 from ..search import MAX_PAGE, SORTS, SearchUnavailable
 from ..search.documents import STATIC_LABELS
-from ..search.services import search_jobs
+from ..search.services import index_in_step, search_jobs
 from ..skills.models import Skill
 from ..skills.services import find_skill
 from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
@@ -39,7 +42,7 @@ def _filters():
 MAX_QUERY = 500
 
 
-def _search(page_no, per_page):
+def _search(viewer, page_no, per_page):
     """``q`` given: the site's search (index filtered by the visibility rule), with the same
     filters as facets."""
     args, filters = request.args, _filters()
@@ -63,31 +66,50 @@ def _search(page_no, per_page):
     if filters.coop:
         facets["coop"] = str(filters.coop.id)
     try:
-        jobs, total, notices = search_jobs(api_viewer(), args["q"], facets, sort, page_no, per_page)
+        jobs, total, notices = search_jobs(viewer, args["q"], facets, sort, page_no, per_page)
     except SearchUnavailable:
         raise ApiError(503, "search_unavailable", "The search index is being rebuilt: try again shortly")
-    return jsonify({
+    return {
         "items": [job_json(j) for j in jobs],
         "page": min(page_no, MAX_PAGE), "per_page": per_page,
         "total": total, "total_capped": total > MAX_PAGE * per_page, "notices": notices,
-    })
+    }
 
 
 @bp.get("/jobs")
 def jobs_index():
     page_no = int_arg("page", 1)
     per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
+    viewer = api_viewer()
     if request.args.get("q", "").strip():
-        return _search(page_no, per_page)
+        return jsonify(_kept_for(viewer, lambda: _search(viewer, page_no, per_page), search=True))
+    return jsonify(_kept_for(viewer, lambda: _list(viewer, page_no, per_page)))
+
+
+def _kept_for(viewer, answer, search=False):
+    """``answer()`` (a JSON-ready dict), kept like the shared page parts: per audience and
+    address until the next write or deadline. A search's answer only when the index had
+    caught up with the database."""
+    settled = []
+
+    def compute():
+        settled.append(not search or index_in_step())
+        return answer()
+
+    key = ("api", request.full_path, audience_key(viewer), site_today())
+    return remembered(key, compute, expires=next_state_change, keep=lambda: settled[0])
+
+
+def _list(viewer, page_no, per_page):
     try:
-        page = list_jobs(api_viewer(), _filters(), page_no, per_page)
+        page = list_jobs(viewer, _filters(), page_no, per_page)
     except ValueError:
         raise ApiError(400, "bad_parameter", "unknown filter value")
-    return jsonify({
+    return {
         "items": [job_json(j) for j in page.items],
         "page": page.page, "per_page": page.per_page,
         "total": page.total, "total_capped": page.capped,
-    })
+    }
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -19,3 +19,23 @@ def test_api_job_read_and_list_follow_the_visibility_rule(client, world, kind): 
             assert response.get_json()["error"]["code"] == "not_found"
         else:
             assert response.get_json()["id"] == job.id
+
+
+def test_cached_api_lists_never_cross_audiences(app, world):  # noqa: F811
+    """Every kind of caller, by bearer token and by session, one after another and twice round:
+    the second round is answered from the cache (fewer statements), each with its own jobs."""
+    from ..factories import bearer
+    from ..jobs.test_listing import counted_statements
+
+    callers = {kind: bearer(user) for kind, user in world["users"].items()}
+    statements = {}
+    for round_ in (1, 2):
+        for kind, headers in callers.items():
+            with counted_statements() as ran:
+                listed = app.test_client().get("/api/v1/jobs?state=any&per_page=100", headers=headers)
+            titles = {j["title"] for j in listed.get_json()["items"]}
+            want = {job.title for (v, s), job in world["jobs"].items() if expected(kind, v, s)}
+            assert titles == want and listed.get_json()["total"] == len(want), (round_, kind)
+            statements[round_, kind] = len(ran)
+    for kind in callers:
+        assert statements[2, kind] < statements[1, kind], kind
