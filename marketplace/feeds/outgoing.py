@@ -1,6 +1,6 @@
 """Outgoing RSS 2.0 and Atom 1.0 feeds of jobs, built with feedgen.
 
-A feed is a list of jobs read through ``jobs_query`` (the visibility rule) for one viewer:
+A feed is a list of jobs read through ``queries.matching_jobs`` (the visibility rule) for one viewer:
 ANONYMOUS for public feeds, a token owner's viewer for private ones. Its validators (ETag,
 Last-Modified) are computed from the rows alone, so a reader that already has the feed gets
 a 304 before any XML is built.
@@ -20,7 +20,6 @@ from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..extensions import db
 from ..jobs.models import Job
-from ..jobs.services import jobs_query
 from .models import FeedSource, ImportedEntry
 
 # Bump when the rendering changes, so readers' stored ETags stop matching.
@@ -46,8 +45,7 @@ class FeedSpec:
     title: str
     page_url: str   # the HTML page showing the same jobs
     self_url: str   # this feed's own address
-    filters: object  # JobFilters; None for a full-text search's feed
-    search: tuple | None = None  # (words, {facet: value}): the feed of a search, newest first
+    query: object  # feeds.queries.JobQuery: which jobs
 
 
 @dataclass
@@ -56,15 +54,7 @@ class FeedRows:
     origins: dict  # job id → (source name, original link) for imported jobs
 
 
-def feed_rows(viewer, filters, limit):
-    """The newest ``limit`` jobs of the feed that ``viewer`` may see, with co-op, skills and,
-    for imported ones, where they came from."""
-    stmt = (
-        jobs_query(viewer, filters)
-        .options(joinedload(Job.coop), selectinload(Job.skills))
-        .limit(limit)
-    )
-    return rows_for(db.session.scalars(stmt).unique().all())
+ROW_OPTIONS = (joinedload(Job.coop), selectinload(Job.skills))  # what an entry shows
 
 
 def rows_for(jobs):

@@ -18,16 +18,13 @@ from ..core.time import site_today
 from ..federation import ANONYMOUS, audience_key, current_viewer
 from ..federation.models import Visibility
 from ..federation.policy import posting_visibilities
-from ..jobs.forms import JobFilterForm
 from ..jobs.models import Job, JobKind
-from ..jobs.routes import _chosen_skills, _filters_from
+from ..jobs.routes import _chosen_skills
 from ..jobs.services import JobFilters, jobs_query, next_state_change
 from ..search import SearchUnavailable
 from ..search import services as search_services
-from ..search.documents import FACETS
-from ..search.forms import SearchForm
 from ..skills.services import all_skills, skill_by_slug
-from . import outgoing, services
+from . import outgoing, queries, services
 from .forms import FeedSourceForm, TokenForm
 from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
@@ -37,9 +34,6 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 FMT = "<any(rss, atom):fmt>"
 PUBLIC_FEEDS = {"feeds.jobs", "feeds.skill", "feeds.coop", "feeds.kind"}
-SEARCH_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners")
-FULL_TEXT_ARGS = ("q",) + FACETS  # a /search query's: every state unless one is chosen
-MAX_FEED_QUERY = 500
 
 
 # --- feeds out ----------------------------------------------------------------------------------
@@ -50,46 +44,19 @@ def jobs(fmt, token=None):
     """All open jobs, or a saved search: the same query arguments as /jobs, or with ``q`` those
     of /search (a full-text search, newest first)."""
     viewer = _viewer(token)
-    if (request.args.get("q") or "").strip():
-        return _serve(fmt, viewer, _search_feed())
-    skills = all_skills()
-    form = JobFilterForm(request.args, skills=skills)
-    form.skill_objects = skills
-    valid = form.validate()
-    filters = _filters_from(form)
-    if not valid or form.coop.errors:
-        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
-        abort(400, description=f"This feed's search is not valid ({problems}).")
-    args = search_args(request.args)
-    return _serve(fmt, viewer, outgoing.FeedSpec(
-        key="jobs" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(args.items())) if args else ""),
-        title=_search_title(filters),
-        page_url=url_for("jobs.index", _external=True, **args),
-        self_url=request.url,
-        filters=filters,
-    ))
-
-
-def _search_feed():
-    """The feed of a full-text search: the words and filters of /search; a value it cannot use
-    is a 400 (a feed reader shows no notices)."""
-    form = SearchForm(request.args)
-    problems = form.checked()
-    words = " ".join(form.q.data.split())
-    if len(words) > MAX_FEED_QUERY:
-        problems.append(f"the words are longer than {MAX_FEED_QUERY} characters")
-    facets = search_services.filters_from(form, problems)
-    if problems:
-        abort(400, description=f"This feed's search is not valid ({'; '.join(problems)}).")
-    args = search_args(request.args)
-    return outgoing.FeedSpec(
-        key="search?" + urlencode(sorted(args.items())),
-        title=f"Jobs matching “{words}”",
-        page_url=url_for("search.index", _external=True, sort="newest", **args),
-        self_url=request.url,
-        filters=None,
-        search=(words, facets),
-    )
+    try:
+        query = queries.job_query(request.args)
+    except queries.InvalidQuery as error:
+        abort(400, description=f"This feed's search is not valid ({error}).")
+    args = query.args
+    if query.full_text:
+        key, page_url = "search?" + urlencode(sorted(args.items())), url_for(
+            "search.index", _external=True, sort="newest", **args)
+    else:
+        key = "jobs" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(args.items())) if args else "")
+        page_url = url_for("jobs.index", _external=True, **args)
+    return _serve(fmt, viewer, outgoing.FeedSpec(key=key, title=query.title, page_url=page_url,
+                                                 self_url=request.url, query=query))
 
 
 @bp.get(f"/skills/<slug>.{FMT}")
@@ -100,7 +67,7 @@ def skill(slug, fmt, token=None):
     return _serve(fmt, viewer, outgoing.FeedSpec(
         key=f"skill:{found.slug}", title=f"{found.name} jobs",
         page_url=url_for("skills.show", slug=found.slug, _external=True),
-        self_url=request.url, filters=JobFilters(skill=found),
+        self_url=request.url, query=queries.listing(JobFilters(skill=found)),
     ))
 
 
@@ -112,7 +79,7 @@ def coop(slug, fmt, token=None):
     return _serve(fmt, viewer, outgoing.FeedSpec(
         key=f"coop:{found.slug}", title=f"Jobs posted by {found.name}",
         page_url=url_for("coops.show", slug=found.slug, _external=True),
-        self_url=request.url, filters=JobFilters(coop=found),
+        self_url=request.url, query=queries.listing(JobFilters(coop=found)),
     ))
 
 
@@ -125,7 +92,7 @@ def kind(slug, fmt, token=None):
     return _serve(fmt, viewer, outgoing.FeedSpec(
         key=f"kind:{slug}", title=f"{JobKind(slug).label}s",
         page_url=url_for("jobs.index", kind=slug, _external=True),
-        self_url=request.url, filters=JobFilters(kind=slug),
+        self_url=request.url, query=queries.listing(JobFilters(kind=slug)),
     ))
 
 
@@ -142,13 +109,8 @@ def _viewer(token):
 
 
 def _rows(viewer, spec):
-    if spec.search is None:
-        return outgoing.feed_rows(viewer, spec.filters, setting("FEED_ITEMS"))
-    words, facets = spec.search
     try:
-        # Through the index's audience filter and visible_jobs, like the search page.
-        found, _total, _notices = search_services.search_jobs(
-            viewer, words, facets, sort="newest", per_page=setting("FEED_ITEMS"))
+        found = queries.matching_jobs(viewer, spec.query, setting("FEED_ITEMS"), outgoing.ROW_OPTIONS)
     except SearchUnavailable:
         abort(503, description="The search index is being rebuilt: try again shortly.")
     return outgoing.rows_for(found)
@@ -160,7 +122,7 @@ def _built(fmt, viewer, spec):
     answered from the cache, and a reader's conditional GET without reading the database."""
     def build():
         # A search's feed is kept only when the index had caught up with the database.
-        settled.append(spec.search is None or search_services.index_in_step())
+        settled.append(not spec.query.full_text or search_services.index_in_step())
         rows = _rows(viewer, spec)
         etag, last_modified = outgoing.validators(spec, fmt, rows)
         return etag, last_modified, outgoing.render(spec, fmt, rows)
@@ -190,36 +152,7 @@ def _serve(fmt, viewer, spec):
     return response
 
 
-def search_args(args):
-    """The arguments of a /jobs or (with ``q``) a /search query that change what a feed holds
-    (no page, no order, no defaults)."""
-    full_text = bool((args.get("q") or "").strip())
-    kept = {}
-    for name in FULL_TEXT_ARGS if full_text else SEARCH_ARGS:
-        value = (args.get(name) or "").strip()
-        if value and not (name == "state" and value == "open" and not full_text):
-            kept[name] = value
-    return kept
-
-
-STATE_TITLES = {"open": "Open jobs", "any": "Jobs"}
-
-
-def _search_title(filters):
-    details = []
-    if filters.skill:
-        details.append(filters.skill.name)
-    if filters.kind:
-        details.append(JobKind(filters.kind).label)
-    if filters.visibility:
-        details.append(Visibility(filters.visibility).label)
-    if filters.coop:
-        details.append(f"posted by {filters.coop.name}")
-    if filters.looking_for_partners:
-        details.append("looking for partners")
-    state = filters.state or "open"
-    title = STATE_TITLES.get(state) or f"{state.capitalize()} jobs"
-    return title + (": " + ", ".join(details) if details else "")
+search_args = queries.kept_args  # for the feed links of pages and private addresses
 
 
 # --- helpers for other pages' templates --------------------------------------------------------

@@ -1,5 +1,6 @@
 """Forms for posting, editing, withdrawing and filtering jobs."""
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField, widgets)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -8,7 +9,7 @@ from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
 from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
-from .services import MAX_SKILLS, deadline_errors, requirement_errors
+from .services import MAX_SKILLS, JobFilters, deadline_errors, requirement_errors
 
 MAX_BUDGET = 100_000_000
 
@@ -168,5 +169,25 @@ class JobFilterForm(FlaskForm):
 
     def __init__(self, *args, skills=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.skill_objects = list(skills)
         self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]
         self.skill.data = canonical_slug(self.skill.data, skills)  # a name or synonym works too
+
+    def filters(self):
+        """The validated form as ``JobFilters``; an unknown co-op is reported on its field."""
+        from ..coops.models import Coop
+        from ..extensions import db
+
+        filters = JobFilters(
+            kind=self.kind.data or None,
+            state=self.state.data or "open",
+            visibility=self.visibility.data or None,
+            looking_for_partners=bool(self.partners.data),
+        )
+        if self.skill.data:
+            filters.skill = next((s for s in self.skill_objects if s.slug == self.skill.data), None)
+        if self.coop.data:
+            filters.coop = db.session.scalar(select(Coop).where(Coop.slug == self.coop.data))
+            if filters.coop is None:
+                self.coop.errors = ["There is no co-op with that name."]
+        return filters

@@ -3,7 +3,6 @@ from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..bids import services as bid_services
@@ -11,7 +10,6 @@ from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.routes import consortia_panel
 from ..coordinator.services import can_match
-from ..coops.models import Coop
 from ..coops.services import coops_of
 from ..core.forms import ActionForm, attach_error
 from ..core import revision
@@ -41,23 +39,6 @@ def home():
     return render_template("jobs/home.html", content=content)
 
 
-def _filters_from(form):
-    """Turn a validated filter form into ``JobFilters``; an unknown co-op is reported."""
-    filters = services.JobFilters(
-        kind=form.kind.data or None,
-        state=form.state.data or "open",
-        visibility=form.visibility.data or None,
-        looking_for_partners=bool(form.partners.data),
-    )
-    if form.skill.data:
-        filters.skill = next((s for s in form.skill_objects if s.slug == form.skill.data), None)
-    if form.coop.data:
-        filters.coop = db.session.scalar(select(Coop).where(Coop.slug == form.coop.data))
-        if filters.coop is None:
-            form.coop.errors = ["There is no co-op with that name."]
-    return filters
-
-
 @bp.get("/jobs")
 def index():
     viewer = current_viewer()
@@ -68,13 +49,12 @@ def index():
 def _job_list(viewer):
     skills = all_skills()
     form = JobFilterForm(request.args, skills=skills)
-    form.skill_objects = skills
     if not form.validate():
         # Drop the bad values and carry on with the rest.
         for field in form:
             if field.errors and field.name != "coop":
                 field.data = field.default
-    filters = _filters_from(form)
+    filters = form.filters()
     if form.coop.errors:
         page = None
     else:
