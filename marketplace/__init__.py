@@ -128,6 +128,8 @@ def _register_blueprints(app):
     app.register_blueprint(notifications_bp)
     from .feeds.routes import bp as feeds_bp
     app.register_blueprint(feeds_bp)
+    from .alerts.routes import bp as alerts_bp
+    app.register_blueprint(alerts_bp)
     from .consortia.routes import bp as consortia_bp
     app.register_blueprint(consortia_bp)
     from .coordinator.routes import bp as coordinator_bp
@@ -152,6 +154,8 @@ def _register_cli(app):
     app.cli.add_command(bids_cli)
     from .feeds.cli import feeds_cli
     app.cli.add_command(feeds_cli)
+    from .alerts.cli import alerts_cli
+    app.cli.add_command(alerts_cli)
 
 
 def _register_template_helpers(app):

@@ -26,9 +26,10 @@ class MailError(Exception):
     """The message could not be handed over to the mail server."""
 
 
-def send_mail(to, subject, template, **context):
-    """Render and send one message to ``to`` (an address or a list of them); returns it."""
-    message = build_message(to, subject, template, **context)
+def send_mail(to, subject, template, headers=None, **context):
+    """Render and send one message to ``to`` (an address or a list of them), with any extra
+    ``headers`` (such as List-Unsubscribe); returns it."""
+    message = build_message(to, subject, template, headers=headers, **context)
     backend = current_app.config.get("MAIL_BACKEND", "console")
     try:
         deliver = BACKENDS[backend]
@@ -38,7 +39,7 @@ def send_mail(to, subject, template, **context):
     return message
 
 
-def build_message(to, subject, template, **context):
+def build_message(to, subject, template, headers=None, **context):
     config = current_app.config
     recipients = [to] if isinstance(to, str) else list(to)
     sender = config["MAIL_DEFAULT_SENDER"]
@@ -50,6 +51,8 @@ def build_message(to, subject, template, **context):
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate()
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    for name, value in (headers or {}).items():
+        message[name] = value
     # Rendered without the request's context processors: a message is for its recipient, not
     # for whoever's request sends it (and may be sent after a commit, when no query may run).
     context = {"site_name": config["SITE_NAME"], "subject": subject, **context}

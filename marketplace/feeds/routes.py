@@ -169,6 +169,8 @@ def feed_links(endpoint, slug=None, query=None):
         "rss": url_for(endpoint, fmt="rss", _external=True, **values),
         "private": url_for("feeds.tokens", feed=urlsplit(atom)._replace(scheme="", netloc="").geturl()),
         "signed_in": current_user.is_authenticated,
+        # A list or search query can be saved as an email alert.
+        "alert": url_for("alerts.new", **search_args(query)) if endpoint == "feeds.jobs" and query is not None else None,
     }
 
 

@@ -1,0 +1,27 @@
+"""`flask alerts send`: deliver the saved searches that are due (from cron or a systemd timer)."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import services
+
+alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
+
+
+@alerts_cli.command("send")
+def send():
+    """Email every saved search that is due. Safe to run as often as you like and to run twice
+    at once: each job reaches each recipient at most once."""
+    with current_app.test_request_context("/", base_url=current_app.config["SITE_URL"]):
+        report = services.send_due()
+    click.echo(f"{report.searches} saved search{'' if report.searches == 1 else 'es'} due: "
+               f"{report.emails} email{'' if report.emails == 1 else 's'} with {report.jobs} job"
+               f"{'' if report.jobs == 1 else 's'}.")
+    for search_id, reason in report.skipped:
+        click.echo(f"  skipped saved search {search_id}: {reason}", err=True)
+    for search_id, address, reason in report.failed:
+        click.echo(f"  not sent: saved search {search_id} to {address}: {reason}", err=True)
+    if report.failed:
+        sys.exit(1)

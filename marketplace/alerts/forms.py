@@ -1,0 +1,36 @@
+"""The saved-search forms."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import InputRequired, Length
+
+from ..core.forms import NotBlank
+from .models import Delivery
+
+DELIVERY_CHOICES = [(d.value, d.label) for d in Delivery]
+
+
+class SaveSearchForm(FlaskForm):
+    name = StringField("Name", validators=[NotBlank(), Length(max=120)])
+    delivery = RadioField("Send me", choices=DELIVERY_CHOICES, default=Delivery.DAILY.value,
+                          validators=[InputRequired()])
+    audience = SelectField("For", validators=[InputRequired()])
+    query = HiddenField(validators=[Length(max=1000)])
+    submit = SubmitField("Save the search")
+
+    def __init__(self, *args, coops=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.audience.choices = [("me", "Me alone")] + [(str(c.id), f"Every member of {c.name}") for c in coops]
+
+
+class EditSearchForm(FlaskForm):
+    name = StringField("Name", validators=[NotBlank(), Length(max=120)])
+    delivery = RadioField("Send", choices=DELIVERY_CHOICES, validators=[InputRequired()])
+    paused = BooleanField("Paused: send nothing for now")
+    submit = SubmitField("Save")

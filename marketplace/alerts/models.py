@@ -1,0 +1,73 @@
+"""Saved searches, who opted out of a co-op's, and what each recipient has been sent."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
+
+from ..core.models import choice_check, choice_column, created_column
+from ..extensions import db
+
+
+class Delivery(StrEnum):
+    INSTANT = "instant"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    FEED = "feed"
+
+    @property
+    def label(self):
+        return {"instant": "As soon as a job is posted", "daily": "A daily digest",
+                "weekly": "A weekly digest", "feed": "No email: I read its feed"}[self]
+
+
+class SavedSearch(db.Model):
+    """A /jobs or /search query a user saved for themselves, or for their co-op (then every
+    member of the co-op gets it, unless they opted out)."""
+
+    __tablename__ = "saved_search"
+    __table_args__ = (choice_check("delivery", Delivery),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    coop_id: Mapped[int | None] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    query: Mapped[str] = mapped_column(String(1000))  # the query string, as feeds.queries keeps it
+    delivery: Mapped[str] = choice_column(Delivery, default=Delivery.DAILY)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = created_column()
+    # Jobs published after this are news to the search (its creation, then each sending).
+    sent_up_to: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped["User"] = relationship()  # noqa: F821
+    coop: Mapped["Coop | None"] = relationship()  # noqa: F821
+
+    @property
+    def delivery_label(self):
+        return Delivery(self.delivery).label
+
+
+class AlertOptOut(db.Model):
+    """A member who unsubscribed from their co-op's saved search."""
+
+    __tablename__ = "alert_opt_out"
+
+    saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_search.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AlertDelivery(db.Model):
+    """One job sent to one recipient by one saved search: claimed before the email leaves, so
+    that however often ``flask alerts send`` runs, and however many run at once, it is sent at
+    most once."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (UniqueConstraint("saved_search_id", "user_id", "job_id", name="uq_alert_delivery"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_search.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = created_column()

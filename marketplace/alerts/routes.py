@@ -1,0 +1,100 @@
+"""Saved searches: the list, saving one from /jobs or /search, editing, deleting, and the
+one-click unsubscribe link of the emails (RFC 8058)."""
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..core.forms import ActionForm, attach_error
+from ..extensions import csrf, db
+from ..feeds.routes import feed_links
+from . import services
+from .forms import EditSearchForm, SaveSearchForm
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+
+
+@bp.get("/")
+@login_required
+def index():
+    searches = services.searches_for(current_user)
+    return render_template("alerts/index.html", searches=searches, action_form=ActionForm(),
+                           feeds={s.id: feed_links("feeds.jobs", query=dict(parse_qsl(s.query))) for s, _ in searches},
+                           can_manage=lambda s: services.can_manage(current_user, s))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    coops = [link.coop for link in current_user.coop_links]
+    form = SaveSearchForm(coops=coops)
+    if request.method == "GET":
+        try:
+            query_string, query = services.checked_query(request.args)
+        except services.AlertRuleError as error:
+            flash(str(error), "error")
+            return redirect(url_for("jobs.index"))
+        form.query.data, form.name.data = query_string, query.title
+    if form.validate_on_submit():
+        coop = next((c for c in coops if str(c.id) == form.audience.data), None)
+        try:
+            services.save_search(current_user, form.name.data, dict(parse_qsl(form.query.data)),
+                                 form.delivery.data, coop)
+        except services.AlertRuleError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved “{form.name.data.strip()}”.", "success")
+            return redirect(url_for("alerts.index"))
+    return render_template("alerts/new.html", form=form), (422 if form.errors else 200)
+
+
+def _own_or_404(search_id):
+    return services.visible_search(current_user, search_id) or abort(404)
+
+
+@bp.route("/<int:search_id>", methods=["GET", "POST"])
+@login_required
+def edit(search_id):
+    search = _own_or_404(search_id)
+    if not services.can_manage(current_user, search):
+        abort(403)
+    form = EditSearchForm(obj=search if request.method == "GET" else None)
+    if form.validate_on_submit():
+        services.update_search(search, current_user, form.name.data, form.delivery.data, form.paused.data)
+        db.session.commit()
+        flash("Saved search updated.", "success")
+        return redirect(url_for("alerts.index"))
+    return render_template("alerts/edit.html", form=form, search=search), (422 if form.errors else 200)
+
+
+@bp.post("/<int:search_id>/delete")
+@login_required
+def remove(search_id):
+    search = _own_or_404(search_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        services.delete_search(search, current_user)
+    except services.AlertRuleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Saved search deleted.", "success")
+    return redirect(url_for("alerts.index"))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the proof; mail clients post it without a form (RFC 8058)
+def unsubscribe(token):
+    found = services.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    search, user = found
+    if request.method == "POST":
+        services.unsubscribe(search, user)
+        db.session.commit()
+        return render_template("alerts/unsubscribed.html", search=search)
+    return render_template("alerts/unsubscribe.html", search=search)
