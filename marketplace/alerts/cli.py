@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import services
+from . import reminders, services
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
 
@@ -25,3 +25,12 @@ def send():
         click.echo(f"  not sent: saved search {search_id} to {address}: {reason}", err=True)
     if report.failed:
         sys.exit(1)
+
+
+@alerts_cli.command("remind")
+def remind():
+    """Give the reminders that are due (interests lapsing, bids closing, questions waiting,
+    awards not made). Safe to run as often as you like and twice at once: each is given once."""
+    with current_app.test_request_context("/", base_url=current_app.config["SITE_URL"]):
+        given = reminders.send_reminders()
+    click.echo(f"Gave {given} reminder{'' if given == 1 else 's'}.")

@@ -71,3 +71,18 @@ class AlertDelivery(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = created_column()
+
+
+class ReminderSent(db.Model):
+    """A reminder given (``alerts.reminders``): once per kind, job, co-op and step (the interest's
+    date, the deadline, the newest question waiting, the days since bids closed)."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("kind", "job_id", "coop_id", "step", name="uq_reminder_sent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    coop_id: Mapped[int] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = created_column()

@@ -25,7 +25,7 @@ CURRENT = "site_revision"  # the request cache: the token this request reads at
 # token's "last used" is written by every API call and feed reader; the search queue by every
 # index update; an idempotency claim by every API write, which writes what pages show anyway).
 UNSHOWN = frozenset({"api_token", "feed_token", "idempotent_request", "login_failure", "search_queue",
-                     "search_document", "saved_search", "alert_opt_out", "alert_delivery"})
+                     "search_document", "saved_search", "alert_opt_out", "alert_delivery", "reminder_sent"})
 # Columns no shared page shows, in tables that pages do show: an update of these alone keeps
 # the token (every sign-in sets the user's last sign-in time, every sign-out its session token,
 # every registration attempt on a taken address when its owner was last told).

@@ -22,6 +22,10 @@ class NotificationKind(StrEnum):
     TEAM_INVITED = "team_invited"
     TEAM_CHANGED = "team_changed"
     INVITED_TO_BID = "invited_to_bid"
+    INTEREST_LAPSING = "interest_lapsing"
+    DEADLINE_NEAR = "deadline_near"
+    QUESTIONS_WAITING = "questions_waiting"
+    AWARD_DUE = "award_due"
 
     @property
     def label(self):
@@ -42,6 +46,10 @@ KIND_LABELS = {
     NotificationKind.TEAM_INVITED: "Your co-op was invited to join a consortium",
     NotificationKind.TEAM_CHANGED: "A consortium your co-op is in changed (members, shares, its bid)",
     NotificationKind.INVITED_TO_BID: "Your co-op was invited to bid on a job",
+    NotificationKind.INTEREST_LAPSING: "Your co-op's interest in a job lapses in two days",
+    NotificationKind.DEADLINE_NEAR: "Bids close in two days on a job your co-op means to bid on",
+    NotificationKind.QUESTIONS_WAITING: "Questions wait for an answer on a job your co-op posted",
+    NotificationKind.AWARD_DUE: "Bids closed a week (and four weeks) ago on a job your co-op has not awarded",
 }
 
 
