@@ -30,17 +30,20 @@ class SavedSearch(db.Model):
     __table_args__ = (choice_check("delivery", Delivery),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # Its author; None for a co-op's skill match, which every co-op has without asking.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     coop_id: Mapped[int | None] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     query: Mapped[str] = mapped_column(String(1000))  # the query string, as feeds.queries keeps it
     delivery: Mapped[str] = choice_column(Delivery, default=Delivery.DAILY)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A co-op's skill match: new jobs with any of the co-op's skills (as they are when it is sent).
+    match_skills: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = created_column()
     # Jobs published after this are news to the search (its creation, then each sending).
     sent_up_to: Mapped[datetime] = mapped_column(DateTime)
 
-    user: Mapped["User"] = relationship()  # noqa: F821
+    user: Mapped["User | None"] = relationship()  # noqa: F821
     coop: Mapped["Coop | None"] = relationship()  # noqa: F821
 
     @property

@@ -19,7 +19,8 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 def index():
     searches = services.searches_for(current_user)
     return render_template("alerts/index.html", searches=searches, action_form=ActionForm(),
-                           feeds={s.id: feed_links("feeds.jobs", query=dict(parse_qsl(s.query))) for s, _ in searches},
+                           feeds={s.id: feed_links("feeds.jobs", query=dict(parse_qsl(s.query)))
+                                  for s, _ in searches if not s.match_skills},
                            can_manage=lambda s: services.can_manage(current_user, s))
 
 
@@ -83,6 +84,20 @@ def remove(search_id):
     else:
         db.session.commit()
         flash("Saved search deleted.", "success")
+    return redirect(url_for("alerts.index"))
+
+
+@bp.post("/<int:search_id>/getting")
+@login_required
+def getting(search_id):
+    """A member starts or stops getting their co-op's saved search."""
+    search = _own_or_404(search_id)
+    if not ActionForm().validate() or search.coop_id is None:
+        abort(400)
+    wanted = request.form.get("getting") == "yes"
+    services.set_getting(search, current_user, wanted)
+    db.session.commit()
+    flash(f"You will {'' if wanted else 'no longer '}get “{search.name}”.", "success")
     return redirect(url_for("alerts.index"))
 
 

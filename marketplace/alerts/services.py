@@ -21,12 +21,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..coops.models import CoopMember
+from ..coops.models import CoopMember, coop_skill
 from ..core.time import to_local, utcnow
 from ..extensions import db
 from ..federation import viewer_for
 from ..feeds import queries
 from ..jobs.models import Job, JobState
+from ..jobs.services import JobFilters
 from ..mail import MailError, send_mail
 from ..search import SearchUnavailable
 from .models import AlertDelivery, AlertOptOut, Delivery, SavedSearch
@@ -57,12 +58,44 @@ def checked_query(args):
 
 
 def query_of(search):
+    """The saved search's ``JobQuery``; a co-op's skill match reads the co-op's skills now.
+    ``InvalidQuery`` when it cannot run (a skill or co-op it names has gone, no skills)."""
+    if search.match_skills:
+        skill_ids = tuple(sorted(s.id for s in search.coop.skills))
+        if not skill_ids:
+            raise queries.InvalidQuery(f"{search.coop.name} lists no skills")
+        return queries.listing(JobFilters(any_skill_ids=skill_ids))
     return queries.job_query(dict(parse_qsl(search.query)))
 
 
 def can_manage(user, search):
     """Its author, or an admin of the co-op it is for."""
     return search.user_id == user.id or (search.coop is not None and user.is_admin_of(search.coop))
+
+
+SKILL_MATCH_NAME = "New jobs matching our co-op's skills"
+
+
+def add_skill_matches(now=None):
+    """Give every co-op that lists skills its skill match (a daily digest to every member, who
+    may stop it with one click), if it has none yet; returns how many were added."""
+    have = select(SavedSearch.coop_id).where(SavedSearch.match_skills.is_(True))
+    coop_ids = db.session.scalars(
+        select(coop_skill.c.coop_id).where(coop_skill.c.coop_id.not_in(have)).distinct()
+    ).all()
+    for coop_id in coop_ids:
+        db.session.add(SavedSearch(coop_id=coop_id, name=SKILL_MATCH_NAME, query="", match_skills=True,
+                                   delivery=Delivery.DAILY.value, sent_up_to=now or utcnow()))
+    return len(coop_ids)
+
+
+def set_getting(search, user, getting):
+    """A member of a co-op's saved search starts or stops getting it."""
+    found = db.session.get(AlertOptOut, (search.id, user.id))
+    if getting and found is not None:
+        db.session.delete(found)
+    elif not getting and found is None:
+        db.session.add(AlertOptOut(saved_search_id=search.id, user_id=user.id))
 
 
 def save_search(user, name, args, delivery, coop=None):
@@ -143,10 +176,10 @@ def read_unsubscribe_token(token):
 
 def unsubscribe(search, user):
     """The recipient stops getting it: their own search is paused; a co-op's is opted out of."""
-    if search.user_id == user.id:
+    if search.user_id == user.id and search.coop_id is None:
         search.paused = True
-    elif db.session.get(AlertOptOut, (search.id, user.id)) is None:
-        db.session.add(AlertOptOut(saved_search_id=search.id, user_id=user.id))
+    else:
+        set_getting(search, user, False)
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -177,7 +210,7 @@ def is_due(search, now):
 def recipients(search):
     """Active users who get ``search``: its author, or its co-op's members not opted out."""
     if search.coop_id is None:
-        return [search.user] if search.user.is_active else []
+        return [search.user] if search.user is not None and search.user.is_active else []
     opted_out = select(AlertOptOut.user_id).where(AlertOptOut.saved_search_id == search.id)
     return db.session.scalars(
         select(User).join(CoopMember, CoopMember.user_id == User.id)
@@ -216,6 +249,8 @@ def send_due(now=None):
     """Send every saved search that is due; returns a ``SendReport``."""
     now = now or utcnow()
     report = SendReport()
+    if add_skill_matches(now):
+        db.session.commit()
     due = [s for s in db.session.scalars(
         select(SavedSearch).where(SavedSearch.paused.is_(False)).order_by(SavedSearch.id)
         .options(joinedload(SavedSearch.user), joinedload(SavedSearch.coop))

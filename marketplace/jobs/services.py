@@ -266,6 +266,7 @@ class JobFilters:
     visibility: str | None = None
     coop: object | None = None
     looking_for_partners: bool = False
+    any_skill_ids: tuple = ()  # jobs with one of these skills at least (a co-op's skill match)
 
 
 def jobs_query(viewer, filters=None):
@@ -277,6 +278,10 @@ def jobs_query(viewer, filters=None):
         # instead of reading every job that ever had a common skill.
         stmt = stmt.where(
             exists().where(job_skill.c.job_id == Job.id, job_skill.c.skill_id == filters.skill.id)
+        )
+    if filters.any_skill_ids:
+        stmt = stmt.where(
+            exists().where(job_skill.c.job_id == Job.id, job_skill.c.skill_id.in_(filters.any_skill_ids))
         )
     if filters.kind:
         stmt = stmt.where(Job.kind == filters.kind)

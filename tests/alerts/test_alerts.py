@@ -3,6 +3,7 @@
 jobs the recipient may see when it is sent, with one-click unsubscribe (RFC 8058)."""
 import re
 from datetime import datetime, timedelta
+from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
@@ -256,3 +257,37 @@ def test_two_sending_processes_at_once_send_each_job_once(app, networks, tmp_pat
     jobs = sum(len(re.findall(r"^Tender \d$", out, re.M)) for out in outputs)
     assert sum(len(s) for s in sent) == 6 and jobs == 6 * 5, outputs
     assert db.session.scalar(select(func.count()).select_from(AlertDelivery)) == 6 * 5
+
+
+def test_every_coop_with_skills_gets_its_skill_match_without_asking(client, networks, skills, mail, send):
+    """A daily digest of new jobs with any of the co-op's skills (read when it is sent) to every
+    member; one click on the co-op's saved searches page stops it for oneself."""
+    cotech = networks["cotech"]
+    coop = make_coop("Coders", {cotech: "active"}, skills=[skills["python"], skills["devops"]])
+    make_coop("No skills listed", {cotech: "active"})
+    first, second = make_user(coops=[coop]), make_user(coops=[coop])
+    poster = make_coop("Poster", {cotech: "active"})
+    monday = datetime(2026, 6, 1, 9, 0)
+    with frozen_now(monday):
+        send()
+    searches = db.session.scalars(select(SavedSearch)).all()
+    assert [(s.coop_id, s.match_skills, s.delivery) for s in searches] == [(coop.id, True, "daily")]
+    with frozen_now(monday + timedelta(hours=2)):
+        make_job(poster, "public", "open", title="Python API", skills=[skills["python"]], published_at=utcnow())
+        make_job(poster, "cotech", "open", title="DevOps audit", skills=[skills["devops"]], published_at=utcnow())
+        make_job(poster, "public", "open", title="Web design", skills=[skills["web-design"]], published_at=utcnow())
+    with frozen_now(monday + timedelta(days=1)):
+        send()
+    assert {m["To"] for m in mail} == {first.email, second.email}
+    assert {t for t in ("Python API", "DevOps audit", "Web design") if t in _body(mail[0])} == {"Python API",
+                                                                                                 "DevOps audit"}
+    login(client, second)
+    listed = unescape(client.get("/alerts/").get_data(as_text=True))
+    assert "New jobs matching our co-op's skills" in listed and "Stop sending it to me" in listed
+    client.post(f"/alerts/{searches[0].id}/getting", data={"getting": "no"})
+    mail.clear()
+    with frozen_now(monday + timedelta(days=1, hours=2)):
+        make_job(poster, "public", "open", title="Python app", skills=[skills["python"]], published_at=utcnow())
+    with frozen_now(monday + timedelta(days=2)):
+        send()
+    assert [m["To"] for m in mail] == [first.email]
