@@ -2,13 +2,23 @@
 one-click unsubscribe link of the emails (RFC 8058)."""
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from ..core.forms import ActionForm, attach_error
 from ..extensions import csrf, db
 from ..feeds.routes import feed_links
-from . import services
+from ..feeds.services import viewer_for_token
+from . import calendar, services
 from .forms import EditSearchForm, SaveSearchForm
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -99,6 +109,18 @@ def getting(search_id):
     db.session.commit()
     flash(f"You will {'' if wanted else 'no longer '}get “{search.name}”.", "success")
     return redirect(url_for("alerts.index"))
+
+
+@bp.get("/calendar/<token>.ics")
+def deadlines(token):
+    """The private calendar of a feed token's owner (a 404 once the token is revoked)."""
+    viewer = viewer_for_token(token) or abort(404)
+    db.session.commit()  # the token's last use
+    response = Response(calendar.calendar(viewer), mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

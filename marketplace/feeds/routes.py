@@ -218,6 +218,7 @@ def tokens():
             "token": plain,
             "jobs_atom": url_for("feeds.jobs", fmt="atom", token=plain, _external=True),
             "jobs_rss": url_for("feeds.jobs", fmt="rss", token=plain, _external=True),
+            "calendar": url_for("alerts.deadlines", token=plain, _external=True),
             "feed": private_feed_url(feed, plain) if feed else None,
         }
         form = TokenForm(formdata=None)

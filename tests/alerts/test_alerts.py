@@ -291,3 +291,63 @@ def test_every_coop_with_skills_gets_its_skill_match_without_asking(client, netw
     with frozen_now(monday + timedelta(days=2)):
         send()
     assert [m["To"] for m in mail] == [first.email]
+
+
+def test_the_private_calendar_holds_the_deadlines_of_followed_jobs_one_may_see(client, networks):
+    import icalendar
+
+    from marketplace.bids import services as bids
+    from marketplace.feeds import services as feed_services
+    from marketplace.jobs import services as jobs
+
+    cotech, workers = networks["cotech"], networks["workers-coop"]
+    poster = make_coop("Poster", {cotech: "active", workers: "active"})
+    mine = make_coop("Mine", {workers: "active"})
+    me, poster_user = make_user(coops=[mine]), make_user(coops=[poster])
+    followed = make_job(poster, "federation", "open", title="Followed job")
+    make_job(poster, "public", "open", title="Not followed")
+    own = make_job(mine, "public", "open", title="Our own job")
+    bids.register_interest(followed, mine, me, followed.bids_deadline.date())
+    _, token = feed_services.create_token(me, "calendar")
+    db.session.commit()
+
+    def events():
+        response = client.get(f"/alerts/calendar/{token}.ics")
+        assert response.status_code == 200 and response.mimetype == "text/calendar"
+        cal = icalendar.Calendar.from_ical(response.data)
+        return {(str(e["summary"]), e.decoded("dtstart").replace(tzinfo=None)) for e in cal.walk("VEVENT")}
+
+    assert events() == {
+        ("Questions close: Followed job", followed.questions_deadline), ("Bids close: Followed job", followed.bids_deadline),
+        ("Questions close: Our own job", own.questions_deadline), ("Bids close: Our own job", own.bids_deadline),
+    }
+    jobs.update_job(followed, poster_user, {"visibility": "cotech"}, None)  # no longer for workers.coop members
+    db.session.commit()
+    assert {s for s, _ in events()} == {"Questions close: Our own job", "Bids close: Our own job"}
+    from marketplace.feeds.models import FeedToken
+
+    row = db.session.scalars(select(FeedToken)).one()
+    feed_services.revoke_token(row, me)
+    db.session.commit()
+    assert client.get(f"/alerts/calendar/{token}.ics").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["cotech_only", "workers_only", "both", "guest", "pending", "ended", "poster"])
+def test_the_calendar_follows_the_visibility_rule(client, world, kind):  # noqa: F811
+    """The visibility matrix, through the calendar: the co-op's interest recorded in every job
+    (as if it had been allowed), the calendar holds exactly the open ones its owner may see."""
+    import icalendar
+
+    from marketplace.bids.models import Interest
+    from marketplace.feeds import services as feed_services
+
+    user = world["users"][kind]
+    coop_id = user.coop_links[0].coop_id
+    for job in world["jobs"].values():
+        if job.coop_id != coop_id:
+            db.session.add(Interest(job_id=job.id, coop_id=coop_id, bid_by=job.bids_deadline.date()))
+    _, token = feed_services.create_token(user, "calendar")
+    db.session.commit()
+    cal = icalendar.Calendar.from_ical(client.get(f"/alerts/calendar/{token}.ics").data)
+    seen = {str(e["summary"]).split(": ", 1)[1] for e in cal.walk("VEVENT")}
+    assert seen == {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}, kind

@@ -1,0 +1,63 @@
+"""A private iCalendar (RFC 5545) of the deadlines of the jobs a user follows: those their
+co-ops posted (open), said they would bid on (a live interest) or bid on (a live bid). Read
+with a private feed token, so it is revocable like the private feeds; every job in it passes
+the visibility rule for the token's owner at the moment it is read."""
+from datetime import timezone
+
+from flask import current_app, url_for
+from icalendar import Calendar, Event
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..bids.models import LIVE_STATUSES, Bid, Interest, InterestState, status_values
+from ..core.time import utcnow
+from ..extensions import db
+from ..federation import visible_jobs
+from ..feeds.outgoing import job_guid
+from ..jobs.models import Job, JobState
+
+MAX_JOBS = 500
+
+
+def followed_jobs(viewer):
+    """Open jobs the viewer's co-ops posted, mean to bid on or bid on, that the viewer may see."""
+    coops = sorted(viewer.coop_ids)
+    if not coops:
+        return []
+    interested = exists().where(Interest.job_id == Job.id, Interest.coop_id.in_(coops),
+                                Interest.state == InterestState.ACTIVE)
+    bidding = exists().where(Bid.job_id == Job.id, Bid.coop_id.in_(coops),
+                             Bid.status.in_(status_values(LIVE_STATUSES)))
+    stmt = (visible_jobs(select(Job), viewer)
+            .where(Job.in_state(JobState.OPEN), or_(Job.coop_id.in_(coops), interested, bidding))
+            .options(joinedload(Job.coop)).order_by(Job.bids_deadline, Job.id).limit(MAX_JOBS))
+    return db.session.scalars(stmt).all()
+
+
+def calendar(viewer):
+    """The calendar as bytes: a questions deadline and a bids deadline event per job."""
+    site = current_app.config["SITE_NAME"]
+    cal = Calendar()
+    cal.add("prodid", f"-//{site}//Deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{site}: deadlines")
+    stamp = utcnow()
+    for job in followed_jobs(viewer):
+        link = url_for("jobs.show", job_id=job.id, _external=True)
+        for what, moment in (("questions", job.questions_deadline), ("bids", job.bids_deadline)):
+            if moment is None or moment < stamp:
+                continue
+            event = Event()
+            event.add("uid", f"{job_guid(job)}/{what}")
+            event.add("dtstamp", _utc(stamp))
+            event.add("dtstart", _utc(moment))
+            event.add("dtend", _utc(moment))
+            event.add("summary", f"{'Questions' if what == 'questions' else 'Bids'} close: {job.title}")
+            event.add("description", f"{job.coop.name} · {job.kind_label}\n{link}")
+            event.add("url", link)
+            cal.add_component(event)
+    return cal.to_ical()
+
+
+def _utc(moment):
+    return moment.replace(tzinfo=timezone.utc)
