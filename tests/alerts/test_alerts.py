@@ -18,6 +18,7 @@ from marketplace.mail import outbox
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
 from ..matrix import SEES, STATES, VISIBILITIES, expected, world  # noqa: F401
+from ..notifications.conftest import smtp_inbox  # noqa: F401  (a real SMTP server)
 
 
 @pytest.fixture
@@ -351,3 +352,21 @@ def test_the_calendar_follows_the_visibility_rule(client, world, kind):  # noqa:
     cal = icalendar.Calendar.from_ical(client.get(f"/alerts/calendar/{token}.ics").data)
     seen = {str(e["summary"]).split(": ", 1)[1] for e in cal.walk("VEVENT")}
     assert seen == {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}, kind
+
+
+def test_alerts_go_through_a_real_smtp_server_and_a_failure_is_reported(app, runner, networks, smtp_inbox):  # noqa: F811
+    coop = make_coop("Poster", {networks["cotech"]: "active"})
+    user = make_user(coops=[coop])
+    _save(user, "q=orchard")
+    make_job(coop, "public", "open", title="Orchard website", published_at=utcnow())
+    result = runner.invoke(args=["alerts", "send"])
+    assert result.exit_code == 0, result.output
+    (message,) = smtp_inbox.to(user.email)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Orchard website" in message.get_body(("plain",)).get_content()
+    assert "Orchard website" in message.get_body(("html",)).get_content()
+    # The mail server goes away: the command says which email was not sent and exits 1.
+    app.config["MAIL_PORT"] = 1
+    make_job(coop, "public", "open", title="Orchard pruning", published_at=utcnow())
+    result = runner.invoke(args=["alerts", "send"])
+    assert result.exit_code == 1 and "not sent: saved search" in result.output and user.email in result.output
