@@ -24,7 +24,7 @@ from ..accounts.models import User
 from ..coops.models import CoopMember, coop_skill
 from ..core.time import to_local, utcnow
 from ..extensions import db
-from ..federation import viewer_for
+from ..federation import audience_key, viewer_for
 from ..feeds import queries
 from ..jobs.models import Job, JobState
 from ..jobs.services import JobFilters
@@ -38,6 +38,7 @@ MAX_SAVED = 50  # saved searches a user may have
 MAX_JOBS = 30  # jobs in one email (the rest are a link away)
 UNSUBSCRIBE_SALT = "alert-unsubscribe"
 OVERLAP = timedelta(minutes=10)
+CLAIM_BATCH = 1000  # claims inserted per statement
 
 
 class AlertRuleError(Exception):
@@ -219,30 +220,32 @@ def recipients(search):
     ).all()
 
 
-def news_for(user, query, since):
-    """Open jobs of the query published after ``since`` (give or take OVERLAP) that ``user``
+def news_for(viewer, query, since):
+    """Open jobs of the query published after ``since`` (give or take OVERLAP) that ``viewer``
     may see now. The overlap catches a job committed just after a sending read the jobs but
     published (stamped) just before it; the claims keep it from being sent twice."""
-    found = queries.matching_jobs(viewer_for(user), query, MAX_JOBS * 4,
-                                  (joinedload(Job.coop), selectinload(Job.skills)))
+    found = queries.matching_jobs(viewer, query, MAX_JOBS * 4, (joinedload(Job.coop), selectinload(Job.skills)))
     return [job for job in found if job.published_at and job.published_at > since - OVERLAP
             and job.state == JobState.OPEN][:MAX_JOBS]
 
 
-def _claim(search, user, jobs):
-    """The jobs of ``jobs`` not yet sent to ``user`` by ``search``, claimed for sending now."""
-    if not jobs:
-        return []
+def _claim(search, wanted):
+    """{(user id, job id)} of the (recipient, jobs) pairs of ``wanted`` not yet sent by
+    ``search``, claimed for sending now, a thousand to a statement."""
+    rows = [{"saved_search_id": search.id, "user_id": user.id, "job_id": job.id, "sent_at": utcnow()}
+            for user, jobs in wanted for job in jobs]
+    if not rows:
+        return set()
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    claimed = set(db.session.scalars(
-        insert(AlertDelivery)
-        .values([{"saved_search_id": search.id, "user_id": user.id, "job_id": job.id, "sent_at": utcnow()}
-                 for job in jobs])
-        .on_conflict_do_nothing(index_elements=["saved_search_id", "user_id", "job_id"])
-        .returning(AlertDelivery.job_id)
-    ))
-    return [job for job in jobs if job.id in claimed]
+    claimed = set()
+    for start in range(0, len(rows), CLAIM_BATCH):  # within SQLite's limit of bound values
+        claimed.update(db.session.execute(
+            insert(AlertDelivery).values(rows[start:start + CLAIM_BATCH])
+            .on_conflict_do_nothing(index_elements=["saved_search_id", "user_id", "job_id"])
+            .returning(AlertDelivery.user_id, AlertDelivery.job_id)
+        ).tuples())
+    return claimed
 
 
 def send_due(now=None):
@@ -264,10 +267,19 @@ def send_due(now=None):
             continue
         outgoing = []
         try:
+            # Recipients of one audience (most members of a co-op) see the same jobs: one query each.
+            news, wanted = {}, []
             for user in recipients(search):
-                jobs = _claim(search, user, news_for(user, query, search.sent_up_to))
-                if jobs:
-                    outgoing.append(_message(search, user, jobs))
+                viewer = viewer_for(user)
+                key = audience_key(viewer)
+                if key not in news:
+                    news[key] = news_for(viewer, query, search.sent_up_to)
+                wanted.append((user, news[key]))
+            claimed = _claim(search, wanted)
+            for user, jobs in wanted:
+                mine = [job for job in jobs if (user.id, job.id) in claimed]
+                if mine:
+                    outgoing.append(_message(search, user, mine))
         except SearchUnavailable:
             db.session.rollback()
             report.skipped.append((search.id, "the search index is being rebuilt"))

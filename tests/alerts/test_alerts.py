@@ -228,8 +228,8 @@ def test_two_senders_at_once_send_each_job_once(app, networks, mail):
     user = make_user(coops=[coop])
     search = _save(user, "q=orchard")
     job = make_job(coop, "public", "open", title="Orchard website", published_at=utcnow())
-    assert [j.id for j in services._claim(search, user, [job])] == [job.id]
-    assert services._claim(search, user, [job]) == []
+    assert services._claim(search, [(user, [job])]) == {(user.id, job.id)}
+    assert services._claim(search, [(user, [job])]) == set()
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AlertDelivery)) == 1
 
