@@ -7,7 +7,7 @@ from ..coops.models import Coop
 from ..extensions import db
 from ..federation.policy import get_job_or_404
 from ..jobs.services import JobFilters, list_jobs, load_job
-from ..search import MAX_PAGE, SORTS, SearchUnavailable
+from ..search import MAX_PAGE, SORTS, SearchTimeout, SearchUnavailable
 from ..search.documents import STATIC_LABELS
 from ..search.services import search_jobs
 from ..skills.models import Skill
@@ -63,6 +63,8 @@ def _search(page_no, per_page):
         facets["coop"] = str(filters.coop.id)
     try:
         jobs, total, notices = search_jobs(api_viewer(), args["q"], facets, sort, page_no, per_page)
+    except SearchTimeout:
+        raise ApiError(503, "search_timeout", "The search took too long: try again, or with more specific words")
     except SearchUnavailable:
         raise ApiError(503, "search_unavailable", "The search index is being rebuilt: try again shortly")
     return jsonify({
