@@ -1,7 +1,7 @@
 """Search tables: the queue of objects waiting to be (re)indexed, and PostgreSQL's documents."""
 from datetime import datetime
 
-from sqlalchemy import DDL, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, event
+from sqlalchemy import DDL, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -55,6 +55,9 @@ class SearchDocument(db.Model):
         # The id first: a search finds its rows through the words' index, never through the kind.
         PrimaryKeyConstraint("object_id", "kind", name="pk_search_document"),
         Index("ix_search_document_everything", "everything", postgresql_using="gin"),
+        # Co-op profiles are few: their own index, or their count would read every profile's words.
+        Index("ix_search_document_coop_everything", "everything", postgresql_using="gin",
+              postgresql_where=text("kind = 'coop'")),
     )
 
     kind: Mapped[str] = mapped_column(String(10))

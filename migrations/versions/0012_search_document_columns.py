@@ -61,8 +61,10 @@ def _requeue_documents():
                "SELECT kind, object_id, timezone('utc', now()) FROM search_document")
 
 
-def _drop_documents():
+def _drop_documents(coop_index=False):
     with op.batch_alter_table('search_document', schema=None) as batch_op:
+        if coop_index:
+            batch_op.drop_index('ix_search_document_coop_everything', postgresql_using='gin')
         batch_op.drop_index('ix_search_document_everything', postgresql_using='gin')
     op.drop_table('search_document')
 
@@ -70,6 +72,12 @@ def _drop_documents():
 def _create_index():
     with op.batch_alter_table('search_document', schema=None) as batch_op:
         batch_op.create_index('ix_search_document_everything', ['everything'], unique=False, postgresql_using='gin')
+
+
+def _create_coop_index():
+    with op.batch_alter_table('search_document', schema=None) as batch_op:
+        batch_op.create_index('ix_search_document_coop_everything', ['everything'], unique=False,
+                              postgresql_using='gin', postgresql_where=sa.text("kind = 'coop'"))
 
 
 def upgrade():
@@ -100,6 +108,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('object_id', 'kind', name=op.f('pk_search_document'))
     )
     _create_index()
+    _create_coop_index()
     if postgres:
         op.execute(NARROW_ROWS)
         op.execute(AUDIENCE_TRIGGER)
@@ -110,7 +119,7 @@ def downgrade():
     if postgres:
         op.execute(DROP_AUDIENCE_TRIGGER)
         _requeue_documents()
-    _drop_documents()
+    _drop_documents(coop_index=True)
     op.create_table('search_document',
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('object_id', sa.Integer(), nullable=False),
