@@ -173,8 +173,9 @@ class _Translator:
                                         for i in range(len(option) - MAX_RUN + 1)))
         return "(" + " | ".join(f"({q})" for q in found) + ")"
 
-    def skills(self, node):
-        """SQL: the document is tagged with a skill whose names hold the words of ``node``."""
+    def skills(self, node, column):
+        """SQL: the document (its skills ``column``) is tagged with a skill whose names hold the
+        words of ``node``."""
         if isinstance(node, Leaf):
             if node.prefix:
                 stem = fold(node.text)
@@ -182,10 +183,10 @@ class _Translator:
             else:
                 words = analyse(node.text)
                 slugs = set.intersection(*[self.skill_words.get(w, set()) for w in words]) if words else set()
-            return doc.skills.op("&&", is_comparison=True)(_texts(slugs)) if slugs else false()
+            return column.op("&&", is_comparison=True)(_texts(slugs)) if slugs else false()
         if isinstance(node, Not):
-            return not_(self.skills(node.item))
-        parts = [self.skills(item) for item in node.items]
+            return not_(self.skills(node.item, column))
+        parts = [self.skills(item, column) for item in node.items]
         return and_(*parts) if isinstance(node, And) else or_(*parts)
 
 
@@ -281,7 +282,7 @@ class PostgresBackend:
         for clause in request.query.clauses:
             anywhere = translate.query(clause)
             if anywhere is not None:
-                clauses.append((anywhere, translate.query(clause, "title"), translate.skills(clause)))
+                clauses.append((anywhere, translate.query(clause, "title"), clause))
         notices = list(request.query.notices)
         if request.query.clauses and not clauses:
             notices.append("Your search had only very common words; try more specific ones.")
@@ -303,15 +304,21 @@ class PostgresBackend:
 
         # What the page is ordered by, as columns of each matching row.
         future = func.coalesce(doc.bids_deadline > now, False)
-        ranks = []
-        if request.sort == "relevance" and searched:
+        def ranking(row):
+            """The relevance tiers of a row (``doc``, or the columns of the matching rows)."""
+            if request.sort != "relevance" or not searched:
+                return []
+            ranks = []
             if len(clauses) > 1:
-                ranks.append(_clauses_matched(request.kind, [q for q, _, _ in clauses if q != EVERYTHING]))
+                ranks.append(_clauses_matched(request.kind, [q for q, _, _ in clauses if q != EVERYTHING],
+                                              row.object_id))
             in_title = [q for _, q, _ in clauses if q is not None]
             if in_title:
-                ranks.append(sum(cast(_matches(doc.title, q), Integer) for q in in_title))
-            ranks.append(sum(cast(skills, Integer) for _, _, skills in clauses))
-        page = (request.sort == "closing" and request.kind == JOB, [r.label(f"rank_{i}") for i, r in enumerate(ranks)],
+                ranks.append(sum(cast(_matches(row.title, q), Integer) for q in in_title))
+            ranks.append(sum(cast(translate.skills(node, row.skills), Integer) for _, _, node in clauses))
+            return ranks
+
+        page = (request.sort == "closing" and request.kind == JOB, ranking,
                 request.per_page, (request.page - 1) * request.per_page)
 
         with _time_limit(session, by_index=bool(words)):
@@ -321,7 +328,8 @@ class PostgresBackend:
             else:
                 total = session.scalar(select(func.count()).where(doc.kind == COOP, *matched, *filters.values()))
                 facets, labels = {}, {}
-                order = [r.desc() for r in ranks] + [doc.published_at.desc().nulls_last(), doc.object_id.desc()]
+                order = [r.desc() for r in ranking(doc)] + [doc.published_at.desc().nulls_last(),
+                                                             doc.object_id.desc()]
                 rows = session.execute(
                     select(doc.object_id, doc.source_updated_at).where(doc.kind == COOP, *matched)
                     .order_by(*order).limit(request.per_page).offset((request.page - 1) * request.per_page)
@@ -338,12 +346,12 @@ class PostgresBackend:
         statement that reads the matching jobs once: one grouped pass over them gives the small
         facets (by every combination of their values, each facet then counted here with every
         other facet's filter), the places and the co-ops; another the skills; a third the page."""
-        closing, ranks, limit, offset = page
+        closing, ranking, limit, offset = page
         future = func.coalesce(doc.bids_deadline > now, False)
         flagged = [name for name in ("skill", "location", "coop") if name in filters]
         found = select(doc.object_id, doc.source_updated_at, doc.published_at, doc.bids_deadline,
                        doc.job_kind.label("kind"), doc.status, future.label("future"), doc.visibility,
-                       doc.budget, doc.mode, doc.place, doc.location, doc.coop_id, doc.skills, *ranks,
+                       doc.budget, doc.mode, doc.place, doc.location, doc.coop_id, doc.skills, doc.title,
                        *[filters[name].label(f"f_{name}") for name in flagged]) \
             .where(doc.kind == JOB, *matched).cte("found")
 
@@ -374,7 +382,7 @@ class PostgresBackend:
             keys = [(found.c.future, "desc"), (case((found.c.future, found.c.bids_deadline), else_=None), "asc"),
                     (found.c.bids_deadline, "desc")]
         else:
-            keys = [(found.c[r.name], "desc") for r in ranks]
+            keys = [(rank, "desc") for rank in ranking(found.c)]  # only of the rows the filters leave
         keys += [(found.c.published_at, "desc"), (found.c.object_id, "desc")]
         # The page's rows (a top-N sort), then their ids and dates as arrays in the same order: set 4.
         hits = select(found.c.object_id, found.c.source_updated_at,
@@ -424,14 +432,14 @@ class PostgresBackend:
         return {key: snippet(text, terms) if terms and text else None for key, text in texts}
 
 
-def _clauses_matched(kind, queries):
+def _clauses_matched(kind, queries, object_id):
     """SQL: how many of ``queries`` a document matches, less one (its rank among the matches of
     any). Asked of the index, one set at a time (those matching at least 2, 3 … of them), and
     not of each row's words, which live out of line; past four queries, one set per query."""
     inner = aliased(doc)
 
     def matching(query):
-        return cast(doc.object_id.in_(select(inner.object_id).where(inner.kind == kind,
+        return cast(object_id.in_(select(inner.object_id).where(inner.kind == kind,
                                                                      _matches(inner.everything, query))), Integer)
 
     if len(queries) > 4:
