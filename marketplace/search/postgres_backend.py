@@ -19,7 +19,6 @@ statements only): a search that hits it raises ``SearchTimeout``, answered 503.
 """
 import time
 from contextlib import contextmanager
-from functools import lru_cache
 from itertools import combinations
 
 from sqlalchemy import (DateTime, Integer, Text, and_, bindparam, case, cast, delete, false, func, literal, not_,
@@ -33,7 +32,7 @@ from .documents import COOP, JOB, place_key, state_table
 from .models import PADDING
 from .models import SearchDocument as doc
 from .query import And, Not, Text as Leaf
-from .whoosh_backend import ANALYZER, analyse, fold, snippet
+from .whoosh_backend import ANALYZER, analyse, fold, snippet, taxonomy
 
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time
 WORK_MEM = "32MB"  # a search's matching rows, held once and grouped in memory
@@ -76,20 +75,6 @@ def runs(text):
             if len(run.encode()) <= MAX_LEXEME_BYTES:
                 found.add(run)
     return " ".join(_quoted(run) for run in found)
-
-
-@lru_cache(maxsize=4)
-def taxonomy(alternatives):
-    """The skill taxonomy as queries use it (as the Whoosh backend does): ({analysed name:
-    {analysed other names of the same skill}}, {stem: slugs of the skills whose names hold it})."""
-    synonyms, words = {}, {}
-    for slug, name, others in alternatives:
-        variants = {tuple(analyse(v)) for v in (name, *others)} - {()}
-        for variant in variants:
-            synonyms.setdefault(variant, set()).update(variants - {variant})
-            for word in variant:
-                words.setdefault(word, set()).add(slug)
-    return synonyms, words
 
 
 class _Terms:
