@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app marketplace
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install dev migrate bench lint clean
+.PHONY: run test install dev migrate bench bench-search lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ migrate: install
 ## bench: build the 100,000-job database under bench/ and print page costs
 bench: dev
 	$(BIN)/python bench/bench_pages.py
+
+## bench-search: search at 100,000 jobs on every engine, then 16 concurrent searches on the PostgreSQL
+## backend through gunicorn (needs PostgreSQL: BENCH_POSTGRES, and wrk)
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1/bench_searchdb
+bench-search: dev
+	$(BIN)/python bench/bench_search.py --postgres $(BENCH_POSTGRES)
+	$(BIN)/python bench/bench_concurrency.py --postgres $(BENCH_POSTGRES) --reuse-documents
 
 clean:
 	rm -rf $(VENV) .pytest_cache

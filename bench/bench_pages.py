@@ -220,12 +220,11 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(database, env=None):
+def gunicorn(database, env=None, workers=("--workers", "1", "--worker-class", "gthread", "--threads", "1")):
     port = free_port()
     log_path = os.path.join(HERE, "gunicorn.log")
     command = [
-        sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf",
-        "--workers", "1", "--worker-class", "gthread", "--threads", "1",
+        sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", *workers,
         "--bind", f"127.0.0.1:{port}", "--chdir", ROOT, "--pythonpath", HERE, "--log-level", "warning",
         "wsgi_bench:create_bench_app()",
     ]

@@ -113,37 +113,46 @@ def remove(path):
 
 def build(app, jobs, coops, seed=SEED, label="Building"):
     """Fill the (empty) database of ``app`` with ``jobs`` jobs and ``coops`` co-ops."""
-    rng = random.Random(seed)
-    now = utcnow()
     with app.app_context():
         db.create_all()
-        load_taxonomy()
-        db.session.commit()
-        skill_ids = _weighted_skills(rng)
         with db.engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA synchronous=OFF")  # a crash mid-build means a rebuild anyway
-            tables, posters = _people_and_coops(rng, now, coops, skill_ids)
             with click.progressbar(length=jobs + coops, label=label, show_eta=True, show_pos=True) as bar:
-                for table, rows in tables:
-                    for chunk in _chunks(rows, CHUNK):
-                        conn.execute(insert(table), chunk)
-                bar.update(coops)
-                descriptions = _descriptions(rng)
-                for start in range(1, jobs + 1, CHUNK):
-                    # Jobs go in with their skills and audit events, a chunk at a time.
-                    batch = [_job(rng, now, job_id, posters, skill_ids, descriptions)
-                             for job_id in range(start, min(start + CHUNK, jobs + 1))]
-                    conn.execute(insert(Job.__table__), [row for row, _, _ in batch])
-                    conn.execute(insert(job_skill), [
-                        {"job_id": row["id"], "skill_id": s} for row, skills, _ in batch for s in skills
-                    ])
-                    conn.execute(insert(AuditEvent.__table__), [e for _, _, history in batch for e in history])
-                    bar.update(len(batch))
+                insert_rows(conn, jobs, coops, seed, progress=bar.update)
             conn.exec_driver_sql(f"PRAGMA user_version={schema_mark()}")
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")  # what a maintained production database would have
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.engine.dispose()
+
+
+def insert_rows(conn, jobs, coops, seed=SEED, progress=None):
+    """The skill taxonomy, ``coops`` co-ops with their people and ``jobs`` jobs, inserted through
+    ``conn`` (in the app context of its database, any dialect), from a generator seeded with
+    ``seed``. Rows have their ids set: the tables must be empty."""
+    rng = random.Random(seed)
+    now = utcnow()
+    load_taxonomy()
+    db.session.commit()
+    skill_ids = _weighted_skills(rng)
+    tables, posters = _people_and_coops(rng, now, coops, skill_ids)
+    for table, rows in tables:
+        for chunk in _chunks(rows, CHUNK):
+            conn.execute(insert(table), chunk)
+    if progress:
+        progress(coops)
+    descriptions = _descriptions(rng)
+    for start in range(1, jobs + 1, CHUNK):
+        # Jobs go in with their skills and audit events, a chunk at a time.
+        batch = [_job(rng, now, job_id, posters, skill_ids, descriptions)
+                 for job_id in range(start, min(start + CHUNK, jobs + 1))]
+        conn.execute(insert(Job.__table__), [row for row, _, _ in batch])
+        conn.execute(insert(job_skill), [
+            {"job_id": row["id"], "skill_id": s} for row, skills, _ in batch for s in skills
+        ])
+        conn.execute(insert(AuditEvent.__table__), [e for _, _, history in batch for e in history])
+        if progress:
+            progress(len(batch))
 
 
 def _chunks(rows, size):

@@ -2,7 +2,8 @@
 plus one bare route that measures the cost of Flask and the server alone.
 
 gunicorn runs it with ``wsgi_bench:create_bench_app()``; the database comes from
-``BENCH_DATABASE`` (default: bench/bench.db).
+``BENCH_DATABASE_URL`` (any database URL) or ``BENCH_DATABASE`` (a SQLite file, default:
+bench/bench.db).
 """
 import os
 import sys
@@ -24,9 +25,10 @@ def bare():
 
 
 def create_bench_app(database=None, **overrides):
+    url = os.environ.get("BENCH_DATABASE_URL") if database is None else None
     database = database or os.environ.get("BENCH_DATABASE") or DEFAULT_DATABASE
     app = create_app({
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.abspath(database),
+        "SQLALCHEMY_DATABASE_URI": url or "sqlite:///" + os.path.abspath(database),
         "SECRET_KEY": SECRET_KEY,
         **overrides,
     })

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..federation import audience_key
 from ..federation.policy import get_job_or_404
 from ..jobs.services import JobFilters, list_jobs, load_job, next_state_change
-from ..search import MAX_PAGE, SORTS, SearchUnavailable
+from ..search import MAX_PAGE, SORTS, SearchTimeout, SearchUnavailable
 from ..search.documents import STATIC_LABELS
 from ..search.services import index_in_step, search_jobs
 from ..skills.models import Skill
@@ -67,6 +67,8 @@ def _search(viewer, page_no, per_page):
         facets["coop"] = str(filters.coop.id)
     try:
         jobs, total, notices = search_jobs(viewer, args["q"], facets, sort, page_no, per_page)
+    except SearchTimeout:
+        raise ApiError(503, "search_timeout", "The search took too long: try again, or with more specific words")
     except SearchUnavailable:
         raise ApiError(503, "search_unavailable", "The search index is being rebuilt: try again shortly")
     return {

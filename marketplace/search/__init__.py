@@ -46,6 +46,11 @@ class IndexMissing(SearchUnavailable):
     """No index has been built yet."""
 
 
+class SearchTimeout(SearchUnavailable):
+    """A search ran longer than ``SEARCH_TIMEOUT_MS`` and was stopped, so that it holds no worker:
+    the page and the API answer 503 and say so."""
+
+
 class IndexBusy(Exception):
     """Another process holds the index's writer lock; the queue keeps the changes."""
 

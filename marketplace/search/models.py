@@ -1,8 +1,8 @@
 """Search tables: the queue of objects waiting to be (re)indexed, and PostgreSQL's documents."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy import DDL, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, event, text
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.models import created_column
@@ -10,6 +10,7 @@ from ..extensions import db
 
 # tsvector on PostgreSQL; the table exists but stays empty elsewhere (the Whoosh backend).
 TsVector = Text().with_variant(TSVECTOR(), "postgresql")
+TextArray = Text().with_variant(ARRAY(Text), "postgresql")
 
 
 class SearchQueue(db.Model):
@@ -38,25 +39,99 @@ class SearchQueue(db.Model):
 
 
 class SearchDocument(db.Model):
-    """The PostgreSQL backend's full-text document of a job or co-op profile.
+    """The PostgreSQL backend's document of a job or co-op profile: its words, audience and
+    facet values in one narrow row, so that a search, its counts and its facets read this
+    table alone.
 
-    Filters and facets are read from the job and co-op tables themselves, through the
-    federation module's visibility clause, so only the text lives here.
+    The words are analysed in Python exactly as the Whoosh backend analyses them (its stems,
+    stop words and positions), so both backends find the same documents for the same query.
+    The audience is kept in step with the job table by a trigger (``AUDIENCE_TRIGGER``) in the
+    transaction that changes the job, so a search never counts a job its viewer may no longer
+    see, even before the queue is applied.
     """
 
     __tablename__ = "search_document"
     __table_args__ = (
+        # The id first: a search finds its rows through the words' index, never through the kind.
+        PrimaryKeyConstraint("object_id", "kind", name="pk_search_document"),
         Index("ix_search_document_everything", "everything", postgresql_using="gin"),
+        # Co-op profiles are few: their own index, or their count would read every profile's words.
+        Index("ix_search_document_coop_everything", "everything", postgresql_using="gin",
+              postgresql_where=text("kind = 'coop'")),
     )
 
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
-    object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Every field, weighted (title A, skills B, summary C, the rest D); and the title and
-    # skills alone, for ranking a match there above a match in the description.
+    kind: Mapped[str] = mapped_column(String(10))
+    object_id: Mapped[int] = mapped_column(Integer)
+    # Every field's words and runs of words (postgres_backend.runs: the GIN index), the same
+    # words with their positions (for phrases longer than the runs), and the title's words.
     everything = mapped_column(TsVector, nullable=False)
+    positions = mapped_column(TsVector, nullable=False)
     title = mapped_column(TsVector, nullable=False)
-    skills = mapped_column(TsVector, nullable=False)
-    # The summary and the start of the description, for snippets.
-    excerpt: Mapped[str] = mapped_column(Text, default="")
+    # ``federation.audience_of``: "visibility:public", "coop:12" …
+    audience = mapped_column(TextArray, nullable=False)
+    skills = mapped_column(TextArray, nullable=False)  # slugs
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    bids_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    # Facet values (jobs only): the job's own, and its budget band and place.
+    status: Mapped[str | None] = mapped_column(String(20))
+    job_kind: Mapped[str | None] = mapped_column(String(20))
+    visibility: Mapped[str | None] = mapped_column(String(20))
+    budget: Mapped[str | None] = mapped_column(String(20))
+    mode: Mapped[str | None] = mapped_column(String(20))
+    coop_id: Mapped[int | None] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(Text)  # documents.place_key of the location
+    location: Mapped[str | None] = mapped_column(Text)  # as written
     # The object's updated_at when the document was written (``search check`` compares it).
     source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # PADDING: PostgreSQL moves values out of a row only when the row is longer than 2 KB; this
+    # makes every row so (it compresses to a few bytes), so that the words go out (NARROW_ROWS).
+    pad = mapped_column(LargeBinary)
+
+
+PADDING = b" " * 2100
+
+# A search that matches half the jobs reads half the table: its rows must be narrow. The words
+# (the one large value) go out of line to TOAST in every row (``pad`` makes PostgreSQL try, and
+# toast_tuple_target at its least makes it move them); every other column stays in the row,
+# uncompressed. The GIN index answers word, prefix and boolean queries exactly, so the words are
+# read back only to check a phrase's candidates (and searches do not scan the table: see
+# postgres_backend._time_limit).
+NARROW_ROWS = "ALTER TABLE search_document SET (toast_tuple_target = 128);\n" \
+    "ALTER TABLE search_document ALTER COLUMN everything SET STORAGE EXTERNAL;\n" \
+    "ALTER TABLE search_document ALTER COLUMN positions SET STORAGE EXTERNAL;\n" + "".join(
+        f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE PLAIN;\n"
+        for column in ("title", "audience", "skills", "place", "location"))
+
+# The audience of a job (``federation.audience_of``) in SQL, kept in step by the job table's
+# own trigger: a change of visibility or status, a publication or a deletion (a co-op's
+# included, by its cascade) reaches the search in the same transaction. tests/search/
+# test_backends_agree.py checks it against ``audience_of``.
+AUDIENCE_TRIGGER = """
+CREATE OR REPLACE FUNCTION search_document_audience() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM search_document WHERE kind = 'job' AND object_id = OLD.id;
+        RETURN OLD;
+    END IF;
+    UPDATE search_document
+       SET audience = ARRAY['coop:' || NEW.coop_id]
+                      || CASE WHEN NEW.status <> 'draft' THEN ARRAY['visibility:' || NEW.visibility]
+                              ELSE ARRAY[]::text[] END,
+           status = NEW.status, visibility = NEW.visibility, coop_id = NEW.coop_id
+     WHERE kind = 'job' AND object_id = NEW.id;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS search_document_audience ON job;
+CREATE TRIGGER search_document_audience AFTER UPDATE OF status, visibility, coop_id OR DELETE ON job
+    FOR EACH ROW EXECUTE FUNCTION search_document_audience();
+"""
+DROP_AUDIENCE_TRIGGER = """
+DROP TRIGGER IF EXISTS search_document_audience ON job;
+DROP FUNCTION IF EXISTS search_document_audience();
+"""
+
+# Tables made by create_all (tests, benchmarks) get the trigger too; migrations add it themselves.
+event.listen(SearchDocument.__table__, "after_create", DDL(NARROW_ROWS).execute_if(dialect="postgresql"))
+event.listen(db.metadata, "after_create", DDL(AUDIENCE_TRIGGER).execute_if(dialect="postgresql"))
+event.listen(db.metadata, "before_drop", DDL(DROP_AUDIENCE_TRIGGER).execute_if(dialect="postgresql"))

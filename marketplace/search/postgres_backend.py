@@ -1,38 +1,213 @@
 """The PostgreSQL backend: full-text search in the database every app server shares.
 
-Documents hold only text (``search_document``: tsvectors with a GIN index). Filters, facets
-and the visibility rule are read from the job and co-op tables themselves, the rule through
-``marketplace.federation.job_visibility_clause``, so results, counts and facets always obey
-the database's current state. Ranking follows the same tiers as the Whoosh backend: the
-number of the query's clauses matched, then matched in the title, then in the skills, then
-newest first.
+One narrow row per job or co-op profile (``search_document``): its audience, its facet values
+and its words (out of line, with a GIN index; see ``models.NARROW_ROWS``). A search of jobs is
+two statements on that table alone: the other kind's count, and one statement that reads the
+matching rows once for the total, every facet's counts and the page of hits. The visibility
+rule is the audience tokens' overlap (``federation.audience_of`` against the viewer's tokens,
+as in the Whoosh index), kept in step with the job table by a trigger in the changing
+transaction (``models.AUDIENCE_TRIGGER``).
+
+Words are analysed in Python by the Whoosh backend's analyser (the same stems, stop words and
+positions) and handed to PostgreSQL as ready lexemes, and queries are translated by the same
+rules (synonyms by analysed words, prefixes as typed, phrases by position), so both backends
+find the same documents. Ranking follows the same tiers: the number of the query's clauses
+matched, then matched in the title, then in the skills, then newest first.
+
+Every search runs under ``SEARCH_TIMEOUT_MS`` (PostgreSQL's statement_timeout, for the search's
+statements only): a search that hits it raises ``SearchTimeout``, answered 503.
 """
 import time
 from contextlib import contextmanager
+from itertools import combinations
 
-from markupsafe import Markup, escape
-from sqlalchemy import (Integer, and_, bindparam, case, cast, delete, exists, func, literal, literal_column,
-                        select)
-from sqlalchemy.dialects.postgresql import REGCONFIG, insert
+from sqlalchemy import (DateTime, Integer, Text, and_, bindparam, case, cast, delete, false, func, literal, not_,
+                        null, or_, select, true, tuple_, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, aggregate_order_by, insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
-from ..coops.models import Coop
-from ..federation import job_visibility_clause
-from ..jobs.models import Job, job_skill
-from ..skills.models import Skill
-from . import Hit, IndexBusy, SearchResult
-from .documents import COOP, FACETS, JOB, budget_band_expression
-from .models import SearchDocument
-from .query import And, Not, Text
+from . import Hit, IndexBusy, SearchResult, SearchTimeout, setting
+from .documents import COOP, JOB, place_key, state_table
+from .models import PADDING
+from .models import SearchDocument as doc
+from .query import And, Not, Text as Leaf
+from .whoosh_backend import ANALYZER, analyse, fold, snippet, taxonomy
 
-CONFIG = literal("english", REGCONFIG)
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time
-HEADLINE_OPTIONS = "StartSel=\x01, StopSel=\x02, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter= … "
+WORK_MEM = "32MB"  # a search's matching rows, held once and grouped in memory
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout
+# tsvector limits: positions 1-16383, 256 of them per lexeme, lexemes under 2 KB.
+MAX_POSITION, MAX_POSITIONS, MAX_LEXEME_BYTES = 16383, 256, 2046
+MAX_RUN = 3  # words of a phrase that the index holds as one lexeme
+EVERYTHING = "!"  # a query part that every document matches (see _Translator.query)
 
 
-def _vector(text, weight=None):
-    vector = func.to_tsvector(CONFIG, func.coalesce(text, ""))
-    # The weight is one of our own letters A-D: written into the SQL as a "char" literal.
-    return func.setweight(vector, literal_column(f"'{weight}'")) if weight else vector
+def _quoted(word):
+    """A lexeme as tsvector/tsquery input: quoted, so that no character is an operator."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def vector(text, positions=True):
+    """``text`` as tsvector input, analysed as the Whoosh backend analyses it: the words with
+    their positions, or (without ``positions``) the words alone."""
+    found = {}
+    for token in ANALYZER(text or "", positions=True):
+        if len(token.text.encode()) > MAX_LEXEME_BYTES:
+            continue
+        at = found.setdefault(token.text, [])
+        if len(at) < MAX_POSITIONS:
+            at.append(min(token.pos + 1, MAX_POSITION))
+    if not positions:
+        return " ".join(_quoted(word) for word in found)
+    return " ".join(f"{_quoted(word)}:{','.join(map(str, at))}" for word, at in found.items())
+
+
+def runs(text):
+    """tsvector input (no positions) of the words of ``text`` and of every run of up to
+    ``MAX_RUN`` of them ("web app"): a phrase that long is then one lexeme of the GIN index,
+    found without reading any document's positions."""
+    words = [token.text for token in ANALYZER(text or "")]
+    found = set()
+    for n in range(1, MAX_RUN + 1):
+        for i in range(len(words) - n + 1):
+            run = " ".join(words[i:i + n])
+            if len(run.encode()) <= MAX_LEXEME_BYTES:
+                found.add(run)
+    return " ".join(_quoted(run) for run in found)
+
+
+class _Terms:
+    """The analysed words to mark in snippets: these words, and any starting with a prefix."""
+
+    def __init__(self):
+        self.words, self.prefixes = set(), set()
+
+    def __contains__(self, word):
+        return word in self.words or word.startswith(tuple(self.prefixes))
+
+    def __bool__(self):
+        return bool(self.words or self.prefixes)
+
+
+class _Translator:
+    """The parsed query as tsquery input (lexemes quoted, passed as bound parameters)."""
+
+    def __init__(self, alternatives):
+        self.synonyms, self.skill_words = taxonomy(tuple(alternatives))
+        self.terms = _Terms()
+        self.long = False  # a phrase longer than MAX_RUN words was asked
+
+    def query(self, node, field="text", exact=False):
+        """tsquery input for ``node``, or None when analysis leaves nothing (only stop words).
+
+        ``field`` "title": every word, anywhere, in the title. "text": in the runs of words
+        (``runs``), exact for phrases of up to ``MAX_RUN`` words; a longer phrase is asked as
+        its runs (all there, maybe not in one place) and marked ``self.long``, so that the
+        caller checks it on the positions: ``exact`` gives that query. Under a NOT a longer
+        phrase cannot be asked of the runs: that part is ``EVERYTHING`` (left to the check)."""
+        if isinstance(node, Leaf):
+            return self.leaf(node, field, exact)
+        if isinstance(node, Not):
+            inner = self.query(node.item, field, exact)
+            if inner is None:
+                return None
+            if field == "text" and not exact and self.has_long(node.item):
+                return EVERYTHING
+            return f"!{inner}"
+        parts = [p for p in (self.query(item, field, exact) for item in node.items) if p is not None]
+        if not parts:
+            return None
+        if isinstance(node, And):
+            parts = [p for p in parts if p != EVERYTHING] or [EVERYTHING]
+        elif EVERYTHING in parts:
+            return EVERYTHING
+        return parts[0] if len(parts) == 1 else "(" + (" & " if isinstance(node, And) else " | ").join(parts) + ")"
+
+    def has_long(self, node):
+        if isinstance(node, Leaf):
+            return not node.prefix and any(len(o) > MAX_RUN for o in self.options(node))
+        if isinstance(node, Not):
+            return self.has_long(node.item)
+        return any(self.has_long(item) for item in node.items)
+
+    def options(self, node):
+        words = tuple(analyse(node.text))
+        return [words, *sorted(self.synonyms.get(words, ()))] if words else []
+
+    def leaf(self, node, field, exact):
+        if node.prefix:  # matched as typed (lower case, accents folded), not stemmed
+            if field == "text":
+                self.terms.prefixes.add(fold(node.text))
+            return _quoted(fold(node.text)) + ":*"
+        options = self.options(node)
+        if not options:
+            return None
+        if field == "title":
+            return "(" + " | ".join("(" + " & ".join(map(_quoted, o)) + ")" for o in options) + ")"
+        self.terms.words.update(word for option in options for word in option)
+        found = []
+        for option in options:
+            if exact:
+                found.append(" <-> ".join(map(_quoted, option)))
+            elif len(option) <= MAX_RUN:
+                found.append(_quoted(" ".join(option)))
+            else:
+                self.long = True
+                found.append(" & ".join(_quoted(" ".join(option[i:i + MAX_RUN]))
+                                        for i in range(len(option) - MAX_RUN + 1)))
+        return "(" + " | ".join(f"({q})" for q in found) + ")"
+
+    def skills(self, node, column):
+        """SQL: the document (its skills ``column``) is tagged with a skill whose names hold the
+        words of ``node``."""
+        if isinstance(node, Leaf):
+            if node.prefix:
+                stem = fold(node.text)
+                slugs = set().union(*[s for word, s in self.skill_words.items() if word.startswith(stem)])
+            else:
+                words = analyse(node.text)
+                slugs = set.intersection(*[self.skill_words.get(w, set()) for w in words]) if words else set()
+            return column.op("&&", is_comparison=True)(_texts(slugs)) if slugs else false()
+        if isinstance(node, Not):
+            return not_(self.skills(node.item, column))
+        parts = [self.skills(item, column) for item in node.items]
+        return and_(*parts) if isinstance(node, And) else or_(*parts)
+
+
+def _combined(clauses, excluded):
+    """tsquery input: any of the clauses, none of the excluded (Nones dropped), or None."""
+    clauses, excluded = [c for c in clauses if c is not None], [e for e in excluded if e is not None]
+    if EVERYTHING in clauses:
+        clauses = []
+    words = " | ".join(f"({c})" for c in clauses)
+    left_out = [f"!({e})" for e in excluded if e != EVERYTHING]
+    if not left_out:
+        return words or (EVERYTHING if excluded else None)
+    return " & ".join(([f"({words})"] if words else []) + left_out)
+
+
+def _texts(values):
+    return bindparam(None, sorted(values), type_=ARRAY(Text))
+
+
+def _matches(column, query):
+    return column.op("@@", is_comparison=True)(cast(bindparam(None, query, type_=Text), TSQUERY))
+
+
+def _state(now):
+    """The job's state at ``now``, as ``Job.state`` derives it (``documents.state_table``)."""
+    future = doc.bids_deadline > now
+    return case(*[(and_(doc.status == status, future if ahead else not_(func.coalesce(future, False))), state)
+                  for (status, ahead), state in state_table().items()])
+
+
+def _filter(name, value, now):
+    if name == "skill":
+        return doc.skills.op("@>", is_comparison=True)(_texts([value]))
+    column = {"state": _state(now), "kind": doc.job_kind, "visibility": doc.visibility, "budget": doc.budget,
+              "mode": doc.mode, "location": doc.place, "coop": cast(doc.coop_id, Text)}[name]
+    return column == str(value)
 
 
 class PostgresBackend:
@@ -63,7 +238,7 @@ class PostgresBackend:
 
         with Session(db.engine) as session:
             session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
-            session.execute(delete(SearchDocument))
+            session.execute(delete(doc))
             batch = _Batch(session)
             count = 0
             for document in documents:
@@ -78,9 +253,7 @@ class PostgresBackend:
     def versions(self):
         from ..extensions import db
 
-        rows = db.session.execute(
-            select(SearchDocument.kind, SearchDocument.object_id, SearchDocument.source_updated_at)
-        )
+        rows = db.session.execute(select(doc.kind, doc.object_id, doc.source_updated_at))
         return {f"{kind}:{object_id}": updated for kind, object_id, updated in rows}
 
     # reading
@@ -90,145 +263,206 @@ class PostgresBackend:
 
         session = db.session
         translate = _Translator(alternatives)
-        clauses = [translate.node(c) for c in request.query.clauses]
-        excluded = [translate.node(c) for c in request.query.excluded]
-        # Drop what analysis leaves empty (only stop words), as the Whoosh backend does.
-        sizes = session.execute(select(*[func.numnode(q) for q in clauses + excluded])).one() \
-            if clauses or excluded else ()
-        clauses, excluded = ([q for q, n in zip(clauses, sizes[:len(clauses)]) if n],
-                             [q for q, n in zip(excluded, sizes[len(clauses):]) if n])
+        clauses = []  # (anywhere, in the title, in the skills) of each clause that analysis leaves
+        for clause in request.query.clauses:
+            anywhere = translate.query(clause)
+            if anywhere is not None:
+                clauses.append((anywhere, translate.query(clause, "title"), clause))
         notices = list(request.query.notices)
         if request.query.clauses and not clauses:
             notices.append("Your search had only very common words; try more specific ones.")
         searched = bool(clauses)
 
-        doc = SearchDocument
-        labels = {}
-        matched = [doc.kind == request.kind]
-        if searched:
-            combined = clauses[0]
-            for q in clauses[1:]:
-                combined = func.tsquery_or(combined, q)
-            matched.append(doc.everything.op("@@")(combined))
-        for q in excluded:
-            matched.append(~doc.everything.op("@@")(q))
+        words = _combined([anywhere for anywhere, _, _ in clauses],
+                          [EVERYTHING if translate.has_long(node) else q
+                           for node, q in zip(request.query.excluded, map(translate.query, request.query.excluded))
+                           if q is not None])
+        matched = [doc.audience.op("&&", is_comparison=True)(_texts(viewer.tokens))]
+        if words and words != EVERYTHING:
+            matched.append(_matches(doc.everything, words))
+        if translate.long:  # a phrase longer than the index's runs: checked on the positions
+            exact = _combined([translate.query(c, exact=True) for c in request.query.clauses],
+                              [translate.query(e, exact=True) for e in request.query.excluded])
+            matched.append(_matches(doc.positions, exact))
+        filters = {name: _filter(name, value, now) for name, value in request.filters.items()}
+        other = COOP if request.kind == JOB else JOB
 
-        job_match = [Job.id == doc.object_id, job_visibility_clause(viewer)] + matched[1:]
-        job_filters = {name: self._filter(name, value, now) for name, value in request.filters.items()}
-        kind_counts = {
-            JOB: self._count(select(Job.id).join(doc, and_(doc.kind == JOB, *job_match)), job_filters.values()),
-            COOP: self._count(select(doc.object_id).where(doc.kind == COOP, *matched[1:]), ()),
-        }
+        # What the page is ordered by, as columns of each matching row.
+        def ranking(row):
+            """The relevance tiers of a row (``doc``, or the columns of the matching rows)."""
+            if request.sort != "relevance" or not searched:
+                return []
+            ranks = []
+            if len(clauses) > 1:
+                ranks.append(_clauses_matched(request.kind, [q for q, _, _ in clauses if q != EVERYTHING],
+                                              row.object_id))
+            in_title = [q for _, q, _ in clauses if q is not None]
+            if in_title:
+                ranks.append(sum(cast(_matches(row.title, q), Integer) for q in in_title))
+            ranks.append(sum(cast(translate.skills(node, row.skills), Integer) for _, _, node in clauses))
+            return ranks
 
-        if request.kind == JOB:
-            base = select(Job.id).select_from(doc).join(Job, and_(*job_match)).where(doc.kind == JOB)
-            facets = self._facets(base, job_filters, now, labels)
-            stmt = select(doc.kind, doc.object_id, doc.source_updated_at).select_from(doc) \
-                .join(Job, and_(*job_match)).where(doc.kind == JOB, *job_filters.values())
-            total = kind_counts[JOB]
-            newest, deadline = Job.published_at, Job.bids_deadline
-        else:
-            stmt = select(doc.kind, doc.object_id, doc.source_updated_at).select_from(doc) \
-                .join(Coop, Coop.id == doc.object_id).where(*matched)
-            facets = {}
-            total = kind_counts[COOP]
-            newest, deadline = Coop.created_at, None
+        page = (request.sort == "closing" and request.kind == JOB, ranking,
+                request.per_page, (request.page - 1) * request.per_page)
 
-        order = []
-        if request.sort == "closing" and deadline is not None:
-            # Deadlines still ahead first, soonest first; then the passed ones, latest first.
-            future = deadline > now
-            order = [future.desc(), case((future, deadline), else_=None).asc(), deadline.desc()]
-        elif request.sort == "relevance" and searched:
-            for column in (doc.everything, doc.title, doc.skills):
-                order.append(sum(cast(column.op("@@")(q), Integer) for q in clauses).desc())
-        order += [newest.desc().nulls_last(), doc.object_id.desc()]
-        offset = (request.page - 1) * request.per_page
-        rows = session.execute(stmt.order_by(*order).limit(request.per_page).offset(offset)).all()
-        hits = [Hit(kind, object_id, updated) for kind, object_id, updated in rows]
-        highlight = None
-        if searched:
-            highlight = clauses[0]
-            for q in clauses[1:]:
-                highlight = func.tsquery_or(highlight, q)
+        with _time_limit(session, by_index=bool(words)):
+            other_count = session.scalar(select(func.count()).where(doc.kind == other, *matched))
+            if request.kind == JOB:
+                total, facets, labels, rows = self._counts(session, matched, request.filters, filters, now, page)
+            else:
+                total = session.scalar(select(func.count()).where(doc.kind == COOP, *matched, *filters.values()))
+                facets, labels = {}, {}
+                order = [r.desc() for r in ranking(doc)] + [doc.published_at.desc().nulls_last(),
+                                                             doc.object_id.desc()]
+                rows = session.execute(
+                    select(doc.object_id, doc.source_updated_at).where(doc.kind == COOP, *matched)
+                    .order_by(*order).limit(request.per_page).offset((request.page - 1) * request.per_page)
+                ).all()
         return SearchResult(
-            hits=hits, total=total, facets=facets, kind_counts=kind_counts, notices=notices,
-            searched=searched, highlight=highlight, labels=labels,
+            hits=[Hit(request.kind, object_id, updated) for object_id, updated in rows],
+            total=total, facets=facets, kind_counts={request.kind: total, other: other_count},
+            notices=notices, searched=searched, highlight=translate.terms if searched else None,
+            labels=labels,
         )
 
-    def _count(self, stmt, filters):
-        from ..extensions import db
+    def _counts(self, session, matched, wanted, filters, now, page):
+        """(total, {facet: [(value, count)]}, labels, [(id, indexed_at)] of the page) in one
+        statement that reads the matching jobs once: one grouped pass over them gives the small
+        facets (by every combination of their values, each facet then counted here with every
+        other facet's filter), the places and the co-ops; another the skills; a third the page."""
+        closing, ranking, limit, offset = page
+        future = func.coalesce(doc.bids_deadline > now, False)
+        flagged = [name for name in ("skill", "location", "coop") if name in filters]
+        found = select(doc.object_id, doc.source_updated_at, doc.published_at, doc.bids_deadline,
+                       doc.job_kind.label("kind"), doc.status, future.label("future"), doc.visibility,
+                       doc.budget, doc.mode, doc.place, doc.location, doc.coop_id, doc.skills, doc.title,
+                       *[filters[name].label(f"f_{name}") for name in flagged]) \
+            .where(doc.kind == JOB, *matched).cte("found")
 
-        stmt = stmt.where(*filters)
-        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        def condition(name, value):
+            if name in flagged:
+                return found.c[f"f_{name}"]
+            if name == "state":
+                return or_(false(), *[and_(found.c.status == status, found.c.future == ahead)
+                                      for (status, ahead), state in state_table().items() if state == value])
+            return found.c[name] == value
 
-    def _filter(self, name, value, now):
-        if name == "skill":
-            return exists().where(
-                job_skill.c.job_id == Job.id, job_skill.c.skill_id == Skill.id, Skill.slug == value
-            )
-        return _facet_expression(name) == (int(value) if name == "coop" else value)
+        def within(name):  # every filter but the facet's own
+            return and_(true(), *[condition(other, value) for other, value in wanted.items() if other != name])
 
-    def _facets(self, base, filters, now, labels):
-        """{facet: [(value, count)]}: each facet counted with every other facet's filter."""
-        from ..extensions import db
+        small = [found.c[c] for c in ("kind", "status", "future", "visibility", "budget", "mode")] + \
+            [found.c[f"f_{name}"] for name in flagged]
+        which = func.grouping(found.c.place, found.c.coop_id)  # 3: the small facets, 1: places, 2: co-ops
+        grouped = select(
+            which.label("set"), *small, found.c.place, found.c.coop_id, func.count().label("n"),
+            func.count().filter(within("location")).label("n_place"), func.min(found.c.location).label("label"),
+            func.count().filter(within("coop")).label("n_coop"),
+        ).group_by(func.grouping_sets(tuple_(*small), tuple_(found.c.place), tuple_(found.c.coop_id)))
+        slugs = select(func.unnest(found.c.skills).label("slug")).where(within("skill")).subquery()
+        # The skills in the same result: set 0, the slug in the place column.
+        skills = select(literal(0), *[null()] * len(small), slugs.c.slug, null(), func.count(), null(), null(),
+                        null(), null(), null()).group_by(slugs.c.slug)
+        if closing:  # deadlines still ahead first, soonest first; then the passed ones, latest first
+            keys = [(found.c.future, "desc"), (case((found.c.future, found.c.bids_deadline), else_=None), "asc"),
+                    (found.c.bids_deadline, "desc")]
+        else:
+            keys = [(rank, "desc") for rank in ranking(found.c)]  # only of the rows the filters leave
+        keys += [(found.c.published_at, "desc"), (found.c.object_id, "desc")]
+        # The page's rows (a top-N sort), then their ids and dates as arrays in the same order: set 4.
+        hits = select(found.c.object_id, found.c.source_updated_at,
+                      *[key.label(f"key_{i}") for i, (key, _) in enumerate(keys)]) \
+            .where(within(None)).order_by(*_ordered(keys)).limit(limit).offset(offset).subquery()
+        again = _ordered([(hits.c[f"key_{i}"], how) for i, (_, how) in enumerate(keys)])
+        page_row = select(literal(4), *[null()] * (len(small) + 6),
+                          func.array_agg(aggregate_order_by(hits.c.object_id, *again)),
+                          func.array_agg(aggregate_order_by(hits.c.source_updated_at, *again)))
+        grouped = grouped.add_columns(cast(null(), ARRAY(Integer)).label("ids"),
+                                      cast(null(), ARRAY(DateTime)).label("dates"))
 
+        total, counts, labels, rows = 0, {}, {}, []
+        for row in session.execute(union_all(grouped, skills, page_row)).mappings():
+            if row["set"] == 3:
+                values = {name: row[name] for name in ("kind", "visibility", "budget", "mode")}
+                values["state"] = state_table().get((row["status"], row["future"]))
+                values.update({name: row[f"f_{name}"] for name in flagged})
+                holds = {name: (values[name] if name in flagged else values[name] == value)
+                         for name, value in wanted.items()}
+                if all(holds.values()):
+                    total += row["n"]
+                for name in ("kind", "state", "visibility", "budget", "mode"):
+                    if all(ok for other, ok in holds.items() if other != name):
+                        key = (name, values[name])
+                        counts[key] = counts.get(key, 0) + row["n"]
+            elif row["set"] == 1:
+                counts[("location", row["place"])] = row["n_place"]
+                labels.setdefault("location", {})[row["place"]] = row["label"]
+            elif row["set"] == 2:
+                counts[("coop", None if row["coop_id"] is None else str(row["coop_id"]))] = row["n_coop"]
+            elif row["set"] == 4:
+                rows = list(zip(row["ids"] or (), row["dates"] or ()))
+            else:
+                counts[("skill", row["place"])] = row["n"]
         facets = {}
-        unselected = [name for name in FACETS if name not in filters]
-        groups = [(name, [f for other, f in filters.items() if other != name]) for name in filters]
-        if unselected:
-            groups.append((None, list(filters.values())))
-        for name, where in groups:
-            matching = select(base.where(*where).subquery().c.id)
-            for facet in [name] if name else unselected:
-                if facet == "skill":
-                    stmt = (select(Skill.slug, func.count())
-                            .join(job_skill, job_skill.c.skill_id == Skill.id)
-                            .where(job_skill.c.job_id.in_(matching)).group_by(Skill.slug))
-                elif facet == "location":  # counted by place, labelled as written
-                    expr = _facet_expression(facet)
-                    stmt = (select(expr, func.count(), func.min(func.trim(Job.location))).select_from(Job)
-                            .where(Job.id.in_(matching)).group_by(expr))
-                else:
-                    expr = _facet_expression(facet)
-                    stmt = select(expr, func.count()).select_from(Job).where(Job.id.in_(matching)).group_by(expr)
-                counts = []
-                for value, n, *label in db.session.execute(stmt):
-                    if value in (None, "") or not n:
-                        continue
-                    counts.append((str(value), n))
-                    if label:
-                        labels.setdefault(facet, {})[str(value)] = label[0]
-                facets[facet] = sorted(counts, key=lambda item: (-item[1], item[0]))
-        return facets
+        for (name, value), n in counts.items():
+            if value not in (None, "") and n:
+                facets.setdefault(name, []).append((value, n))
+        return total, {name: sorted(found_, key=lambda item: (-item[1], item[0]))
+                       for name, found_ in facets.items()}, labels, rows
 
     def snippets(self, result, texts):
-        """{key: Markup or None}: ``ts_headline`` with control characters as markers, so
-        that the text is escaped here and only the markers become <mark>."""
-        from ..extensions import db
-
-        out = {key: None for key, _ in texts}
-        if result.highlight is None or not texts:
-            return out
-        for key, text in texts:
-            clean = (text or "").replace("\x01", "").replace("\x02", "")
-            found = db.session.scalar(select(func.ts_headline(CONFIG, clean, result.highlight, HEADLINE_OPTIONS)))
-            if found and "\x01" in found:
-                marked = str(escape(found)).replace("\x01", "<mark>").replace("\x02", "</mark>")
-                out[key] = Markup(marked)
-        return out
+        """{key: Markup or None}: the passages holding the searched words, marked as the
+        Whoosh backend marks them."""
+        terms = result.highlight
+        return {key: snippet(text, terms) if terms and text else None for key, text in texts}
 
 
-def _facet_expression(name):
-    return {
-        "kind": Job.kind,
-        "state": Job.state,  # the model's own SQL expression of the derived state
-        "visibility": Job.visibility,
-        "budget": budget_band_expression(),
-        "mode": Job.work_mode,
-        "location": func.lower(func.trim(Job.location)),
-        "coop": Job.coop_id,
-    }[name]
+def _clauses_matched(kind, queries, object_id):
+    """SQL: how many of ``queries`` a document matches, less one (its rank among the matches of
+    any). Asked of the index, one set at a time (those matching at least 2, 3 … of them), and
+    not of each row's words, which live out of line; past four queries, one set per query."""
+    inner = aliased(doc)
+
+    def matching(query):
+        return cast(object_id.in_(select(inner.object_id).where(inner.kind == kind,
+                                                                     _matches(inner.everything, query))), Integer)
+
+    if len(queries) > 4:
+        return sum(matching(q) for q in queries)
+    return sum(matching(" | ".join("(" + " & ".join(combo) + ")" for combo in combinations(queries, k)))
+               for k in range(2, len(queries) + 1))
+
+
+def _ordered(keys):
+    """ORDER BY terms of (expression, "asc" or "desc") pairs; no value sorts last either way."""
+    return [(key.desc() if how == "desc" else key.asc()).nulls_last() for key, how in keys]
+
+
+@contextmanager
+def _time_limit(session, by_index=False):
+    """The statements inside run under ``SEARCH_TIMEOUT_MS``, in a savepoint: a search stopped
+    by it raises ``SearchTimeout`` and leaves the request's transaction usable. They also get
+    the memory to hold and group a search's matches (``WORK_MEM``), no JIT compilation (which
+    costs more than these statements run) and, with ``by_index``, the index rather than a
+    scan of the table for words: the planner does not count the cost of reading each row's
+    words back from TOAST, which a scan pays and the GIN index spares."""
+    limit = int(setting("SEARCH_TIMEOUT_MS"))
+    settings = {"statement_timeout": str(max(limit, 0)), "work_mem": WORK_MEM, "jit": "off"}
+    if by_index:
+        settings["enable_seqscan"] = "off"
+    try:
+        with session.begin_nested():
+            previous = session.execute(select(*[func.current_setting(name) for name in settings])).one()
+            session.execute(select(*[func.set_config(name, value, True) for name, value in settings.items()]))
+            yield
+            session.execute(select(*[func.set_config(name, value, True) for name, value in zip(settings, previous)]))
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == QUERY_CANCELED:
+            raise SearchTimeout(f"the search ran longer than {limit} ms") from error
+        raise
+
+
+def _text(value):
+    return None if value is None else str(value)
 
 
 class _Batch:
@@ -237,11 +471,18 @@ class _Batch:
         self.pending = []
 
     def put(self, document, flush=True):
+        facets = document.facets
         self.pending.append({
             "kind": document.kind, "object_id": document.object_id,
-            "t_title": document.title, "t_skills": document.skills_text,
-            "t_summary": document.summary, "t_rest": "\n".join([document.body, document.location]),
-            "excerpt": document.excerpt, "source_updated_at": document.updated_at,
+            "everything": runs(document.everything), "positions": vector(document.everything),
+            "title": vector(document.title, positions=False),
+            "audience": sorted(document.audience), "skills": list(document.skills),
+            "published_at": document.published_at, "bids_deadline": document.bids_deadline,
+            "status": _text(facets.get("status")), "job_kind": _text(facets.get("kind")),
+            "visibility": _text(facets.get("visibility")), "budget": _text(facets.get("budget")),
+            "mode": _text(facets.get("mode")), "coop_id": facets.get("coop"),
+            "place": place_key(document.location), "location": document.location,
+            "source_updated_at": document.updated_at, "pad": PADDING,
         })
         if flush or len(self.pending) >= 500:
             self.flush()
@@ -249,53 +490,17 @@ class _Batch:
     def flush(self):
         if not self.pending:
             return
-        everything = (_vector(bindparam("t_title"), "A").op("||")(_vector(bindparam("t_skills"), "B"))
-                      .op("||")(_vector(bindparam("t_summary"), "C")).op("||")(_vector(bindparam("t_rest"), "D")))
-        stmt = insert(SearchDocument).values(
-            kind=bindparam("kind"), object_id=bindparam("object_id"),
-            everything=everything, title=_vector(bindparam("t_title")), skills=_vector(bindparam("t_skills")),
-            excerpt=bindparam("excerpt"), source_updated_at=bindparam("source_updated_at"),
-        )
+        values = {column: bindparam(column) for column in self.pending[0]}
+        values["everything"] = cast(bindparam("everything", type_=Text), TSVECTOR)
+        values["positions"] = cast(bindparam("positions", type_=Text), TSVECTOR)
+        values["title"] = cast(bindparam("title", type_=Text), TSVECTOR)
+        stmt = insert(doc).values(**values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[SearchDocument.kind, SearchDocument.object_id],
-            set_={c: stmt.excluded[c] for c in ("everything", "title", "skills", "excerpt", "source_updated_at")},
+            index_elements=[doc.kind, doc.object_id],
+            set_={column: stmt.excluded[column] for column in values if column not in ("kind", "object_id")},
         )
         self.session.connection().execute(stmt, self.pending)
         self.pending = []
 
     def delete(self, kind, object_id):
-        self.session.execute(
-            delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.object_id == object_id)
-        )
-
-
-class _Translator:
-    """The parsed query as tsquery expressions (every word a bound parameter)."""
-
-    def __init__(self, alternatives):
-        self.synonyms = {}
-        for _slug, name, synonyms in alternatives:
-            variants = {" ".join(v.lower().split()) for v in (name, *synonyms)} - {""}
-            for variant in variants:
-                self.synonyms.setdefault(variant, set()).update(variants - {variant})
-
-    def node(self, node):
-        if isinstance(node, Text):
-            return self.leaf(node)
-        if isinstance(node, Not):
-            return func.tsquery_not(self.node(node.item))
-        parts = [self.node(item) for item in node.items]
-        combine = func.tsquery_and if isinstance(node, And) else func.tsquery_or
-        result = parts[0]
-        for part in parts[1:]:
-            result = combine(result, part)
-        return result
-
-    def leaf(self, node):
-        if node.prefix:
-            # The parser lets only a single \w+ word carry a star: safe inside to_tsquery.
-            return func.to_tsquery(CONFIG, literal(node.text + ":*"))
-        query = func.phraseto_tsquery(CONFIG, literal(node.text))
-        for alternative in sorted(self.synonyms.get(" ".join(node.text.lower().split()), ())):
-            query = func.tsquery_or(query, func.phraseto_tsquery(CONFIG, literal(alternative)))
-        return query
+        self.session.execute(delete(doc).where(doc.kind == kind, doc.object_id == object_id))

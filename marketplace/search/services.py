@@ -19,8 +19,8 @@ from ..federation import visible_jobs
 from ..jobs.models import Job
 from ..skills.models import Skill
 from ..skills.services import find_skill
-from . import (MAX_PAGE, SORTS, SearchRequest, SearchUnavailable, add_to_index, backend, query_index,
-               queue_length, setting)
+from . import (MAX_PAGE, SORTS, SearchRequest, SearchTimeout, SearchUnavailable, add_to_index, backend,
+               query_index, queue_length, setting)
 from .documents import COOP, FACET_TITLES, FACETS, JOB, STATIC_LABELS, excerpt_of, place_key
 from .query import parse
 
@@ -64,6 +64,7 @@ class SearchPage:
     suggestion: str | None = None
     notices: list = field(default_factory=list)
     unavailable: bool = False
+    timed_out: bool = False  # unavailable because the search took too long
     searched: bool = False  # a search ran (words or filters were given)
     capped: bool = False  # more results than the pages go to
     settled: bool = True  # every hit was in step with the database (the page may be kept)
@@ -135,8 +136,9 @@ def search(viewer, form, notices=()):
         if request.page > last:  # past the end: show the last page
             request.page = last
             result = query_index(request, viewer)
-    except SearchUnavailable:
+    except SearchUnavailable as error:
         page.unavailable, page.settled = True, False
+        page.timed_out = isinstance(error, SearchTimeout)
         return page
     page.page = request.page
     page.total = result.total

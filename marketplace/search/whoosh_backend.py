@@ -141,6 +141,20 @@ def analyse(text):
     return [t.text for t in ANALYZER(text, mode="query")]
 
 
+@lru_cache(maxsize=4)
+def taxonomy(alternatives):
+    """The skill taxonomy as queries use it, on both backends: ({analysed name: {analysed other
+    names of the same skill}}, {stem: slugs of the skills whose names contain it})."""
+    synonyms, words = {}, {}
+    for slug, name, others in alternatives:
+        variants = {tuple(analyse(v)) for v in (name, *others)} - {()}
+        for variant in variants:
+            synonyms.setdefault(variant, set()).update(variants - {variant})
+            for word in variant:
+                words.setdefault(word, set()).add(slug)
+    return synonyms, words
+
+
 SNIPPET_CHARS = 240  # at most, per passage
 SNIPPET_CONTEXT = 60  # characters kept before the first marked word and after the last
 
@@ -498,7 +512,6 @@ class WhooshBackend:
         self._view = None
         self._segments = {}
         self._bits = _BitCache(cache_mb * 1024 * 1024)
-        self._synonym_source, self._synonym_map = None, ({}, {})
 
     # layout
 
@@ -584,18 +597,7 @@ class WhooshBackend:
             return _Query(view, request, viewer.tokens, now, self._skills(alternatives)).run()
 
     def _skills(self, alternatives):
-        """The taxonomy as the queries use it: ({analysed name: [analysed other names of the
-        same skill]}, {stem: slugs of the skills whose names contain it})."""
-        if self._synonym_source != alternatives:
-            synonyms, words = {}, {}
-            for slug, name, others in alternatives:
-                variants = {tuple(analyse(v)) for v in (name, *others)} - {()}
-                for variant in variants:
-                    synonyms.setdefault(variant, set()).update(variants - {variant})
-                    for word in variant:
-                        words.setdefault(word, set()).add(slug)
-            self._synonym_source, self._synonym_map = alternatives, (synonyms, words)
-        return self._synonym_map
+        return taxonomy(tuple(alternatives))
 
     def snippets(self, result, texts):
         """{key: Markup or None} for (key, text) pairs: the best passages, words marked."""

@@ -73,9 +73,11 @@ def test_a_savepoint_rollback_then_commit(app, poster, search):
     assert check(app).ok
 
 
-def test_drift_after_a_crash_between_commit_and_index_write(app, poster, search, runner, monkeypatch):
+def test_drift_after_a_crash_between_commit_and_index_write(app, poster, search, runner, monkeypatch,
+                                                           search_backend):
     """The process dies after the commit, before writing the index: the queue row committed
-    with the change, and `search check` finds the drift and repairs it."""
+    with the change, and `search check` finds the drift and repairs it. (On PostgreSQL the job
+    table's trigger removes a deleted job's document in the deleting transaction: no orphan.)"""
     user, coop = poster
     kept = make_job(coop, "public", "open", title="Compost scheme")
     gone = make_job(coop, "public", "open", title="Allotment scheme")
@@ -90,12 +92,14 @@ def test_drift_after_a_crash_between_commit_and_index_write(app, poster, search,
 
     report = check(app)
     assert report.missing == [f"job:{new.id}"]
-    assert report.orphans == [f"job:{gone.id}"]
+    orphans = [] if search_backend == "postgres" else [f"job:{gone.id}"]
+    assert report.orphans == orphans
     # Edited within the second it was created: its date alone may not show it, its queue row does.
     assert f"job:{kept.id}" in report.stale + report.queued
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
-    assert "Missing from the index: 1" in result.output and "gone from the database: 1" in result.output
+    assert "Missing from the index: 1" in result.output
+    assert orphans == [] or "gone from the database: 1" in result.output
 
     result = runner.invoke(args=["search", "check", "--repair"])
     assert result.exit_code == 0, result.output
