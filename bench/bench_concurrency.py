@@ -1,8 +1,14 @@
-"""Search under concurrency: 16 searches at once on the PostgreSQL backend at 100,000 jobs, and
-whether the other pages keep answering meanwhile.
+"""Search under concurrency: 16 searches at once at 100,000 jobs, on the PostgreSQL backend (the
+default) or the Whoosh one, and whether the other pages keep answering meanwhile.
 
-    .venv/bin/python bench/bench_concurrency.py [--postgres URL] [--connections 16] [--duration 10]
-        [--rounds 2] [--workers 4] [--threads 0] [--reuse-documents]
+    .venv/bin/python bench/bench_concurrency.py [--backend postgres|whoosh] [--postgres URL]
+        [--connections 16] [--duration 10] [--rounds 2] [--workers 4] [--threads 0]
+        [--page-cache-seconds N] [--reuse-documents]
+
+With ``--backend whoosh`` the app serves the SQLite build with a Whoosh index built beside it
+(``--index``, built when missing). ``--page-cache-seconds 0`` renders every search page (the
+search page's results are otherwise a shared part, kept per audience and address until the
+next write: the 20 queries in turn are then mostly answered from each worker's cache).
 
 1. Makes the search benchmark's PostgreSQL database (bench_search.py: the page benchmark's
    dataset copied into PostgreSQL, the PostgreSQL backend's documents built), or reuses it.
@@ -38,7 +44,7 @@ for path in (ROOT, HERE):
 import dataset  # noqa: E402
 from bench_pages import (BenchError, KeepAliveHTTP, check_sign_in, ensure_database, gunicorn,  # noqa: E402
                          member_cookie, percentile, print_table)
-from bench_search import postgres_app, requests_for  # noqa: E402
+from bench_search import postgres_app, requests_for, whoosh_build  # noqa: E402
 from wsgi_bench import SECRET_KEY, create_bench_app  # noqa: E402
 
 WRK = "/usr/bin/wrk"
@@ -139,19 +145,36 @@ def latency(seconds):
 @click.option("--threads", default=0, show_default=True,
               help="Threads per worker (gunicorn's gthread workers); 0: sync workers, as the README deploys.")
 @click.option("--reuse-documents", is_flag=True, help="Keep the PostgreSQL documents already built.")
-def main(jobs, coops, database, postgres, connections, duration, rounds, workers, threads, reuse_documents):
-    """16 concurrent searches on PostgreSQL, against a bare route, and the other pages meanwhile."""
+@click.option("--backend", type=click.Choice(["postgres", "whoosh"]), default="postgres", show_default=True)
+@click.option("--index", "index_path", default=os.path.join(tempfile.gettempdir(), "marketplace-bench-index"),
+              show_default=True, help="The Whoosh index (--backend whoosh), built when missing.")
+@click.option("--page-cache-seconds", type=int, default=None,
+              help="PAGE_CACHE_SECONDS of the served app (default: the app's; 0 renders every page).")
+def main(jobs, coops, database, postgres, connections, duration, rounds, workers, threads, reuse_documents,
+         backend, index_path, page_cache_seconds):
+    """16 concurrent searches, against a bare route, and the other pages meanwhile."""
     database = os.path.abspath(database)
     ensure_database(database, jobs, coops)
     app = create_bench_app(database)
     facts = dataset.facts(app)
-    postgres_app(app, postgres, facts["jobs"] + coops, reuse_documents)
-    # Signed as the served app signs, for the member as the PostgreSQL copy has them.
-    cookie = member_cookie(create_bench_app(SQLALCHEMY_DATABASE_URI=postgres), facts["member_id"])
+    if backend == "postgres":
+        postgres_app(app, postgres, facts["jobs"] + coops, reuse_documents)
+        # Signed as the served app signs, for the member as the PostgreSQL copy has them.
+        cookie = member_cookie(create_bench_app(SQLALCHEMY_DATABASE_URI=postgres), facts["member_id"])
+        env = {"BENCH_DATABASE_URL": postgres, "SEARCH_BACKEND": "postgres", "SECRET_KEY": SECRET_KEY}
+    else:
+        whoosh = create_bench_app(database, SEARCH_BACKEND="whoosh", SEARCH_INDEX_PATH=index_path)
+        whoosh.config["BENCH_PATH"] = database
+        if not os.path.exists(os.path.join(index_path, "CURRENT")):
+            count, seconds = whoosh_build(whoosh, None)
+            click.echo(f"Built the Whoosh index of {count:,} documents in {seconds:.0f} s.")
+        cookie = member_cookie(app, facts["member_id"])
+        env = {"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_PATH": index_path, "SECRET_KEY": SECRET_KEY}
+    if page_cache_seconds is not None:
+        env["PAGE_CACHE_SECONDS"] = str(page_cache_seconds)
     paths = search_urls(facts["skill"])
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "cookie": cookie})
-    env = {"BENCH_DATABASE_URL": postgres, "SEARCH_BACKEND": "postgres", "SECRET_KEY": SECRET_KEY}
     runs = {"bare": [], "search": []}
     others = {path: [] for path in OTHER_PAGES}
     try:
@@ -176,7 +199,9 @@ def main(jobs, coops, database, postgres, connections, duration, rounds, workers
         os.unlink(script.name)
 
     kind = f"gthread, {threads} threads each" if threads else "sync"
-    click.echo(f"\ngunicorn {workers} workers ({kind}; marketplace.gunicorn_conf), PostgreSQL backend, "
+    cache = "default" if page_cache_seconds is None else page_cache_seconds
+    click.echo(f"\ngunicorn {workers} workers ({kind}; marketplace.gunicorn_conf), {backend} backend, "
+               f"PAGE_CACHE_SECONDS {cache}, "
                f"{facts['jobs']:,} jobs; wrk -t2 -c{connections} -d{duration}s, {rounds} round(s) of each in turn; "
                f"search: the 20 queries of bench_search.py as the CoTech member. Load average "
                f"{os.getloadavg()[0]:.2f}.")
