@@ -1,8 +1,8 @@
 """Business rules of consortia, as plain functions: forming a team, inviting, answering,
 agreeing the split, leaving, dissolving, commenting, partner offers, and bidding as one.
 
-Callers commit (``bids.services.commit_retrying`` for the changes that may race on a unique
-index). Every change writes an audit event on the consortium in the same transaction.
+Callers commit (``core.work.save_change``, with ``retry`` for the changes that may race on a
+unique index). Every change writes an audit event on the consortium in the same transaction.
 
 One bid per co-op per job: a co-op takes part in one bid on a job, alone or in one
 consortium. A co-op in the team of a consortium for a job may not also bid alone on it
