@@ -609,14 +609,17 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
                            field="agreed_start")
     feedback, others_feedback = _feedback(feedback), _feedback(others_feedback)
     now = utcnow()
+    # Compare-and-set on the job before anything else is written: of two awards at once (of
+    # this bid or another), the one whose UPDATE still finds the job unawarded awards it.
+    if not compare_and_set(job, Job.status == job.status, status=JobStatus.AWARDED.value, awarded_at=now):
+        raise BidRuleError("This job has already been awarded." if job.state == JobState.AWARDED
+                           else closed_message(job))
     bid.status = BidStatus.AWARDED.value
     bid.agreed_value = agreed_value
     bid.agreed_start = agreed_start
     bid.decided_at = now
     if feedback:
         bid.feedback = feedback
-    job.status = JobStatus.AWARDED.value
-    job.awarded_at = now
     db.session.flush()
     record("bid.awarded", bid, actor=user, coop=job.coop, job_id=job.id,
            agreed_value=agreed_value, agreed_start=agreed_start.isoformat())
