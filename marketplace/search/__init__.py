@@ -154,7 +154,10 @@ remove_from_index = add_to_index
 def query_index(request, viewer, now=None):
     """Search as ``viewer``: only documents whose audience meets the viewer's tokens are
     counted, faceted or returned."""
-    return backend().query(request, viewer, now or utcnow(), skill_alternatives())
+    from ..operations.metrics import SEARCH_SECONDS
+
+    with SEARCH_SECONDS.time():
+        return backend().query(request, viewer, now or utcnow(), skill_alternatives())
 
 
 SKILLS_TTL = 60
