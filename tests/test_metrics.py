@@ -61,6 +61,7 @@ def test_search_latency_and_the_queue_waiting(app, client, tmp_path, monkeypatch
     searched = ("marketplace_search_duration_seconds_count", frozenset())
     assert after[searched] - before.get(searched, 0) >= 1
     assert after[("marketplace_search_queue_length", frozenset())] == 3
+    assert 0 <= after[("marketplace_search_cache_bytes", frozenset())] <= app.config["SEARCH_CACHE_MB"] * 2**20
 
 
 def test_metrics_are_not_public(app, client, monkeypatch):

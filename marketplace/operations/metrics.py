@@ -17,7 +17,7 @@ import os
 import time
 
 from flask import Blueprint, Response, abort, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily
 
@@ -30,6 +30,8 @@ REQUEST_SECONDS = Histogram("marketplace_request_duration_seconds", "Time taken 
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 SEARCH_SECONDS = Histogram("marketplace_search_duration_seconds", "Time a search query takes in the index.",
                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+SEARCH_CACHE_BYTES = Gauge("marketplace_search_cache_bytes", "Bytes of search bitsets a worker keeps "
+                           "(bounded by SEARCH_CACHE_MB).", multiprocess_mode="liveall")
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
@@ -48,6 +50,11 @@ class SearchQueueCollector:
             current_app.logger.exception("metrics: the search queue could not be counted")
             return
         yield gauge
+
+
+def search_cache_used(engine):
+    """After a search: how much the engine's cache holds now (an engine without one: 0)."""
+    SEARCH_CACHE_BYTES.set(engine.cache_bytes() if hasattr(engine, "cache_bytes") else 0)
 
 
 def _endpoint():

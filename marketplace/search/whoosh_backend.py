@@ -530,6 +530,10 @@ class WhooshBackend:
         self._bits = _BitCache(cache_mb * 1024 * 1024)
         self._synonym_source, self._synonym_map = None, ({}, {})
 
+    def cache_bytes(self):
+        """Bytes of posting bitsets this process keeps (at most SEARCH_CACHE_MB)."""
+        return self._bits.bytes
+
     # layout
 
     def _current(self):
