@@ -17,9 +17,15 @@ import os
 import time
 
 from flask import Blueprint, Response, abort, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
-from prometheus_client.core import GaugeMetricFamily
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The metrics below open their files there at once: a command run with gunicorn's environment
+    # (cron's `flask feeds fetch`) must not fail for want of the directory.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge,  # noqa: E402
+                               Histogram, generate_latest, multiprocess)
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 bp = Blueprint("metrics", __name__)
 
