@@ -47,8 +47,10 @@ def create_app(overrides=None):
 def _init_extensions(app):
     from . import models  # noqa: F401  (every model registered before mappers configure)
     from .core import fragments, headers
+    from .operations import metrics  # here, not above: gunicorn_conf sets its directory first
 
     logs.init_app(app)  # first: every later hook's lines carry the request id
+    metrics.init_app(app)  # next: requests refused by a later hook are counted too
     headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),

@@ -3,6 +3,16 @@
     gunicorn -c python:marketplace.gunicorn_conf --workers 4 'marketplace:create_app()'
 """
 import gc
+import glob
+import os
+import tempfile
+
+# Each worker counts its metrics in files here, and /metrics adds them up. It must be set before
+# a worker imports prometheus_client (create_app does, not the package); a directory of our own
+# is made when none is given.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="marketplace-metrics-")
+METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def settle():
@@ -15,3 +25,17 @@ def settle():
 
 def post_worker_init(worker):
     settle()
+
+
+def on_starting(server):
+    """Counts start from zero with each start of gunicorn: the files of an earlier run go."""
+    os.makedirs(METRICS_DIR, exist_ok=True)
+    for stale in glob.glob(os.path.join(METRICS_DIR, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    """A worker that ended (restarted, killed, timed out) no longer counts in live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

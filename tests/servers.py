@@ -32,6 +32,7 @@ def gunicorn(app, tmp_path, workers=4):
         "SEARCH_INDEX_PATH": str(tmp_path / "search-index"),
         "API_RATE_LIMIT": "100000/minute",
         "API_ADDRESS_RATE_LIMIT": "100000/minute",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen(

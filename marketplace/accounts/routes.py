@@ -8,7 +8,8 @@ from ..api import services as api_services
 from ..api.models import ApiToken
 from ..coops.models import CoopRole
 from ..core.tokens import create_from_form, revoke_own
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..extensions import db
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, count_jobs
@@ -72,14 +73,13 @@ def register():
         return redirect(url_for("accounts.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        def change():
             user, created = services.register_user(form.name.data, form.email.data, form.password.data)
-            mail = user is not None and services.note_verification_mail(user)
-            db.session.commit()
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+            return user, created, user is not None and services.note_verification_mail(user)
+
+        saved = save_change(change, form)
+        if saved:
+            user, created, mail = saved.result
             # The same answer whether or not the address had an account: nobody is signed in
             # (a session naming a new user would tell), and only the mail differs.
             if mail:
@@ -170,18 +170,15 @@ def login():
     form = LoginForm()
     paused = None
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data, _client_address(),
-                                         request.cookies.get(services.DEVICE_COOKIE))
-            # A failed attempt is noted in the database; a successful one forgets this client's.
-            db.session.commit()
-        except services.SignInThrottled as error:
-            db.session.rollback()
-            paused = error
-        except services.AccountError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
+        # A failed attempt is noted in the database; a successful one forgets this client's.
+        saved = save_change(lambda: services.authenticate(form.email.data, form.password.data, _client_address(),
+                                                          request.cookies.get(services.DEVICE_COOKIE)), show=False)
+        if isinstance(saved.error, services.SignInThrottled):
+            paused = saved.error
+        elif saved.error is not None:
+            form.form_errors.append(saved.error.message)
         else:
+            user = saved.result
             if user is not None:
                 login_user(user, remember=form.remember.data)
                 flash(f"Signed in as {user.name}.", "success")
@@ -236,13 +233,7 @@ def reset_password(token):
                                form=ForgotPasswordForm()), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password(user, form.password.data)
-            db.session.commit()
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        if save_change(lambda: services.reset_password(user, form.password.data), form):
             logout_user()
             login_user(user)
             flash("Your password is changed and you are signed in.", "success")
@@ -279,14 +270,9 @@ def settings():
 def change_name():
     form = NameForm(prefix="name")
     if form.validate_on_submit():
-        try:
-            changed = services.change_name(current_user, form.name.data)
-            db.session.commit()
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Your name is saved." if changed else "Your name is unchanged.", "success")
+        saved = save_change(lambda: services.change_name(current_user, form.name.data), form)
+        if saved:
+            flash("Your name is saved." if saved.result else "Your name is unchanged.", "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(name_form=form)
 
@@ -296,13 +282,8 @@ def change_name():
 def change_password():
     form = ChangePasswordForm(prefix="password")
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
-            db.session.commit()
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        if save_change(lambda: services.change_password(current_user, form.current_password.data,
+                                                        form.new_password.data), form):
             login_user(current_user._get_current_object())  # this session goes on; the others end
             flash("Your password is changed. You are signed out everywhere else.", "success")
             return redirect(url_for("accounts.settings"))

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..audit.services import record
 from ..coops.models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus
 from ..core.models import compare_and_set
+from ..core.rules import RuleError
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import NetworkCoordinator
@@ -43,13 +44,8 @@ UNCONFIRMED_OTHER = ("{name} has not confirmed their email address yet: they can
                      "followed the link we sent them.")
 
 
-class AccountError(Exception):
+class AccountError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class SignInThrottled(AccountError):

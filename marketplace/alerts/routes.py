@@ -14,7 +14,8 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..extensions import csrf, db
 from ..feeds.routes import feed_links
 from ..feeds.services import viewer_for_token
@@ -48,15 +49,9 @@ def new():
         form.query.data, form.name.data = query_string, query.title
     if form.validate_on_submit():
         coop = next((c for c in coops if str(c.id) == form.audience.data), None)
-        try:
-            services.save_search(current_user, form.name.data, dict(parse_qsl(form.query.data)),
-                                 form.delivery.data, coop)
-        except services.AlertRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved “{form.name.data.strip()}”.", "success")
+        if save_change(lambda: services.save_search(current_user, form.name.data, dict(parse_qsl(form.query.data)),
+                                                    form.delivery.data, coop),
+                       form, f"Saved “{form.name.data.strip()}”."):
             return redirect(url_for("alerts.index"))
     return render_template("alerts/new.html", form=form), (422 if form.errors else 200)
 
@@ -72,10 +67,9 @@ def edit(search_id):
     if not services.can_manage(current_user, search):
         abort(403)
     form = EditSearchForm(obj=search if request.method == "GET" else None)
-    if form.validate_on_submit():
-        services.update_search(search, current_user, form.name.data, form.delivery.data, form.paused.data)
-        db.session.commit()
-        flash("Saved search updated.", "success")
+    if form.validate_on_submit() and save_change(
+            lambda: services.update_search(search, current_user, form.name.data, form.delivery.data,
+                                           form.paused.data), form, "Saved search updated."):
         return redirect(url_for("alerts.index"))
     return render_template("alerts/edit.html", form=form, search=search), (422 if form.errors else 200)
 
@@ -86,14 +80,7 @@ def remove(search_id):
     search = _own_or_404(search_id)
     if not ActionForm().validate():
         abort(400)
-    try:
-        services.delete_search(search, current_user)
-    except services.AlertRuleError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Saved search deleted.", "success")
+    save_change(lambda: services.delete_search(search, current_user), success="Saved search deleted.")
     return redirect(url_for("alerts.index"))
 
 
@@ -105,9 +92,8 @@ def getting(search_id):
     if not ActionForm().validate() or search.coop_id is None:
         abort(400)
     wanted = request.form.get("getting") == "yes"
-    services.set_getting(search, current_user, wanted)
-    db.session.commit()
-    flash(f"You will {'' if wanted else 'no longer '}get “{search.name}”.", "success")
+    save_change(lambda: services.set_getting(search, current_user, wanted),
+                success=f"You will {'' if wanted else 'no longer '}get “{search.name}”.")
     return redirect(url_for("alerts.index"))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..coops.models import CoopMember, coop_skill
+from ..core.rules import RuleError
 from ..core.time import to_local, utcnow
 from ..extensions import db
 from ..federation import audience_key, viewer_for
@@ -41,10 +42,8 @@ OVERLAP = timedelta(minutes=10)
 CLAIM_BATCH = 1000  # claims inserted per statement
 
 
-class AlertRuleError(Exception):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message, self.field = message, field
+class AlertRuleError(RuleError):
+    pass
 
 
 # --- saving ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..bids.models import Bid, BidStatus, InterestState
 from ..bids.policy import can_see_asker, can_view_bid
 from ..consortia.services import save_consortium_bid
 from ..core.input import text_ok
+from ..core.work import flush_retrying
 from ..extensions import db
 from ..federation.models import Visibility
 from ..federation.policy import can_view_job, get_job_or_404, posting_visibilities, viewer_for
@@ -386,7 +387,7 @@ def _saved_bid(change):
     """Run a bids rule, as the site does (retrying a lost race on a unique index); the view
     commits with its answer."""
     try:
-        return bid_services.flush_retrying(change)
+        return flush_retrying(change)
     except bid_services.BidRuleError as error:
         raise _rule_error(error, _bid_field)
 

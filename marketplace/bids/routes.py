@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.templating import format_datetime
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..extensions import db
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -50,16 +51,9 @@ def interest(job_id):
     form = InterestForm(coops=coops)
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
-        try:
-            services.commit_retrying(
-                lambda: services.register_interest(job, coop, current_user, form.bid_by.data)
-            )
-        except services.BidRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash(f"{coop.name}'s interest is registered. It lapses by itself if no bid follows "
-                  f"by {form.bid_by.data:%-d %B %Y}.", "success")
+        if save_change(lambda: services.register_interest(job, coop, current_user, form.bid_by.data), form,
+                       f"{coop.name}'s interest is registered. It lapses by itself if no bid follows "
+                       f"by {form.bid_by.data:%-d %B %Y}.", retry=True):
             return redirect(url_for("jobs.show", job_id=job.id, _anchor="bidding"))
     return render_template("bids/interest.html", job=job, form=form), (422 if form.errors else 200)
 
@@ -92,14 +86,11 @@ def edit(job_id):
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
         submit = bool(form.submit.data)
-        try:
-            bid = services.commit_retrying(lambda: services.save_bid(
-                job, coop, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id,
-            ))
-        except services.BidRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
+        saved = save_change(lambda: services.save_bid(
+            job, coop, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id,
+        ), form, retry=True)
+        if saved:
+            bid = saved.result
             if bid.status == "draft":
                 flash("Draft saved. Nobody but your co-op can see it; submit it before the deadline.", "success")
             else:
@@ -146,14 +137,7 @@ def withdraw(bid_id):
 def _act(change, message):
     if not ActionForm().validate():
         abort(400)
-    try:
-        services.commit_retrying(change)
-    except services.BidRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    flash(message, "success")
-    return True
+    return save_change(change, success=message, retry=True)
 
 
 # --- the poster's review ---------------------------------------------------------------------
@@ -203,17 +187,9 @@ def _decide(bid, form_key, form, change, message):
     """Run a decision from the review page; a refused one shows the page again (422)."""
     if form is not None and not form.validate_on_submit():
         return _render_review(bid.job, {form_key: form}, 422)
-    try:
-        services.commit_retrying(change)
-    except services.BidRuleError as error:
-        db.session.rollback()
-        if form is None:
-            flash(error.message, "error")
-            return redirect(url_for("bids.review", job_id=bid.job_id))
-        attach_error(form, error)
-        return _render_review(bid.job, {form_key: form}, 422)
-    flash(message, "success")
-    return redirect(url_for("bids.review", job_id=bid.job_id))
+    if save_change(change, form, message, retry=True) or form is None:
+        return redirect(url_for("bids.review", job_id=bid.job_id))
+    return _render_review(bid.job, {form_key: form}, 422)
 
 
 @bp.post("/bids/<int:bid_id>/shortlist")

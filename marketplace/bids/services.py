@@ -1,20 +1,21 @@
 """Business rules of bidding, as plain functions: interests, bids, the sealed review,
 shortlisting, the award, and telling the poster that bids closed.
 
-Callers commit (``commit_retrying`` for the changes that may race on a unique index).
+Callers commit (``core.work.save_change``, with ``retry`` for the changes that may race on a
+unique index).
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from ..audit.services import record
 from ..core.markdown import render_markdown
 from ..core.models import compare_and_set
 from ..core.pagination import paginate
+from ..core.rules import RuleError
 from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
 from ..extensions import db
@@ -37,36 +38,8 @@ MAX_FEEDBACK = 5_000
 MAX_START_AHEAD = timedelta(days=5 * 366)
 
 
-class BidRuleError(Exception):
+class BidRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def flush_retrying(change, attempts=3):
-    """Run ``change()`` and flush it. When a concurrent request wins a unique index first (two
-    first submits of one co-op's bid, two awards), everything is rolled back and ``change``
-    runs again: it then finds what the other request wrote (and edits it, or refuses)."""
-    for attempt in range(attempts):
-        try:
-            result = change()
-            db.session.flush()
-            return result
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == attempts - 1:
-                raise
-    return None
-
-
-def commit_retrying(change, attempts=3):
-    """``flush_retrying``, then commit."""
-    result = flush_retrying(change, attempts)
-    db.session.commit()
-    return result
 
 
 # --- who may bid -----------------------------------------------------------------------------
@@ -636,14 +609,17 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
                            field="agreed_start")
     feedback, others_feedback = _feedback(feedback), _feedback(others_feedback)
     now = utcnow()
+    # Compare-and-set on the job before anything else is written: of two awards at once (of
+    # this bid or another), the one whose UPDATE still finds the job unawarded awards it.
+    if not compare_and_set(job, Job.status == job.status, status=JobStatus.AWARDED.value, awarded_at=now):
+        raise BidRuleError("This job has already been awarded." if job.state == JobState.AWARDED
+                           else closed_message(job))
     bid.status = BidStatus.AWARDED.value
     bid.agreed_value = agreed_value
     bid.agreed_start = agreed_start
     bid.decided_at = now
     if feedback:
         bid.feedback = feedback
-    job.status = JobStatus.AWARDED.value
-    job.awarded_at = now
     db.session.flush()
     record("bid.awarded", bid, actor=user, coop=job.coop, job_id=job.id,
            agreed_value=agreed_value, agreed_start=agreed_start.isoformat())

@@ -4,12 +4,13 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
 from ..audit.services import history
 from ..bids import services as bid_services
 from ..bids.forms import bid_form
 from ..bids.models import Bid
 from ..core.templating import format_datetime
+from ..core.work import save_change
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -33,16 +34,6 @@ def _consortium(consortium_id):
     if not policy.can_view_consortium(current_viewer(), consortium):
         abort(404)
     return consortium
-
-
-def _run(change):
-    """Run a change and commit; a refused one rolls back and returns the error."""
-    try:
-        result = bid_services.commit_retrying(change)
-    except services.bids.BidRuleError as error:
-        db.session.rollback()
-        return None, error
-    return result, None
 
 
 # --- forming ---------------------------------------------------------------------------------
@@ -69,12 +60,11 @@ def new():
         form.name.data = f"{coops[0].name} and partners"
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
-        consortium, error = _run(lambda: services.create_consortium(
-            current_user, coop, form.name.data, form.description.data, form.role.data, job=job))
-        if error is None:
-            flash("Consortium formed. Invite your partners, then agree the split.", "success")
-            return redirect(url_for("consortia.show", consortium_id=consortium.id))
-        attach_error(form, error)
+        saved = save_change(lambda: services.create_consortium(
+            current_user, coop, form.name.data, form.description.data, form.role.data, job=job),
+            form, "Consortium formed. Invite your partners, then agree the split.", retry=True)
+        if saved:
+            return redirect(url_for("consortia.show", consortium_id=saved.result.id))
     return render_template("consortia/new.html", form=form, job=job), (422 if form.errors else 200)
 
 
@@ -139,11 +129,9 @@ def invite(consortium_id):
     form = InviteForm()
     if form.validate_on_submit():
         coop = services.find_coop(form.coop.data)
-        _, error = _run(lambda: services.invite(consortium, current_user, coop, form.role.data))
-        if error is None:
+        if save_change(lambda: services.invite(consortium, current_user, coop, form.role.data), form, retry=True):
             flash(f"{coop.name} is invited. Agree its share of the work and money in the split below.", "success")
             return redirect(url_for("consortia.show", consortium_id=consortium.id))
-        attach_error(form, error)
     return _render(consortium, 422, invite_form=form)
 
 
@@ -152,13 +140,13 @@ def split(consortium_id):
     consortium = _lead_consortium(consortium_id)
     form = split_form(consortium.participants)
     if form.validate_on_submit():
-        changed, error = _run(lambda: services.save_split(consortium, current_user, form.rows()))
-        if error is None:
+        saved = save_change(lambda: services.save_split(consortium, current_user, form.rows()), form, retry=True)
+        if saved:
+            changed = saved.result
             names = [m.coop.name for m in changed if m.status == "reaccept"]
             again = f" Waiting for {', '.join(names)} to accept the new split." if names else ""
             flash(("Split saved." if changed else "Nothing changed.") + again, "success")
             return redirect(url_for("consortia.show", consortium_id=consortium.id))
-        attach_error(form, error)
     return _render(consortium, 422, split=form)
 
 
@@ -170,9 +158,9 @@ def _member_action(consortium_id, member_id, change, message):
     member = next((m for m in consortium.members if m.id == member_id), None)
     if member is None or member.coop_id not in current_viewer().coop_ids:
         abort(404)
-    _, error = _run(lambda: change(consortium, member, current_user))
-    if error is not None:
-        return _render(consortium, 422, error=error.message)
+    saved = save_change(lambda: change(consortium, member, current_user), retry=True, show=False)
+    if not saved:
+        return _render(consortium, 422, error=saved.error.message)
     flash(message.format(coop=member.coop.name, name=consortium.name), "success")
     return redirect(url_for("consortia.show", consortium_id=consortium.id))
 
@@ -197,9 +185,9 @@ def dissolve(consortium_id):
     consortium = _lead_consortium(consortium_id)
     if not ActionForm().validate():
         abort(400)
-    _, error = _run(lambda: services.dissolve(consortium, current_user))
-    if error is not None:
-        return _render(consortium, 422, error=error.message)
+    saved = save_change(lambda: services.dissolve(consortium, current_user), retry=True, show=False)
+    if not saved:
+        return _render(consortium, 422, error=saved.error.message)
     flash("The consortium is dissolved.", "success")
     return redirect(url_for("consortia.show", consortium_id=consortium.id))
 
@@ -215,11 +203,9 @@ def comment(consortium_id):
     form = CommentForm(coops=coops)
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
-        _, error = _run(lambda: services.add_comment(consortium, current_user, coop, form.text.data))
-        if error is None:
-            flash("Comment posted.", "success")
+        if save_change(lambda: services.add_comment(consortium, current_user, coop, form.text.data), form,
+                       "Comment posted.", retry=True):
             return redirect(url_for("consortia.show", consortium_id=consortium.id, _anchor="comments"))
-        attach_error(form, error)
     return _render(consortium, 422, comment_form=form)
 
 
@@ -247,9 +233,10 @@ def bid(consortium_id, job_id):
             form.load(current)
     if form.validate_on_submit():
         submit = bool(form.submit.data)
-        saved, error = _run(lambda: services.save_consortium_bid(
-            consortium, job, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id))
-        if error is None:
+        done = save_change(lambda: services.save_consortium_bid(
+            consortium, job, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id), form, retry=True)
+        if done:
+            saved = done.result
             if saved.status == "draft":
                 flash("Draft saved. Only the consortium's co-ops can see it; submit it before the deadline.",
                       "success")
@@ -257,7 +244,6 @@ def bid(consortium_id, job_id):
                 flash(f"Bid submitted for the consortium. It stays sealed until bids close on "
                       f"{format_datetime(job.bids_deadline)}.", "success")
             return redirect(url_for("bids.show", bid_id=saved.id))
-        attach_error(form, error)
     return render_template(
         "bids/form.html", job=job, form=form, bid=current, coop=lead,
         action_url=url_for("consortia.bid", consortium_id=consortium.id, job_id=job.id),
@@ -277,12 +263,10 @@ def offer(job_id):
     form = OfferForm(coops=coops)
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
-        _, error = _run(lambda: services.offer_partnership(job, coop, current_user, form.message.data))
-        if error is None:
-            flash(f"{coop.name} offered itself as a partner. The leads of consortia for this job see it.",
-                  "success")
+        if save_change(lambda: services.offer_partnership(job, coop, current_user, form.message.data), form,
+                       f"{coop.name} offered itself as a partner. The leads of consortia for this job see it.",
+                       retry=True):
             return redirect(url_for("jobs.show", job_id=job.id, _anchor="consortia"))
-        attach_error(form, error)
     return render_template("consortia/offer.html", job=job, form=form), 422
 
 
@@ -295,8 +279,7 @@ def withdraw_offer(job_id):
     coop = next((c for c in current_user.coops if c.id == request.form.get("coop", type=int)), None)
     if coop is None:
         abort(404)
-    _, error = _run(lambda: services.withdraw_offer(job, coop, current_user))
-    flash(error.message if error else "Offer withdrawn.", "error" if error else "success")
+    save_change(lambda: services.withdraw_offer(job, coop, current_user), success="Offer withdrawn.", retry=True)
     return redirect(url_for("jobs.show", job_id=job.id, _anchor="consortia"))
 
 

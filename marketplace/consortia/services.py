@@ -1,8 +1,8 @@
 """Business rules of consortia, as plain functions: forming a team, inviting, answering,
 agreeing the split, leaving, dissolving, commenting, partner offers, and bidding as one.
 
-Callers commit (``bids.services.commit_retrying`` for the changes that may race on a unique
-index). Every change writes an audit event on the consortium in the same transaction.
+Callers commit (``core.work.save_change``, with ``retry`` for the changes that may race on a
+unique index). Every change writes an audit event on the consortium in the same transaction.
 
 One bid per co-op per job: a co-op takes part in one bid on a job, alone or in one
 consortium. A co-op in the team of a consortium for a job may not also bid alone on it
@@ -16,7 +16,7 @@ from ..audit.services import record
 from ..bids import services as bids
 from ..bids.models import Bid, BidStatus, LIVE_STATUSES, status_values
 from ..core.markdown import render_markdown
-from ..core.models import lock_row
+from ..core.models import compare_and_set, lock_row
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
@@ -234,7 +234,7 @@ def accept(consortium, member, user):
         raise ConsortiumRuleError("You can only answer for a co-op you belong to.")
     _check_not_dissolved(consortium)
     if member.status not in (MemberStatus.INVITED, MemberStatus.REACCEPT):
-        raise ConsortiumRuleError(f"{member.coop.name} has nothing to accept: it is {member.status_label.lower()}.")
+        raise _nothing_to_accept(member)
     _check_job_open(consortium)
     job = consortium.job
     if job is not None:
@@ -242,9 +242,13 @@ def accept(consortium, member, user):
         if reason:
             raise ConsortiumRuleError(reason)
         _check_free_to_join(member.coop, job, consortium)
-    again = member.status == MemberStatus.REACCEPT
-    member.status = MemberStatus.ACCEPTED.value
-    member.responded_at = utcnow()
+    was = member.status
+    again = was == MemberStatus.REACCEPT
+    # Compare-and-set: of two accepts at once, the one whose UPDATE still finds the member
+    # invited (or asked to accept again) accepts; the other is told it already happened.
+    if not compare_and_set(member, ConsortiumMember.status == was, status=MemberStatus.ACCEPTED.value,
+                           responded_at=utcnow()):
+        raise _nothing_to_accept(member)
     record("consortium.reaccepted" if again else "consortium.accepted", consortium, actor=user,
            coop=member.coop, member=member.coop.name, role=member.role,
            work_share=member.work_share, money_share=member.money_share)
@@ -252,6 +256,12 @@ def accept(consortium, member, user):
     _tell(consortium, NotificationKind.TEAM_CHANGED, f"{member.coop.name} {what} in “{consortium.name}”.",
           [m.coop for m in consortium.team if m.id != member.id], actor=user)
     return member
+
+
+def _nothing_to_accept(member):
+    if member.status == MemberStatus.ACCEPTED:
+        return ConsortiumRuleError(f"{member.coop.name} has already accepted.")
+    return ConsortiumRuleError(f"{member.coop.name} has nothing to accept: it is {member.status_label.lower()}.")
 
 
 def decline(consortium, member, user):

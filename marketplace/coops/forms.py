@@ -2,20 +2,17 @@
 import re
 from urllib.parse import urlsplit
 
-from flask import flash, request
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (EmailField, IntegerField, RadioField, SelectField, StringField,
                      TextAreaField, URLField)
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import NotBlank, attach_error
-from ..extensions import db
-from ..federation.policy import forget_current_viewer
-from ..federation.services import FederationRuleError
+from ..core.forms import NotBlank
 from ..jobs.forms import MultiCheckboxField
 from ..skills.services import canonical_slug
 from .models import CoopRole
-from .services import MAX_SKILLS, CoopRuleError
+from .services import MAX_SKILLS
 
 MAX_SIZE = 10_000
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in CoopRole]
@@ -44,25 +41,6 @@ class HttpUrl:
             raise ValidationError(self.message) from None
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in field.data:
             raise ValidationError(self.message)
-
-
-def save_change(change, form=None, success=None):
-    """Run a service call and commit. A change the rules refuse is rolled back and its message
-    shown on the form (or flashed). Returns True when the change was saved."""
-    try:
-        change()
-        db.session.commit()
-    except (CoopRuleError, FederationRuleError) as error:
-        db.session.rollback()
-        if form is not None:
-            attach_error(form, error)
-        else:
-            flash(error.message, "error")
-        return False
-    forget_current_viewer()  # memberships may have changed what this user sees
-    if success:
-        flash(success, "success")
-    return True
 
 
 def page_arg(limit=100_000):

@@ -3,14 +3,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..federation import current_viewer
 from ..federation import services as federation
 from ..federation.forms import NetworkApplicationForm
 from ..jobs.services import JobFilters, list_jobs
 from ..skills.services import all_skills
 from . import services
-from .forms import (CoopForm, DirectoryFilterForm, JoinRequestForm, MemberForm, RoleForm,
-                    page_arg, save_change)
+from .forms import CoopForm, DirectoryFilterForm, JoinRequestForm, MemberForm, RoleForm, page_arg
 
 bp = Blueprint("coops", __name__, url_prefix="/coops")
 
@@ -93,16 +93,11 @@ def new():
     skills, networks = all_skills(), federation.all_networks()
     form = CoopForm(skills=skills, networks=networks)
     if form.validate_on_submit():
-        created = {}
-
-        def register():
-            created["coop"] = services.register_coop(
-                current_user, form.values(), _chosen(skills, form.skills.data),
-                _chosen(networks, form.networks.data),
-            )
-
-        if save_change(register, form):
-            coop = created["coop"]
+        saved = save_change(lambda: services.register_coop(
+            current_user, form.values(), _chosen(skills, form.skills.data), _chosen(networks, form.networks.data),
+        ), form)
+        if saved:
+            coop = saved.result
             message = f"{coop.name} is registered, and you are its admin."
             if form.networks.data:
                 message += " Its network memberships are pending until a coordinator approves them."

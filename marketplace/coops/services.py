@@ -10,6 +10,7 @@ from ..accounts.services import why_user_cannot_act
 from ..audit.services import record
 from ..core.markdown import render_markdown
 from ..core.pagination import paginate
+from ..core.rules import RuleError
 from ..core.time import site_today, utcnow
 from ..extensions import db
 from ..federation import services as federation
@@ -24,13 +25,8 @@ RESERVED_SLUGS = {"new", "join-requests"}
 PROFILE_FIELDS = ("name", "website", "email", "description", "size", "location")
 
 
-class CoopRuleError(Exception):
+class CoopRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- who may do what -------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
 from ..coops import services as coops
 from ..core.time import utcnow
-from ..extensions import db
+from ..core.work import save_change
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job, JobState
 from . import matching, services
@@ -56,14 +56,10 @@ def invite(job_id):
     job = _matchable_job(job_id)
     form = InviteForm()
     if form.validate_on_submit():
-        try:
-            written = services.commit_invitations(
-                lambda: services.invite(job, form.coops.data, current_user, current_viewer()))
-        except services.CoordinatorRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            names = ", ".join(i.coop.name for i in written)
+        saved = save_change(lambda: services.flush_invitations(
+            lambda: services.invite(job, form.coops.data, current_user, current_viewer())), form)
+        if saved:
+            names = ", ".join(i.coop.name for i in saved.result)
             flash(f"Invited to bid: {names}. Their members have been told.", "success")
             return redirect(url_for("coordinator.matches", job_id=job.id, _anchor="invitations"))
     return _render_matches(job, form, 422)
@@ -83,14 +79,9 @@ def accept(invitation_id):
     invitation = _own_invitation(invitation_id)
     if not ActionForm().validate():
         abort(400)
-    try:
-        services.answer(invitation, current_user, accept=True)
-        db.session.commit()
-    except services.CoordinatorRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not save_change(lambda: services.answer(invitation, current_user, accept=True), success=(
+            f"{invitation.coop.name} accepted the invitation. Register your interest or bid on the job.")):
         return redirect(url_for("coordinator.coop_dashboard", slug=invitation.coop.slug))
-    flash(f"{invitation.coop.name} accepted the invitation. Register your interest or bid on the job.", "success")
     return redirect(url_for("jobs.show", job_id=invitation.job_id))
 
 
@@ -99,14 +90,8 @@ def decline(invitation_id):
     invitation = _own_invitation(invitation_id)
     form = DeclineForm()
     if form.validate_on_submit():
-        try:
-            services.answer(invitation, current_user, accept=False, reason=form.reason.data)
-            db.session.commit()
-        except services.CoordinatorRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash(f"{invitation.coop.name} declined the invitation.", "success")
+        if save_change(lambda: services.answer(invitation, current_user, accept=False, reason=form.reason.data),
+                       form, f"{invitation.coop.name} declined the invitation."):
             return redirect(url_for("coordinator.coop_dashboard", slug=invitation.coop.slug))
     return render_template("coordinator/decline.html", invitation=invitation, form=form), \
         (422 if form.errors else 200)
@@ -186,14 +171,8 @@ def capacity(slug):
     stored = services.capacity_of(coop)
     form = CapacityForm(obj=stored if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.save_capacity(coop, current_user, form.values())
-            db.session.commit()
-        except services.CoordinatorRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Capacity saved. Coordinators use it to suggest your co-op for work.", "success")
+        if save_change(lambda: services.save_capacity(coop, current_user, form.values()), form,
+                       "Capacity saved. Coordinators use it to suggest your co-op for work."):
             return redirect(url_for("coops.show", slug=coop.slug, _anchor="capacity"))
     return render_template("coordinator/capacity.html", coop=coop, form=form), (422 if form.errors else 200)
 

@@ -12,7 +12,9 @@ from ..audit.services import record
 from ..bids.models import RECEIVED_STATUSES, Bid, Interest, status_values
 from ..bids.policy import coordinates_audience, is_poster, visible_bids
 from ..coops.models import Coop, CoopMember, coop_skill
+from ..core.rules import RuleError
 from ..core.time import utcnow
+from ..core.work import flush_retrying
 from ..extensions import db
 from ..federation.models import NetworkMembership, Visibility
 from ..federation.policy import (acting_coops_clause, can_view_job, coops_seeing_job_clause, viewer_for_coop,
@@ -30,11 +32,8 @@ MAX_REASON = 2_000
 CLOSING_SOON = timedelta(days=7)
 
 
-class CoordinatorRuleError(Exception):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class CoordinatorRuleError(RuleError):
+    """A change that the rules refuse."""
 
 
 # --- capacity --------------------------------------------------------------------------------
@@ -147,14 +146,12 @@ def invite(job, coop_ids, user, viewer):
     return written
 
 
-def commit_invitations(change):
-    """Commit, turning a race on the one-invitation-per-co-op rule into a rule error."""
+def flush_invitations(change):
+    """Run ``change`` and flush it, turning a race on the one-invitation-per-co-op rule into a
+    rule error (the caller commits)."""
     try:
-        result = change()
-        db.session.commit()
-        return result
+        return flush_retrying(change, attempts=1)
     except IntegrityError:
-        db.session.rollback()
         raise CoordinatorRuleError("One of the co-ops was invited by someone else meanwhile.", "coops") from None
 
 

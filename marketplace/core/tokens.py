@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from ..audit.services import record
 from ..extensions import db
 from .models import created_column
+from .rules import RuleError
 from .time import utcnow
 
 MAX_TOKENS_PER_USER = 20
@@ -19,13 +20,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 MAX_TOKEN_LENGTH = 100
 
 
-class TokenRuleError(Exception):
+class TokenRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PersonalToken:
@@ -110,37 +106,25 @@ def owner_of(model, plain):
 def create_from_form(model, user, form):
     """The body of a "make a token" form's view: the plain token, or None with the refusal of
     the rules shown on the form (nothing saved)."""
-    from .forms import attach_error
+    from .work import save_change
 
     if not form.validate_on_submit():
         return None
-    try:
-        _, plain = create_token(model, user, form.label.data)
-        db.session.commit()
-    except TokenRuleError as error:
-        db.session.rollback()
-        attach_error(form, error)
-        return None
-    return plain
+    saved = save_change(lambda: create_token(model, user, form.label.data), form)
+    return saved.result[1] if saved else None
 
 
 def revoke_own(model, token_id, user, revoked_message):
     """The body of a "Revoke" button's view: 404 for a token that is not ``user``'s (never
     confirm it exists), 400 without a valid form; a refusal of the rules is flashed."""
-    from flask import abort, flash
+    from flask import abort
 
     from .forms import ActionForm
+    from .work import save_change
 
     token = db.session.get(model, token_id)
     if token is None or token.user_id != user.id:
         abort(404)
     if not ActionForm().validate():
         abort(400)
-    try:
-        revoke_token(token, user)
-        db.session.commit()
-    except TokenRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(revoked_message, "success")
+    save_change(lambda: revoke_token(token, user), success=revoked_message)

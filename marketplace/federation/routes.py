@@ -3,9 +3,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..accounts.models import User
-from ..coops.forms import page_arg, save_change
+from ..coops.forms import page_arg
 from ..coops.services import find_coop
 from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..extensions import db
 from . import services
 from .forms import CoopApplicationForm, CoordinatorForm, MembershipForm, NetworkForm

@@ -15,6 +15,7 @@ from ..accounts.models import User
 from ..accounts.services import why_user_cannot_act
 from ..audit.services import record
 from ..core.pagination import paginate
+from ..core.rules import RuleError
 from ..core.time import site_today
 from ..extensions import db
 from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership
@@ -31,13 +32,8 @@ STATUS_LABELS = {
 }
 
 
-class FederationRuleError(Exception):
+class FederationRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- who may do what -------------------------------------------------------------------------

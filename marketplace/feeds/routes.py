@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 
 from ..core.pagination import paginate
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
+from ..core.work import save_change
 from ..coops.models import Coop
 from ..extensions import db
 from ..core.fragments import remembered
@@ -278,16 +279,11 @@ def new_source():
     _require_manager()
     form = _source_form()
     if form.validate_on_submit():
-        try:
-            source = services.create_source(current_user, form.values(), _chosen_skills(form))
-            db.session.commit()
-        except services.FeedRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash(f"Feed source “{source.name}” added. It is fetched on the next run of "
+        saved = save_change(lambda: services.create_source(current_user, form.values(), _chosen_skills(form)), form)
+        if saved:
+            flash(f"Feed source “{saved.result.name}” added. It is fetched on the next run of "
                   "`flask feeds fetch`.", "success")
-            return redirect(url_for("feeds.show_source", source_id=source.id))
+            return redirect(url_for("feeds.show_source", source_id=saved.result.id))
     return render_template("feeds/source_form.html", form=form, source=None), (422 if form.errors else 200)
 
 
@@ -314,14 +310,8 @@ def edit_source(source_id):
     source = _source_or_404(source_id)
     form = _source_form(source)
     if form.validate_on_submit():
-        try:
-            services.update_source(source, current_user, form.values(), _chosen_skills(form))
-            db.session.commit()
-        except services.FeedRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Feed source saved.", "success")
+        if save_change(lambda: services.update_source(source, current_user, form.values(), _chosen_skills(form)),
+                       form, "Feed source saved."):
             return redirect(url_for("feeds.show_source", source_id=source.id))
     return render_template("feeds/source_form.html", form=form, source=source), (422 if form.errors else 200)
 
@@ -343,14 +333,8 @@ def _toggle(source_id, active):
     source = _source_or_404(source_id)
     if not ActionForm().validate():
         abort(400)
-    try:
-        services.set_active(source, current_user, active)
-        db.session.commit()
-    except services.FeedRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("Source resumed." if active else "Source paused: it is not fetched until resumed.", "success")
+    save_change(lambda: services.set_active(source, current_user, active),
+                success="Source resumed." if active else "Source paused: it is not fetched until resumed.")
     return redirect(url_for("feeds.show_source", source_id=source.id))
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from ..audit.services import record
 from ..core import tokens
 from ..core.tokens import MAX_TOKENS_PER_USER  # noqa: F401  (tests and pages quote it)
+from ..core.rules import RuleError
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import viewer_for
@@ -18,13 +19,8 @@ from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
 
 
-class FeedRuleError(Exception):
+class FeedRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- private feed tokens (the shared token rules of core.tokens, for FeedToken) -------------

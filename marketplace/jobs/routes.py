@@ -11,12 +11,13 @@ from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.routes import consortia_panel
 from ..coordinator.services import can_match
 from ..coops.services import coops_of
-from ..core.forms import ActionForm, attach_error
+from ..core.forms import ActionForm
 from ..core import revision
 from ..core.fragments import render_shared, shared
+from ..core.work import save_change
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
-from ..federation.policy import forget_current_viewer, networks_in_audience, posting_visibilities
+from ..federation.policy import networks_in_audience, posting_visibilities
 from ..questions import services as question_services
 from ..questions.forms import AskForm
 from ..skills.services import all_skills
@@ -135,17 +136,11 @@ def new():
         form.coop.data = chosen.id
         form.visibility.data = form.visibility.choices[0][0]
     if form.validate_on_submit():
-        try:
-            job = services.post_job(
-                chosen, current_user, form.values(), _chosen_skills(form), publish=form.publish.data
-            )
-            db.session.commit()
-        except services.JobRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Job published." if form.publish.data else "Draft saved. Publish it when it is ready.", "success")
-            return redirect(url_for("jobs.show", job_id=job.id))
+        saved = save_change(lambda: services.post_job(
+            chosen, current_user, form.values(), _chosen_skills(form), publish=form.publish.data,
+        ), form, "Job published." if form.publish.data else "Draft saved. Publish it when it is ready.")
+        if saved:
+            return redirect(url_for("jobs.show", job_id=saved.result.id))
     return render_template("jobs/form.html", form=form, job=None), (422 if form.errors else 200)
 
 
@@ -163,16 +158,12 @@ def edit(job_id):
         form.skills.data = [s.id for s in job.skills]
         form.requirements.data = "\n".join(r.text for r in job.requirements)
     if form.validate_on_submit():
-        try:
+        def change():
             services.update_job(job, current_user, form.values(), _chosen_skills(form))
             if form.publish.data and job.status == "draft":
                 services.publish_job(job, current_user)
-            db.session.commit()
-        except services.JobRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Job saved.", "success")
+
+        if save_change(change, form, "Job saved."):
             return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("jobs/form.html", form=form, job=job), (422 if form.errors else 200)
 
@@ -212,14 +203,8 @@ def delete(job_id):
     job = _managed_job(job_id)
     if not ActionForm().validate():
         abort(400)
-    try:
-        services.delete_draft(job, current_user)
-        db.session.commit()
-    except services.JobRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not save_change(lambda: services.delete_draft(job, current_user), success="Draft deleted."):
         return redirect(url_for("jobs.show", job_id=job.id))
-    flash("Draft deleted.", "success")
     return redirect(url_for("jobs.index", state="draft"))
 
 
@@ -234,15 +219,7 @@ def _managed_job(job_id):
 def _act(job, change, message):
     if not ActionForm().validate():
         abort(400)
-    try:
-        change()
-        db.session.commit()
-    except services.JobRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        forget_current_viewer()
-        flash(message, "success")
+    save_change(change, success=message)
     return redirect(url_for("jobs.show", job_id=job.id))
 
 

@@ -11,6 +11,7 @@ from ..audit.services import history, record
 from ..bids.services import engaged_coop_ids, received_count
 from ..core.markdown import render_markdown
 from ..core.pagination import paginate
+from ..core.rules import RuleError
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import visible_jobs
@@ -31,13 +32,8 @@ EDITABLE_FIELDS = (
 )
 
 
-class JobRuleError(Exception):
+class JobRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def deadline_errors(questions_deadline, bids_deadline, start_date, previous=None, now=None):

@@ -1,9 +1,9 @@
 """Clarification question pages: the job's questions, asking, answering, publishing."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..core.forms import attach_error
+from ..core.work import save_change
 from ..bids.services import bidding_coops, waiting_to_act
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
@@ -60,15 +60,9 @@ def ask(job_id):
     form = AskForm(coops=coops)
     if form.validate_on_submit():
         coop = next(c for c in coops if c.id == form.coop.data)
-        try:
-            services.ask_question(job, coop, current_user, form.text.data)
-            db.session.commit()
-        except services.QuestionRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Your question was sent to the poster. Its answer will be published on the job page "
-                  "without your co-op's name.", "success")
+        if save_change(lambda: services.ask_question(job, coop, current_user, form.text.data), form,
+                       "Your question was sent to the poster. Its answer will be published on the job page "
+                       "without your co-op's name."):
             return redirect(url_for("jobs.show", job_id=job.id, _anchor="questions"))
     return _render(job, ask_form=form, status=422)
 
@@ -91,14 +85,8 @@ def answer(question_id):
     _managed(job)
     form = AnswerForm(prefix=f"q{question.id}")
     if form.validate_on_submit():
-        try:
-            services.answer_question(question, current_user, form.answer.data)
-            db.session.commit()
-        except services.QuestionRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Answer published.", "success")
+        if save_change(lambda: services.answer_question(question, current_user, form.answer.data), form,
+                       "Answer published."):
             return redirect(url_for("questions.index", job_id=job.id))
     return _render(job, answer_forms={question.id: form}, status=422)
 
@@ -109,13 +97,7 @@ def publish(job_id):
     _managed(job)
     form = PublishAnswerForm(prefix="publish")
     if form.validate_on_submit():
-        try:
-            services.publish_answer(job, current_user, form.text.data, form.answer.data)
-            db.session.commit()
-        except services.QuestionRuleError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash("Answer published.", "success")
+        if save_change(lambda: services.publish_answer(job, current_user, form.text.data, form.answer.data), form,
+                       "Answer published."):
             return redirect(url_for("questions.index", job_id=job.id))
     return _render(job, publish_form=form, status=422)

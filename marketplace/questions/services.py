@@ -10,6 +10,7 @@ from ..audit.services import record
 from ..bids.policy import can_see_asker, coop_can_view_job
 from ..bids.services import closed_message, engaged_coop_ids
 from ..core.markdown import render_markdown
+from ..core.rules import RuleError
 from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..extensions import db
@@ -23,13 +24,8 @@ MAX_QUESTION = 2_000
 MAX_ANSWER = 10_000
 
 
-class QuestionRuleError(Exception):
+class QuestionRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def _text(value, limit, field_name, missing):

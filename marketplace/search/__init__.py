@@ -159,7 +159,13 @@ remove_from_index = add_to_index
 def query_index(request, viewer, now=None):
     """Search as ``viewer``: only documents whose audience meets the viewer's tokens are
     counted, faceted or returned."""
-    return backend().query(request, viewer, now or utcnow(), skill_alternatives())
+    from ..operations import metrics
+
+    engine = backend()
+    with metrics.SEARCH_SECONDS.time():
+        result = engine.query(request, viewer, now or utcnow(), skill_alternatives())
+    metrics.search_cache_used(engine)
+    return result
 
 
 SKILLS_TTL = 60

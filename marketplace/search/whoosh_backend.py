@@ -513,6 +513,10 @@ class WhooshBackend:
         self._segments = {}
         self._bits = _BitCache(cache_mb * 1024 * 1024)
 
+    def cache_bytes(self):
+        """Bytes of posting bitsets this process keeps (at most SEARCH_CACHE_MB)."""
+        return self._bits.bytes
+
     # layout
 
     def _current(self):
