@@ -83,16 +83,29 @@ def clean_html(raw, base=""):
     return sanitise_html(raw or "")[:MAX_HTML]
 
 
-def html_to_text(raw):
-    """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear."""
+def html_to_text(raw, sanitised=False):
+    """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear.
+    ``sanitised``: ``raw`` came from ``clean_html`` already (sanitising twice costs time)."""
     if not raw:
         return ""
-    cleaned = sanitise_html(raw)  # drops <script>/<style> with their content
+    cleaned = raw if sanitised else sanitise_html(raw)  # drops <script>/<style> with their content
     text = _TAG.sub("", _BLOCK_END.sub("\n", cleaned))
     text = html.unescape(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()[:MAX_TEXT]
+
+
+def text_html(text):
+    """HTML of plain text: paragraphs at blank lines, line breaks kept, every character escaped.
+    A buyer's plain text is not Markdown (its "*", "#" or "1." mean nothing special), and
+    rendering it as such cost more than the rest of an import together."""
+    paragraphs = (p.strip() for p in _BLANK_LINES.split(text or ""))
+    return "".join("<p>" + "<br>\n".join(html.escape(line.strip(), quote=False) for line in p.splitlines())
+                   + "</p>\n" for p in paragraphs if p)
+
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
 
 
 def safe_link(url):
@@ -188,7 +201,7 @@ def _rss_entry(item, base):
     raw = raw or item.get("summary", "")
     cleaned = clean_html(raw, link or base) if looks_like_html(raw) else ""
     cleaned = _DISCOURSE_FOOTER_HTML.sub("", cleaned)
-    text = html_to_text(raw) if cleaned else " ".join(raw.split())[:MAX_TEXT]
+    text = html_to_text(cleaned, sanitised=True) if cleaned else " ".join(raw.split())[:MAX_TEXT]
     text = _DISCOURSE_FOOTER.sub("", text).strip()
     guid = (item.get("id") or link or "").strip()
     if not title or not guid:

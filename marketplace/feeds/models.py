@@ -138,6 +138,8 @@ class ImportedEntry(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at = created_column()
+    # When the entry last changed (an unchanged entry is not written to at each fetch; the
+    # source's last_success_at says when its feed was last read).
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     source: Mapped[FeedSource] = relationship()

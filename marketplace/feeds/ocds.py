@@ -184,7 +184,7 @@ def _entry(release):
         return None
     description = _text(tender.get("description"))
     html = clean_html(description) if looks_like_html(description) else ""
-    text = html_to_text(description) if html else description
+    text = html_to_text(html, sanitised=True) if html else description
     low, high, currency, value_words = _budget(tender)
     buyer = _buyer(release)
     facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words}." if value_words else ""]
