@@ -52,6 +52,8 @@ class Entry:
     budget_max: int | None = None
     currency: str | None = None
     location: str = ""
+    buyer: str = ""             # who buys: the OCDS buyer, or the entry's (or feed's) author
+    value: dict | None = None   # the value as published: {"min", "max", "currency"}
     keywords: str = ""          # categories, classification names: more text to find skills in
     skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
     cancelled: bool = False
@@ -169,7 +171,8 @@ def parse_rss(body, content_type="", url=""):
             where = f" (line {problem.getLineNumber()})"
         raise FeedFormatError(f"The feed is not well-formed XML{where}: {problem}.")
     base = parsed.feed.get("link") or url
-    entries = [_rss_entry(item, base) for item in parsed.entries]
+    author = _author(parsed.feed)
+    entries = [_rss_entry(item, base, author) for item in parsed.entries]
     return Entries([e for e in entries if e is not None], dropped=entries.count(None))
 
 
@@ -191,7 +194,14 @@ class Entries(list):
         self.dropped = dropped
 
 
-def _rss_entry(item, base):
+def _author(item):
+    """An author's name (feedparser's ``author``, from <author>, <dc:creator> or Atom's
+    <author><name>), without RSS's "address (Name)" form's address."""
+    name = (item.get("author_detail") or {}).get("name") or item.get("author") or ""
+    return shorten(html_to_text(name), 300)
+
+
+def _rss_entry(item, base, feed_author=""):
     title = html_to_text(item.get("title", ""))
     link = (item.get("link") or "").strip()
     link = safe_link(urljoin(base, link) if link and base else link)
@@ -216,4 +226,5 @@ def _rss_entry(item, base):
         summary=html_to_text(summary_raw),
         published=_struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")),
         keywords=" ".join(t.get("term") or "" for t in item.get("tags", [])),
+        buyer=_author(item) or feed_author,
     )

@@ -165,8 +165,10 @@ def content_hash(values, skills, entry):
     data = {k: str(v) for k, v in values.items()}
     data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
                 cancelled=entry.cancelled)
-    if entry.notice != "tender":  # (only then: the hashes of tenders imported before stay valid)
-        data["notice"] = entry.notice
+    # Only when there is one: the hashes of entries imported before without stay valid.
+    extra = {"notice": entry.notice if entry.notice != "tender" else None, "buyer": entry.buyer or None,
+             "value": entry.value}
+    data.update((k, v) for k, v in extra.items() if v is not None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -318,6 +320,7 @@ def import_entries(source, entries, actor=None, now=None, report=None):
                 continue
             new.append(job)
             db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
+                                         buyer=step.entry.buyer or None, value=step.entry.value,
                                          content_hash=step.digest, first_seen_at=now, last_seen_at=now))
     db.session.flush()
     for job in new:
@@ -336,8 +339,9 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         except JobRuleError as error:
             report.skip(step.entry, error.message)
             continue
-        step.previous.content_hash, step.previous.link, step.previous.last_seen_at = (
-            step.digest, step.entry.link, now)
+        previous = step.previous
+        previous.content_hash, previous.link, previous.last_seen_at = step.digest, step.entry.link, now
+        previous.buyer, previous.value = step.entry.buyer or None, step.entry.value
         if outcome == "updated":
             report.updated += 1
         elif outcome == "withdrawn":

@@ -10,6 +10,7 @@ from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
 from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
                       safe_link)
+from .models import value_words
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
 CONTRACTS_FINDER_PREFIX = "ocds-b5fd17-"
@@ -115,20 +116,21 @@ def _amount(value):
 
 
 def _budget(tender):
-    """(min, max, currency, words): amounts we can store, and the value in words otherwise."""
+    """(min, max, currency, value): the amounts a job's budget can hold (else None), and the
+    value as published ({"min", "max", "currency"}, None when there is none)."""
     high, currency = _amount(tender.get("value"))
     low, low_currency = _amount(tender.get("minValue"))
     if high is None and low is None:
-        return None, None, None, ""
+        return None, None, None, None
     currency = currency or low_currency
     low = low if low is not None else high
     high = high if high is not None else low
     if low > high:
         low, high = high, low
-    words = f"{low:,} {currency}" if low == high else f"{low:,}–{high:,} {currency}"
+    value = {"min": low, "max": high, "currency": currency}
     if currency not in {c.value for c in Currency} or low < 0 or high > MAX_BUDGET:
-        return None, None, None, words
-    return low, high, currency, words
+        return None, None, None, value
+    return low, high, currency, value
 
 
 def _classifications(tender):
@@ -185,9 +187,9 @@ def _entry(release):
     description = _text(tender.get("description"))
     html = clean_html(description) if looks_like_html(description) else ""
     text = html_to_text(html, sanitised=True) if html else description
-    low, high, currency, value_words = _budget(tender)
+    low, high, currency, value = _budget(tender)
     buyer = _buyer(release)
-    facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words}." if value_words else ""]
+    facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words(value)}." if value else ""]
     classifications = _classifications(tender)
     slugs = []
     for c in classifications:
@@ -209,6 +211,8 @@ def _entry(release):
         budget_max=high,
         currency=currency,
         location=_location(tender),
+        buyer=buyer[:300],
+        value=value,
         keywords=" ".join(_text(c.get("description")) for c in classifications),
         skill_slugs=tuple(slugs),
         cancelled=_text(tender.get("status")).lower() in CANCELLED or "tenderCancellation" in tags,
