@@ -56,6 +56,7 @@ class Entry:
     value: dict | None = None   # the value as published: {"min", "max", "currency"}
     keywords: str = ""          # categories, classification names: more text to find skills in
     skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
+    classified: bool = False    # it has codes (CPV): what it is about is known without its prose
     cancelled: bool = False
     # What the entry announces: "tender" (work open for bids), "award" (the buyer chose a
     # supplier: nothing left to bid for) or "planning" (work not open for bids yet).

@@ -107,23 +107,44 @@ class SkillMatcher:
             r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
         ) if terms else None
 
-    def find(self, text):
+    def find(self, text, skip=frozenset()):
+        """The skills named in ``text``, in order; ``skip``: terms that do not count."""
         if self.pattern is None or not text:
             return []
         found = []
         for match in self.pattern.finditer(" ".join(text.split())):
-            skill = self.by_term.get(match.group(1).lower())
+            term = match.group(1).lower()
+            skill = None if term in skip else self.by_term.get(term)
             if skill is not None and skill not in found:
                 found.append(skill)
         return found
 
 
+# Words that name a skill but mostly mean something else in a public notice ("building
+# security", "LED video panel", "our strategy", "hosting an event"), and in its prose also
+# "see our website": tried on real Contracts Finder tenders, they made most wrong guesses.
+LOOSE_TERMS = frozenset({"security", "strategy", "campaigns", "hosting", "infrastructure", "video", "games",
+                         "containers", "printing", "node", "linux", "ubuntu", "charts", "ml"})
+LOOSE_IN_PROSE = LOOSE_TERMS | {"website"}
+
+
 def guess_skills(entry, matcher, defaults):
-    """The source's default skills, then skills known from codes, then skills named in the
-    text (title first), at most MAX_SKILLS."""
+    """The source's default skills, then skills known from codes (CPV), then skills named in
+    the title and categories, then in the text, at most MAX_SKILLS.
+
+    A classified notice (an OCDS tender with CPV codes) is read more warily: its codes stand
+    for its categories (their names are whole families: "…printing and security"), loose
+    words count in its title only when its codes are ours, and never in its text, which is
+    long and mostly boilerplate. A forum post's text is short and about the work."""
     chosen = list(defaults)
     candidates = [matcher.by_slug[s] for s in entry.skill_slugs if s in matcher.by_slug]
-    candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
+    if not entry.classified:
+        candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
+    else:
+        # Its codes say it is work of ours ("Email security solution", software): its title's
+        # loose words count.
+        candidates += matcher.find(entry.title, skip=frozenset() if candidates else LOOSE_TERMS)
+        candidates += matcher.find(entry.text, skip=LOOSE_IN_PROSE)
     for skill in candidates:
         if skill not in chosen:
             chosen.append(skill)

@@ -8,6 +8,7 @@ import json
 
 from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
+from ..skills.services import skills_of_cpv
 from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
                       safe_link)
 from .models import value_words
@@ -21,44 +22,6 @@ AWARD_TAGS = {"award", "awardUpdate", "contract", "contractUpdate", "contractAme
               "implementationUpdate", "contractTermination"}
 PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
-
-# CPV code prefixes → skill slugs of the taxonomy (the longest matching prefix wins).
-CPV_SKILLS = {
-    "72413": ("web-design", "websites-and-web-apps"),
-    "72415": ("cloud-hosting",),
-    "72416": ("cloud-hosting",),
-    "724": ("websites-and-web-apps",),
-    "72212": ("websites-and-web-apps",),
-    "72262": ("websites-and-web-apps",),
-    "72230": ("websites-and-web-apps",),
-    "7222": ("consultancy",),
-    "72224": ("consultancy",),
-    "7231": ("data-integrations",),
-    "7232": ("database-solutions",),
-    "72322": ("database-solutions",),
-    "726": ("sysadmin",),
-    "727": ("sysadmin",),
-    "79341": ("strategy-and-campaigns",),
-    "79342": ("strategy-and-campaigns",),
-    "79416": ("strategy-and-campaigns",),
-    "798225": ("graphic-design",),
-    "79530": ("copywriting",),
-    "79310": ("user-research",),
-    "79311": ("user-research",),
-    "798": ("print",),
-    "92111": ("film-and-animation",),
-    "794": ("consultancy",),
-    "48190": ("learning-platforms",),
-    "80420": ("learning-platforms",),
-}
-
-
-def cpv_skill_slugs(code):
-    digits = "".join(ch for ch in str(code or "") if ch.isdigit())
-    for length in range(len(digits), 2, -1):
-        if digits[:length] in CPV_SKILLS:
-            return CPV_SKILLS[digits[:length]]
-    return ()
 
 
 def parse_ocds(body):
@@ -191,10 +154,11 @@ def _entry(release):
     buyer = _buyer(release)
     facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words(value)}." if value else ""]
     classifications = _classifications(tender)
-    slugs = []
+    slugs, classified = [], False
     for c in classifications:
-        if _text(c.get("scheme")).upper() in ("CPV", ""):
-            slugs.extend(s for s in cpv_skill_slugs(c.get("id")) if s not in slugs)
+        if _text(c.get("scheme")).upper() in ("CPV", "") and c.get("id"):
+            classified = True
+            slugs.extend(s for s in skills_of_cpv(c.get("id")) if s not in slugs)
     tags = release.get("tag") if isinstance(release.get("tag"), list) else []
     return Entry(
         guid=release["ocid"].strip()[:500],
@@ -215,6 +179,7 @@ def _entry(release):
         value=value,
         keywords=" ".join(_text(c.get("description")) for c in classifications),
         skill_slugs=tuple(slugs),
+        classified=classified,
         cancelled=_text(tender.get("status")).lower() in CANCELLED or "tenderCancellation" in tags,
         notice=_notice(tags, _text(tender.get("status")).lower()),
     )
