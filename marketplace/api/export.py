@@ -98,7 +98,8 @@ PATHS = {
         "The public jobs in every state but draft, newest first, one release each, a page at a "
         "time: `links.next` and `links.prev` are the neighbouring pages, and a page past the last "
         "answers the last. Other organisations' notices imported from feeds are left out (their "
-        "own publishers publish them); a co-op's own listings are not. " + _PACKAGE_DOC + " With no public job at all, `releases` is empty.",
+        "own publishers publish them); a co-op's own listings are not. " + _PACKAGE_DOC
+        + " With no public job at all, `releases` is empty.",
         [ref("Page", "parameters"), ref("PerPage", "parameters")],
         (("400", "BadRequest"), ("401", "Unauthorized")),
     ),

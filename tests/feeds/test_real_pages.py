@@ -6,7 +6,6 @@ The pages are two real answers of the Contracts Finder OCDS search API of 20 and
 (100 releases each, Open Government Licence v3; see data/SOURCES.md), read with the clock of
 that day, so their own deadlines decide which tenders are open.
 """
-import gzip
 import json
 from datetime import datetime, timedelta
 
