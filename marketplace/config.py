@@ -112,7 +112,8 @@ def from_environment(instance_path):
         "FEED_CACHE_SECONDS": _int("FEED_CACHE_SECONDS", 300),
         # Feeds in: give up after this many seconds or bytes; read at most this many entries a fetch.
         "FEED_TIMEOUT": _int("FEED_TIMEOUT", 20),
-        "FEED_MAX_BYTES": _int("FEED_MAX_BYTES", 5 * 1024 * 1024),
+        # A 1,000-release Contracts Finder page is 5–7 MB.
+        "FEED_MAX_BYTES": _int("FEED_MAX_BYTES", 16 * 1024 * 1024),
         "FEED_MAX_ENTRIES": _int("FEED_MAX_ENTRIES", 2000),
         # Imported entries without a closing date stay open this many days after publication.
         "FEED_DEFAULT_OPEN_DAYS": _int("FEED_DEFAULT_OPEN_DAYS", 30),

@@ -1,20 +1,32 @@
 """OCDS export: a job the caller may see as an OCDS 1.1 release package, and a paged release
-package of every public published job. Thin views over ``ocds`` and the federation module."""
+package of every public published job. Thin views over ``ocds`` and the federation module.
+
+Another organisation's notice imported from a feed is not ours to publish: its contracting
+process already has its ocid, given by its own publisher (OCDS: one process, one ocid, made
+from the prefix of the publisher that runs it), and its buyer and value are theirs. Such jobs
+are left out (``feeds.services.published_elsewhere``); their page links to the original. A co-op's
+own feed of its own work takes bids here, so its jobs are ours and are exported, with the
+value as the feed published it, or none when it did not say.
+"""
 from flask import abort, current_app, jsonify, url_for
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..core.pagination import paginate
 from ..federation import ANONYMOUS, get_job_or_404
+from ..feeds.services import imported_entries, published_elsewhere
 from ..jobs.models import Job
-from ..jobs.services import JobFilters, list_jobs
+from ..jobs.services import JobFilters, jobs_query
 from . import ocds
-from .base import MAX_PER_PAGE, api_viewer, bp, int_arg
+from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
 from .openapi import OPTIONAL_TOKEN, json_response, ref
 
 
 def _package(jobs, viewer, uri, links=None):
     config = current_app.config
     awards = ocds.disclosed_awards(jobs, viewer)
-    releases = [ocds.release(job, config["OCDS_OCID_PREFIX"], awards.get(job.id)) for job in jobs]
+    imported = imported_entries(jobs)
+    releases = [ocds.release(job, config["OCDS_OCID_PREFIX"], awards.get(job.id), imported.get(job.id))
+                for job in jobs]
     publisher = {"name": config["SITE_NAME"], "uri": config["SITE_URL"]}
     return ocds.release_package(releases, uri, publisher, links)
 
@@ -25,6 +37,12 @@ def job_ocds(job_id):
     job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), selectinload(Job.skills)])
     if not ocds.is_published(job):
         abort(404)  # the same answer as for a job that does not exist
+    entry = imported_entries([job]).get(job.id)
+    if entry is not None and not entry.source.bids_here:
+        where = f": {entry.link}" if entry.link else ""
+        raise ApiError(404, "published_elsewhere",
+                       f"This job is another organisation's notice, imported from {entry.source.name}; "
+                       f"its open contracting data is its own publisher's{where}.")
     return jsonify(_package([job], viewer, url_for("api.job_ocds", job_id=job.id, _external=True)))
 
 
@@ -33,9 +51,11 @@ def ocds_releases():
     viewer = api_viewer()
     page_no = int_arg("page", 1)
     per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
-    # Which jobs: those anyone may see (public and published), the same for every caller.
-    # What of them: awards as far as this caller may see them.
-    page = list_jobs(ANONYMOUS, JobFilters(state="any"), page_no, per_page)
+    # Which jobs: those anyone may see (public and published), the same for every caller, but
+    # other organisations' notices (see above). What of them: awards as far as this caller
+    # may see them.
+    stmt = jobs_query(ANONYMOUS, JobFilters(state="any")).where(~published_elsewhere())
+    page = paginate(stmt.options(joinedload(Job.coop), selectinload(Job.skills)), page_no, per_page)
 
     def at(number):
         return url_for("api.ocds_releases", page=number, per_page=per_page, _external=True)
@@ -68,14 +88,18 @@ PATHS = {
     "/jobs/{job_id}/ocds": _read(
         "getJobOcds", "A job the caller may see, as an OCDS release package",
         "The job as the one release of an OCDS 1.1 release package. " + _PACKAGE_DOC
-        + " Drafts are not published: 404, as for a job the caller may not see.",
+        + " Drafts are not published: 404, as for a job the caller may not see. Another organisation's "
+        "notice imported from a feed is its own publisher's to publish: 404 `published_elsewhere`, "
+        "with the original notice's address.",
         [ref("JobId", "parameters")], (("401", "Unauthorized"), ("404", "NotFound")),
     ),
     "/ocds/releases": _read(
         "listOcdsReleases", "Every public published job, as an OCDS release package",
         "The public jobs in every state but draft, newest first, one release each, a page at a "
         "time: `links.next` and `links.prev` are the neighbouring pages, and a page past the last "
-        "answers the last. " + _PACKAGE_DOC + " With no public job at all, `releases` is empty.",
+        "answers the last. Other organisations' notices imported from feeds are left out (their "
+        "own publishers publish them); a co-op's own listings are not. " + _PACKAGE_DOC
+        + " With no public job at all, `releases` is empty.",
         [ref("Page", "parameters"), ref("PerPage", "parameters")],
         (("400", "BadRequest"), ("401", "Unauthorized")),
     ),

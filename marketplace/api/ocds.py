@@ -11,8 +11,9 @@ Choices the standard leaves open:
 - ``ocid`` is the configured prefix (``OCDS_OCID_PREFIX``) and the job's id; a release's
   ``id`` adds its tag and the time of its last change, so each revision has its own id.
 - ``tender.value`` is the upper end of a fixed-price budget and ``tender.minValue`` its lower
-  end. A day rate is not the value of the whole work (the number of days is not known), so a
-  day-rate job has no ``tender.value``: the rate goes in its item's ``unit.value`` (per day).
+  end; a job from a co-op's own feed has the value its feed published, or none. A day rate is
+  not the value of the whole work (the number of days is not known), so a day-rate job has no
+  ``tender.value``: the rate goes in its item's ``unit.value`` (per day).
 - The job is one item (what is bought is one piece of work), classified by its skills:
   the first as ``classification``, the rest as ``additionalClassifications``, in the scheme
   ``x_cotech_skill`` with the skill's slug as id ("x_": a scheme of our own).
@@ -120,7 +121,15 @@ def _upper(job):
     return job.budget_max if job.budget_max is not None else job.budget_min
 
 
-def _tender(job):
+def _value(value):
+    """A value as a feed published it ({"min", "max", "currency"}): OCDS value and minValue."""
+    found = {"value": {"amount": value["max"], "currency": value["currency"]}}
+    if value["min"] != value["max"]:
+        found["minValue"] = {"amount": value["min"], "currency": value["currency"]}
+    return found
+
+
+def _tender(job, imported=None):
     tender = {
         "id": str(job.id),
         "title": job.title,
@@ -136,7 +145,11 @@ def _tender(job):
         "tenderPeriod": {"startDate": iso(job.published_at), "endDate": iso(job.bids_deadline)},
         "enquiryPeriod": {"startDate": iso(job.published_at), "endDate": iso(job.questions_deadline)},
     }
-    if job.budget_type == BudgetType.FIXED:
+    if imported is not None:
+        # The value as the source published it, none when it did not say: never the 0 that
+        # stands for "not stated" in the job's budget.
+        tender.update(_value(imported.value) if imported.value else {})
+    elif job.budget_type == BudgetType.FIXED:
         tender["value"] = _money(_upper(job), job)
         if job.budget_max is not None and job.budget_max != job.budget_min:
             tender["minValue"] = _money(job.budget_min, job)
@@ -164,9 +177,10 @@ def _award(job, bid, suppliers):
 
 # --- releases and packages --------------------------------------------------------------------
 
-def release(job, prefix, award=None):
+def release(job, prefix, award=None, imported=None):
     """The OCDS release of a published ``job`` as it stands now. ``award``: its awarded bid,
-    only if the viewer may see it (``disclosed_awards``)."""
+    only if the viewer may see it (``disclosed_awards``); ``imported``: the ImportedEntry of a
+    job from a co-op's own feed (other imported jobs are not ours to publish)."""
     if not is_published(job):
         raise ValueError("a draft is not published: it has no release")
     changed = max(job.updated_at, award.updated_at) if award is not None else job.updated_at
@@ -186,7 +200,7 @@ def release(job, prefix, award=None):
         "initiationType": "tender",
         "parties": [_party(job.coop, ["buyer", "procuringEntity"])],
         "buyer": buyer,
-        "tender": _tender(job),
+        "tender": _tender(job, imported),
     }
     if award is not None:
         coops = bidder_coops(award)

@@ -3,7 +3,6 @@ from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, String, select, update
 from sqlalchemy.orm import mapped_column
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from .time import utcnow
@@ -57,8 +56,10 @@ def compare_and_set(obj, *still, **values):
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if done:
+        # Set through the ORM as well (the same values again, at the next flush): the session's
+        # hooks then see the change, so the search index and the site revision follow it.
         for name, value in values.items():
-            set_committed_value(obj, name, value)
+            setattr(obj, name, value)
     else:
         db.session.refresh(obj, list(values))
     return done

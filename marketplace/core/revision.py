@@ -29,7 +29,12 @@ UNSHOWN = frozenset({"api_token", "feed_token", "idempotent_request", "login_fai
 # Columns no shared page shows, in tables that pages do show: an update of these alone keeps
 # the token (every sign-in sets the user's last sign-in time, every sign-out its session token,
 # every registration attempt on a taken address when its owner was last told).
-UNSHOWN_COLUMNS = {"user": frozenset({"last_login_at", "session_token", "verification_sent_at"})}
+UNSHOWN_COLUMNS = {
+    "user": frozenset({"last_login_at", "session_token", "verification_sent_at"}),
+    # A feed source's fetch bookkeeping (no shared part shows it): a fetch that finds
+    # nothing new keeps every cached page.
+    "feed_source": frozenset({"last_fetched_at", "last_success_at", "etag", "last_modified"}),
+}
 
 
 class SiteRevision(db.Model):

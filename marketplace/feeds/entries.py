@@ -52,8 +52,11 @@ class Entry:
     budget_max: int | None = None
     currency: str | None = None
     location: str = ""
+    buyer: str = ""             # who buys: the OCDS buyer, or the entry's (or feed's) author
+    value: dict | None = None   # the value as published: {"min", "max", "currency"}
     keywords: str = ""          # categories, classification names: more text to find skills in
     skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
+    classified: bool = False    # it has codes (CPV): what it is about is known without its prose
     cancelled: bool = False
     # What the entry announces: "tender" (work open for bids), "award" (the buyer chose a
     # supplier: nothing left to bid for) or "planning" (work not open for bids yet).
@@ -83,16 +86,29 @@ def clean_html(raw, base=""):
     return sanitise_html(raw or "")[:MAX_HTML]
 
 
-def html_to_text(raw):
-    """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear."""
+def html_to_text(raw, sanitised=False):
+    """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear.
+    ``sanitised``: ``raw`` came from ``clean_html`` already (sanitising twice costs time)."""
     if not raw:
         return ""
-    cleaned = sanitise_html(raw)  # drops <script>/<style> with their content
+    cleaned = raw if sanitised else sanitise_html(raw)  # drops <script>/<style> with their content
     text = _TAG.sub("", _BLOCK_END.sub("\n", cleaned))
     text = html.unescape(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()[:MAX_TEXT]
+
+
+def text_html(text):
+    """HTML of plain text: paragraphs at blank lines, line breaks kept, every character escaped.
+    A buyer's plain text is not Markdown (its "*", "#" or "1." mean nothing special), and
+    rendering it as such cost more than the rest of an import together."""
+    paragraphs = (p.strip() for p in _BLANK_LINES.split(text or ""))
+    return "".join("<p>" + "<br>\n".join(html.escape(line.strip(), quote=False) for line in p.splitlines())
+                   + "</p>\n" for p in paragraphs if p)
+
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
 
 
 def safe_link(url):
@@ -156,7 +172,8 @@ def parse_rss(body, content_type="", url=""):
             where = f" (line {problem.getLineNumber()})"
         raise FeedFormatError(f"The feed is not well-formed XML{where}: {problem}.")
     base = parsed.feed.get("link") or url
-    entries = [_rss_entry(item, base) for item in parsed.entries]
+    author = _author(parsed.feed)
+    entries = [_rss_entry(item, base, author) for item in parsed.entries]
     return Entries([e for e in entries if e is not None], dropped=entries.count(None))
 
 
@@ -178,7 +195,14 @@ class Entries(list):
         self.dropped = dropped
 
 
-def _rss_entry(item, base):
+def _author(item):
+    """An author's name (feedparser's ``author``, from <author>, <dc:creator> or Atom's
+    <author><name>), without RSS's "address (Name)" form's address."""
+    name = (item.get("author_detail") or {}).get("name") or item.get("author") or ""
+    return shorten(html_to_text(name), 300)
+
+
+def _rss_entry(item, base, feed_author=""):
     title = html_to_text(item.get("title", ""))
     link = (item.get("link") or "").strip()
     link = safe_link(urljoin(base, link) if link and base else link)
@@ -188,7 +212,7 @@ def _rss_entry(item, base):
     raw = raw or item.get("summary", "")
     cleaned = clean_html(raw, link or base) if looks_like_html(raw) else ""
     cleaned = _DISCOURSE_FOOTER_HTML.sub("", cleaned)
-    text = html_to_text(raw) if cleaned else " ".join(raw.split())[:MAX_TEXT]
+    text = html_to_text(cleaned, sanitised=True) if cleaned else " ".join(raw.split())[:MAX_TEXT]
     text = _DISCOURSE_FOOTER.sub("", text).strip()
     guid = (item.get("id") or link or "").strip()
     if not title or not guid:
@@ -203,4 +227,5 @@ def _rss_entry(item, base):
         summary=html_to_text(summary_raw),
         published=_struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")),
         keywords=" ".join(t.get("term") or "" for t in item.get("tags", [])),
+        buyer=_author(item) or feed_author,
     )

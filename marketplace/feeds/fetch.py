@@ -36,7 +36,7 @@ class FetchError(Exception):
 @dataclass
 class FetchResult:
     status: int                 # 200, or 304 when the feed has not changed
-    body: bytes = b""
+    body: bytes | bytearray = b""  # the one copy of the feed
     etag: str | None = None
     last_modified: str | None = None
     content_type: str = ""
@@ -110,36 +110,32 @@ def _timed_out(timeout):
     return FetchError(f"The server did not send the feed within {timeout} seconds.")
 
 
-def _read_limited(response, max_bytes, deadline, timeout):
-    """Read at most ``max_bytes`` (one more tells us it is too large), within ``deadline``."""
-    chunks, size = [], 0
+def _read_body(response, max_bytes, deadline, timeout, gzipped):
+    """The body, read once into one buffer of at most ``max_bytes`` (one more tells us it is
+    too large), within ``deadline``. A gzip body is inflated as it arrives, so neither the
+    compressed bytes nor a list of chunks are held beside the feed: one copy, however it came."""
+    body = bytearray()
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
     while True:
         if time.monotonic() > deadline:
             raise _timed_out(timeout)
         # read1: return what has arrived instead of waiting for a full chunk, so that a server
         # that trickles bytes still meets the overall deadline.
-        chunk = response.read1(min(CHUNK, max_bytes + 1 - size))
+        chunk = response.read1(CHUNK if inflater else min(CHUNK, max_bytes + 1 - len(body)))
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
+            return body
+        if inflater is not None:
+            try:
+                # At most one byte past the limit comes out, however much the chunk inflates.
+                chunk = inflater.decompress(chunk, max_bytes + 1 - len(body))
+            except zlib.error as error:
+                raise FetchError(f"The feed was sent compressed but could not be decompressed: {error}")
+        body += chunk
+        if len(body) > max_bytes:
             raise _too_large(max_bytes)
 
 
-def _gunzip(body, max_bytes):
-    """Decompress a gzip body, refusing one that inflates beyond ``max_bytes``."""
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = inflater.decompress(body, max_bytes + 1)
-    except zlib.error as error:
-        raise FetchError(f"The feed was sent compressed but could not be decompressed: {error}")
-    if len(data) > max_bytes:
-        raise _too_large(max_bytes)
-    return data
-
-
-def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=5 * 1024 * 1024,
+def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=16 * 1024 * 1024,
           user_agent="CoTechMarketplace/0.1", policy=None):
     """GET ``url``; a 304 comes back as ``FetchResult(status=304)``. Raises FetchError.
 
@@ -178,13 +174,12 @@ def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=5 * 1024 
         if length > max_bytes:
             raise _too_large(max_bytes)
         try:
-            body = _read_limited(response, max_bytes, deadline, timeout)
+            body = _read_body(response, max_bytes, deadline, timeout,
+                              gzipped=response.headers.get("Content-Encoding") == "gzip")
         except (TimeoutError, socket.timeout):
             raise _timed_out(timeout)
         except (http.client.HTTPException, OSError) as error:
             raise FetchError(f"The connection broke while reading the feed: {error}.")
-        if response.headers.get("Content-Encoding") == "gzip":
-            body = _gunzip(body, max_bytes)
         return FetchResult(
             status=response.status, body=body, etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),

@@ -13,19 +13,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
-from ..core.markdown import render_markdown
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.policy import posting_visibilities
 from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
-from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, deadline_errors, end_at_source,
-                             is_editable, publish_job, update_job)
+from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, check_publishable, deadline_errors,
+                             end_at_source, is_editable, update_job)
 from ..skills.models import Skill
-from .entries import FeedFormatError, parse_rss, shorten
+from .entries import FeedFormatError, parse_rss, shorten, text_html
 from .addresses import AddressPolicy
 from .fetch import FetchError, fetch
 from .models import FeedSource, ImportedEntry, SourceKind
@@ -108,23 +107,44 @@ class SkillMatcher:
             r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
         ) if terms else None
 
-    def find(self, text):
+    def find(self, text, skip=frozenset()):
+        """The skills named in ``text``, in order; ``skip``: terms that do not count."""
         if self.pattern is None or not text:
             return []
         found = []
         for match in self.pattern.finditer(" ".join(text.split())):
-            skill = self.by_term.get(match.group(1).lower())
+            term = match.group(1).lower()
+            skill = None if term in skip else self.by_term.get(term)
             if skill is not None and skill not in found:
                 found.append(skill)
         return found
 
 
+# Words that name a skill but mostly mean something else in a public notice ("building
+# security", "LED video panel", "our strategy", "hosting an event"), and in its prose also
+# "see our website": tried on real Contracts Finder tenders, they made most wrong guesses.
+LOOSE_TERMS = frozenset({"security", "strategy", "campaigns", "hosting", "infrastructure", "video", "games",
+                         "containers", "printing", "node", "linux", "ubuntu", "charts", "ml"})
+LOOSE_IN_PROSE = LOOSE_TERMS | {"website"}
+
+
 def guess_skills(entry, matcher, defaults):
-    """The source's default skills, then skills known from codes, then skills named in the
-    text (title first), at most MAX_SKILLS."""
+    """The source's default skills, then skills known from codes (CPV), then skills named in
+    the title and categories, then in the text, at most MAX_SKILLS.
+
+    A classified notice (an OCDS tender with CPV codes) is read more warily: its codes stand
+    for its categories (their names are whole families: "…printing and security"), loose
+    words count in its title only when its codes are ours, and never in its text, which is
+    long and mostly boilerplate. A forum post's text is short and about the work."""
     chosen = list(defaults)
     candidates = [matcher.by_slug[s] for s in entry.skill_slugs if s in matcher.by_slug]
-    candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
+    if not entry.classified:
+        candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
+    else:
+        # Its codes say it is work of ours ("Email security solution", software): its title's
+        # loose words count.
+        candidates += matcher.find(entry.title, skip=frozenset() if candidates else LOOSE_TERMS)
+        candidates += matcher.find(entry.text, skip=LOOSE_IN_PROSE)
     for skill in candidates:
         if skill not in chosen:
             chosen.append(skill)
@@ -166,13 +186,15 @@ def content_hash(values, skills, entry):
     data = {k: str(v) for k, v in values.items()}
     data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
                 cancelled=entry.cancelled)
-    if entry.notice != "tender":  # (only then: the hashes of tenders imported before stay valid)
-        data["notice"] = entry.notice
+    # Only when there is one: the hashes of entries imported before without stay valid.
+    extra = {"notice": entry.notice if entry.notice != "tender" else None, "buyer": entry.buyer or None,
+             "value": entry.value}
+    data.update((k, v) for k, v in extra.items() if v is not None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def _description_html(entry):
-    return entry.html or render_markdown(entry.text)
+    return entry.html or text_html(entry.text)
 
 
 def _assign(job, values, skills, entry):
@@ -189,29 +211,37 @@ def _assign(job, values, skills, entry):
     return changed
 
 
-def new_imported_job(source, entry, values, skills):
-    """A draft job for a new entry; ``publish_imported_job`` publishes it once it has an id."""
+def new_imported_job(source, entry, values, skills, published, now):
+    """The job of a new entry, published (or stored closed, when its bids deadline has already
+    passed at the source: publishing refuses a past deadline); its audit events are written by
+    ``record_imported_job`` once it has an id. Raises JobRuleError, having added nothing, when
+    the job rules refuse it."""
     job = Job(coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value)
     _assign(job, values, skills, entry)
+    if job.bids_deadline > now:
+        try:
+            check_publishable(job)
+        except JobRuleError:
+            if job in db.session:
+                db.session.expunge(job)
+            raise
+    job.status = JobStatus.PUBLISHED.value
+    # The entry's own date, not the import's, orders it among other jobs.
+    job.published_at = published
     db.session.add(job)
     return job
 
 
-def publish_imported_job(source, job, published, actor, now):
-    """Publish a new imported job, or store it closed when its bids deadline has already
-    passed at the source (publishing refuses a past deadline). Returns True if closed."""
+def record_imported_job(source, job, actor, now):
+    """The audit events of a new imported job (as ``publish_job`` writes them). Returns True
+    if it came in closed."""
     record("job.created", job, actor=actor, coop=source.coop, title=job.title,
            source_id=source.id, imported=True)
-    closed = job.bids_deadline <= now
-    if closed:
-        job.status = JobStatus.PUBLISHED.value
-        record("job.imported_closed", job, actor=actor, coop=source.coop, public=True,
-               source_id=source.id)
-    else:
-        publish_job(job, actor)
-    # The entry's own date, not the import's, orders it among other jobs.
-    job.published_at = published
-    return closed
+    if job.bids_deadline <= now:
+        record("job.imported_closed", job, actor=actor, coop=source.coop, public=True, source_id=source.id)
+        return True
+    record("job.published", job, actor=actor, coop=job.coop, public=True)
+    return False
 
 
 ENDED_AT_SOURCE = {
@@ -280,7 +310,7 @@ def import_entries(source, entries, actor=None, now=None, report=None):
     defaults = list(source.default_skills)
     open_days = setting("FEED_DEFAULT_OPEN_DAYS")
 
-    planned, unchanged = [], []
+    planned, unchanged = [], 0
     for entry in unique:
         previous = known.get(entry.guid)
         if previous is None and (entry.cancelled or entry.notice != "tender"):
@@ -291,28 +321,32 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         skills = guess_skills(entry, matcher, defaults)
         step = _Step(entry, values, skills, published, content_hash(values, skills, entry), previous)
         if previous is not None and previous.content_hash == step.digest:
-            unchanged.append(previous.id)
+            unchanged += 1
         else:
             planned.append(step)
-    report.unchanged = len(unchanged)
+    report.unchanged = unchanged
 
-    # New entries: every job is inserted in one flush, then published; an audit event needs
-    # its target's id, and a flush per job would cost most of an import.
-    new = [(new_imported_job(source, step.entry, step.values, step.skills), step)
-           for step in planned if step.previous is None]
-    db.session.flush()
+    # New entries: each is checked against the job rules before anything is added (one they
+    # refuse is skipped with its reason), then all are inserted in one flush: an audit event
+    # needs its job's id, and a flush (or a savepoint) per job would cost most of an import.
+    new = []
     with db.session.no_autoflush:
-        for job, step in new:
+        for step in planned:
+            if step.previous is not None:
+                continue
             try:
-                with db.session.begin_nested():
-                    report.closed += publish_imported_job(source, job, step.published, actor, now)
+                job = new_imported_job(source, step.entry, step.values, step.skills, step.published, now)
             except JobRuleError as error:
-                db.session.delete(job)  # its draft row came with the batch, outside the savepoint
                 report.skip(step.entry, error.message)
                 continue
-            report.created += 1
+            new.append(job)
             db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
+                                         buyer=step.entry.buyer or None, value=step.entry.value,
                                          content_hash=step.digest, first_seen_at=now, last_seen_at=now))
+    db.session.flush()
+    for job in new:
+        report.closed += record_imported_job(source, job, actor, now)
+    report.created = len(new)
 
     changed = [step for step in planned if step.previous is not None]
     jobs = _jobs_by_id([step.previous.job_id for step in changed])
@@ -326,19 +360,17 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         except JobRuleError as error:
             report.skip(step.entry, error.message)
             continue
-        step.previous.content_hash, step.previous.link, step.previous.last_seen_at = (
-            step.digest, step.entry.link, now)
+        previous = step.previous
+        previous.content_hash, previous.link, previous.last_seen_at = step.digest, step.entry.link, now
+        previous.buyer, previous.value = step.entry.buyer or None, step.entry.value
         if outcome == "updated":
             report.updated += 1
         elif outcome == "withdrawn":
             report.withdrawn += 1
         else:
             report.unchanged += 1
-    for start in range(0, len(unchanged), IN_CHUNK):
-        db.session.execute(
-            update(ImportedEntry).where(ImportedEntry.id.in_(unchanged[start:start + IN_CHUNK]))
-            .values(last_seen_at=now)
-        )
+    # Unchanged entries are not written to at all: a refetch that finds nothing new writes
+    # nothing but the source's own fetch times.
     return report
 
 
@@ -402,11 +434,16 @@ def fetch_source(source, actor=None, now=None, force=False):
             import_entries(source, _parse(source, result), actor, now, report)
             source.body_hash = body_hash
             source.entries_seen = _count_entries(source)
-            source.last_skipped = [f"{title}: {reason}" for title, reason in report.skips[:MAX_SKIPS_KEPT]] or None
-            if report.created or report.updated or report.withdrawn or report.skipped:
+            skipped = [f"{title}: {reason}" for title, reason in report.skips[:MAX_SKIPS_KEPT]] or None
+            # The same entries skipped again for the same reasons (a page's award notices) are
+            # no news: a fetch that finds nothing new writes nothing.
+            news = report.created or report.updated or report.withdrawn or skipped != source.last_skipped
+            if skipped != source.last_skipped:
+                source.last_skipped = skipped
+            if news:
                 record("feed_source.fetched", source, actor=actor, coop=source.coop,
                        created=report.created, updated=report.updated, withdrawn=report.withdrawn,
-                       skipped=source.last_skipped)
+                       skipped=skipped)
         source.etag, source.last_modified = result.etag, result.last_modified
         source.last_fetched_at = source.last_success_at = now
         source.last_error = source.fetch_requested_at = None

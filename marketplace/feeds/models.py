@@ -137,8 +137,27 @@ class ImportedEntry(db.Model):
     link: Mapped[str] = mapped_column(String(1000), default="")
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The buyer as the source names it (OCDS buyer, an entry's author), None when it does not.
+    buyer: Mapped[str | None] = mapped_column(String(300))
+    # The value as the source published it, {"min", "max", "currency"}, None when it did not:
+    # kept even when the job cannot hold it as its budget (another currency, over MAX_BUDGET).
+    value: Mapped[dict | None] = mapped_column(JSON)
     first_seen_at = created_column()
+    # When the entry last changed (an unchanged entry is not written to at each fetch; the
+    # source's last_success_at says when its feed was last read).
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     source: Mapped[FeedSource] = relationship()
     job: Mapped["Job"] = relationship()  # noqa: F821
+
+    @property
+    def value_label(self):
+        """The published value in words ("118,000,000 GBP", "36,254–145,018 GBP"), or ""."""
+        return value_words(self.value)
+
+
+def value_words(value):
+    if not value:
+        return ""
+    low, high, currency = value.get("min"), value.get("max"), value.get("currency") or ""
+    return (f"{low:,} {currency}" if low == high else f"{low:,}–{high:,} {currency}").strip()

@@ -8,8 +8,10 @@ import json
 
 from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
+from ..skills.services import skills_of_cpv
 from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
                       safe_link)
+from .models import value_words
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
 CONTRACTS_FINDER_PREFIX = "ocds-b5fd17-"
@@ -20,44 +22,6 @@ AWARD_TAGS = {"award", "awardUpdate", "contract", "contractUpdate", "contractAme
               "implementationUpdate", "contractTermination"}
 PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
-
-# CPV code prefixes → skill slugs of the taxonomy (the longest matching prefix wins).
-CPV_SKILLS = {
-    "72413": ("web-design", "websites-and-web-apps"),
-    "72415": ("cloud-hosting",),
-    "72416": ("cloud-hosting",),
-    "724": ("websites-and-web-apps",),
-    "72212": ("websites-and-web-apps",),
-    "72262": ("websites-and-web-apps",),
-    "72230": ("websites-and-web-apps",),
-    "7222": ("consultancy",),
-    "72224": ("consultancy",),
-    "7231": ("data-integrations",),
-    "7232": ("database-solutions",),
-    "72322": ("database-solutions",),
-    "726": ("sysadmin",),
-    "727": ("sysadmin",),
-    "79341": ("strategy-and-campaigns",),
-    "79342": ("strategy-and-campaigns",),
-    "79416": ("strategy-and-campaigns",),
-    "798225": ("graphic-design",),
-    "79530": ("copywriting",),
-    "79310": ("user-research",),
-    "79311": ("user-research",),
-    "798": ("print",),
-    "92111": ("film-and-animation",),
-    "794": ("consultancy",),
-    "48190": ("learning-platforms",),
-    "80420": ("learning-platforms",),
-}
-
-
-def cpv_skill_slugs(code):
-    digits = "".join(ch for ch in str(code or "") if ch.isdigit())
-    for length in range(len(digits), 2, -1):
-        if digits[:length] in CPV_SKILLS:
-            return CPV_SKILLS[digits[:length]]
-    return ()
 
 
 def parse_ocds(body):
@@ -115,20 +79,21 @@ def _amount(value):
 
 
 def _budget(tender):
-    """(min, max, currency, words): amounts we can store, and the value in words otherwise."""
+    """(min, max, currency, value): the amounts a job's budget can hold (else None), and the
+    value as published ({"min", "max", "currency"}, None when there is none)."""
     high, currency = _amount(tender.get("value"))
     low, low_currency = _amount(tender.get("minValue"))
     if high is None and low is None:
-        return None, None, None, ""
+        return None, None, None, None
     currency = currency or low_currency
     low = low if low is not None else high
     high = high if high is not None else low
     if low > high:
         low, high = high, low
-    words = f"{low:,} {currency}" if low == high else f"{low:,}–{high:,} {currency}"
+    value = {"min": low, "max": high, "currency": currency}
     if currency not in {c.value for c in Currency} or low < 0 or high > MAX_BUDGET:
-        return None, None, None, words
-    return low, high, currency, words
+        return None, None, None, value
+    return low, high, currency, value
 
 
 def _classifications(tender):
@@ -184,15 +149,16 @@ def _entry(release):
         return None
     description = _text(tender.get("description"))
     html = clean_html(description) if looks_like_html(description) else ""
-    text = html_to_text(description) if html else description
-    low, high, currency, value_words = _budget(tender)
+    text = html_to_text(html, sanitised=True) if html else description
+    low, high, currency, value = _budget(tender)
     buyer = _buyer(release)
-    facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words}." if value_words else ""]
+    facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words(value)}." if value else ""]
     classifications = _classifications(tender)
-    slugs = []
+    slugs, classified = [], False
     for c in classifications:
-        if _text(c.get("scheme")).upper() in ("CPV", ""):
-            slugs.extend(s for s in cpv_skill_slugs(c.get("id")) if s not in slugs)
+        if _text(c.get("scheme")).upper() in ("CPV", "") and c.get("id"):
+            classified = True
+            slugs.extend(s for s in skills_of_cpv(c.get("id")) if s not in slugs)
     tags = release.get("tag") if isinstance(release.get("tag"), list) else []
     return Entry(
         guid=release["ocid"].strip()[:500],
@@ -209,8 +175,11 @@ def _entry(release):
         budget_max=high,
         currency=currency,
         location=_location(tender),
+        buyer=buyer[:300],
+        value=value,
         keywords=" ".join(_text(c.get("description")) for c in classifications),
         skill_slugs=tuple(slugs),
+        classified=classified,
         cancelled=_text(tender.get("status")).lower() in CANCELLED or "tenderCancellation" in tags,
         notice=_notice(tags, _text(tender.get("status")).lower()),
     )

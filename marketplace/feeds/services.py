@@ -1,7 +1,7 @@
 """Business rules of feeds, as plain functions: private feed tokens and feed sources."""
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from ..audit.services import record
 from ..core import tokens
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..federation import viewer_for
 from ..federation.models import NetworkCoordinator, Visibility
 from ..federation.policy import posting_visibilities
-from ..jobs.models import JobKind
+from ..jobs.models import Job, JobKind
 from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
@@ -214,6 +214,21 @@ def imported_from(job):
     return db.session.scalar(
         select(ImportedEntry).where(ImportedEntry.job_id == job.id).limit(1)
     )
+
+
+def published_elsewhere():
+    """SQL condition: the job is another organisation's notice, imported from a source that is
+    not a co-op's own feed of its own work (the opposite of ``bids_here``)."""
+    return exists().where(ImportedEntry.job_id == Job.id, FeedSource.id == ImportedEntry.source_id,
+                          FeedSource.bids_here.is_(False))
+
+
+def imported_entries(jobs):
+    """{job id: ImportedEntry} for the imported jobs among ``jobs``, in one statement."""
+    ids = [job.id for job in jobs]
+    if not ids:
+        return {}
+    return {e.job_id: e for e in db.session.scalars(select(ImportedEntry).where(ImportedEntry.job_id.in_(ids)))}
 
 
 def bids_go_to_source(job):

@@ -181,13 +181,18 @@ def _tell_followers(job, user, kind, message):
     notify(kind, job, message, url_for("jobs.show", job_id=job.id), coops=coops, actor=user)
 
 
-def publish_job(job, user):
+def check_publishable(job):
+    """Raise JobRuleError if ``job`` may not be published now (writes nothing)."""
     if job.status != JobStatus.DRAFT:
         raise JobRuleError("Only a draft can be published.")
     _check_visibility(job.coop, job.visibility)
     if job.bids_deadline <= utcnow():
         raise JobRuleError("The bids deadline has passed: move it to the future before publishing.",
                            field="bids_deadline")
+
+
+def publish_job(job, user):
+    check_publishable(job)
     job.status = JobStatus.PUBLISHED.value
     job.published_at = utcnow()
     record("job.published", job, actor=user, coop=job.coop, public=True)

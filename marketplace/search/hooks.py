@@ -70,6 +70,10 @@ def after_flush(session, _flush_context):
 
 
 def after_commit(session):
+    # A savepoint's release is reported as a commit too: the transaction goes on, and its
+    # queued rows are neither committed nor visible to the drain's own connection yet.
+    if session.in_nested_transaction():
+        return
     session.info.pop(PENDING, None)
     if session.info.pop(QUEUED, False) and _active():
         from . import drain_quietly

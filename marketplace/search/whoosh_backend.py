@@ -640,8 +640,10 @@ class WhooshBackend:
             try:
                 yield batch
             except BaseException:
+                batch.close()
                 writer.cancel()
                 raise
+            batch.close()
             writer.commit()
         finally:
             self._write_lock.release()
@@ -696,9 +698,21 @@ class WhooshBackend:
 class _Batch:
     def __init__(self, writer):
         self.writer = writer
+        self._searcher = None
 
     def put(self, document):
-        self.writer.update_document(**_fields(document))
+        # update_document opens a reader of every segment for each document; one searcher
+        # serves the whole batch (a key comes once in a batch, and the segments it reads
+        # cannot change while this writer holds the lock).
+        if self._searcher is None:
+            self._searcher = self.writer.searcher()
+        self.writer.delete_by_term("key", document.key, searcher=self._searcher)
+        self.writer.add_document(**_fields(document))
+
+    def close(self):
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
 
     def delete(self, kind, object_id):
         self.writer.delete_by_term("key", document_key(kind, object_id))

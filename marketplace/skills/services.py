@@ -1,5 +1,6 @@
 """The skill taxonomy: loading it, looking skills up by name or synonym, and counts."""
 import csv
+import functools
 import os
 import re
 
@@ -10,6 +11,10 @@ from ..extensions import db
 from .models import Skill
 
 DEFAULT_TAXONOMY = os.path.join(os.path.dirname(__file__), "data", "cotech-skills.csv")
+# CPV (the EU's Common Procurement Vocabulary, which public tenders are classified by) codes
+# and the taxonomy's skills they stand for: columns cpv, skills (';'-separated slugs, empty
+# for "none of ours"), description (the code's own name).
+CPV_TABLE = os.path.join(os.path.dirname(__file__), "data", "cpv-skills.csv")
 
 
 def slugify(text):
@@ -48,6 +53,26 @@ def canonical_slug(value, skills=None):
     """The slug of the skill ``value`` names, or ``value`` itself (for the form to report)."""
     found = find_skill(value, skills)
     return found.slug if found is not None else value
+
+
+@functools.cache
+def cpv_skills(path=CPV_TABLE):
+    """{CPV prefix: skill slugs}: each code of the table down to its last significant digit (a
+    CPV code's trailing zeros widen it to its whole family: 72400000 is every Internet service)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["cpv"].strip().rstrip("0"): tuple(s.strip() for s in row["skills"].split(";") if s.strip())
+                for row in csv.DictReader(handle)}
+
+
+def skills_of_cpv(code):
+    """The skill slugs a CPV code ("72413000", "72413000-8") stands for: those of the most
+    specific code of the table that contains it; () when none does."""
+    digits = "".join(ch for ch in str(code or "") if ch.isdigit())[:8]
+    table = cpv_skills()
+    for length in range(len(digits), 1, -1):
+        if digits[:length] in table:
+            return table[digits[:length]]
+    return ()
 
 
 def load_taxonomy(path=DEFAULT_TAXONOMY):

@@ -327,3 +327,28 @@ def test_phrases_still_answer_when_a_segments_first_documents_are_deleted(app, p
     assert answer.status == 200
     assert answer.titles == ["Energy archive survey"]
     assert search('"archive energy"').titles == ["Archive energy review"]
+
+
+def test_an_award_reaches_the_index(app, poster, networks, search):
+    """Awarding is a compare-and-set UPDATE; the job's new state must still reach the index
+    (and the site revision) like any change made through the session."""
+    from datetime import timedelta as days
+
+    from marketplace.bids import services as bids
+    from marketplace.core.time import frozen_now
+
+    from ..factories import make_coop, make_user
+
+    user, coop = poster
+    bidder = make_coop("Bidder", {networks["cotech"]: "active"})
+    bidder_user = make_user(coops=[bidder])
+    job = services.post_job(coop, user, _values("Wetland survey"), [], publish=True)
+    db.session.commit()
+    bid = bids.save_bid(job, bidder, bidder_user, bids.BidValues(
+        amount=900, available_from=utcnow().date() + days(30), proposal="We can.", answers={}), submit=True)
+    db.session.commit()
+    with frozen_now(job.bids_deadline + days(hours=1)):
+        bids.award_bid(bid, user, 900, job.bids_deadline.date() + days(days=2))
+        db.session.commit()
+        assert {label: count for label, (count, _) in search("wetland").facet("state").items()} == {"Awarded": 1}
+        assert check(app).ok
