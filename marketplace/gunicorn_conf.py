@@ -7,12 +7,6 @@ import glob
 import os
 import tempfile
 
-# Each worker counts its metrics in files here, and /metrics adds them up. It must be set before
-# a worker imports prometheus_client (create_app does, not the package); a directory of our own
-# is made when none is given.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="marketplace-metrics-")
-METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def settle():
@@ -28,9 +22,17 @@ def post_worker_init(worker):
 
 
 def on_starting(server):
-    """Counts start from zero with each start of gunicorn: the files of an earlier run go."""
-    os.makedirs(METRICS_DIR, exist_ok=True)
-    for stale in glob.glob(os.path.join(METRICS_DIR, "*.db")):
+    """Each worker counts its metrics in files in PROMETHEUS_MULTIPROC_DIR, and /metrics adds
+    them up. Set here, in the master before any worker starts (the workers inherit it and
+    import prometheus_client only when they load the app), not when this file is imported:
+    importing it (for ``settle``) must not turn metrics into files for that process. A
+    directory of our own is made when none is given; counts start from zero with each start
+    of gunicorn: the files of an earlier run go."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="marketplace-metrics-")
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for stale in glob.glob(os.path.join(directory, "*.db")):
         os.remove(stale)
 
 
