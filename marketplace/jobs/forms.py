@@ -8,7 +8,7 @@ from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
 from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
-from .services import MAX_SKILLS, deadline_errors, requirement_errors
+from .services import MAX_SKILLS, SORTS, deadline_errors, requirement_errors
 
 MAX_BUDGET = 100_000_000
 
@@ -164,6 +164,11 @@ class JobFilterForm(FlaskForm):
     )
     coop = StringField("Co-op", validators=[Optional(), Length(max=80)])
     partners = BooleanField("Looking for partners")
+    location = StringField("Location", filters=[strip_filter], validators=[Optional(), Length(max=120)])
+    budget_from = IntegerField(
+        "Budget at least", validators=[Optional(), NumberRange(min=0, max=MAX_BUDGET, message="Give a whole number, 0 or more.")],
+    )
+    sort = SelectField("Sort by", choices=list(SORTS.items()), default="newest", validators=[Optional()])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
 
     def __init__(self, *args, skills=(), **kwargs):

@@ -48,6 +48,9 @@ def _filters_from(form):
         state=form.state.data or "open",
         visibility=form.visibility.data or None,
         looking_for_partners=bool(form.partners.data),
+        location=form.location.data or None,
+        budget_from=form.budget_from.data,
+        sort=form.sort.data or "newest",
     )
     if form.skill.data:
         filters.skill = next((s for s in form.skill_objects if s.slug == form.skill.data), None)
