@@ -51,5 +51,13 @@ def attach_error(form, error):
         form.form_errors.append(error.message)
 
 
+def id_prefixed(form, prefix):
+    """``form`` with its fields' ids (not their names) starting ``prefix-``: for a page that
+    shows several forms with fields of the same name, so that no id is repeated."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
 class ActionForm(FlaskForm):
     """A bare POST with CSRF protection (publish, remove, approve, revoke …)."""

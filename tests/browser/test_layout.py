@@ -67,6 +67,12 @@ def test_the_job_form_buttons_are_tall_and_publish_is_in_sight(app, browser_page
     publish = browser_page.locator("#publish")
     # styled as the primary button (the site's green), not the browser's grey
     assert publish.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 112, 60)"
+    # each radio button beside its label, on the same line
+    for radio in ("kind-0", "budget_type-0", "work_mode-0"):
+        radio_box = browser_page.locator(f"#{radio}").bounding_box()
+        label_box = browser_page.locator(f"label[for={radio}]").bounding_box()
+        assert label_box["x"] > radio_box["x"] + radio_box["width"] - 1, radio
+        assert abs((label_box["y"] + label_box["height"] / 2) - (radio_box["y"] + radio_box["height"] / 2)) < 8, radio
     for y in (0, 1500):
         browser_page.evaluate(f"window.scrollTo(0, {y})")
         assert publish.evaluate("b => { const r = b.getBoundingClientRect();"
