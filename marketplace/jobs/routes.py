@@ -130,8 +130,8 @@ def _job_page(job_id, viewer, render):
     questions = question_services.questions_panel(job, viewer)
     # Several forms on one page: their fields' ids are prefixed, so that none repeats.
     ask_form = id_prefixed(AskForm(coops=bidding.coops), "ask") if bidding.coops and job.questions_open else None
-    interest_form = (id_prefixed(InterestForm(coops=bidding.coops), "interest")
-                     if bidding.coops and job.is_open else None)
+    interest_form = (id_prefixed(InterestForm(coops=bidding.interest_coops), "interest")
+                     if bidding.interest_coops and job.is_open else None)
     return render(
         "jobs/_show.html", job=job, manage=manage,
         events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
