@@ -60,3 +60,14 @@ def test_the_favicon_is_served_and_linked(client):
     assert response.status_code == 200 and response.mimetype in ("image/svg+xml", "image/x-icon",
                                                                   "image/vnd.microsoft.icon")
     assert '<link rel="icon"' in client.get("/").get_data(as_text=True)
+
+
+def test_only_members_of_a_vetted_co_op_are_offered_post_a_job(app, networks):
+    pending = make_user("Penny Pending", coops=[make_coop("Pending Co-op", {networks["cotech"]: "pending"})])
+    active = make_user("Ada Active", coops=[make_coop("Active Co-op", {networks["cotech"]: "active"})])
+    for path in ("/", "/jobs"):
+        html = client_for(app, pending).get(path).get_data(as_text=True)
+        assert ">Post a job</a>" not in html and "Your co-op cannot post jobs or bid yet" in html
+        html = client_for(app, active).get(path).get_data(as_text=True)
+        assert ">Post a job</a>" in html and "cannot post jobs" not in html
+    assert client_for(app, pending).get("/jobs/new").status_code == 302  # as before: told why
