@@ -16,7 +16,13 @@ class LocalDateTimeField(DateTimeLocalField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None:
-            self.data = from_local(self.data)
+            typed, self.data = self.data, from_local(self.data)
+            # A time in the hour skipped when the clocks go forward would be taken as the
+            # next hour's: say so instead of moving it silently.
+            if to_local(self.data).replace(tzinfo=None) != typed:
+                self.data = None
+                raise ValueError("That time does not exist here: the clocks go forward then. "
+                                 "Give a time an hour later.")
 
     def _value(self):
         if self.raw_data:
