@@ -55,6 +55,7 @@ def jobs(fmt, token=None):
     form.skill_objects = skills
     valid = form.validate()
     filters = _filters_from(form)
+    filters.sort = "newest"  # a feed is newest first, whatever order the list page was in
     if not valid or form.coop.errors:
         problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
         abort(400, description=f"This feed's search is not valid ({problems}).")

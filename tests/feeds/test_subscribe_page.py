@@ -30,6 +30,13 @@ def test_a_list_links_to_the_page_that_explains_its_feed(client, job):
     assert "Python tender" not in {e.title for e in parse_feed(client.get("/feeds/jobs.atom?location=York")).entries}
 
 
+def test_a_feed_is_newest_first_whatever_the_lists_order(client, job, networks):
+    older = make_job(job.coop, "public", title="Big older job", budget_min=90000, budget_max=None,
+                     published_at=job.published_at.replace(year=job.published_at.year - 1))
+    assert [e.title for e in parse_feed(client.get("/feeds/jobs.atom?sort=budget")).entries] == \
+        ["Python tender", older.title]
+
+
 def test_the_page_without_a_feed_explains_the_feed_of_all_jobs(client):
     assert 'value="http://marketplace.test/feeds/jobs.rss"' in client.get("/feeds/subscribe").get_data(as_text=True)
 
