@@ -45,7 +45,8 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SITE_NAME": os.environ.get("SITE_NAME", "CoTech Marketplace"),
-        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # Unset, the site is where `make run` serves it: on PORT, so emails link to the right port.
+        "SITE_URL": os.environ.get("SITE_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}",
         # Logs on stderr: "text" lines, or "json" (one object a line) for a log collector.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Europe/London"),

@@ -67,8 +67,16 @@ def build_message(to, subject, template, headers=None, **context):
     return message
 
 
+CONSOLE_HEADERS = ("From", "To", "Date", "Subject")
+
+
 def _console(message):
-    sys.stdout.write(f"{'-' * 30} mail {'-' * 30}\n{message.as_string()}\n{'-' * 66}\n")
+    """The message as its reader would see it: the plain-text body decoded (its wire form,
+    quoted-printable, breaks long links across lines), the HTML alternative only named."""
+    headers = "".join(f"{name}: {message[name]}\n" for name in CONSOLE_HEADERS)
+    text = message.get_body(("plain",)).get_content().rstrip("\n")
+    html = "\n[and an HTML version of the same]" if message.get_body(("html",)) is not None else ""
+    sys.stdout.write(f"{'-' * 30} mail {'-' * 30}\n{headers}\n{text}\n{html}{'-' * 66}\n")
     sys.stdout.flush()
 
 

@@ -151,7 +151,7 @@ def test_the_clock_lapses_a_cached_interest_without_a_write(client, poster, netw
     with frozen_now(midnight - timedelta(seconds=30)):
         _, rendering = _statements(client, url)
         body, served = _statements(client, url)
-        assert "Interested Co-op intends to bid by" in body and served < rendering
+        assert "Interested Co-op registered its interest" in body and served < rendering
     with frozen_now(midnight + timedelta(seconds=1)):
         assert "Interested Co-op's interest lapsed" in client.get(url).get_data(as_text=True)
 

@@ -464,6 +464,13 @@ class BiddingPanel:
     teamed: dict = field(default_factory=dict)  # {coop id: the consortium it bids in}
     waiting: list = field(default_factory=list)  # why the viewer's other co-ops may not act yet
 
+    @property
+    def interest_coops(self):
+        """The co-ops the interest form is for: no live bid and no interest in force (a
+        registered one is shown instead, with how to withdraw it)."""
+        return [c for c in self.coops if c.id not in self.bids
+                and (c.id not in self.interests or self.interests[c.id].state == InterestState.LAPSED)]
+
 
 def bidding_panel(job, coops, show_interests, reviewer):
     """The job page's bidding section; ``coops`` are the viewer's co-ops that may bid."""

@@ -31,7 +31,9 @@ class ConsortiumForm(FlaskForm):
 class InviteForm(FlaskForm):
     coop = StringField("Co-op to invite", filters=[strip_filter],
                        validators=[NotBlank("Give the name of the co-op to invite."), Length(max=120)],
-                       description="Its name, or its short name as in the address of its page.")
+                       description="Its name, or its short name as in the address of its page. "
+                                   "Names are suggested as you type.",
+                       render_kw={"list": "invitable-coops", "autocomplete": "off"})
     role = StringField("Its role", filters=[strip_filter], validators=[Optional(), Length(max=MAX_ROLE)])
     submit = SubmitField("Invite")
 

@@ -103,6 +103,7 @@ def _render(consortium, status=200, invite_form=None, split=None, comment_form=N
         show_shares=policy.can_view_shares(viewer, consortium),
         my_members=[m for m in consortium.members if m.coop_id in viewer.coop_ids],
         invite_form=invite_form or (InviteForm(formdata=None) if editable else None),
+        invitable=services.invitable_names(consortium) if editable else [],
         split=split or (split_form(consortium.participants, formdata=None) if editable else None),
         comment_form=comment_form or (CommentForm(coops=my_coops, formdata=None) if taking_part else None),
         comments=consortium.comments if taking_part else [],

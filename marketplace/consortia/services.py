@@ -20,7 +20,7 @@ from ..core.models import compare_and_set, lock_row
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
-from ..federation.policy import why_coop_cannot_act
+from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, why_coop_cannot_act
 from ..jobs.models import JobState
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify_coops
@@ -184,6 +184,17 @@ def why_cannot_invite(consortium, coop):
             return f"{coop.name} posted this job: a co-op cannot bid on its own job."
         return why_coop_cannot_act(coop, job)
     return None
+
+
+def invitable_names(consortium):
+    """The names of the co-ops ``why_cannot_invite`` would let the lead invite, in one
+    statement: the invite form's suggestions."""
+    taken = [m.coop_id for m in consortium.members if m.status in IN_TEAM or m.status == MemberStatus.INVITED]
+    stmt = select(Coop.name).where(Coop.id.not_in(taken)).order_by(Coop.name)
+    job = consortium.job
+    if job is not None:
+        stmt = stmt.where(Coop.id != job.coop_id, coops_seeing_job_clause(job), acting_coops_clause())
+    return db.session.scalars(stmt).all()
 
 
 def invite(consortium, user, coop, role=""):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.services import why_user_cannot_act
 from ..audit.services import record
 from ..core.markdown import render_markdown
+from ..core.models import contains
 from ..core.pagination import paginate
 from ..core.rules import RuleError
 from ..core.time import site_today, utcnow
@@ -65,18 +66,11 @@ class DirectoryFilters:
     name: str = ""  # part of the name, any case
 
 
-def _like_pattern(text):
-    """``%text%`` with LIKE's wildcards in ``text`` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def directory_query(filters=None):
     filters = filters or DirectoryFilters()
     stmt = select(Coop)
     if filters.name:
-        # ilike: ILIKE on PostgreSQL, lower() LIKE lower() elsewhere.
-        stmt = stmt.where(Coop.name.ilike(_like_pattern(filters.name), escape="\\"))
+        stmt = stmt.where(contains(Coop.name, filters.name))
     if filters.skill is not None:
         stmt = stmt.where(
             Coop.id.in_(select(coop_skill.c.coop_id).where(coop_skill.c.skill_id == filters.skill.id))

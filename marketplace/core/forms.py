@@ -16,7 +16,13 @@ class LocalDateTimeField(DateTimeLocalField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None:
-            self.data = from_local(self.data)
+            typed, self.data = self.data, from_local(self.data)
+            # A time in the hour skipped when the clocks go forward would be taken as the
+            # next hour's: say so instead of moving it silently.
+            if to_local(self.data).replace(tzinfo=None) != typed:
+                self.data = None
+                raise ValueError("That time does not exist here: the clocks go forward then. "
+                                 "Give a time an hour later.")
 
     def _value(self):
         if self.raw_data:
@@ -49,6 +55,14 @@ def attach_error(form, error):
         target.errors = list(target.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def id_prefixed(form, prefix):
+    """``form`` with its fields' ids (not their names) starting ``prefix-``: for a page that
+    shows several forms with fields of the same name, so that no id is repeated."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
 
 
 class ActionForm(FlaskForm):

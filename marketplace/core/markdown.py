@@ -22,13 +22,21 @@ def sanitise_html(html):
     )
 
 
+# Markdown's headings move down two levels (# is h3, ## is h4, the rest h6): the page owns h1,
+# and the h2 sections it puts the text in.
+HEADING_SHIFT = 2
+
+
 def render_markdown(source):
-    """Render user Markdown to sanitised HTML (headings start at h2: the page owns h1)."""
+    """Render user Markdown to sanitised HTML, its headings below the page's own."""
     if not source:
         return ""
-    html = _md.render(source)
-    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    return sanitise_html(html)
+    env = {}
+    tokens = _md.parse(source, env)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+    return sanitise_html(_md.renderer.render(tokens, _md.options, env))
 
 
 def as_markup(html):

@@ -63,3 +63,10 @@ def compare_and_set(obj, *still, **values):
     else:
         db.session.refresh(obj, list(values))
     return done
+
+
+def contains(column, text):
+    """``column`` holds ``text``, any case, with LIKE's wildcards in ``text`` taken literally
+    (ILIKE on PostgreSQL, lower() LIKE lower() elsewhere)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

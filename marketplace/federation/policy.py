@@ -58,6 +58,8 @@ class Viewer:
     visibilities: frozenset = frozenset({Visibility.PUBLIC.value})
     coordinated_network_ids: frozenset = field(default_factory=frozenset)
     is_site_admin: bool = False
+    # The viewer's co-ops that may act (post, bid): a current active or guest membership.
+    acting_coop_ids: frozenset = field(default_factory=frozenset)
 
     @property
     def is_anonymous(self):
@@ -131,6 +133,10 @@ def viewer_for(user):
         for _, membership, network in rows
         if membership is not None and _membership_counts(membership, today)
     ]
+    acting = frozenset(
+        coop_id for coop_id, membership, _ in rows
+        if membership is not None and membership.status in ACTING_STATUSES and _membership_counts(membership, today)
+    )
     coordinated = db.session.scalars(
         select(Network).join(NetworkCoordinator).where(NetworkCoordinator.user_id == user.id)
     ).all()
@@ -140,6 +146,7 @@ def viewer_for(user):
         visibilities=visibilities_for(memberships, coordinated, user.is_site_admin),
         coordinated_network_ids=frozenset(n.id for n in coordinated),
         is_site_admin=user.is_site_admin,
+        acting_coop_ids=acting,
     )
 
 

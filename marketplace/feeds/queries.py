@@ -18,7 +18,7 @@ from ..search.documents import FACETS
 from ..search.forms import SearchForm
 from ..skills.services import all_skills
 
-LIST_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners")
+LIST_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners", "location", "budget_from")
 FULL_TEXT_ARGS = ("q",) + FACETS  # a /search query's: every state unless one is chosen
 MAX_WORDS = 500
 STATE_TITLES = {"open": "Open jobs", "any": "Jobs"}
@@ -61,6 +61,7 @@ def job_query(args):
     form = JobFilterForm(args, skills=skills, meta={"csrf": False})
     valid = form.validate()
     filters = form.filters()
+    filters.sort = "newest"  # a saved search is newest first, whatever order its list page was in
     if not valid or form.coop.errors:
         problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
         raise InvalidQuery(problems)

@@ -165,10 +165,12 @@ def feed_links(endpoint, slug=None, query=None):
     if endpoint == "feeds.jobs" and query is not None:
         values.update(search_args(query))
     atom = url_for(endpoint, fmt="atom", _external=True, **values)
+    atom_path = urlsplit(atom)._replace(scheme="", netloc="").geturl()
     return {
         "atom": atom,
+        "subscribe": url_for("feeds.subscribe", feed=atom_path),
         "rss": url_for(endpoint, fmt="rss", _external=True, **values),
-        "private": url_for("feeds.tokens", feed=urlsplit(atom)._replace(scheme="", netloc="").geturl()),
+        "private": url_for("feeds.tokens", feed=atom_path),
         "signed_in": current_user.is_authenticated,
         # A list or search query can be saved as an email alert.
         "alert": url_for("alerts.new", **search_args(query)) if endpoint == "feeds.jobs" and query is not None else None,
@@ -187,8 +189,9 @@ def imported_from(job):
     return services.imported_from(job)
 
 
-def private_feed_url(feed_path, plain_token):
-    """The private twin of a public feed address (path and query), or None if it is not one."""
+def _public_feed(feed_path):
+    """(endpoint, values, query) of a public feed address (path and query), or None if it is
+    not one."""
     if not feed_path or not feed_path.startswith("/feeds/"):
         return None
     parts = urlsplit(feed_path)
@@ -200,7 +203,31 @@ def private_feed_url(feed_path, plain_token):
     if endpoint not in PUBLIC_FEEDS or "token" in values:
         return None
     query = search_args(dict(parse_qsl(parts.query))) if endpoint == "feeds.jobs" else {}
+    return endpoint, values, query
+
+
+def private_feed_url(feed_path, plain_token):
+    """The private twin of a public feed address (path and query), or None if it is not one."""
+    found = _public_feed(feed_path)
+    if found is None:
+        return None
+    endpoint, values, query = found
     return url_for(endpoint, token=plain_token, _external=True, **values, **query)
+
+
+@bp.get("/subscribe")
+def subscribe():
+    """What a feed is and how to follow one: where a list's feed links lead (a browser shows a
+    feed as raw XML), with that feed's addresses to copy into a reader."""
+    feed = request.args.get("feed") or url_for("feeds.jobs", fmt="atom")
+    found = _public_feed(feed)
+    if found is None:
+        abort(400, description="That is not the address of one of this site's feeds.")
+    endpoint, values, query = found
+    values.pop("fmt")
+    addresses = {fmt: url_for(endpoint, fmt=fmt, _external=True, **values, **query) for fmt in ("atom", "rss")}
+    return render_template("feeds/subscribe.html", addresses=addresses,
+                           private=url_for("feeds.tokens", feed=feed))
 
 
 # --- private feed addresses ------------------------------------------------------------------

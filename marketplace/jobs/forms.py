@@ -9,7 +9,7 @@ from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
 from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
-from .services import MAX_SKILLS, JobFilters, deadline_errors, requirement_errors
+from .services import MAX_SKILLS, SORTS, JobFilters, deadline_errors, requirement_errors
 
 MAX_BUDGET = 100_000_000
 
@@ -165,6 +165,11 @@ class JobFilterForm(FlaskForm):
     )
     coop = StringField("Co-op", validators=[Optional(), Length(max=80)])
     partners = BooleanField("Looking for partners")
+    location = StringField("Location", filters=[strip_filter], validators=[Optional(), Length(max=120)])
+    budget_from = IntegerField(
+        "Budget at least", validators=[Optional(), NumberRange(min=0, max=MAX_BUDGET, message="Give a whole number, 0 or more.")],
+    )
+    sort = SelectField("Sort by", choices=list(SORTS.items()), default="newest", validators=[Optional()])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
 
     def __init__(self, *args, skills=(), **kwargs):
@@ -183,6 +188,9 @@ class JobFilterForm(FlaskForm):
             state=self.state.data or "open",
             visibility=self.visibility.data or None,
             looking_for_partners=bool(self.partners.data),
+            location=self.location.data or None,
+            budget_from=self.budget_from.data,
+            sort=self.sort.data or "newest",
         )
         if self.skill.data:
             filters.skill = next((s for s in self.skill_objects if s.slug == self.skill.data), None)

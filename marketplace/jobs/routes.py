@@ -11,7 +11,7 @@ from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.routes import consortia_panel
 from ..coordinator.services import can_match
 from ..coops.services import coops_of
-from ..core.forms import ActionForm
+from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..core.work import save_change
@@ -106,13 +106,15 @@ def _job_page(job_id, viewer, render):
     bidding = bid_services.bidding_panel(job, coops, can_see_interested_coops(viewer, job), can_review)
     bidding.waiting = bid_services.waiting_to_act(mine, job) if job.is_open else []
     questions = question_services.questions_panel(job, viewer)
-    ask_form = AskForm(coops=bidding.coops) if bidding.coops and job.questions_open else None
-    interest_form = InterestForm(coops=bidding.coops) if bidding.coops and job.is_open else None
+    # Several forms on one page: their fields' ids are prefixed, so that none repeats.
+    ask_form = id_prefixed(AskForm(coops=bidding.coops), "ask") if bidding.coops and job.questions_open else None
+    interest_form = (id_prefixed(InterestForm(coops=bidding.interest_coops), "interest")
+                     if bidding.interest_coops and job.is_open else None)
     return render(
         "jobs/_show.html", job=job, manage=manage,
         events=services.job_history(job, full=manage), labels=services.HISTORY_LABELS,
-        editable=services.is_editable(job), withdraw_form=WithdrawForm() if manage else None,
-        cancel_form=CancelForm() if manage else None, audience=networks_in_audience(job),
+        editable=services.is_editable(job), withdraw_form=id_prefixed(WithdrawForm(), "withdraw") if manage else None,
+        cancel_form=id_prefixed(CancelForm(), "cancel") if manage else None, audience=networks_in_audience(job),
         bidding=bidding, questions=questions, consortia=consortia_panel(job, coops, viewer),
         ask_form=ask_form, interest_form=interest_form, can_review=can_review,
         can_match=can_match(viewer, job),

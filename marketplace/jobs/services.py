@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..audit.services import history, record
 from ..bids.services import engaged_coop_ids, received_count
 from ..core.markdown import render_markdown
+from ..core.models import contains
 from ..core.pagination import paginate
 from ..core.rules import RuleError
 from ..core.time import utcnow
@@ -268,10 +269,21 @@ class JobFilters:
     coop: object | None = None
     looking_for_partners: bool = False
     any_skill_ids: tuple = ()  # jobs with one of these skills at least (a co-op's skill match)
+    location: str | None = None  # a part of the job's location, any case
+    budget_from: int | None = None  # the budget reaches at least this (whole units, any currency)
+    sort: str = "newest"  # a key of SORTS
+
+
+def _budget_top():
+    return func.coalesce(Job.budget_max, Job.budget_min)
+
+
+SORTS = {"newest": "Newest first", "closing": "Closing soonest", "budget": "Largest budget first"}
 
 
 def jobs_query(viewer, filters=None):
-    """SELECT of the jobs ``viewer`` may see that match ``filters``, newest first."""
+    """SELECT of the jobs ``viewer`` may see that match ``filters``, in ``filters.sort`` order
+    (newest first by default)."""
     filters = filters or JobFilters()
     stmt = visible_jobs(select(Job), viewer)
     if filters.skill is not None:
@@ -294,6 +306,15 @@ def jobs_query(viewer, filters=None):
         stmt = stmt.where(Job.coop_id == filters.coop.id)
     if filters.looking_for_partners:
         stmt = stmt.where(Job.looking_for_partners.is_(True))
+    if filters.location:
+        stmt = stmt.where(contains(Job.location, filters.location))
+    if filters.budget_from is not None:
+        stmt = stmt.where(_budget_top() >= filters.budget_from)
+    # Every order ends on the id, so that pages never overlap.
+    if filters.sort == "closing":
+        return stmt.order_by(Job.bids_deadline.asc(), Job.id.asc())
+    if filters.sort == "budget":
+        return stmt.order_by(_budget_top().desc(), Job.id.desc())
     if filters.state in (JobState.DRAFT.value, "any"):
         return stmt.order_by(Job.published_at.desc().nulls_first(), Job.id.desc())
     return stmt.order_by(Job.published_at.desc(), Job.id.desc())

@@ -1,11 +1,12 @@
 """``/healthz``: can this worker serve? The database answers and the search index opens.
+``/favicon.ico``, asked for by browsers whatever the pages link to: the site's icon.
 
 It says "ok" or "unavailable" and nothing else: what failed, and why, goes to the log, never
 to whoever asks (the address is public, as monitors need it to be). Never cached.
 """
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,3 +43,9 @@ def healthz():
     response.status_code = 503 if found else 200
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)

@@ -146,10 +146,24 @@ def parse_key(key):
 _MARKDOWN_RE = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>+|[-+*] )[ \t]*|[*_`~|]+|!?\[([^\]]*)\]\([^)]*\)")
 
 
+_HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]")
+
+
 def excerpt_of(summary, body):
-    """The summary and the start of the description as plain text (Markdown marks dropped)."""
-    text = "\n".join(part for part in (summary, body) if part)[:EXCERPT_CHARS]
-    return _MARKDOWN_RE.sub(lambda m: m.group(1) or " ", text)
+    """The summary and the start of the description as plain text (Markdown marks dropped),
+    one line after another as sentences: a line ending without punctuation gets a full stop,
+    a heading a colon, so that a snippet reads "Background: We need…", not "Background We need"."""
+    whole = "\n".join(part for part in (summary, body) if part)
+    lines = whole[:EXCERPT_CHARS].splitlines()
+    out = []
+    for n, line in enumerate(lines):
+        plain = " ".join(_MARKDOWN_RE.sub(lambda m: m.group(1) or " ", line).split())
+        cut = n == len(lines) - 1 and len(whole) > EXCERPT_CHARS  # the last line, cut short
+        if plain and not cut and not plain.endswith((".", "!", "?", ":", ";", ",", "…")):
+            plain += ":" if _HEADING_RE.match(line) else "."
+        if plain:
+            out.append(plain)
+    return " ".join(out)
 
 
 def place_key(location):

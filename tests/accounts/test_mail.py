@@ -54,6 +54,31 @@ def test_console_backend_prints_the_message(ann, config, capsys, outbox):
     assert outbox == []
 
 
+def test_the_console_prints_a_message_as_its_reader_sees_it(ann, config, capsys, outbox):
+    """Decoded, not quoted-printable: a long link stays on one line, an "=" stays itself."""
+    config(MAIL_BACKEND="console")
+    link = "http://127.0.0.1:8123/password/reset/" + "a1b2c3d4e5." * 12 + "?next=%2Fjobs&x=y"
+    send_mail(ann.email, "Reset your password", "password_reset", user=ann, link=link, max_age_minutes=60)
+    printed = capsys.readouterr().out
+    assert f"\n{link}\n" in printed
+    assert "Hello Ann Example," in printed and "=\n" not in printed and "=3D" not in printed
+    assert "Content-Transfer-Encoding" not in printed and "<html" not in printed
+
+
+def test_the_site_url_follows_the_port_unless_it_is_given(monkeypatch, tmp_path):
+    from marketplace import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setenv("PORT", "8123")
+    assert create_app({"DEBUG": True}).config["SITE_URL"] == "http://127.0.0.1:8123"
+    monkeypatch.delenv("PORT")
+    assert create_app({"DEBUG": True}).config["SITE_URL"] == "http://127.0.0.1:5000"
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("SITE_URL", "https://market.example.coop")
+    assert create_app({"DEBUG": True}).config["SITE_URL"] == "https://market.example.coop"
+
+
 def test_unknown_backend_is_an_error(ann, config):
     config(MAIL_BACKEND="pigeon")
     with pytest.raises(MailError, match="Unknown MAIL_BACKEND 'pigeon'"):

@@ -38,6 +38,20 @@ def test_register_interest_and_the_poster_sees_who(app, job, alpha, alpha_user, 
         "interest.registered"
 
 
+def test_once_registered_the_form_gives_way_to_the_interest(app, job, alpha_user):
+    page = client_for(app, alpha_user).get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "Say that your co-op intends to bid" in page and 'value="Register interest"' in page
+    bid_by = (utcnow() + timedelta(days=5)).date()
+    register(app, alpha_user, job, bid_by)
+    page = client_for(app, alpha_user).get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "Say that your co-op intends to bid" not in page and 'value="Register interest"' not in page
+    assert "Alpha Co-op registered its interest" in page and "Withdraw Alpha Co-op's interest" in page
+    # once it has lapsed, the co-op may say so again
+    with frozen_now(utcnow() + timedelta(days=6)):
+        page = client_for(app, alpha_user).get(f"/jobs/{job.id}").get_data(as_text=True)
+        assert "interest lapsed" in page and 'value="Register interest"' in page
+
+
 def test_registering_again_moves_the_date(app, job, alpha_user):
     register(app, alpha_user, job, (utcnow() + timedelta(days=2)).date())
     later = (utcnow() + timedelta(days=6)).date()

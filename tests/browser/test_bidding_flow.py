@@ -84,7 +84,7 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
     # Alpha asks a question.
     alpha = sign_in(people["alpha"])
     alpha.goto(f"/jobs/{job.id}")
-    alpha.fill("#text", "Is the budget firm?")
+    alpha.fill("#ask-text", "Is the budget firm?")
     alpha.get_by_role("button", name="Send the question").click()
     assert "Your question was sent to the poster" in flash(alpha)
     question = db.session.scalars(select(Question)).one()

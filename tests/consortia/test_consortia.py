@@ -1,5 +1,6 @@
 """Consortia through the pages: forming a team, inviting, answering, agreeing the split,
 commenting, bidding as one, the award, and every refusal with its message."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from marketplace.extensions import db
 from marketplace.mail import outbox
 from marketplace.notifications.models import Notification
 
+from ..factories import make_coop
 from .conftest import (accept, after_deadline, bid_data, errors, form_consortium, invite, member, split,
                        team_of_three)
 
@@ -36,6 +38,24 @@ def test_form_a_consortium_for_a_job(clients, coops, job):
     page = clients["alpha"].get(f"/consortia/{consortium.id}").get_data(as_text=True)
     assert "Alpha and friends" in page and "Project management" in page and "Invite a co-op" in page
     assert "Alpha and friends" in clients["alpha"].get("/consortia").get_data(as_text=True)
+
+
+def suggestions(client, consortium):
+    page = client.get(f"/consortia/{consortium.id}").get_data(as_text=True)
+    assert 'list="invitable-coops"' in page
+    return re.findall(r'<option value="([^"]+)">', page.split('<datalist id="invitable-coops">')[1].split("</datalist>")[0])
+
+
+def test_the_invite_form_suggests_the_co_ops_that_may_be_invited(clients, coops, job, networks):
+    consortium = form_consortium(clients["alpha"], job)
+    make_coop("Pending Co-op", {networks["cotech"]: "pending"})  # sees nothing CoTech-only yet
+    # not the lead, the poster, a co-op that cannot see the job, nor one not yet vetted
+    assert suggestions(clients["alpha"], consortium) == ["Beta Co-op", "Gamma Co-op"]
+    assert invite(clients["alpha"], consortium, "Beta Co-op").status_code == 302
+    assert suggestions(clients["alpha"], consortium) == ["Gamma Co-op"]
+    assert clients["alpha"].post("/consortia/new", data={"name": "Standing", "role": ""}).status_code == 302
+    standing = db.session.scalars(select(Consortium).where(Consortium.name == "Standing")).one()
+    assert "Workers Only" in suggestions(clients["alpha"], standing)  # a standing one: any co-op
 
 
 def test_forming_needs_a_name(clients, job):

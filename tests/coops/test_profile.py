@@ -17,7 +17,7 @@ def job_titles(html):
 
 
 def shown_count(html):
-    match = re.search(r"of ([\d,]+) jobs", html)
+    match = re.search(r"Showing (?:[\d,]+–[\d,]+ of )?([\d,]+) jobs?\b", html)
     return int(match.group(1)) if match else 0
 
 

@@ -44,7 +44,7 @@ def test_cotech_job_follows_the_membership(app, scene):
     # Active: the CoTech-only job appears on the list, its count and its page.
     coordinator.post(edit, data={"status": "active"})
     assert titles(reader) == {"Public tender", "CoTech only tender"}
-    assert "of 2 jobs" in reader.get("/jobs").get_data(as_text=True)
+    assert "Showing 2 jobs" in reader.get("/jobs").get_data(as_text=True)
     assert reader.get(job_url).status_code == 200
 
     # Back to pending: gone again.

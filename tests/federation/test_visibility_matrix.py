@@ -18,7 +18,7 @@ def _titles(html):
 
 
 def _shown_count(html):
-    match = re.search(r"of ([\d,]+) jobs", html)
+    match = re.search(r"Showing (?:[\d,]+–[\d,]+ of )?([\d,]+) jobs?\b", html)
     return int(match.group(1).replace(",", "")) if match else 0
 
 

@@ -200,7 +200,7 @@ def test_feed_head_and_subscribe_macros(app, board):
     assert ('<link rel="alternate" type="application/atom+xml" title="Jobs (Atom)" '
             'href="http://marketplace.test/feeds/jobs.atom?skill=python&amp;kind=tender">') in html
     assert 'type="application/rss+xml" title="Jobs (RSS)" href="http://marketplace.test/feeds/jobs.rss?skill=python&amp;kind=tender"' in html
-    assert 'href="http://marketplace.test/feeds/skills/python.atom"' in html
+    assert 'href="/feeds/subscribe?feed=/feeds/skills/python.atom"' in html  # a page that explains feeds
     assert "/feeds/tokens?feed=/feeds/skills/python.atom" in html
     assert "Sign in for a private feed" in html
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from marketplace.core.time import frozen_now
+from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobState
 
@@ -38,7 +38,31 @@ def test_filters(client, coop, networks, skills):
     assert titles(client.get("/jobs?partners=y")) == ["Partners wanted"]
 
 
+def test_sorting_and_the_location_and_budget_filters(client, coop):
+    now = utcnow()
+    make_job(coop, "public", title="Small Leeds job", location="Leeds", work_mode="on_site",
+             budget_min=500, budget_max=None, bids_deadline=now + timedelta(days=20))
+    make_job(coop, "public", title="Big remote job", budget_min=1000, budget_max=90000,
+             bids_deadline=now + timedelta(days=30))
+    make_job(coop, "public", title="Middle Leeds job", location="North Leeds", work_mode="hybrid",
+             budget_min=8000, budget_max=None, bids_deadline=now + timedelta(days=10))
+    make_job(coop, "cotech", title="Hidden Leeds job", location="Leeds", budget_min=99000,
+             budget_max=None)
+    assert titles(client.get("/jobs")) == ["Middle Leeds job", "Big remote job", "Small Leeds job"]
+    assert titles(client.get("/jobs?sort=closing")) == ["Middle Leeds job", "Small Leeds job", "Big remote job"]
+    assert titles(client.get("/jobs?sort=budget")) == ["Big remote job", "Middle Leeds job", "Small Leeds job"]
+    # the visibility rule still applies: the CoTech-only job stays out of an anonymous list
+    assert titles(client.get("/jobs?location=leeds&sort=budget")) == ["Middle Leeds job", "Small Leeds job"]
+    assert titles(client.get("/jobs?budget_from=5000")) == ["Middle Leeds job", "Big remote job"]
+    assert titles(client.get("/jobs?location=LEEDS&budget_from=5000")) == ["Middle Leeds job"]
+    assert titles(client.get("/jobs?location=%25")) == []  # a wildcard is taken literally
+    html = client.get("/jobs?sort=closing&location=Leeds").get_data(as_text=True)
+    # the choices stay in the address (feeds and pages) and in the form
+    assert '<option selected value="closing">' in html and 'value="Leeds"' in html
+
+
 @pytest.mark.parametrize("query", [
+    "sort=oldest", "budget_from=-5", "budget_from=lots", "location=" + "x" * 500,
     "skill=no-such-skill", "state=bogus", "kind=<script>", "page=-4", "page=abc",
     "page=99999999999999", "visibility=secret", "coop=" + "x" * 500, "skill=%00",
 ])
@@ -109,7 +133,7 @@ def counted_statements():
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-@pytest.mark.parametrize("url", ["/jobs", "/jobs?skill=python", "/", "/skills/python", "/skills/"])
+@pytest.mark.parametrize("url", ["/jobs", "/jobs?skill=python", "/jobs?sort=budget&location=a&budget_from=1", "/", "/skills/python", "/skills/"])
 def test_statement_count_does_not_grow_with_data_or_page_size(client, app, networks, coop, skills, url,
                                                              monkeypatch):
     monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 0)  # what rendering the page costs

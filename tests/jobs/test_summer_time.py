@@ -1,0 +1,36 @@
+"""Dates across the British Summer Time change (Europe/London, the default zone): entered and
+shown in local time, GMT in winter and BST in summer, stored in UTC; a time in the hour the
+clocks skip is refused with its reason, never moved silently."""
+from datetime import datetime
+
+from sqlalchemy import select
+
+from marketplace.core.time import frozen_now
+from marketplace.extensions import db
+from marketplace.jobs.models import Job
+
+# The clocks go forward at 01:00 UTC on Sunday 28 March 2027 (01:00 GMT becomes 02:00 BST).
+BEFORE = datetime(2027, 3, 20, 12, 0)
+
+
+def test_deadlines_entered_either_side_of_the_change(poster_client, job_form):
+    job_form.update(questions_deadline="2027-03-27T12:00", bids_deadline="2027-03-29T12:00",
+                    start_date="2027-05-01")
+    with frozen_now(BEFORE):
+        response = poster_client.post("/jobs/new", data=job_form)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        job = db.session.scalars(select(Job)).one()
+        # noon GMT is 12:00 UTC; noon BST is 11:00 UTC
+        assert (job.questions_deadline, job.bids_deadline) == (datetime(2027, 3, 27, 12), datetime(2027, 3, 29, 11))
+        page = poster_client.get(f"/jobs/{job.id}").get_data(as_text=True)
+        assert "27 Mar 2027, 12:00 GMT" in page and "29 Mar 2027, 12:00 BST" in page
+        assert 'value="2027-03-29T12:00"' in poster_client.get(f"/jobs/{job.id}/edit").get_data(as_text=True)
+
+
+def test_a_time_the_clocks_skip_is_refused(poster_client, job_form):
+    job_form.update(questions_deadline="2027-03-27T12:00", bids_deadline="2027-03-28T01:30")
+    with frozen_now(BEFORE):
+        response = poster_client.post("/jobs/new", data=job_form)
+    assert response.status_code == 422
+    assert "That time does not exist here: the clocks go forward then." in response.get_data(as_text=True)
+    assert db.session.scalars(select(Job)).all() == []
