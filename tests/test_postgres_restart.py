@@ -119,9 +119,11 @@ def test_requests_are_served_again_after_postgresql_restarts(tmp_path):
             def read():
                 return _send(site, "GET", f"/jobs/{job_id}")
 
+            bodies = {}  # a retry sends the very same request, as its key promises
+
             def write(key):
-                writes[key] = _send(site, "POST", "/api/v1/jobs", _job_body(f"Restart write {key[:8]}"),
-                                    {**token, "Idempotency-Key": key})
+                body = bodies.setdefault(key, _job_body(f"Restart write {key[:8]}"))
+                writes[key] = _send(site, "POST", "/api/v1/jobs", body, {**token, "Idempotency-Key": key})
                 return writes[key]
 
             first = write(uuid.uuid4().hex)
