@@ -133,6 +133,7 @@ def from_environment(instance_path):
         "RATELIMIT_HEADERS_ENABLED": True,
         # How long an API write's answer is kept for a retry with the same Idempotency-Key.
         "IDEMPOTENCY_HOURS": _int("IDEMPOTENCY_HOURS", 24),
+        "IDEMPOTENCY_CLAIM_SECONDS": _int("IDEMPOTENCY_CLAIM_SECONDS", 90),
         # Who may read /metrics: addresses and networks (comma-separated), or a bearer of the token.
         "METRICS_ALLOWED": os.environ.get("METRICS_ALLOWED", "127.0.0.1,::1"),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),

@@ -20,7 +20,7 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app, tmp_path, workers=4):
+def gunicorn(app, tmp_path, workers=4, env=None):
     """Yields the base URL of gunicorn serving ``create_app()`` with the README's settings file,
     configured from the environment as a deployment is: the test app's database and secret key."""
     port = _free_port()
@@ -33,6 +33,7 @@ def gunicorn(app, tmp_path, workers=4):
         "API_RATE_LIMIT": "100000/minute",
         "API_ADDRESS_RATE_LIMIT": "100000/minute",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        **(env or {}),
     }
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen(

@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace import create_app
-from marketplace.api.idempotency import IN_PROGRESS
 from marketplace.audit.models import AuditEvent
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
@@ -34,6 +33,7 @@ from .factories import bearer, make_coop, make_job, make_networks, make_skills, 
 from .servers import _free_port, gunicorn
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+CLAIM_SECONDS = 5  # a claim left by a request the restart killed is taken over after this
 
 
 def _postgres_user():
@@ -112,7 +112,7 @@ def test_requests_are_served_again_after_postgresql_restarts(tmp_path):
             coop = make_coop("Restart Co-op", {make_networks()["cotech"]: "active"})
             token = bearer(make_user("Rita Restart", coops=[coop]))
             job_id = make_job(coop, "public", "open", title="Still here").id
-        with gunicorn(app, tmp_path, workers=2) as base:
+        with gunicorn(app, tmp_path, workers=2, env={"IDEMPOTENCY_CLAIM_SECONDS": str(CLAIM_SECONDS)}) as base:
             site = int(base.rsplit(":", 1)[1])
             writes = {}  # Idempotency-Key: last answer
 
@@ -149,9 +149,9 @@ def test_requests_are_served_again_after_postgresql_restarts(tmp_path):
 
             def retry(key):
                 """A write whose claim was committed just before the database went away keeps
-                its key "in use" (409) until the claim is stale (api.idempotency.IN_PROGRESS):
+                its key "in use" (409) until the claim is stale (IDEMPOTENCY_CLAIM_SECONDS):
                 a client retries later, as the answer says, and it is then done once."""
-                deadline = time.monotonic() + IN_PROGRESS.total_seconds() + 30
+                deadline = time.monotonic() + CLAIM_SECONDS + 30
                 answer = write(key)
                 while answer[0] == 409 and "idempotency_key_in_use" in answer[1] and time.monotonic() < deadline:
                     time.sleep(2)

@@ -92,7 +92,7 @@ def _claim_idempotency_key():
 def _release_idempotency_key(response):
     try:
         idempotency.release_unanswered()
-    except Exception:  # the database is gone too: the claim times out (idempotency.IN_PROGRESS)
+    except Exception:  # the database is gone too: the claim times out (IDEMPOTENCY_CLAIM_SECONDS)
         current_app.logger.exception("could not release an Idempotency-Key claim")
     return response
 

@@ -12,7 +12,7 @@ own (a second request with the key finds it). The view's answer is stored in tha
 view's own transaction, by ``commit_with_answer``, so the change and its stored answer commit
 together or not at all. A claim whose request ended without a stored answer (a refusal, an
 error) is released, so the retry runs afresh; one left by a worker that died is taken over
-once it is older than ``IN_PROGRESS``.
+once it is older than ``IDEMPOTENCY_CLAIM_SECONDS``.
 """
 import hashlib
 from datetime import timedelta
@@ -30,7 +30,10 @@ from .models import IdempotentRequest
 HEADER = "Idempotency-Key"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # A claim with no answer after this long was left by a request that died: it may be taken over.
-IN_PROGRESS = timedelta(seconds=90)
+def in_progress():
+    """How long a claim with no answer counts as being worked on (IDEMPOTENCY_CLAIM_SECONDS):
+    longer than any request runs; after it, a retry takes the claim of a request that died."""
+    return timedelta(seconds=current_app.config["IDEMPOTENCY_CLAIM_SECONDS"])
 
 
 class KeyRefused(Exception):
@@ -96,7 +99,7 @@ def claim(user, key):
     # Being worked on, or left by a request that died: take it over only in the second case,
     # and only once (compare and set on the time it was claimed).
     taken = compare_and_set(row, IdempotentRequest.status.is_(None), IdempotentRequest.claimed_at == row.claimed_at,
-                            IdempotentRequest.claimed_at < now - IN_PROGRESS, claimed_at=now)
+                            IdempotentRequest.claimed_at < now - in_progress(), claimed_at=now)
     db.session.commit()
     if not taken:
         raise KeyRefused(409, "idempotency_key_in_use",
