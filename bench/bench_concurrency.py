@@ -3,12 +3,13 @@ default) or the Whoosh one, and whether the other pages keep answering meanwhile
 
     .venv/bin/python bench/bench_concurrency.py [--backend postgres|whoosh] [--postgres URL]
         [--connections 16] [--duration 10] [--rounds 2] [--workers 4] [--threads 0]
-        [--page-cache-seconds N] [--reuse-documents]
+        [--page-cache-seconds N] [--page PATH ...] [--reuse-documents]
 
 With ``--backend whoosh`` the app serves the SQLite build with a Whoosh index built beside it
 (``--index``, built when missing). ``--page-cache-seconds 0`` renders every search page (the
 search page's results are otherwise a shared part, kept per audience and address until the
 next write: the 20 queries in turn are then mostly answered from each worker's cache).
+``--page PATH`` adds other addresses (anonymous: feeds, API lists, list pages) to the same turns.
 
 1. Makes the search benchmark's PostgreSQL database (bench_search.py: the page benchmark's
    dataset copied into PostgreSQL, the PostgreSQL backend's documents built), or reuses it.
@@ -150,8 +151,10 @@ def latency(seconds):
               show_default=True, help="The Whoosh index (--backend whoosh), built when missing.")
 @click.option("--page-cache-seconds", type=int, default=None,
               help="PAGE_CACHE_SECONDS of the served app (default: the app's; 0 renders every page).")
+@click.option("--page", "pages", multiple=True,
+              help="Another address to load with wrk in the same turns, anonymously (e.g. /feeds/jobs.rss).")
 def main(jobs, coops, database, postgres, connections, duration, rounds, workers, threads, reuse_documents,
-         backend, index_path, page_cache_seconds):
+         backend, index_path, page_cache_seconds, pages):
     """16 concurrent searches, against a bare route, and the other pages meanwhile."""
     database = os.path.abspath(database)
     ensure_database(database, jobs, coops)
@@ -172,10 +175,12 @@ def main(jobs, coops, database, postgres, connections, duration, rounds, workers
         env = {"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_PATH": index_path, "SECRET_KEY": SECRET_KEY}
     if page_cache_seconds is not None:
         env["PAGE_CACHE_SECONDS"] = str(page_cache_seconds)
+    # One load generator on one address is not an abuser: the API's rate limits would answer 429.
+    env.update(API_RATE_LIMIT="10000000/minute", API_ADDRESS_RATE_LIMIT="10000000/minute")
     paths = search_urls(facts["skill"])
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "cookie": cookie})
-    runs = {"bare": [], "search": []}
+    runs = {"bare": [], "search": [], **{page: [] for page in pages}}
     others = {path: [] for path in OTHER_PAGES}
     try:
         options = ("--workers", str(workers)) + (("--worker-class", "gthread", "--threads", str(threads))
@@ -189,6 +194,8 @@ def main(jobs, coops, database, postgres, connections, duration, rounds, workers
             # Untimed: every worker answers the searches once (a worker keeps its own cache of
             # page parts), as a site that has been serving them for a while does.
             wrk(port, "/search", connections, duration, script.name)
+            for page in pages:
+                wrk(port, page, connections, max(2, duration // 4))
             _, idle = during(port, lambda: time.sleep(3))
             for turn in range(rounds):
                 click.echo(f"Round {turn + 1} of {rounds}: bare route, then search page "
@@ -196,6 +203,8 @@ def main(jobs, coops, database, postgres, connections, duration, rounds, workers
                 runs["bare"].append(wrk(port, "/bench/bare", connections, duration))
                 result, found = during(port, lambda: wrk(port, "/search", connections, duration, script.name))
                 runs["search"].append(result)
+                for page in pages:
+                    runs[page].append(wrk(port, page, connections, duration))
                 for path, seconds in found.items():
                     others[path] += seconds
     finally:
@@ -210,7 +219,7 @@ def main(jobs, coops, database, postgres, connections, duration, rounds, workers
                f"{os.getloadavg()[0]:.2f}.")
     rows = []
     bare_rps = statistics.median(r["rps"] for r in runs["bare"])
-    for name, label in (("bare", "bare Flask route"), ("search", "search page")):
+    for name, label in (("bare", "bare Flask route"), ("search", "search page"), *((p, p) for p in pages)):
         found = runs[name]
         rps = statistics.median(r["rps"] for r in found)
         rows.append([label, f"{rps:.1f}", f"{statistics.median(r['p50'] for r in found):.1f}",
