@@ -160,6 +160,7 @@ def copy_to_postgres(sqlite_app, url, keep_documents=False):
         have = {t: db.session.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in COPY_TABLES}
         if have == wanted:
             click.echo(f"Reusing the PostgreSQL copy in {name}.")
+            _ensure_revision()
             return pg_app
         started = time.perf_counter()
         names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
@@ -182,8 +183,19 @@ def copy_to_postgres(sqlite_app, url, keep_documents=False):
                     dst.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table_name}\"', 'id'), "
                                      f"(SELECT max(id) FROM \"{table_name}\"))"))
             dst.exec_driver_sql("ANALYZE")
+        _ensure_revision()
         click.echo(f"Copied the data into PostgreSQL ({name}) in {time.perf_counter() - started:.1f} s.")
     return pg_app
+
+
+def _ensure_revision():
+    """The site revision's row, which the copy's TRUNCATE removed: without it no page part is
+    cached (``core.revision.current()`` is None), and the served app would be measured uncached."""
+    from marketplace.core.revision import SiteRevision, new_token
+
+    if db.session.get(SiteRevision, 1) is None:
+        db.session.add(SiteRevision(id=1, token=new_token()))
+        db.session.commit()
 
 
 def fts5_build(app):
