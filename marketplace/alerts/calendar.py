@@ -2,15 +2,13 @@
 co-ops posted (open), said they would bid on (a live interest) or bid on (a live bid). Read
 with a private feed token, so it is revocable like the private feeds; every job in it passes
 the visibility rule for the token's owner at the moment it is read."""
-from datetime import timezone
-
 from flask import current_app, url_for
 from icalendar import Calendar, Event
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..bids.models import LIVE_STATUSES, Bid, Interest, InterestState, status_values
-from ..core.time import utcnow
+from ..core.time import aware, utcnow
 from ..extensions import db
 from ..federation import visible_jobs
 from ..feeds.outgoing import job_guid
@@ -49,15 +47,11 @@ def calendar(viewer):
                 continue
             event = Event()
             event.add("uid", f"{job_guid(job)}/{what}")
-            event.add("dtstamp", _utc(stamp))
-            event.add("dtstart", _utc(moment))
-            event.add("dtend", _utc(moment))
+            event.add("dtstamp", aware(stamp))
+            event.add("dtstart", aware(moment))
+            event.add("dtend", aware(moment))
             event.add("summary", f"{'Questions' if what == 'questions' else 'Bids'} close: {job.title}")
             event.add("description", f"{job.coop.name} · {job.kind_label}\n{link}")
             event.add("url", link)
             cal.add_component(event)
     return cal.to_ical()
-
-
-def _utc(moment):
-    return moment.replace(tzinfo=timezone.utc)

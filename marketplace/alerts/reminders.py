@@ -13,10 +13,9 @@ from datetime import timedelta
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..bids.models import Interest, InterestState
+from ..core.models import claim_new
 from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..extensions import db
@@ -92,14 +91,9 @@ FINDERS = (_interests_lapsing, _deadlines_near, _questions_waiting, _awards_due)
 
 
 def _claim(due):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return db.session.scalar(
-        insert(ReminderSent)
-        .values(kind=due.kind.value, job_id=due.job.id, coop_id=due.coop_id, step=due.step, sent_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["kind", "job_id", "coop_id", "step"])
-        .returning(ReminderSent.id)
-    ) is not None
+    row = {"kind": due.kind.value, "job_id": due.job.id, "coop_id": due.coop_id, "step": due.step,
+           "sent_at": utcnow()}
+    return bool(claim_new(ReminderSent, [row], ("kind", "job_id", "coop_id", "step"), (ReminderSent.id,)))
 
 
 def send_reminders(now=None):

@@ -16,12 +16,11 @@ from urllib.parse import parse_qsl, urlencode
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..coops.models import CoopMember, coop_skill
+from ..core.models import claim_new
 from ..core.rules import RuleError
 from ..core.time import to_local, utcnow
 from ..extensions import db
@@ -39,7 +38,6 @@ MAX_SAVED = 50  # saved searches a user may have
 MAX_JOBS = 30  # jobs in one email (the rest are a link away)
 UNSUBSCRIBE_SALT = "alert-unsubscribe"
 OVERLAP = timedelta(minutes=10)
-CLAIM_BATCH = 1000  # claims inserted per statement
 
 
 class AlertRuleError(RuleError):
@@ -230,21 +228,11 @@ def news_for(viewer, query, since):
 
 def _claim(search, wanted):
     """{(user id, job id)} of the (recipient, jobs) pairs of ``wanted`` not yet sent by
-    ``search``, claimed for sending now, a thousand to a statement."""
+    ``search``, claimed for sending now."""
     rows = [{"saved_search_id": search.id, "user_id": user.id, "job_id": job.id, "sent_at": utcnow()}
             for user, jobs in wanted for job in jobs]
-    if not rows:
-        return set()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    claimed = set()
-    for start in range(0, len(rows), CLAIM_BATCH):  # within SQLite's limit of bound values
-        claimed.update(db.session.execute(
-            insert(AlertDelivery).values(rows[start:start + CLAIM_BATCH])
-            .on_conflict_do_nothing(index_elements=["saved_search_id", "user_id", "job_id"])
-            .returning(AlertDelivery.user_id, AlertDelivery.job_id)
-        ).tuples())
-    return claimed
+    return set(claim_new(AlertDelivery, rows, ("saved_search_id", "user_id", "job_id"),
+                         (AlertDelivery.user_id, AlertDelivery.job_id)))
 
 
 def send_due(now=None):

@@ -2,6 +2,8 @@
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, String, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import mapped_column
 
 from ..extensions import db
@@ -70,3 +72,20 @@ def contains(column, text):
     (ILIKE on PostgreSQL, lower() LIKE lower() elsewhere)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+CLAIM_BATCH = 1000  # rows per statement: within SQLite's limit of bound values
+
+
+def claim_new(model, rows, unique, returning):
+    """Insert the ``rows`` (dicts) of ``model`` whose ``unique`` columns are not there yet, and
+    return the ``returning`` columns of those this call inserted: of callers claiming the same
+    rows at once, each row goes to one of them (the unique index decides, PostgreSQL or SQLite)."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = []
+    for start in range(0, len(rows), CLAIM_BATCH):
+        claimed += db.session.execute(
+            insert(model).values(rows[start:start + CLAIM_BATCH])
+            .on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)
+        ).tuples().all()
+    return claimed

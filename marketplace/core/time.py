@@ -34,6 +34,11 @@ def site_zone():
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+def aware(moment):
+    """Naive UTC → the same moment marked UTC (for feeds and calendars); None stays None."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None else None
+
+
 def to_local(moment):
     """Naive UTC → aware datetime in the site's time zone."""
     if moment is None:

@@ -7,7 +7,6 @@ a 304 before any XML is built.
 """
 import hashlib
 from dataclasses import dataclass
-from datetime import timezone
 from html import escape
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.templating import format_datetime
-from ..core.time import utcnow
+from ..core.time import aware, utcnow
 from ..extensions import db
 from ..jobs.models import Job
 from .models import FeedSource, ImportedEntry
@@ -72,10 +71,6 @@ def rows_for(jobs):
     return FeedRows(jobs, origins)
 
 
-def _aware(moment):
-    return moment.replace(tzinfo=timezone.utc) if moment is not None else None
-
-
 def feed_updated(jobs):
     """The feed's last change: its newest job edit, or the start of today for an empty feed
     (so that an empty feed's body, and so its ETag, stays the same all day)."""
@@ -95,7 +90,7 @@ def validators(spec, fmt, rows):
         fields += [job.coop.name, job.coop.slug, rows.origins.get(job.id)]
         fields += [(s.slug, s.name) for s in job.skills]
         digest.update(repr(fields).encode())
-    return digest.hexdigest()[:40], _aware(updated)
+    return digest.hexdigest()[:40], aware(updated)
 
 
 def _tag_authority():
@@ -138,7 +133,7 @@ def render(spec, fmt, rows):
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     site_name = current_app.config.get("SITE_NAME", "CoTech Marketplace")
-    updated = _aware(feed_updated(rows.jobs))
+    updated = aware(feed_updated(rows.jobs))
     fg.id(feed_id(spec))
     fg.title(f"{spec.title} · {site_name}")
     fg.description(f"{spec.title}, newest first, from {site_name}.")
@@ -163,8 +158,8 @@ def _add_entry(fg, job, origin, authority, skills_url):
     entry.guid(guid, permalink=False)
     entry.title(job.title)
     entry.link(href=link, rel="alternate", type="text/html")
-    entry.published(_aware(job.published_at or job.created_at))
-    entry.updated(_aware(job.updated_at))
+    entry.published(aware(job.published_at or job.created_at))
+    entry.updated(aware(job.updated_at))
     coop_url = url_for("coops.show", slug=job.coop.slug, _external=True)
     entry.author({"name": job.coop.name, "uri": coop_url})
     entry.dc.dc_creator(job.coop.name)
