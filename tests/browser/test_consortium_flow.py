@@ -11,6 +11,7 @@ from marketplace.consortia.models import Consortium, ConsortiumMember
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 
+from ..axe import follow
 from ..bids.conftest import make_open_job
 from ..factories import make_coop, make_user
 from .test_bidding_flow import flash, sign_in  # noqa: F401  (the fixture)
@@ -76,7 +77,7 @@ def test_three_co_ops_form_a_consortium_agree_shares_and_bid(sign_in, people):
     for key in ("beta", "gamma"):
         page = pages[key] = sign_in(people[key])
         page.goto("/consortia")
-        page.get_by_role("link", name="Three Co-ops Together").click()
+        follow(page.get_by_role("link", name="Three Co-ops Together"))
         assert "30 % of the money" in page.content()
         page.get_by_role("button", name=f"Accept for {key.capitalize()} Co-op").click()
         assert "takes part in" in flash(page)
@@ -98,7 +99,7 @@ def test_three_co_ops_form_a_consortium_agree_shares_and_bid(sign_in, people):
 
     # Alpha submits the consortium's bid.
     alpha.goto(f"/consortia/{consortium.id}")
-    alpha.get_by_role("link", name="Prepare the consortium's bid").click()
+    follow(alpha.get_by_role("link", name="Prepare the consortium's bid"))
     assert "the consortium Three Co-ops Together" in alpha.content()
     alpha.fill("#price", "24000")
     alpha.fill("#available_from", (job.bids_deadline + timedelta(days=7)).date().isoformat())
@@ -153,7 +154,7 @@ def test_consortium_pages_have_no_serious_axe_violations(sign_in, people):
     assert serious(beta, f"/consortia/{consortium.id}") == []
     assert serious(alpha, f"/consortia/{consortium.id}") == []
     alpha.fill("#coop", "Nobody at all")
-    alpha.get_by_role("button", name="Invite", exact=True).click()
+    follow(alpha.get_by_role("button", name="Invite", exact=True))
     assert "There is a problem" in alpha.content()
     assert serious(alpha) == []
     assert serious(alpha, f"/jobs/{job.id}") == []

@@ -5,7 +5,7 @@ import pytest
 from marketplace.extensions import db
 from marketplace.feeds import services
 
-from ..axe import serious_violations, sign_in
+from ..axe import follow, serious_violations, sign_in
 from ..factories import make_coop, make_user
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def test_failed_source_form_is_accessible(app, browser_page, live_server, site, 
     browser_page.goto("/feeds/sources/new")
     browser_page.fill("#name", "Broken")
     browser_page.fill("#url", "ftp://example.coop/feed")
-    browser_page.get_by_role("button", name="Save source").click()
+    follow(browser_page.get_by_role("button", name="Save source"))
     assert "There is a problem" in browser_page.content()
     assert serious_violations(browser_page) == []
 
@@ -57,7 +57,7 @@ def test_make_a_private_feed_without_javascript(app, browser_page, live_server, 
         sign_in(page, app, live_server, site["member"])
         page.goto("/feeds/tokens?feed=/feeds/skills/python.atom")
         page.fill("#label", "Thunderbird")
-        page.get_by_role("button", name="Make a private feed address").click()
+        follow(page.get_by_role("button", name="Make a private feed address"))
         text = page.content()
         assert "Your new private feed address" in text
         assert "/skills/python.atom" in text and "/feeds/private/" in text
