@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from ..axe import follow
 from .conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -23,36 +24,36 @@ def test_register_settings_sign_out_and_reset(browser_page, live_server, outbox)
     page.get_by_label("Email address").fill("robin@example.coop")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat the password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    follow(page.get_by_role("button", name="Create account"))
     assert page.url.endswith("/register/check-email")
     assert page.locator("h1").inner_text() == "Check your email"
     link = re.search(r"http://\S+(/account/confirm/\S+)", outbox[-1].get_body(("plain",)).get_content()).group(1)
     page.goto(link)
-    page.get_by_role("button", name="Confirm my address").click()
+    follow(page.get_by_role("button", name="Confirm my address"))
     assert page.get_by_text("Your email address is confirmed").is_visible()
     page.get_by_label("Email address").fill("robin@example.coop")
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     assert page.url.endswith("/dashboard")
     assert page.locator("h1").inner_text() == "Your dashboard"
 
-    page.get_by_role("link", name="Account settings").click()
+    follow(page.get_by_role("link", name="Account settings"))
     page.get_by_label("Your name").fill("Robin Q. Worker")
-    page.get_by_role("button", name="Save name").click()
+    follow(page.get_by_role("button", name="Save name"))
     assert page.get_by_text("Your name is saved.").is_visible()
 
-    page.get_by_role("button", name="Sign out").click()
+    follow(page.get_by_role("button", name="Sign out"))
     page.goto("/login")
-    page.get_by_role("link", name="Forgot your password?").click()
+    follow(page.get_by_role("link", name="Forgot your password?"))
     page.get_by_label("Email address").fill("robin@example.coop")
-    page.get_by_role("button", name="Send me a link").click()
+    follow(page.get_by_role("button", name="Send me a link"))
     assert page.get_by_text("If an account exists for robin@example.coop").is_visible()
 
     link = re.search(r"http://\S+(/password/reset/\S+)", outbox[-1].get_body(("plain",)).get_content()).group(1)
     page.goto(link)
     page.get_by_label("New password").fill("yet another passphrase")
     page.get_by_label("Repeat the password").fill("yet another passphrase")
-    page.get_by_role("button", name="Set password and sign in").click()
+    follow(page.get_by_role("button", name="Set password and sign in"))
     assert page.url.endswith("/dashboard")
     assert page.get_by_role("link", name="Robin Q. Worker").is_visible()
     page.context.close()
@@ -73,14 +74,14 @@ def test_unconfirmed_pages_pass_axe(browser_page, networks):
     browser_page.goto("/login")
     browser_page.get_by_label("Email address").fill(robin.email)
     browser_page.get_by_label("Password").fill(PASSWORD)
-    browser_page.get_by_role("button", name="Sign in").click()
+    follow(browser_page.get_by_role("button", name="Sign in"))
     assert browser_page.get_by_role("button", name="Send the link again").is_visible()
     for path, status in (("/dashboard", 200), ("/coops/new", 403)):
         response = browser_page.goto(path)
         assert response.status == status, path
         assert browser_page.locator("h1").count() == 1
         assert serious_violations(browser_page) == [], path
-    browser_page.get_by_role("button", name="Send the link again").click()
+    follow(browser_page.get_by_role("button", name="Send the link again"))
     assert browser_page.get_by_text("We sent a new link to robin@example.coop").is_visible()
 
 
@@ -90,7 +91,7 @@ def test_signed_in_pages_pass_axe(browser_page, ann, networks):
     browser_page.goto("/login")
     browser_page.get_by_label("Email address").fill(ann.email)
     browser_page.get_by_label("Password").fill(PASSWORD)
-    browser_page.get_by_role("button", name="Sign in").click()
+    follow(browser_page.get_by_role("button", name="Sign in"))
     for path in ("/dashboard", "/account"):
         browser_page.goto(path)
         assert browser_page.locator("h1").count() == 1
