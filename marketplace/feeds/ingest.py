@@ -92,7 +92,11 @@ class SourceRefused(Exception):
 # --- skills from text ----------------------------------------------------------------------------
 
 class SkillMatcher:
-    """Finds taxonomy skills named in text, by name, slug or synonym, as whole words."""
+    """Finds taxonomy skills named in text, by name, slug or synonym, as whole words.
+
+    One pattern of every term tried at each position of a long notice costs about half a
+    millisecond an entry; a term can only match where each of its words is a word of the text,
+    so the pattern is made of those terms alone (and kept: many texts share the same few)."""
 
     def __init__(self, skills):
         self.by_slug = {s.slug: s for s in skills}
@@ -102,22 +106,48 @@ class SkillMatcher:
                 term = " ".join(term.lower().split())
                 if len(term) >= 2:
                     self.by_term.setdefault(term, skill)
-        terms = sorted(self.by_term, key=len, reverse=True)
-        self.pattern = re.compile(
-            r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
-        ) if terms else None
+        # Longest first: "machine learning" before "machine", as the single pattern had them.
+        self.terms = sorted(self.by_term, key=len, reverse=True)
+        self._rank = {term: n for n, term in enumerate(self.terms)}
+        self._by_word = {}
+        for term in self.terms:
+            words = frozenset(_WORD.findall(term))
+            if words:
+                self._by_word.setdefault(min(words), []).append((term, words))
+        self._patterns = {}
 
     def find(self, text, skip=frozenset()):
         """The skills named in ``text``, in order; ``skip``: terms that do not count."""
-        if self.pattern is None or not text:
+        if not self.terms or not text:
+            return []
+        text = " ".join(text.split())
+        words = set(_WORD.findall(text.lower()))
+        candidates = sorted({term for word in words for term, needs in self._by_word.get(word, ())
+                             if needs <= words}, key=self._rank.__getitem__)
+        if not candidates:
             return []
         found = []
-        for match in self.pattern.finditer(" ".join(text.split())):
+        for match in self._pattern(tuple(candidates)).finditer(text):
             term = match.group(1).lower()
             skill = None if term in skip else self.by_term.get(term)
             if skill is not None and skill not in found:
                 found.append(skill)
         return found
+
+    def _pattern(self, terms):
+        pattern = self._patterns.get(terms)
+        if pattern is None:
+            if len(self._patterns) > 4096:
+                self._patterns.clear()
+            pattern = self._patterns[terms] = re.compile(
+                r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
+            )
+        return pattern
+
+
+# The words of a term or a text, as the pattern's edges see them: a term can only match where
+# each of its words stands whole in the text.
+_WORD = re.compile(r"[\w+#]+")
 
 
 # Words that name a skill but mostly mean something else in a public notice ("building
