@@ -33,7 +33,10 @@ UNSHOWN_COLUMNS = {
     "user": frozenset({"last_login_at", "session_token", "verification_sent_at"}),
     # A feed source's fetch bookkeeping (no shared part shows it): a fetch that finds
     # nothing new keeps every cached page.
-    "feed_source": frozenset({"last_fetched_at", "last_success_at", "etag", "last_modified"}),
+    "feed_source": frozenset({"last_fetched_at", "last_success_at", "etag", "last_modified", "body_hash"}),
+    # What a source last sent of an entry, as a digest: a refetch whose feed changed only
+    # around its entries stores nothing else.
+    "imported_entry": frozenset({"raw_hash"}),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
-from ..core.time import utcnow
+from ..core.time import site_zone, utcnow
 from ..extensions import db
 from ..federation.policy import posting_visibilities
 from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
@@ -211,6 +211,21 @@ def job_values(source, entry, now, open_days, first_seen=None):
     }, published
 
 
+# Raise when entries are turned into jobs differently: the raw digests stored before then no
+# longer vouch for their jobs, and every entry is read again once.
+ENTRY_RULES = 1
+
+
+def entry_key(source, skills):
+    """``raw_digest``'s key: all that decides an entry's job besides the entry itself (the
+    source's settings, the skills taxonomy, the site's time zone for bare dates)."""
+    taxonomy = sorted((s.slug, s.name, tuple(s.synonym_list)) for s in skills)
+    decides = [ENTRY_RULES, source.kind, source.url, source.coop_id, source.visibility, source.job_kind,
+               sorted(s.slug for s in source.default_skills), setting("FEED_DEFAULT_OPEN_DAYS"),
+               setting("FEED_MAX_ENTRIES"), str(site_zone()), taxonomy]
+    return hashlib.sha256(repr(decides).encode()).digest()
+
+
 def content_hash(values, skills, entry):
     """What the job would look like: unchanged hash, nothing to update."""
     data = {k: str(v) for k, v in values.items()}
@@ -306,10 +321,18 @@ def update_imported_job(source, job, entry, values, skills, actor):
 
 # --- one source ------------------------------------------------------------------------------------
 
-def _parse(source, result):
+def _parse(source, result, key=None, known=frozenset()):
     if source.kind == SourceKind.OCDS:
-        return parse_ocds(result.body)
-    return parse_rss(result.body, result.content_type, result.url)
+        return parse_ocds(result.body, key, known)
+    return parse_rss(result.body, result.content_type, result.url, key, known)
+
+
+def _raw_hashes(source):
+    """The raw digests of the source's entries as they were last imported."""
+    return frozenset(db.session.scalars(
+        select(ImportedEntry.raw_hash).where(ImportedEntry.source_id == source.id,
+                                             ImportedEntry.raw_hash.is_not(None))
+    ))
 
 
 def import_entries(source, entries, actor=None, now=None, report=None):
@@ -335,7 +358,7 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         e.guid: e for e in db.session.scalars(
             select(ImportedEntry).where(ImportedEntry.source_id == source.id)
         )
-    }
+    } if unique else {}  # nothing to read: every entry was as it was last time
     matcher = SkillMatcher(db.session.scalars(select(Skill)).all())
     defaults = list(source.default_skills)
     open_days = setting("FEED_DEFAULT_OPEN_DAYS")
@@ -352,9 +375,11 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         step = _Step(entry, values, skills, published, content_hash(values, skills, entry), previous)
         if previous is not None and previous.content_hash == step.digest:
             unchanged += 1
+            if entry.raw_hash is not None and previous.raw_hash != entry.raw_hash:
+                previous.raw_hash = entry.raw_hash  # sent differently, the same job: skipped next time
         else:
             planned.append(step)
-    report.unchanged = unchanged
+    report.unchanged = unchanged + getattr(entries, "unchanged", 0)
 
     # New entries: each is checked against the job rules before anything is added (one they
     # refuse is skipped with its reason), then all are inserted in one flush: an audit event
@@ -372,7 +397,8 @@ def import_entries(source, entries, actor=None, now=None, report=None):
             new.append(job)
             db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
                                          buyer=step.entry.buyer or None, value=step.entry.value,
-                                         content_hash=step.digest, first_seen_at=now, last_seen_at=now))
+                                         content_hash=step.digest, raw_hash=step.entry.raw_hash,
+                                         first_seen_at=now, last_seen_at=now))
     db.session.flush()
     for job in new:
         report.closed += record_imported_job(source, job, actor, now)
@@ -392,6 +418,7 @@ def import_entries(source, entries, actor=None, now=None, report=None):
             continue
         previous = step.previous
         previous.content_hash, previous.link, previous.last_seen_at = step.digest, step.entry.link, now
+        previous.raw_hash = step.entry.raw_hash
         previous.buyer, previous.value = step.entry.buyer or None, step.entry.value
         if outcome == "updated":
             report.updated += 1
@@ -461,7 +488,11 @@ def fetch_source(source, actor=None, now=None, force=False):
         elif body_hash == source.body_hash and not force:
             report.outcome = "unchanged"
         else:
-            import_entries(source, _parse(source, result), actor, now, report)
+            # Entries sent as they were last time are left out before they are read (an unchanged
+            # refetch reads nothing), unless forced: then every entry is read and compared.
+            key = entry_key(source, db.session.scalars(select(Skill)).all())
+            entries = _parse(source, result, key, frozenset() if force else _raw_hashes(source))
+            import_entries(source, entries, actor, now, report)
             source.body_hash = body_hash
             source.entries_seen = _count_entries(source)
             skipped = [f"{title}: {reason}" for title, reason in report.skips[:MAX_SKIPS_KEPT]] or None

@@ -137,6 +137,9 @@ class ImportedEntry(db.Model):
     link: Mapped[str] = mapped_column(String(1000), default="")
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The entry as the source last sent it (``entries.raw_digest``): the same again is skipped
+    # before it is read. None for entries imported before it was kept, and read in full.
+    raw_hash: Mapped[str | None] = mapped_column(String(64))
     # The buyer as the source names it (OCDS buyer, an entry's author), None when it does not.
     buyer: Mapped[str | None] = mapped_column(String(300))
     # The value as the source published it, {"min", "max", "currency"}, None when it did not:

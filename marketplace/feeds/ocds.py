@@ -10,7 +10,7 @@ from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
 from ..skills.services import skills_of_cpv
 from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
-                      safe_link)
+                      raw_digest, safe_link)
 from .models import value_words
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
@@ -24,8 +24,11 @@ PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
 
 
-def parse_ocds(body):
-    """The entries of an OCDS release package (or record package). Raises FeedFormatError."""
+def parse_ocds(body, key=None, known=frozenset()):
+    """The entries of an OCDS release package (or record package). Raises FeedFormatError.
+
+    With ``key``, each entry carries its ``raw_hash`` (of its release), and releases whose hash
+    is in ``known`` are left out and counted (``Entries.unchanged``)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -47,11 +50,22 @@ def parse_ocds(body):
         if not isinstance(ocid, str) or not ocid.strip():
             dropped += 1
             continue
-        known = newest.get(ocid)
-        if known is None or (parse_iso(release.get("date")) or _EPOCH) >= (parse_iso(known.get("date")) or _EPOCH):
+        kept = newest.get(ocid)
+        if kept is None or (parse_iso(release.get("date")) or _EPOCH) >= (parse_iso(kept.get("date")) or _EPOCH):
             newest[ocid] = release
-    entries = [_entry(release) for release in newest.values()]
-    return Entries([e for e in entries if e is not None], dropped=dropped + entries.count(None))
+    entries, unchanged = [], 0
+    for release in newest.values():
+        digest = None
+        if key is not None:
+            digest = raw_digest(key, json.dumps(release, sort_keys=True, ensure_ascii=False).encode())
+            if digest in known:
+                unchanged += 1
+                continue
+        entry = _entry(release)
+        if entry is not None:
+            entry.raw_hash = digest
+        entries.append(entry)
+    return Entries([e for e in entries if e is not None], dropped=dropped + entries.count(None), unchanged=unchanged)
 
 
 _EPOCH = parse_iso("1970-01-01T00:00:00Z")
