@@ -92,7 +92,8 @@ def _check_visibility(coop, visibility):
 def job_errors(coop, values, skills, previous=None):
     """What is wrong with a job's fields before it is posted by ``coop`` (or ``previous`` is
     edited), as {field: message}. ``values`` are the fields ``post_job`` takes, text already
-    stripped; ``skills`` the chosen skills. The job form and the API both ask this."""
+    stripped; ``skills`` the chosen skills. The job form and the API both ask this (the form
+    without a co-op when none of the caller's was chosen: it says so itself)."""
     errors = {}
     for name in REQUIRED_TEXT:
         if not values.get(name):
@@ -117,7 +118,7 @@ def job_errors(coop, values, skills, previous=None):
     requirement = requirement_errors(values.get("requirements") or [])
     if requirement:
         errors["requirements"] = requirement
-    visibility = _visibility_error(coop, values.get("visibility"))
+    visibility = coop and _visibility_error(coop, values.get("visibility"))
     if visibility:
         errors["visibility"] = visibility
     for name in ("questions_deadline", "bids_deadline"):
