@@ -19,7 +19,6 @@ from ..extensions import csrf, db, limiter
 from ..accounts.models import User
 from ..federation import Viewer, current_viewer, viewer_for
 from . import idempotency, services
-from .schemas import MAX_PER_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

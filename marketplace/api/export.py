@@ -20,8 +20,8 @@ from ..feeds.services import imported_entries, published_elsewhere
 from ..jobs.models import Job
 from ..jobs.services import JobFilters, jobs_query
 from . import ocds
-from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
-from .schemas import OcdsReleasePackage, Paging
+from .base import ApiError, api_viewer, bp, int_arg
+from .schemas import MAX_PER_PAGE, OcdsReleasePackage, Paging
 from .spec import operation
 
 PACKAGE = {200: (OcdsReleasePackage, "The release package")}

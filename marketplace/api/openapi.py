@@ -79,8 +79,8 @@ def _complete(method: str, op: dict[str, Any]) -> None:
     if method.upper() in WRITES:  # the Idempotency-Key's own refusals (api/idempotency.py)
         op["parameters"].append(IDEMPOTENCY_KEY)
         responses.setdefault("400", ref("BadRequest"))
-        for status in (409, 422):
-            responses.setdefault(str(status), _error(ERRORS[status]))
+        for refusal in (409, 422):
+            responses.setdefault(str(refusal), _error(ERRORS[refusal]))
     if not op["parameters"]:
         del op["parameters"]
     if "requestBody" in op:

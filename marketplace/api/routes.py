@@ -18,8 +18,8 @@ from ..search.services import index_in_step, search_jobs
 from ..skills.models import Skill
 from ..skills.services import find_skill
 from . import schemas
-from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
-from .schemas import MAX_QUERY
+from .base import ApiError, api_viewer, bp, int_arg
+from .schemas import MAX_PER_PAGE, MAX_QUERY
 from .serializers import coop_json, job_json, plain, skill_json
 from .spec import operation
 
@@ -67,7 +67,7 @@ def _search(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
             facets[name] = value
     if filters.skill:
         facets["skill"] = filters.skill.slug
-    if filters.coop:
+    if isinstance(filters.coop, Coop):
         facets["coop"] = str(filters.coop.id)
     try:
         jobs, total, notices = search_jobs(viewer, args["q"], facets, sort, page_no, per_page)

@@ -292,9 +292,9 @@ def _text(name: str, **schema: Any) -> dict[str, Any]:
     return {"maxLength": MAX_LENGTHS[name], **schema}
 
 
-_SKILLS = {"minItems": 1, "maxItems": MAX_SKILLS, "description": "Skill slugs (see /skills)"}
-_BUDGET = {"minimum": 0, "maximum": MAX_BUDGET}
-_REQUIREMENTS = {"maxItems": MAX_REQUIREMENTS, "description": "Essential requirements",
+_SKILLS: dict[str, Any] = {"minItems": 1, "maxItems": MAX_SKILLS, "description": "Skill slugs (see /skills)"}
+_BUDGET: dict[str, Any] = {"minimum": 0, "maximum": MAX_BUDGET}
+_REQUIREMENTS: dict[str, Any] = {"maxItems": MAX_REQUIREMENTS, "description": "Essential requirements",
                  "items": {"type": "string", "maxLength": MAX_REQUIREMENT_LENGTH}}
 
 

@@ -6,13 +6,13 @@ SpecTree only describes here: the views check their input themselves, after the 
 token (a 401 comes before a 422), with ``parsed`` of api/base.py, so that every error keeps
 the API's one JSON shape.
 """
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, Server
+from spectree.models import SecureType, SecuritySchemeData, Server
 
 from .schemas import Error
 
@@ -25,7 +25,7 @@ spec = SpecTree(
     title="CoTech Marketplace API", version="1", description=DESCRIPTION,
     servers=[Server(url="/api/v1")],
     security_schemes=[SecurityScheme(name="bearerAuth", data=SecuritySchemeData(
-        type="http", scheme="bearer", description="A personal API token, made on the site's API tokens page"))],
+        type=SecureType.HTTP, scheme="bearer", description="A personal API token, made on the site's API tokens page"))],
     validation_error_model=Error,
     # Components are named after the models (the names clients see).
     naming_strategy=lambda model: model.__name__,
@@ -62,7 +62,7 @@ EXTRAS: dict[str, Extra] = {}
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def operation(operation_id: str, tag: str, ok: dict[int, tuple[type[BaseModel] | None, str]],
+def operation(operation_id: str, tag: str, ok: Mapping[int, tuple[type[BaseModel] | None, str]],
               errors: Sequence[int] = (), body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, token: Token = "required",
               created: bool = False, body_required: bool = True) -> Callable[[View], View]:

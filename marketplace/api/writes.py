@@ -32,9 +32,9 @@ from ..questions import services as question_services
 from ..skills.models import Skill
 from ..skills.services import all_skills
 from . import schemas
-from .base import (MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg, invalid, optional_body, parsed,
-                   token_user)
+from .base import ApiError, api_viewer, bp, int_arg, invalid, optional_body, parsed, token_user
 from .idempotency import commit_with_answer
+from .schemas import MAX_PER_PAGE
 from .serializers import bid_json, interest_json, job_json, notification_json, plain, question_json
 from .spec import operation
 
@@ -86,7 +86,7 @@ def _page_args() -> tuple[int, int]:
     return int_arg("page", 1), int_arg("per_page", 20, high=MAX_PER_PAGE)
 
 
-def _page(page: Page, items: list[Any], answer: type[schemas.Page]) -> Response:
+def _page(page: Page, items: list[Any], answer: Callable[..., schemas.Page]) -> Response:
     return jsonify(plain(answer(items=items, page=page.page, per_page=page.per_page, total=page.total,
                                 total_capped=page.capped)))
 
