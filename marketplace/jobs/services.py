@@ -89,44 +89,49 @@ def _check_visibility(coop, visibility):
         raise JobRuleError(error, field="visibility")
 
 
-def job_errors(coop, values, skills, previous=None):
-    """What is wrong with a job's fields before it is posted by ``coop`` (or ``previous`` is
-    edited), as {field: message}. ``values`` are the fields ``post_job`` takes, text already
-    stripped; ``skills`` the chosen skills. The job form and the API both ask this (the form
-    without a co-op when none of the caller's was chosen: it says so itself)."""
-    errors = {}
-    for name in REQUIRED_TEXT:
-        if not values.get(name):
-            errors[name] = "This field is required."
+def _text_errors(values):
+    errors = {name: "This field is required." for name in REQUIRED_TEXT if not values.get(name)}
     for name, limit in MAX_LENGTHS.items():
         if len(values.get(name) or "") > limit:
             errors[name] = f"Field cannot be longer than {limit} characters."
-    low, high = values.get("budget_min"), values.get("budget_max")
+    if values.get("work_mode") in (WorkMode.ON_SITE, WorkMode.HYBRID) and not values.get("location"):
+        errors["location"] = "Say where the work is when it is on site or hybrid."
+    return errors
+
+
+def _budget_errors(low, high):
+    errors = {}
     if low is None:
         errors["budget_min"] = "Give a budget, or 0 if it is not known."
     for name, amount in (("budget_min", low), ("budget_max", high)):
         if amount is not None and not 0 <= amount <= MAX_BUDGET:
             errors[name] = f"Must be between 0 and {MAX_BUDGET:,}."
-    if "budget_max" not in errors and None not in (low, high) and high < low:
+    if not errors and high is not None and high < low:
         errors["budget_max"] = "The upper end must not be below the lower end."
-    if values.get("work_mode") in (WorkMode.ON_SITE, WorkMode.HYBRID) and not values.get("location"):
-        errors["location"] = "Say where the work is when it is on site or hybrid."
+    return errors
+
+
+def _skills_error(skills):
     if not skills:
-        errors["skills"] = "Choose at least one skill."
-    elif len(skills) > MAX_SKILLS:
-        errors["skills"] = f"Choose at most {MAX_SKILLS} skills."
-    requirement = requirement_errors(values.get("requirements") or [])
-    if requirement:
-        errors["requirements"] = requirement
-    visibility = coop and _visibility_error(coop, values.get("visibility"))
-    if visibility:
-        errors["visibility"] = visibility
-    for name in ("questions_deadline", "bids_deadline"):
-        if values.get(name) is None:
-            errors[name] = "Give a date and time."
-    dates = deadline_errors(values.get("questions_deadline"), values.get("bids_deadline"),
-                            values.get("start_date"), previous)
-    return {**dates, **errors}
+        return "Choose at least one skill."
+    return f"Choose at most {MAX_SKILLS} skills." if len(skills) > MAX_SKILLS else None
+
+
+def job_errors(coop, values, skills, previous=None):
+    """What is wrong with a job's fields before it is posted by ``coop`` (or ``previous`` is
+    edited), as {field: message}. ``values`` are the fields ``post_job`` takes, text already
+    stripped; ``skills`` the chosen skills. The job form and the API both ask this (the form
+    without a co-op when none of the caller's was chosen: it says so itself)."""
+    errors = deadline_errors(values.get("questions_deadline"), values.get("bids_deadline"),
+                             values.get("start_date"), previous)
+    errors.update({name: "Give a date and time." for name in ("questions_deadline", "bids_deadline")
+                   if values.get(name) is None})
+    errors.update(_text_errors(values))
+    errors.update(_budget_errors(values.get("budget_min"), values.get("budget_max")))
+    found = {"skills": _skills_error(skills), "requirements": requirement_errors(values.get("requirements") or []),
+             "visibility": coop and _visibility_error(coop, values.get("visibility"))}
+    errors.update({name: message for name, message in found.items() if message})
+    return errors
 
 
 def _check_deadlines(values, previous=None):
