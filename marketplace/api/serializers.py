@@ -44,24 +44,23 @@ def coop_json(coop: Coop) -> schemas.Coop:
                         description=coop.description, size=coop.size)
 
 
+def _same(source: object, *names: str) -> dict[str, Any]:
+    """The fields an answer copies as they are from ``source``."""
+    return {name: getattr(source, name) for name in names}
+
+
+def _times(source: object, *names: str) -> dict[str, str | None]:
+    """The fields an answer gives as ISO 8601 (``iso``), from ``source``."""
+    return {name: iso(getattr(source, name)) for name in names}
+
+
 def job_json(job: Job) -> schemas.Job:
     return schemas.Job(
-        id=job.id,
-        title=job.title,
-        summary=job.summary,
-        description=job.description,
-        kind=job.kind,
-        state=job.state,
-        visibility=job.visibility,
+        **_same(job, "id", "title", "summary", "description", "kind", "state", "visibility", "location",
+                "work_mode", "looking_for_partners"),
+        **_times(job, "questions_deadline", "bids_deadline", "start_date", "published_at"),
         budget=schemas.Budget(type=job.budget_type, min=job.budget_min, max=job.budget_max,
                               currency=job.currency),
-        location=job.location,
-        work_mode=job.work_mode,
-        questions_deadline=iso(job.questions_deadline),
-        bids_deadline=iso(job.bids_deadline),
-        start_date=iso(job.start_date),
-        looking_for_partners=job.looking_for_partners,
-        published_at=iso(job.published_at),
         coop=coop_ref(job.coop),
         skills=[skill_json(s) for s in job.skills],
     )
@@ -70,37 +69,24 @@ def job_json(job: Job) -> schemas.Job:
 def question_json(question: Question, show_asker: bool) -> schemas.Question:
     """A clarification question; the asking co-op only for the poster's co-op (``show_asker``)."""
     return schemas.Question(
-        id=question.id,
-        job_id=question.job_id,
-        text=question.text,
+        **_same(question, "id", "job_id", "text"),
+        **_times(question, "answered_at"),
         answer=question.answer if question.is_answered else None,
         asked_at=iso(question.created_at),
-        answered_at=iso(question.answered_at),
         coop=coop_ref(question.coop) if show_asker and question.coop is not None else None,
     )
 
 
 def bid_json(bid: Bid) -> schemas.Bid:
     return schemas.Bid(
-        id=bid.id,
+        **_same(bid, "id", "consortium_id", "status", "price_type", "amount", "days", "proposal", "feedback",
+                "agreed_value"),
+        **_times(bid, "available_from", "agreed_start", "submitted_at", "withdrawn_at", "decided_at",
+                 "updated_at"),
         job=schemas.JobRef(id=bid.job.id, title=bid.job.title),
         coop=coop_ref(bid.coop),
-        consortium_id=bid.consortium_id,
-        status=bid.status,
-        price_type=bid.price_type,
-        amount=bid.amount,
-        days=bid.days,
-        available_from=iso(bid.available_from),
-        proposal=bid.proposal,
         answers=[schemas.RequirementAnswer(requirement_id=a.requirement_id, answer=a.answer)
                  for a in sorted(bid.answers, key=lambda a: a.requirement_id)],
-        feedback=bid.feedback,
-        agreed_value=bid.agreed_value,
-        agreed_start=iso(bid.agreed_start),
-        submitted_at=iso(bid.submitted_at),
-        withdrawn_at=iso(bid.withdrawn_at),
-        decided_at=iso(bid.decided_at),
-        updated_at=iso(bid.updated_at),
     )
 
 
@@ -110,12 +96,5 @@ def interest_json(interest: Interest) -> schemas.Interest:
 
 
 def notification_json(notification: Notification) -> schemas.Notification:
-    return schemas.Notification(
-        id=notification.id,
-        kind=notification.kind,
-        job_id=notification.job_id,
-        message=notification.message,
-        url=notification.url,
-        created_at=iso(notification.created_at),
-        read_at=iso(notification.read_at),
-    )
+    return schemas.Notification(**_same(notification, "id", "kind", "job_id", "message", "url"),
+                                **_times(notification, "created_at", "read_at"))
