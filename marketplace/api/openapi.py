@@ -61,26 +61,35 @@ LOCATION = {"Location": {"required": True, "description": "The new object's URL"
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-def _complete(method: str, op: dict[str, Any]) -> None:
-    """Add to one generated operation what SpecTree does not say."""
-    extra = EXTRAS[op["operationId"]]
-    responses = op["responses"]
-    responses.setdefault("429", {})
+def _responses(method: str, responses: dict[str, Any], created: bool) -> None:
+    """The shared answers as references; a write's Idempotency-Key refusals; a 201's Location."""
+    responses.setdefault("429", {})  # the rate limiter may answer any request
+    if method.upper() in WRITES:  # api/idempotency.py
+        responses.setdefault("400", {})
+        for refusal in (409, 422):
+            responses.setdefault(str(refusal), _error(ERRORS[refusal]))
     for status, (name, _) in RESPONSES.items():
         if status in responses:
             responses[status] = ref(name)
-    if extra.created:
+    if created:
         responses["201"]["headers"] = LOCATION
-    for parameter in op["parameters"]:
+
+
+def _parameters(method: str, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ids within the database's range; every write's Idempotency-Key."""
+    for parameter in parameters:
         if not parameter.get("description"):
             del parameter["description"]
         if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
             parameter["schema"] = dict(ROW_ID)
-    if method.upper() in WRITES:  # the Idempotency-Key's own refusals (api/idempotency.py)
-        op["parameters"].append(IDEMPOTENCY_KEY)
-        responses.setdefault("400", ref("BadRequest"))
-        for refusal in (409, 422):
-            responses.setdefault(str(refusal), _error(ERRORS[refusal]))
+    return [*parameters, IDEMPOTENCY_KEY] if method.upper() in WRITES else parameters
+
+
+def _complete(method: str, op: dict[str, Any]) -> None:
+    """Add to one generated operation what SpecTree does not say."""
+    extra = EXTRAS[op["operationId"]]
+    _responses(method, op["responses"], extra.created)
+    op["parameters"] = _parameters(method, op["parameters"])
     if not op["parameters"]:
         del op["parameters"]
     if "requestBody" in op:

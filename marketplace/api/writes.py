@@ -107,16 +107,19 @@ def _job_values(body: schemas.JobUpdate, job: Job | None) -> dict[str, Any]:
     return values
 
 
+def _job_skills(body: schemas.JobUpdate, job: Job | None) -> tuple[list[Skill], list[str]]:
+    """The skills the body names (else the job's), and the slugs of none."""
+    if job is not None and "skills" not in body.model_fields_set:
+        return list(job.skills), []
+    known = {s.slug: s for s in all_skills()}
+    return [s for s in known.values() if s.slug in body.skills], sorted(set(body.skills) - set(known))
+
+
 def _checked_job(coop: Coop, body: schemas.JobUpdate,
                  job: Job | None = None) -> tuple[dict[str, Any], list[Skill]]:
     """The job's values and skills, or a 422 naming every field the jobs rules refuse."""
     values = _job_values(body, job)
-    skills = list(job.skills) if job is not None else []
-    unknown: list[str] = []
-    if job is None or "skills" in body.model_fields_set:
-        known = {s.slug: s for s in all_skills()}
-        unknown = sorted({slug for slug in body.skills if slug not in known})
-        skills = [s for s in known.values() if s.slug in body.skills]
+    skills, unknown = _job_skills(body, job)
     errors = job_services.job_errors(coop, values, skills, previous=job)
     if unknown:
         errors["skills"] = f"Unknown skill: {', '.join(unknown)}."
