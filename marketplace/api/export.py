@@ -8,31 +8,57 @@ are left out (``feeds.services.published_elsewhere``); their page links to the o
 own feed of its own work takes bids here, so its jobs are ours and are exported, with the
 value as the feed published it, or none when it did not say.
 """
-from flask import abort, current_app, jsonify, url_for
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, url_for
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.pagination import paginate
-from ..federation import ANONYMOUS, get_job_or_404
+from ..federation import ANONYMOUS, Viewer, get_job_or_404
 from ..feeds.services import imported_entries, published_elsewhere
 from ..jobs.models import Job
 from ..jobs.services import JobFilters, jobs_query
 from . import ocds
-from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
-from .openapi import OPTIONAL_TOKEN, json_response, ref
+from .base import ApiError, api_viewer, bp, int_arg
+from .schemas import MAX_PER_PAGE, OcdsReleasePackage, Paging
+from .spec import operation
+
+PACKAGE = {200: (OcdsReleasePackage, "The release package")}
+_PACKAGE_DOC = ("An OCDS 1.1 release package. Who won an awarded job, and for how much (`awards`, "
+                "the bids extension's `bids.details`, the winning co-ops in `parties`), is included "
+                "only for callers who may see the awarded bid: the poster's co-op, the coordinators "
+                "of the job's networks and the winning co-ops.")
 
 
-def _package(jobs, viewer, uri, links=None):
+def _package(jobs: Sequence[Job], viewer: Viewer, uri: str,
+             links: dict[str, str] | None = None) -> dict[str, Any]:
     config = current_app.config
     awards = ocds.disclosed_awards(jobs, viewer)
     imported = imported_entries(jobs)
     releases = [ocds.release(job, config["OCDS_OCID_PREFIX"], awards.get(job.id), imported.get(job.id))
                 for job in jobs]
     publisher = {"name": config["SITE_NAME"], "uri": config["SITE_URL"]}
-    return ocds.release_package(releases, uri, publisher, links)
+    package: dict[str, Any] = ocds.release_package(releases, uri, publisher, links)
+    return package
+
+
+def _described(view: Any) -> Any:
+    """The package's documentation after the view's own."""
+    view.__doc__ = (view.__doc__ or "") + " " + _PACKAGE_DOC
+    return view
 
 
 @bp.get("/jobs/<int:job_id>/ocds")
-def job_ocds(job_id):
+@operation("getJobOcds", "ocds", PACKAGE, (401, 404), token="optional")
+@_described
+def job_ocds(job_id: int) -> Response:
+    """A job the caller may see, as an OCDS release package
+
+    The job as the one release of an OCDS 1.1 release package. Drafts are not published: 404, as
+    for a job the caller may not see. Another organisation's notice imported from a feed is its
+    own publisher's to publish: 404 `published_elsewhere`, with the original notice's address.
+    """
     viewer = api_viewer()
     job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), selectinload(Job.skills)])
     if not ocds.is_published(job):
@@ -47,7 +73,17 @@ def job_ocds(job_id):
 
 
 @bp.get("/ocds/releases")
-def ocds_releases():
+@operation("listOcdsReleases", "ocds", PACKAGE, (400, 401), query=Paging, token="optional")
+@_described
+def ocds_releases() -> Response:
+    """Every public published job, as an OCDS release package
+
+    The public jobs in every state but draft, newest first, one release each, a page at a time:
+    `links.next` and `links.prev` are the neighbouring pages, and a page past the last answers
+    the last. Other organisations' notices imported from feeds are left out (their own
+    publishers publish them); a co-op's own listings are not. With no public job at all,
+    `releases` is empty.
+    """
     viewer = api_viewer()
     page_no = int_arg("page", 1)
     per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
@@ -57,7 +93,7 @@ def ocds_releases():
     stmt = jobs_query(ANONYMOUS, JobFilters(state="any")).where(~published_elsewhere())
     page = paginate(stmt.options(joinedload(Job.coop), selectinload(Job.skills)), page_no, per_page)
 
-    def at(number):
+    def at(number: int) -> str:
         return url_for("api.ocds_releases", page=number, per_page=per_page, _external=True)
 
     links = {}
@@ -66,79 +102,3 @@ def ocds_releases():
     if page.has_prev:
         links["prev"] = at(page.page - 1)
     return jsonify(_package(page.items, viewer, at(page.page), links))
-
-
-# --- OpenAPI ----------------------------------------------------------------------------------
-
-_PACKAGE_DOC = ("An OCDS 1.1 release package. Who won an awarded job, and for how much (`awards`, "
-                "the bids extension's `bids.details`, the winning co-ops in `parties`), is included "
-                "only for callers who may see the awarded bid: the poster's co-op, the coordinators "
-                "of the job's networks and the winning co-ops.")
-
-
-def _read(operation_id, summary, description, parameters, errors):
-    responses = {"200": json_response("The release package", ref("OcdsReleasePackage"))}
-    responses.update({status: ref(name, "responses") for status, name in errors})
-    return {"get": {"operationId": operation_id, "summary": summary, "description": description,
-                    "tags": ["ocds"], "security": OPTIONAL_TOKEN, "parameters": parameters,
-                    "responses": responses}}
-
-
-PATHS = {
-    "/jobs/{job_id}/ocds": _read(
-        "getJobOcds", "A job the caller may see, as an OCDS release package",
-        "The job as the one release of an OCDS 1.1 release package. " + _PACKAGE_DOC
-        + " Drafts are not published: 404, as for a job the caller may not see. Another organisation's "
-        "notice imported from a feed is its own publisher's to publish: 404 `published_elsewhere`, "
-        "with the original notice's address.",
-        [ref("JobId", "parameters")], (("401", "Unauthorized"), ("404", "NotFound")),
-    ),
-    "/ocds/releases": _read(
-        "listOcdsReleases", "Every public published job, as an OCDS release package",
-        "The public jobs in every state but draft, newest first, one release each, a page at a "
-        "time: `links.next` and `links.prev` are the neighbouring pages, and a page past the last "
-        "answers the last. Other organisations' notices imported from feeds are left out (their "
-        "own publishers publish them); a co-op's own listings are not. " + _PACKAGE_DOC
-        + " With no public job at all, `releases` is empty.",
-        [ref("Page", "parameters"), ref("PerPage", "parameters")],
-        (("400", "BadRequest"), ("401", "Unauthorized")),
-    ),
-}
-
-DATE_TIME = {"type": "string", "format": "date-time"}
-URI = {"type": "string", "format": "uri"}
-OBJECTS = {"type": "array", "items": {"type": "object"}}
-
-# Open on purpose, with the key properties only: the full shape is the OCDS 1.1 release and
-# release package schemas (https://standard.open-contracting.org/1.1/en/schema/).
-SCHEMAS = {
-    "OcdsRelease": {
-        "type": "object",
-        "required": ["ocid", "id", "date", "tag", "initiationType", "parties", "buyer", "tender"],
-        "properties": {
-            "ocid": {"type": "string"},
-            "id": {"type": "string"},
-            "date": DATE_TIME,
-            "tag": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "initiationType": {"const": "tender"},
-            "parties": OBJECTS,
-            "buyer": {"type": "object", "required": ["id", "name"]},
-            "tender": {"type": "object", "required": ["id", "title", "status"]},
-            "awards": OBJECTS,
-            "bids": {"type": "object", "required": ["details"], "properties": {"details": OBJECTS}},
-        },
-    },
-    "OcdsReleasePackage": {
-        "type": "object",
-        "required": ["uri", "version", "publishedDate", "publisher", "releases"],
-        "properties": {
-            "uri": URI,
-            "version": {"const": ocds.VERSION},
-            "publishedDate": DATE_TIME,
-            "publisher": {"type": "object", "required": ["name"]},
-            "extensions": {"type": "array", "items": URI},
-            "releases": {"type": "array", "items": ref("OcdsRelease")},
-            "links": {"type": "object", "properties": {"next": URI, "prev": URI}},
-        },
-    },
-}

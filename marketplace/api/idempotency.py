@@ -16,13 +16,15 @@ once it is older than ``IDEMPOTENCY_CLAIM_SECONDS``.
 """
 import hashlib
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.models import compare_and_set
 from ..core.time import utcnow
+from ..accounts.models import User
 from ..extensions import db
 from .models import MAX_IDEMPOTENCY_KEY as MAX_KEY
 from .models import IdempotentRequest
@@ -30,7 +32,7 @@ from .models import IdempotentRequest
 HEADER = "Idempotency-Key"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # A claim with no answer after this long was left by a request that died: it may be taken over.
-def in_progress():
+def in_progress() -> timedelta:
     """How long a claim with no answer counts as being worked on (IDEMPOTENCY_CLAIM_SECONDS):
     longer than any request runs; after it, a retry takes the claim of a request that died."""
     return timedelta(seconds=current_app.config["IDEMPOTENCY_CLAIM_SECONDS"])
@@ -39,12 +41,12 @@ def in_progress():
 class KeyRefused(Exception):
     """The key cannot be used for this request: (status, code, message)."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
 
-def _fingerprint():
+def _fingerprint() -> str:
     digest = hashlib.sha256()
     for part in (request.method, request.full_path.rstrip("?"), request.get_data(cache=True)):
         digest.update(part if isinstance(part, bytes) else part.encode())
@@ -52,11 +54,11 @@ def _fingerprint():
     return digest.hexdigest()
 
 
-def _kept_for():
+def _kept_for() -> timedelta:
     return timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"])
 
 
-def key_of_request():
+def key_of_request() -> str | None:
     """The request's key, or None; a malformed one is a 400."""
     key = request.headers.get(HEADER)
     if key is None:
@@ -67,7 +69,7 @@ def key_of_request():
     return key
 
 
-def claim(user, key):
+def claim(user: User, key: str) -> Response | None:
     """Claim ``key`` for this request (committed at once), or return the stored answer of the
     request that used it first. Raises KeyRefused when the key cannot serve this request."""
     now, fingerprint, user_id = utcnow(), _fingerprint(), user.id
@@ -78,11 +80,11 @@ def claim(user, key):
     try:
         db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < now - _kept_for()))
         with db.session.begin_nested():
-            row = IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, created_at=now,
-                                    claimed_at=now)
-            db.session.add(row)
+            claimed = IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, created_at=now,
+                                        claimed_at=now)
+            db.session.add(claimed)
         db.session.commit()
-        g.idempotency_claim = row.id
+        g.idempotency_claim = claimed.id
         return None
     except IntegrityError:
         db.session.rollback()
@@ -108,7 +110,7 @@ def claim(user, key):
     return None
 
 
-def _replay(row):
+def _replay(row: IdempotentRequest) -> Response:
     response = current_app.response_class(row.body or "", status=row.status, mimetype="application/json")
     if row.location:
         response.headers["Location"] = row.location
@@ -116,7 +118,7 @@ def _replay(row):
     return response
 
 
-def commit_with_answer(payload, status=200, headers=None):
+def commit_with_answer(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Commit the view's change together with its answer, and return that answer. The answer is
     built before the commit, from the objects as the transaction left them: nothing is read
     after the commit, so a commit that succeeded is never answered with an error."""
@@ -136,7 +138,7 @@ def commit_with_answer(payload, status=200, headers=None):
     return response
 
 
-def release_unanswered():
+def release_unanswered() -> None:
     """After a request that claimed a key but stored no answer (refused, failed): release the
     claim, so that a retry runs afresh (nothing of the request was committed)."""
     claim_id = g.pop("idempotency_claim", None)

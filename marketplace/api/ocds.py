@@ -21,6 +21,10 @@ Choices the standard leaves open:
 - A consortium's award names every co-op of its team as a supplier, and its bid (the bids
   extension's ``bids.details``) names every one as a tenderer, the lead first.
 """
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,11 +32,17 @@ from ..bids.models import Bid, BidStatus
 from ..bids.policy import can_view_bid
 from ..bids.services import bidder_coops
 from ..consortia.models import Consortium, ConsortiumMember
+from ..coops.models import Coop
 from ..core.time import utcnow
 from ..extensions import db
+from ..federation import Viewer
 from ..federation.models import Visibility
-from ..jobs.models import BudgetType, JobState, JobStatus
+from ..feeds.models import ImportedEntry
+from ..jobs.models import BudgetType, Job, JobState, JobStatus
+from ..skills.models import Skill
 from .serializers import iso
+
+Data = dict[str, Any]  # OCDS JSON
 
 VERSION = "1.1"
 BIDS_EXTENSION = ("https://raw.githubusercontent.com/open-contracting-extensions/"
@@ -54,16 +64,16 @@ TENDER_STATUS = {
 }
 
 
-def is_published(job):
+def is_published(job: Job) -> bool:
     """Only published jobs have releases: a draft is answered 404, even to its own co-op."""
     return job.status != JobStatus.DRAFT
 
 
-def ocid(job, prefix):
+def ocid(job: Job, prefix: str) -> str:
     return f"{prefix}{job.id}"
 
 
-def disclosed_awards(jobs, viewer):
+def disclosed_awards(jobs: Sequence[Job], viewer: Viewer) -> dict[int, Bid]:
     """{job id: awarded bid} for the awarded jobs among ``jobs`` whose awarded bid ``viewer``
     may see (``bids.policy.can_view_bid``), in a fixed number of statements however many."""
     ids = [job.id for job in jobs if job.state == JobState.AWARDED]
@@ -80,32 +90,32 @@ def disclosed_awards(jobs, viewer):
 
 # --- pieces -----------------------------------------------------------------------------------
 
-def _date(day):
+def _date(day: date | None) -> str | None:
     """A date as the start of that day, UTC (OCDS periods hold date-times)."""
     return None if day is None else f"{day.isoformat()}T00:00:00Z"
 
 
-def _money(amount, job):
+def _money(amount: int | None, job: Job) -> Data:
     return {"amount": amount, "currency": job.currency}
 
 
-def _coop_ref(coop):
+def _coop_ref(coop: Coop) -> Data:
     return {"id": f"{COOP_SCHEME}-{coop.slug}", "name": coop.name}
 
 
-def _party(coop, roles):
+def _party(coop: Coop, roles: list[str]) -> Data:
     party = {**_coop_ref(coop), "identifier": {"scheme": COOP_SCHEME, "id": coop.slug}, "roles": roles}
     if coop.website:
         party["contactPoint"] = {"name": coop.name, "url": coop.website}
     return party
 
 
-def _classification(skill):
+def _classification(skill: Skill) -> Data:
     return {"scheme": SKILL_SCHEME, "id": skill.slug, "description": skill.name}
 
 
-def _item(job):
-    item = {"id": "1", "description": job.summary}
+def _item(job: Job) -> Data:
+    item: Data = {"id": "1", "description": job.summary}
     skills = list(job.skills)
     if skills:
         item["classification"] = _classification(skills[0])
@@ -117,20 +127,20 @@ def _item(job):
     return item
 
 
-def _upper(job):
+def _upper(job: Job) -> int:
     return job.budget_max if job.budget_max is not None else job.budget_min
 
 
-def _value(value):
+def _value(value: Data) -> Data:
     """A value as a feed published it ({"min", "max", "currency"}): OCDS value and minValue."""
-    found = {"value": {"amount": value["max"], "currency": value["currency"]}}
+    found: Data = {"value": {"amount": value["max"], "currency": value["currency"]}}
     if value["min"] != value["max"]:
         found["minValue"] = {"amount": value["min"], "currency": value["currency"]}
     return found
 
 
-def _tender(job, imported=None):
-    tender = {
+def _tender(job: Job, imported: ImportedEntry | None = None) -> Data:
+    tender: Data = {
         "id": str(job.id),
         "title": job.title,
         "description": "\n\n".join(text for text in (job.summary, job.description) if text),
@@ -161,7 +171,7 @@ def _tender(job, imported=None):
     return tender
 
 
-def _award(job, bid, suppliers):
+def _award(job: Job, bid: Bid, suppliers: list[Data]) -> Data:
     return {
         "id": str(bid.id),
         "description": f"Awarded to {bid.bidder_name}",
@@ -177,7 +187,7 @@ def _award(job, bid, suppliers):
 
 # --- releases and packages --------------------------------------------------------------------
 
-def release(job, prefix, award=None, imported=None):
+def release(job: Job, prefix: str, award: Bid | None = None, imported: ImportedEntry | None = None) -> Data:
     """The OCDS release of a published ``job`` as it stands now. ``award``: its awarded bid,
     only if the viewer may see it (``disclosed_awards``); ``imported``: the ImportedEntry of a
     job from a co-op's own feed (other imported jobs are not ours to publish)."""
@@ -192,7 +202,7 @@ def release(job, prefix, award=None, imported=None):
     else:
         tag = ["tender"]
     buyer = _coop_ref(job.coop)
-    data = {
+    data: Data = {
         "ocid": ocid(job, prefix),
         "id": f"{ocid(job, prefix)}-{tag[-1]}-{changed:%Y%m%dT%H%M%SZ}",
         "date": iso(changed),
@@ -212,10 +222,11 @@ def release(job, prefix, award=None, imported=None):
     return data
 
 
-def release_package(releases, uri, publisher, links=None):
+def release_package(releases: list[Data], uri: str, publisher: dict[str, str],
+                    links: dict[str, str] | None = None) -> Data:
     """A release package of ``releases``. ``publisher``: {"name", "uri"}; ``links``: paging
     ({"next", "prev"}), if any."""
-    package = {
+    package: Data = {
         "uri": uri,
         "version": VERSION,
         # Generated on demand: the date of the latest change it contains.

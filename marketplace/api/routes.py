@@ -1,25 +1,32 @@
 """Read endpoints: jobs (with the site's filters), co-ops and skills. Thin views over the
 jobs, co-ops and skills services, filtered by the federation module like every page."""
-from flask import jsonify, request
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from ..coops.models import Coop
 from ..core.fragments import remembered
 from ..core.time import site_today
 from ..extensions import db
-from ..federation import audience_key
-from ..federation.policy import get_job_or_404
+from ..federation import Viewer, audience_key, get_job_or_404
 from ..jobs.services import JobFilters, list_jobs, load_job, next_state_change
 from ..search import MAX_PAGE, SORTS, SearchTimeout, SearchUnavailable
 from ..search.documents import STATIC_LABELS
 from ..search.services import index_in_step, search_jobs
 from ..skills.models import Skill
 from ..skills.services import find_skill
-from .base import MAX_PER_PAGE, ApiError, api_viewer, bp, int_arg
-from .serializers import coop_json, job_json, skill_json
+from . import schemas
+from .base import ApiError, api_viewer, bp, int_arg
+from .schemas import MAX_PER_PAGE, MAX_QUERY
+from .serializers import coop_json, job_json, plain, skill_json
+from .spec import operation
+
+JobAnswer = dict[str, Any]
 
 
-def _filters():
+def _filters() -> JobFilters:
     args = request.args
     filters = JobFilters()
     if args.get("skill"):
@@ -39,10 +46,7 @@ def _filters():
     return filters
 
 
-MAX_QUERY = 500
-
-
-def _search(viewer, page_no, per_page):
+def _search(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
     """``q`` given: the site's search (index filtered by the visibility rule), with the same
     filters as facets."""
     args, filters = request.args, _filters()
@@ -54,7 +58,7 @@ def _search(viewer, page_no, per_page):
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
         raise ApiError(400, "bad_parameter", "unknown sort", {"sort": f"one of {', '.join(SORTS)}"})
-    facets = {}
+    facets: dict[str, str] = {}
     for name in ("kind", "state", "visibility"):
         value = args.get(name)  # not the list's defaults: search spans every state unless asked
         if value:
@@ -63,7 +67,7 @@ def _search(viewer, page_no, per_page):
             facets[name] = value
     if filters.skill:
         facets["skill"] = filters.skill.slug
-    if filters.coop:
+    if isinstance(filters.coop, Coop):
         facets["coop"] = str(filters.coop.id)
     try:
         jobs, total, notices = search_jobs(viewer, args["q"], facets, sort, page_no, per_page)
@@ -71,15 +75,17 @@ def _search(viewer, page_no, per_page):
         raise ApiError(503, "search_timeout", "The search took too long: try again, or with more specific words")
     except SearchUnavailable:
         raise ApiError(503, "search_unavailable", "The search index is being rebuilt: try again shortly")
-    return {
-        "items": [job_json(j) for j in jobs],
-        "page": min(page_no, MAX_PAGE), "per_page": per_page,
-        "total": total, "total_capped": total > MAX_PAGE * per_page, "notices": notices,
-    }
+    return plain(schemas.JobPage(
+        items=[job_json(j) for j in jobs], page=min(page_no, MAX_PAGE), per_page=per_page,
+        total=total, total_capped=total > MAX_PAGE * per_page, notices=notices,
+    ))
 
 
 @bp.get("/jobs")
-def jobs_index():
+@operation("listJobs", "jobs", {200: (schemas.JobPage, "One page of jobs")}, (400, 401, 503),
+           query=schemas.JobQuery, token="optional")
+def jobs_index() -> Response:
+    """Jobs the caller may see, newest first; with q, a full-text search"""
     page_no = int_arg("page", 1)
     per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
     viewer = api_viewer()
@@ -88,47 +94,51 @@ def jobs_index():
     return jsonify(_kept_for(viewer, lambda: _list(viewer, page_no, per_page)))
 
 
-def _kept_for(viewer, answer, search=False):
+def _kept_for(viewer: Viewer, answer: Callable[[], JobAnswer], search: bool = False) -> JobAnswer:
     """``answer()`` (a JSON-ready dict), kept like the shared page parts: per audience and
     address until the next write or deadline. A search's answer only when the index had
     caught up with the database."""
-    settled = []
+    settled: list[bool] = []
 
-    def compute():
+    def compute() -> JobAnswer:
         settled.append(not search or index_in_step())
         return answer()
 
     key = ("api", request.full_path, audience_key(viewer), site_today())
-    return remembered(key, compute, expires=next_state_change, keep=lambda: settled[0])
+    kept: JobAnswer = remembered(key, compute, expires=next_state_change, keep=lambda: settled[0])
+    return kept
 
 
-def _list(viewer, page_no, per_page):
+def _list(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
     try:
         page = list_jobs(viewer, _filters(), page_no, per_page)
     except ValueError:
         raise ApiError(400, "bad_parameter", "unknown filter value")
-    return {
-        "items": [job_json(j) for j in page.items],
-        "page": page.page, "per_page": page.per_page,
-        "total": page.total, "total_capped": page.capped,
-    }
+    return plain(schemas.JobPage(items=[job_json(j) for j in page.items], page=page.page,
+                                 per_page=page.per_page, total=page.total, total_capped=page.capped))
 
 
 @bp.get("/jobs/<int:job_id>")
-def jobs_show(job_id):
+@operation("getJob", "jobs", {200: (schemas.Job, "The job")}, (401, 404), token="optional")
+def jobs_show(job_id: int) -> Response:
+    """A job the caller may see"""
     get_job_or_404(job_id, api_viewer())
-    return jsonify(job_json(load_job(job_id)))
+    return jsonify(plain(job_json(load_job(job_id))))
 
 
 @bp.get("/coops/<slug>")
-def coops_show(slug):
+@operation("getCoop", "coops", {200: (schemas.Coop, "The co-op")}, (401, 404), token="optional")
+def coops_show(slug: str) -> Response:
+    """A co-op's profile"""
     coop = db.session.scalar(select(Coop).where(Coop.slug == slug))
     if coop is None:
         raise ApiError(404, "not_found", "no such co-op")
-    return jsonify(coop_json(coop))
+    return jsonify(plain(coop_json(coop)))
 
 
 @bp.get("/skills")
-def skills_index():
+@operation("listSkills", "skills", {200: (schemas.SkillList, "Every skill")}, (401,), token="optional")
+def skills_index() -> Response:
+    """The skill taxonomy, by group and name"""
     skills = db.session.scalars(select(Skill).order_by(Skill.group, Skill.name)).all()
-    return jsonify({"items": [skill_json(s) for s in skills]})
+    return jsonify(plain(schemas.SkillList(items=[skill_json(s) for s in skills])))

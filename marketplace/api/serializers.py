@@ -1,7 +1,24 @@
-"""How the API writes the site's objects as JSON. The caller has already been allowed to see them."""
+"""How the API writes the site's objects as its answers (api/schemas.py). The caller has
+already been allowed to see them."""
+from datetime import date
+from typing import Any, overload
+
+from pydantic import BaseModel
+
+from ..bids.models import Bid, Interest
+from ..coops.models import Coop
+from ..jobs.models import Job
+from ..notifications.models import Notification
+from ..questions.models import Question
+from ..skills.models import Skill
+from . import schemas
 
 
-def iso(value):
+@overload
+def iso(value: date) -> str: ...
+@overload
+def iso(value: date | None) -> str | None: ...
+def iso(value: date | None) -> str | None:
     """A naive UTC datetime as ISO 8601 with a ``Z``; dates as ISO 8601."""
     if value is None:
         return None
@@ -9,37 +26,75 @@ def iso(value):
     return text + "Z" if hasattr(value, "hour") else text
 
 
-def skill_json(skill):
-    return {"slug": skill.slug, "name": skill.name, "group": skill.group}
+def plain(answer: BaseModel) -> dict[str, Any]:
+    """An answer as JSON-ready data (a field with a default is left out unless it was set)."""
+    return answer.model_dump(mode="json", exclude_unset=True)
 
 
-def coop_ref(coop):
-    return {"slug": coop.slug, "name": coop.name}
+def skill_json(skill: Skill) -> schemas.Skill:
+    return schemas.Skill(slug=skill.slug, name=skill.name, group=skill.group)
 
 
-def coop_json(coop):
-    return {**coop_ref(coop), "website": coop.website, "location": coop.location,
-            "description": coop.description, "size": coop.size}
+def coop_ref(coop: Coop) -> schemas.CoopRef:
+    return schemas.CoopRef(slug=coop.slug, name=coop.name)
 
 
-def job_json(job):
-    return {
-        "id": job.id,
-        "title": job.title,
-        "summary": job.summary,
-        "description": job.description,
-        "kind": job.kind,
-        "state": job.state,
-        "visibility": job.visibility,
-        "budget": {"type": job.budget_type, "min": job.budget_min, "max": job.budget_max,
-                   "currency": job.currency},
-        "location": job.location,
-        "work_mode": job.work_mode,
-        "questions_deadline": iso(job.questions_deadline),
-        "bids_deadline": iso(job.bids_deadline),
-        "start_date": iso(job.start_date),
-        "looking_for_partners": job.looking_for_partners,
-        "published_at": iso(job.published_at),
-        "coop": coop_ref(job.coop),
-        "skills": [skill_json(s) for s in job.skills],
-    }
+def coop_json(coop: Coop) -> schemas.Coop:
+    return schemas.Coop(slug=coop.slug, name=coop.name, website=coop.website, location=coop.location,
+                        description=coop.description, size=coop.size)
+
+
+def _same(source: object, *names: str) -> dict[str, Any]:
+    """The fields an answer copies as they are from ``source``."""
+    return {name: getattr(source, name) for name in names}
+
+
+def _times(source: object, *names: str) -> dict[str, str | None]:
+    """The fields an answer gives as ISO 8601 (``iso``), from ``source``."""
+    return {name: iso(getattr(source, name)) for name in names}
+
+
+def job_json(job: Job) -> schemas.Job:
+    return schemas.Job(
+        **_same(job, "id", "title", "summary", "description", "kind", "state", "visibility", "location",
+                "work_mode", "looking_for_partners"),
+        **_times(job, "questions_deadline", "bids_deadline", "start_date", "published_at"),
+        budget=schemas.Budget(type=job.budget_type, min=job.budget_min, max=job.budget_max,
+                              currency=job.currency),
+        coop=coop_ref(job.coop),
+        skills=[skill_json(s) for s in job.skills],
+    )
+
+
+def question_json(question: Question, show_asker: bool) -> schemas.Question:
+    """A clarification question; the asking co-op only for the poster's co-op (``show_asker``)."""
+    return schemas.Question(
+        **_same(question, "id", "job_id", "text"),
+        **_times(question, "answered_at"),
+        answer=question.answer if question.is_answered else None,
+        asked_at=iso(question.created_at),
+        coop=coop_ref(question.coop) if show_asker and question.coop is not None else None,
+    )
+
+
+def bid_json(bid: Bid) -> schemas.Bid:
+    return schemas.Bid(
+        **_same(bid, "id", "consortium_id", "status", "price_type", "amount", "days", "proposal", "feedback",
+                "agreed_value"),
+        **_times(bid, "available_from", "agreed_start", "submitted_at", "withdrawn_at", "decided_at",
+                 "updated_at"),
+        job=schemas.JobRef(id=bid.job.id, title=bid.job.title),
+        coop=coop_ref(bid.coop),
+        answers=[schemas.RequirementAnswer(requirement_id=a.requirement_id, answer=a.answer)
+                 for a in sorted(bid.answers, key=lambda a: a.requirement_id)],
+    )
+
+
+def interest_json(interest: Interest) -> schemas.Interest:
+    return schemas.Interest(job_id=interest.job_id, coop=coop_ref(interest.coop), bid_by=iso(interest.bid_by),
+                            state=interest.state)
+
+
+def notification_json(notification: Notification) -> schemas.Notification:
+    return schemas.Notification(**_same(notification, "id", "kind", "job_id", "message", "url"),
+                                **_times(notification, "created_at", "read_at"))

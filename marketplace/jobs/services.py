@@ -20,11 +20,15 @@ from ..federation.policy import posting_visibilities
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
 from ..skills.models import Skill
-from .models import Job, JobRequirement, JobState, JobStatus, job_skill
+from .models import Job, JobRequirement, JobState, JobStatus, WorkMode, job_skill
 
 MAX_SKILLS = 12
 MAX_REQUIREMENTS = 10
 MAX_REQUIREMENT_LENGTH = 300
+MAX_BUDGET = 100_000_000
+# The longest text of each field: {field: characters}.
+MAX_LENGTHS = {"title": 200, "summary": 500, "description": 20000, "location": 120}
+REQUIRED_TEXT = ("title", "summary")
 
 EDITABLE_FIELDS = (
     "title", "summary", "description", "kind", "budget_type", "budget_min", "budget_max",
@@ -73,12 +77,61 @@ def is_editable(job):
     return job.state in (JobState.DRAFT, JobState.OPEN)
 
 
-def _check_visibility(coop, visibility):
+def _visibility_error(coop, visibility):
     if visibility not in posting_visibilities(coop):
-        raise JobRuleError(
-            f"{coop.name} cannot post jobs with this visibility: it is not an active member of that audience.",
-            field="visibility",
-        )
+        return f"{coop.name} cannot post jobs with this visibility: it is not an active member of that audience."
+    return None
+
+
+def _check_visibility(coop, visibility):
+    error = _visibility_error(coop, visibility)
+    if error:
+        raise JobRuleError(error, field="visibility")
+
+
+def _text_errors(values):
+    errors = {name: "This field is required." for name in REQUIRED_TEXT if not values.get(name)}
+    for name, limit in MAX_LENGTHS.items():
+        if len(values.get(name) or "") > limit:
+            errors[name] = f"Field cannot be longer than {limit} characters."
+    if values.get("work_mode") in (WorkMode.ON_SITE, WorkMode.HYBRID) and not values.get("location"):
+        errors["location"] = "Say where the work is when it is on site or hybrid."
+    return errors
+
+
+def _budget_errors(low, high):
+    errors = {}
+    if low is None:
+        errors["budget_min"] = "Give a budget, or 0 if it is not known."
+    for name, amount in (("budget_min", low), ("budget_max", high)):
+        if amount is not None and not 0 <= amount <= MAX_BUDGET:
+            errors[name] = f"Must be between 0 and {MAX_BUDGET:,}."
+    if not errors and high is not None and high < low:
+        errors["budget_max"] = "The upper end must not be below the lower end."
+    return errors
+
+
+def _skills_error(skills):
+    if not skills:
+        return "Choose at least one skill."
+    return f"Choose at most {MAX_SKILLS} skills." if len(skills) > MAX_SKILLS else None
+
+
+def job_errors(coop, values, skills, previous=None):
+    """What is wrong with a job's fields before it is posted by ``coop`` (or ``previous`` is
+    edited), as {field: message}. ``values`` are the fields ``post_job`` takes, text already
+    stripped; ``skills`` the chosen skills. The job form and the API both ask this (the form
+    without a co-op when none of the caller's was chosen: it says so itself)."""
+    errors = deadline_errors(values.get("questions_deadline"), values.get("bids_deadline"),
+                             values.get("start_date"), previous)
+    errors.update({name: "Give a date and time." for name in ("questions_deadline", "bids_deadline")
+                   if values.get(name) is None})
+    errors.update(_text_errors(values))
+    errors.update(_budget_errors(values.get("budget_min"), values.get("budget_max")))
+    found = {"skills": _skills_error(skills), "requirements": requirement_errors(values.get("requirements") or []),
+             "visibility": coop and _visibility_error(coop, values.get("visibility"))}
+    errors.update({name: message for name, message in found.items() if message})
+    return errors
 
 
 def _check_deadlines(values, previous=None):
