@@ -32,7 +32,7 @@ def mail(app):
 @pytest.fixture
 def send(app, runner):
     def run():
-        result = runner.invoke(args=["alerts", "send"])
+        result = runner.invoke(args=["alerts", "send"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
     return run
@@ -228,8 +228,8 @@ def test_two_senders_at_once_send_each_job_once(app, networks, mail):
     user = make_user(coops=[coop])
     search = _save(user, "q=orchard")
     job = make_job(coop, "public", "open", title="Orchard website", published_at=utcnow())
-    assert services._claim(search, [(user, [job])]) == {(user.id, job.id)}
-    assert services._claim(search, [(user, [job])]) == set()
+    assert services._claim({search.id: [(user, [job])]}) == {(search.id, user.id, job.id)}
+    assert services._claim({search.id: [(user, [job])]}) == set()
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AlertDelivery)) == 1
 
