@@ -14,6 +14,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 from marketplace.mail import outbox
+from marketplace.notifications.models import Notification
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
@@ -129,6 +130,10 @@ def test_new_jobs_are_sent_once_with_one_click_unsubscribe(client, networks, mai
     assert "Housing" not in _body(message) and "Old orchard" not in _body(message)
     unsubscribe = message["List-Unsubscribe"].strip("<>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The email's job is also an in-app notice, read on the notifications page.
+    login(client, user)
+    page = unescape(client.get("/notifications/").get_data(as_text=True))
+    assert "New for “My search”: Orchard website" in page and "Housing" not in page
     assert "0 emails" in send() and len(mail) == 1  # sent once
     make_job(coop, "public", "open", title="Orchard pruning", published_at=utcnow())
     send()
@@ -218,6 +223,9 @@ def test_alerts_follow_the_visibility_rule(world, mail, send, kind):  # noqa: F8
     want = {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}
     got = set(re.findall(r"MATRIX \w+ \w+", "".join(_body(m) for m in mail)))
     assert got == want, kind
+    # The same items as in-app notices.
+    notices = db.session.scalars(select(Notification.message).where(Notification.user_id == user.id)).all()
+    assert set(re.findall(r"MATRIX \w+ \w+", " ".join(notices))) == want, kind
 
 
 def test_two_senders_at_once_send_each_job_once(app, networks, mail):
