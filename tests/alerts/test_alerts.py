@@ -378,3 +378,37 @@ def test_alerts_go_through_a_real_smtp_server_and_a_failure_is_reported(app, run
     make_job(coop, "public", "open", title="Orchard pruning", published_at=utcnow())
     result = runner.invoke(args=["alerts", "send"])
     assert result.exit_code == 1 and "not sent: saved search" in result.output and user.email in result.output
+
+
+def _calendar_titles(client, user):
+    import icalendar
+
+    from marketplace.feeds import services as feed_services
+
+    _, token = feed_services.create_token(user, "calendar")
+    db.session.commit()
+    response = client.get(f"/alerts/calendar/{token}.ics")
+    assert response.status_code == 200
+    return {str(e["summary"]) for e in icalendar.Calendar.from_ical(response.data).walk("VEVENT")}
+
+
+def test_the_calendar_holds_the_jobs_ones_saved_searches_find(client, networks):
+    coop = make_coop("Poster", {networks["cotech"]: "active"})
+    me = make_user(coops=[make_coop("Mine", {networks["cotech"]: "active"})])
+    make_job(coop, "public", "open", title="Orchard website")
+    make_job(coop, "public", "closed", title="Orchard survey")
+    make_job(coop, "public", "open", title="Housing website")
+    search = _save(me, "q=orchard", "feed")
+    assert _calendar_titles(client, me) == {"Questions close: Orchard website", "Bids close: Orchard website"}
+    search.paused = True
+    db.session.commit()
+    assert _calendar_titles(client, me) == set()
+
+
+@pytest.mark.parametrize("kind", [k for k in SEES if k != "anonymous"])
+def test_saved_searches_in_the_calendar_follow_the_visibility_rule(client, world, kind):  # noqa: F811
+    """The visibility matrix, through the calendar's saved searches: a search of every job."""
+    user = world["users"][kind]
+    _save(user, "q=matrix", "feed")
+    seen = {title.split(": ", 1)[1] for title in _calendar_titles(client, user)}
+    assert seen == {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}, kind
