@@ -27,7 +27,7 @@ from ..notifications.models import NotificationKind
 from ..notifications.services import add_notices
 from ..questions.models import Question
 from .models import WeeklyDigestOptOut, WeeklyDigestSent
-from .services import JOB_OPTIONS, new_jobs_with_skills, send_outgoing, signed, unsigned, visible_news
+from .services import job_options, new_jobs_with_skills, send_outgoing, signed, unsigned, visible_news
 
 BATCH = 200  # co-ops per batch
 WEEK = timedelta(days=7)
@@ -104,23 +104,24 @@ def _items(coop_ids, now):
         select(Interest, Job).join(Job, Job.id == Interest.job_id)
         .where(Interest.coop_id.in_(coop_ids), Interest.state == InterestState.ACTIVE,
                Interest.bid_by <= (now + WEEK).date(), Job.in_state(JobState.OPEN))
-        .options(*JOB_OPTIONS).order_by(Interest.bid_by, Job.id)
+        .options(*job_options()).order_by(Interest.bid_by, Job.id)
     ):
         lapsing.setdefault(interest.coop_id, []).append((job, interest.bid_by))
     questions = {}
     for job, count in db.session.execute(
         select(Job, func.count(Question.id)).join(Question, Question.job_id == Job.id)
         .where(Job.coop_id.in_(coop_ids), Question.answered_at.is_(None), Job.in_state(JobState.OPEN))
-        .group_by(Job.id).options(*JOB_OPTIONS).order_by(Job.id)
+        .group_by(Job.id).options(*job_options()).order_by(Job.id)
     ):
         questions.setdefault(job.coop_id, []).append((job, count))
     return skills, work, lapsing, questions
 
 
 def _send_batch(coop_ids, week, now, report):
+    """Send one batch of co-ops' digests; returns how many members it had."""
     members = _members(coop_ids)
     if not members:
-        return
+        return 0
     viewers = viewers_for({user.id: user for _, user in members}.values())
     skills, work, lapsing, questions = _items(coop_ids, now)
     digests = []
@@ -143,6 +144,7 @@ def _send_batch(coop_ids, week, now, report):
     add_notices(notices)
     db.session.commit()  # the claims (and notices) first: a digest goes at most once
     report.digests += len(send_outgoing(outgoing, report, "weekly digest"))
+    return len(members)
 
 
 def _link(job):

@@ -244,12 +244,14 @@ def news_for(viewer, query, since):
     """Open jobs of the query published after ``since`` (give or take OVERLAP) that ``viewer``
     may see now. The overlap catches a job committed just after a sending read the jobs but
     published (stamped) just before it; the claims keep it from being sent twice."""
-    found = queries.matching_jobs(viewer, query, MAX_JOBS * 4, JOB_OPTIONS)
+    found = queries.matching_jobs(viewer, query, MAX_JOBS * 4, job_options())
     return [job for job in found if job.published_at and job.published_at > since - OVERLAP
             and job.state == JobState.OPEN][:MAX_JOBS]
 
 
-JOB_OPTIONS = (joinedload(Job.coop), selectinload(Job.skills))
+def job_options():
+    """What an alert shows of a job (a function: the mappers are set up once the app is)."""
+    return joinedload(Job.coop), selectinload(Job.skills)
 
 
 def new_jobs_with_skills(skill_ids, since):
@@ -260,7 +262,7 @@ def new_jobs_with_skills(skill_ids, since):
     return db.session.scalars(
         select(Job).where(Job.in_state(JobState.OPEN), Job.published_at > since,
                           exists().where(job_skill.c.job_id == Job.id, job_skill.c.skill_id.in_(sorted(skill_ids))))
-        .options(*JOB_OPTIONS).order_by(Job.published_at.desc(), Job.id.desc())
+        .options(*job_options()).order_by(Job.published_at.desc(), Job.id.desc())
     ).all()
 
 
@@ -334,17 +336,22 @@ def send_due(now=None):
     report = SendReport()
     if add_skill_matches(now):
         db.session.commit()
-    due = [s for s in db.session.scalars(
+    due = [s.id for s in db.session.scalars(
         select(SavedSearch).where(SavedSearch.paused.is_(False)).order_by(SavedSearch.id)
-        .options(joinedload(SavedSearch.user), joinedload(SavedSearch.coop).selectinload(Coop.skills))
     ) if is_due(s, now)]
     report.searches = len(due)
     for start in range(0, len(due), BATCH):
-        _send_batch(due[start:start + BATCH], now, report)
+        # Loaded again for each batch: the previous batch's commit expired them.
+        searches = db.session.scalars(
+            select(SavedSearch).where(SavedSearch.id.in_(due[start:start + BATCH])).order_by(SavedSearch.id)
+            .options(joinedload(SavedSearch.user), joinedload(SavedSearch.coop).selectinload(Coop.skills))
+        ).unique().all()
+        _send_batch(searches, now, report)
     return report
 
 
 def _send_batch(searches, now, report):
+    """Send one batch of due searches; returns how many recipients it had."""
     recipients = _recipients(searches)
     viewers = viewers_for({u.id: u for users in recipients.values() for u in users}.values())
     wanted = _news(searches, recipients, viewers, report)
@@ -365,6 +372,7 @@ def _send_batch(searches, now, report):
     sent = send_outgoing(outgoing, report, "saved search")
     report.emails += len(sent)
     report.jobs += sum(len(message["jobs"]) for message in sent)
+    return sum(len(users) for users in recipients.values())
 
 
 def _message(search, user, jobs):
