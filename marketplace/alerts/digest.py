@@ -27,7 +27,15 @@ from ..notifications.models import NotificationKind
 from ..notifications.services import add_notices
 from ..questions.models import Question
 from .models import WeeklyDigestOptOut, WeeklyDigestSent
-from .services import job_options, new_jobs_with_skills, send_outgoing, signed, unsigned, visible_news
+from .services import (
+    job_items,
+    job_options,
+    new_jobs_with_skills,
+    send_outgoing,
+    signed,
+    unsigned,
+    visible_news,
+)
 
 BATCH = 200  # co-ops per batch
 WEEK = timedelta(days=7)
@@ -125,10 +133,10 @@ def _send_batch(coop_ids, week, now, report):
     viewers = viewers_for({user.id: user for _, user in members}.values())
     skills, work, lapsing, questions = _items(coop_ids, now)
     digests = []
-    for coop_id, user in members:
+    for coop_id, user in members:  # visible_news below is can_view_job too, for many jobs at once
         viewer = viewers[user.id]
         digests.append((coop_id, user, Digest(
-            work=visible_news(work, viewer, skills.get(coop_id, set()), now - WEEK, not_by=coop_id),
+            work=visible_news(work, viewer, frozenset(skills.get(coop_id, ())), now - WEEK, not_by=coop_id),
             lapsing=[(j, d) for j, d in lapsing.get(coop_id, []) if can_view_job(viewer, j)],
             questions=[(j, n) for j, n in questions.get(coop_id, []) if can_view_job(viewer, j)],
         )))
@@ -136,39 +144,30 @@ def _send_batch(coop_ids, week, now, report):
         WeeklyDigestSent, [{"coop_id": c, "user_id": u.id, "week": week, "sent_at": utcnow()} for c, u, _ in digests],
         ("coop_id", "user_id", "week"), (WeeklyDigestSent.coop_id, WeeklyDigestSent.user_id)))
     names = dict(db.session.execute(select(Coop.id, Coop.name).where(Coop.id.in_(coop_ids))).all())
-    outgoing, notices = [], []
+    outgoing, notices, item = [], [], job_items()
     for coop_id, user, digest in digests:
         if digest and (coop_id, user.id) in claimed:
-            outgoing.append(_message(coop_id, names[coop_id], user, digest))
-            notices += _notices(names[coop_id], user, digest)
+            outgoing.append(_message(coop_id, names[coop_id], user, digest, item))
+            notices += _notices(names[coop_id], user, digest, item)
     add_notices(notices)
     db.session.commit()  # the claims (and notices) first: a digest goes at most once
     report.digests += len(send_outgoing(outgoing, report, "weekly digest"))
     return len(members)
 
 
-def _link(job):
-    return url_for("jobs.show", job_id=job.id)
-
-
-def _notices(coop_name, user, digest):
+def _notices(coop_name, user, digest, item):
     """The digest's items as in-app notices, one per job."""
     kind = NotificationKind.WEEKLY_DIGEST
-    return ([(user.id, kind, j, f"Work for {coop_name}: {j.title}", _link(j)) for j in digest.work]
-            + [(user.id, kind, j, f"{coop_name}'s interest in “{j.title}” lapses after {d:%d %B}", _link(j))
+    return ([(user.id, kind, j, f"Work for {coop_name}: {j.title}", item(j)["path"]) for j in digest.work]
+            + [(user.id, kind, j, f"{coop_name}'s interest in “{j.title}” lapses after {d:%d %B}", item(j)["path"])
                for j, d in digest.lapsing]
             + [(user.id, kind, j, f"{n} question{'' if n == 1 else 's'} on “{j.title}” "
-                f"{'waits' if n == 1 else 'wait'} for an answer", _link(j)) for j, n in digest.questions])
+                f"{'waits' if n == 1 else 'wait'} for an answer", item(j)["path"]) for j, n in digest.questions])
 
 
-def _message(coop_id, coop_name, user, digest):
+def _message(coop_id, coop_name, user, digest, job):
     site = current_app.config["SITE_NAME"]
     unsubscribe_link = url_for("alerts.weekly_unsubscribe", token=unsubscribe_token(coop_id, user.id), _external=True)
-
-    def job(j):
-        return {"title": j.title, "coop": j.coop.name, "kind": j.kind_label, "budget": j.budget_label,
-                "deadline": j.bids_deadline, "link": url_for("jobs.show", job_id=j.id, _external=True)}
-
     return dict(
         to=user.email,
         subject=f"[{site}] The week for {coop_name}"[:200],

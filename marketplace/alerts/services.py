@@ -24,7 +24,7 @@ from ..core.models import claim_new
 from ..core.rules import RuleError
 from ..core.time import to_local, utcnow
 from ..extensions import db
-from ..federation import audience_key, can_view_job, viewers_for
+from ..federation import audience_key, audience_of, viewers_for
 from ..feeds import queries
 from ..jobs.models import Job, JobState, job_skill
 from ..jobs.services import JobFilters
@@ -254,23 +254,51 @@ def job_options():
     return joinedload(Job.coop), selectinload(Job.skills)
 
 
+@dataclass(frozen=True)
+class News:
+    """A new job with what picking its recipients needs, worked out once per batch."""
+    job: Job
+    published_at: object
+    coop_id: int
+    skill_ids: frozenset
+    audience: frozenset  # federation.audience_of(job)
+
+
 def new_jobs_with_skills(skill_ids, since):
-    """Open jobs published after ``since`` with any of ``skill_ids``, newest first, for many
-    recipients at once: each recipient's share is picked with ``visible_news``."""
+    """``News`` of the open jobs published after ``since`` with any of ``skill_ids``, newest
+    first, for many recipients at once: each recipient's share is picked with ``visible_news``."""
     if not skill_ids:
         return []
-    return db.session.scalars(
+    jobs = db.session.scalars(
         select(Job).where(Job.in_state(JobState.OPEN), Job.published_at > since,
                           exists().where(job_skill.c.job_id == Job.id, job_skill.c.skill_id.in_(sorted(skill_ids))))
         .options(*job_options()).order_by(Job.published_at.desc(), Job.id.desc())
     ).all()
+    return [News(job, job.published_at, job.coop_id, frozenset(s.id for s in job.skills), audience_of(job))
+            for job in jobs]
 
 
-def visible_news(jobs, viewer, skill_ids, since, not_by=None):
-    """Of ``new_jobs_with_skills``: those with one of ``skill_ids``, published after ``since``,
-    not posted by the co-op ``not_by``, that ``viewer`` may see (the visibility rule, as it is now)."""
-    return [job for job in jobs if job.published_at > since and job.coop_id != not_by
-            and any(s.id in skill_ids for s in job.skills) and can_view_job(viewer, job)][:MAX_JOBS]
+def visible_news(news, viewer, skill_ids, since, not_by=None):
+    """The jobs of ``news`` with one of ``skill_ids``, published after ``since``, not posted by
+    the co-op ``not_by``, that ``viewer`` may see: ``can_view_job``, the audiences worked out once."""
+    tokens = viewer.tokens
+    return [n.job for n in news if n.published_at > since and n.coop_id != not_by and n.skill_ids & skill_ids
+            and n.audience & tokens][:MAX_JOBS]
+
+
+def job_items():
+    """A function giving what an email and a notice show of a job, made once per job (a batch
+    sends the same jobs to many recipients)."""
+    made = {}
+
+    def item(job):
+        if job.id not in made:
+            made[job.id] = {"title": job.title, "coop": job.coop.name, "kind": job.kind_label,
+                            "budget": job.budget_label, "deadline": job.bids_deadline,
+                            "link": url_for("jobs.show", job_id=job.id, _external=True),
+                            "path": url_for("jobs.show", job_id=job.id)}
+        return made[job.id]
+    return item
 
 
 def _news(searches, recipients, viewers, report):
@@ -288,7 +316,8 @@ def _news(searches, recipients, viewers, report):
                 skill_ids = {k.id for k in search.coop.skills}
                 if not skill_ids:
                     raise queries.InvalidQuery(f"{search.coop.name} lists no skills")
-                wanted[search.id] = [(u, visible_news(candidates, viewers[u.id], skill_ids, search.sent_up_to - OVERLAP))
+                wanted[search.id] = [(u, visible_news(candidates, viewers[u.id], frozenset(skill_ids),
+                                                      search.sent_up_to - OVERLAP))
                                      for u in users]
                 continue
             query = query_of(search)
@@ -356,16 +385,16 @@ def _send_batch(searches, now, report):
     viewers = viewers_for({u.id: u for users in recipients.values() for u in users}.values())
     wanted = _news(searches, recipients, viewers, report)
     claimed = _claim(wanted)
-    outgoing, notices = [], []
+    outgoing, notices, item = [], [], job_items()
     by_id = {s.id: s for s in searches}
     for search_id, pairs in wanted.items():
         search = by_id[search_id]
         for user, jobs in pairs:
             mine = [job for job in jobs if (search_id, user.id, job.id) in claimed]
             if mine:
-                outgoing.append(_message(search, user, mine))
+                outgoing.append(_message(search, user, [item(job) for job in mine]))
                 notices += [(user.id, NotificationKind.SAVED_SEARCH, job, f"New for “{search.name}”: {job.title}",
-                             url_for("jobs.show", job_id=job.id)) for job in mine]
+                             item(job)["path"]) for job in mine]
         search.sent_up_to = max(search.sent_up_to, now)
     add_notices(notices)
     db.session.commit()  # the claims (and notices) first: a job is sent at most once
@@ -384,9 +413,7 @@ def _message(search, user, jobs):
         subject=f"[{site}] {count}: {search.name}"[:200],
         template="alert",
         name=user.name, search_name=search.name, count=count,
-        jobs=[{"title": j.title, "coop": j.coop.name, "kind": j.kind_label, "budget": j.budget_label,
-               "deadline": j.bids_deadline, "link": url_for("jobs.show", job_id=j.id, _external=True)}
-              for j in jobs],
+        jobs=jobs,
         search_link=url_for("alerts.index", _external=True),
         unsubscribe_link=unsubscribe_link,
         for_coop=search.coop.name if search.coop is not None else None,

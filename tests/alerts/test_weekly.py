@@ -64,17 +64,17 @@ def coders(networks, skills):
 
 
 def test_the_weekly_digest_goes_to_every_member_once_a_week_through_smtp(runner, coders, smtp_inbox):  # noqa: F811
-    def send():
+    def run():
         result = runner.invoke(args=["alerts", "send"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
 
     with frozen_now(MONDAY - timedelta(minutes=10)):  # 06:55: not yet
-        send()
+        run()
     assert smtp_inbox.to(coders["members"][0].email) == []
     with frozen_now(MONDAY):
-        assert "weekly digest" in send()
-        send()  # a repeat sends nothing twice
+        assert "weekly digest" in run()
+        run()  # a repeat sends nothing twice
     for member in coders["members"]:
         (message,) = smtp_inbox.to(member.email)
         assert message["Subject"] == "[CoTech Marketplace] The week for Coders"
@@ -89,10 +89,10 @@ def test_the_weekly_digest_goes_to_every_member_once_a_week_through_smtp(runner,
             "Work for Coders: Python API", "Coders's interest in “Housing website” lapses after 04 June",
             "1 question on “Coders' own job” waits for an answer"])
     with frozen_now(MONDAY + timedelta(days=3)):  # later in the same week: nothing more
-        send()
+        run()
     assert len(smtp_inbox.to(coders["members"][0].email)) == 1
     with frozen_now(MONDAY + timedelta(days=7)):  # the next week: again (the interest, the question)
-        send()
+        run()
     assert len(smtp_inbox.to(coders["members"][0].email)) == 2
     assert db.session.scalar(select(func.count()).select_from(WeeklyDigestSent)
                              .where(WeeklyDigestSent.coop_id == coders["coop"].id)) == 4
@@ -129,11 +129,16 @@ def test_a_bad_weekly_day_is_refused_with_a_message(app, runner, coders, monkeyp
 
 
 @pytest.mark.postgres_only
-def test_two_sending_processes_at_once_send_each_digest_once(app, coders, tmp_path):
+def test_two_sending_processes_at_once_send_each_digest_once(app, networks, skills, tmp_path):
     """Two `flask alerts send` started together: each member gets the week's digest once."""
     import os
     import subprocess
     import sys
+
+    coop = make_coop("Coders", {networks["cotech"]: "active"}, skills=[skills["python"]])
+    make_user(coops=[coop]), make_user(coops=[coop])
+    make_job(make_coop("Poster", {networks["cotech"]: "active"}), "public", "open", title="Python API",
+             skills=[skills["python"]], published_at=utcnow())
 
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
            "MAIL_BACKEND": "console", "SEARCH_INDEX_PATH": str(tmp_path / "index"),
