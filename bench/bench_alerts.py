@@ -20,7 +20,8 @@ Mail goes to the in-memory outbox (``MAIL_BACKEND=memory``), emptied after each 
 built and rendered, never handed to SMTP. It prints the total time, the SQL statements (counted with a
 ``before_cursor_execute`` listener), the number of batches and, per batch of recipients, the statements
 and milliseconds (median and max), then both sizes side by side: the statements per batch must not
-grow with the number of recipients (a fixed number of queries per batch, none per recipient).
+grow with the number of recipients (a fixed number of queries per batch, none per recipient). ``--max-batches N`` sends only the
+first N batches of each run (the rest are left unsent), for the per-batch figures of a big size sooner.
 """
 import os
 import statistics
@@ -94,7 +95,9 @@ def postgres_database(url, jobs, coops, index):
 class Counter:
     """SQL statements run, and per batch: (statements, seconds, recipients)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, max_batches=None):
+        self.max_batches = max_batches
+        self.skipped = 0
         self.statements = 0
         self.batches = []
         self.mail_seconds = 0.0  # building (and handing over) the messages
@@ -108,6 +111,9 @@ class Counter:
         original = module._send_batch
 
         def timed(*args, **kwargs):
+            if self.max_batches is not None and len(self.batches) >= self.max_batches:
+                self.skipped += 1
+                return 0
             before, start = self.statements, time.perf_counter()
             recipients = original(*args, **kwargs)
             self.batches.append((self.statements - before, time.perf_counter() - start, recipients))
@@ -139,14 +145,14 @@ def reset(now):
     db.session.commit()
 
 
-def run(app, label, send):
+def run(app, label, send, max_batches=None):
     """Run ``send(report)`` with its batches counted; returns the figures."""
     with app.app_context(), app.test_request_context("/", base_url=app.config["SITE_URL"]):
         now = db.session.scalar(select(func.max(Job.published_at))) + timedelta(minutes=1)
         app.config["ALERTS_WEEKLY_DAY"] = to_local(now).isoweekday()
         with frozen_now(now):
             reset(now)
-            counter = Counter(db.engine)
+            counter = Counter(db.engine, max_batches)
             restore = [counter.wrap(services), counter.wrap(digest), counter.wrap_mail()]
             report = services.SendReport()
             start = time.perf_counter()
@@ -176,6 +182,8 @@ def run(app, label, send):
                f"({seconds / max(recipients, 1) * 1000:.2f} ms and {counter.statements / max(recipients, 1):.3f} "
                f"statements per recipient); building the emails: {counter.mail_seconds:.2f} s "
                f"({counter.mail_seconds / max(figures['emails'], 1) * 1000:.1f} ms each)")
+    if counter.skipped:
+        click.echo(f"  (stopped after {max_batches} batches: {counter.skipped} more not sent)")
     if report.failed or report.skipped:
         click.echo(f"  failed: {report.failed[:3]} skipped: {report.skipped[:3]}")
     return figures
@@ -195,7 +203,9 @@ def weekly(report):
 @click.option("--coops", "sizes", multiple=True, type=int, default=(1000, 5000), show_default=True,
               help="Co-ops (two members each); give it more than once to compare sizes.")
 @click.option("--database-url", default=None, help="PostgreSQL: databases <name>_<coops> on its server.")
-def main(jobs, sizes, database_url):
+@click.option("--max-batches", type=int, default=None,
+              help="Send only this many batches of each run (the per-batch figures of a big size, sooner).")
+def main(jobs, sizes, database_url, max_batches):
     results = []
     with tempfile.TemporaryDirectory() as index:
         for coops in sizes:
@@ -204,7 +214,8 @@ def main(jobs, sizes, database_url):
             with app.app_context():
                 click.echo(f"{db.engine.dialect.name}, {jobs:,} jobs, {coops:,} co-ops x 2 members, "
                            f"batches of {services.BATCH} saved searches / {digest.BATCH} co-ops")
-            results.append((coops, run(app, "daily skill-match digest", daily), run(app, "weekly co-op digest", weekly)))
+            results.append((coops, run(app, "daily skill-match digest", daily, max_batches),
+                            run(app, "weekly co-op digest", weekly, max_batches)))
             with app.app_context():
                 db.engine.dispose()
     click.echo("\nSQL statements per batch (median / max) against the number of recipients:")
