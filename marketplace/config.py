@@ -98,6 +98,7 @@ def from_environment(instance_path):
         "SEARCH_AUTO_BUILD_MAX": _int("SEARCH_AUTO_BUILD_MAX", 2000),
         "SEARCH_PER_PAGE": _int("SEARCH_PER_PAGE", 20),
         "ALERTS_DIGEST_HOUR": _int("ALERTS_DIGEST_HOUR", 7),
+        "ALERTS_WEEKLY_DAY": _int("ALERTS_WEEKLY_DAY", 1),  # the co-ops' weekly digest: 1 Monday … 7 Sunday
         "SEARCH_TIMEOUT_MS": _int("SEARCH_TIMEOUT_MS", 3000),  # longest a search runs (PostgreSQL backend)
         # Page parts shared by viewers of the same audience (job lists, skill pages, home) are
         # cached this many seconds at most (0: never), and always dropped by the next write.

@@ -1,5 +1,6 @@
 """A private iCalendar (RFC 5545) of the deadlines of the jobs a user follows: those their
-co-ops posted (open), said they would bid on (a live interest) or bid on (a live bid). Read
+co-ops posted (open), said they would bid on (a live interest) or bid on (a live bid), and those
+their saved searches find (the ones they get, not paused; not the co-ops' skill matches). Read
 with a private feed token, so it is revocable like the private feeds; every job in it passes
 the visibility rule for the token's owner at the moment it is read."""
 from flask import current_app, url_for
@@ -7,18 +8,45 @@ from icalendar import Calendar, Event
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload
 
+from ..accounts.models import User
 from ..bids.models import LIVE_STATUSES, Bid, Interest, InterestState, status_values
 from ..core.time import aware, utcnow
 from ..extensions import db
 from ..federation import visible_jobs
+from ..feeds import queries
 from ..feeds.outgoing import job_guid
 from ..jobs.models import Job, JobState
+from ..search import SearchUnavailable
+from . import services
 
 MAX_JOBS = 500
+PER_SEARCH = 50  # newest jobs of each saved search
 
 
 def followed_jobs(viewer):
-    """Open jobs the viewer's co-ops posted, mean to bid on or bid on, that the viewer may see."""
+    """Open jobs the viewer's co-ops posted, mean to bid on or bid on, or the viewer's saved
+    searches find, that the viewer may see; soonest bids deadline first."""
+    found = {job.id: job for job in _coops_jobs(viewer) + _searched_jobs(viewer)}
+    return sorted(found.values(), key=lambda job: (job.bids_deadline, job.id))[:MAX_JOBS]
+
+
+def _searched_jobs(viewer):
+    user = db.session.get(User, viewer.user_id) if viewer.user_id is not None else None
+    if user is None:
+        return []
+    found = []
+    for search, getting in services.searches_for(user):
+        if not getting or search.paused or search.match_skills:
+            continue
+        try:
+            jobs = queries.matching_jobs(viewer, services.query_of(search), PER_SEARCH, (joinedload(Job.coop),))
+        except (queries.InvalidQuery, SearchUnavailable):  # a skill it names has gone; the index is rebuilt
+            continue
+        found += [job for job in jobs if job.state == JobState.OPEN]
+    return found
+
+
+def _coops_jobs(viewer):
     coops = sorted(viewer.coop_ids)
     if not coops:
         return []

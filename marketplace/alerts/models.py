@@ -89,3 +89,26 @@ class ReminderSent(db.Model):
     coop_id: Mapped[int] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(40))
     sent_at: Mapped[datetime] = created_column()
+
+
+class WeeklyDigestOptOut(db.Model):
+    """A member who stopped their co-op's weekly digest (every member gets it otherwise)."""
+
+    __tablename__ = "weekly_digest_opt_out"
+
+    coop_id: Mapped[int] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WeeklyDigestSent(db.Model):
+    """A co-op's weekly digest given to one member for one week (``2026-W23``, the site's time
+    zone): claimed before the email leaves, so that it goes at most once."""
+
+    __tablename__ = "weekly_digest_sent"
+    __table_args__ = (UniqueConstraint("coop_id", "user_id", "week", name="uq_weekly_digest_sent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coop_id: Mapped[int] = mapped_column(ForeignKey("coop.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = created_column()

@@ -19,7 +19,7 @@ from ..core.work import save_change
 from ..extensions import csrf, db
 from ..feeds.routes import feed_links
 from ..feeds.services import viewer_for_token
-from . import calendar, services
+from . import calendar, digest, services
 from .forms import EditSearchForm, SaveSearchForm
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -29,7 +29,8 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 @login_required
 def index():
     searches = services.searches_for(current_user)
-    return render_template("alerts/index.html", searches=searches, action_form=ActionForm(),
+    weekly = [(link.coop, digest.is_getting(link.coop_id, current_user.id)) for link in current_user.coop_links]
+    return render_template("alerts/index.html", searches=searches, action_form=ActionForm(), weekly=weekly, weekly_day=digest.when(),
                            feeds={s.id: feed_links("feeds.jobs", query=dict(parse_qsl(s.query)))
                                   for s, _ in searches if not s.match_skills},
                            can_manage=lambda s: services.can_manage(current_user, s))
@@ -97,6 +98,19 @@ def getting(search_id):
     return redirect(url_for("alerts.index"))
 
 
+@bp.post("/weekly/<int:coop_id>")
+@login_required
+def weekly(coop_id):
+    """A member starts or stops getting their co-op's weekly digest."""
+    link = next((link for link in current_user.coop_links if link.coop_id == coop_id), None) or abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    wanted = request.form.get("getting") == "yes"
+    save_change(lambda: digest.set_getting(coop_id, current_user.id, wanted),
+                success=f"You will {'' if wanted else 'no longer '}get {link.coop.name}'s weekly digest.")
+    return redirect(url_for("alerts.index"))
+
+
 @bp.get("/calendar/<token>.ics")
 def deadlines(token):
     """The private calendar of a feed token's owner (a 404 once the token is revoked)."""
@@ -116,8 +130,20 @@ def unsubscribe(token):
     if found is None:
         abort(404)
     search, user = found
+    return _unsubscribe_page(search.name, lambda: services.unsubscribe(search, user))
+
+
+@bp.route("/weekly/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # as above
+def weekly_unsubscribe(token):
+    coop, user = digest.read_unsubscribe_token(token) or abort(404)
+    return _unsubscribe_page(f"{coop.name}'s weekly digest", lambda: digest.set_getting(coop.id, user.id, False))
+
+
+def _unsubscribe_page(name, stop):
+    """Asks first (a GET); a POST, from the page or from a mail client, stops the emails."""
     if request.method == "POST":
-        services.unsubscribe(search, user)
+        stop()
         db.session.commit()
-        return render_template("alerts/unsubscribed.html", search=search)
-    return render_template("alerts/unsubscribe.html", search=search)
+        return render_template("alerts/unsubscribed.html", name=name)
+    return render_template("alerts/unsubscribe.html", name=name)

@@ -118,15 +118,39 @@ def viewer_for(user):
     """Build the ``Viewer`` of a user (or of nobody, for ``None`` and anonymous users)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
+    return viewers_for([user])[user.id]
+
+
+def viewers_for(users):
+    """{user id: ``Viewer``} of many users in two statements, whatever their number (what
+    sending to thousands of recipients needs; ``viewer_for`` is the one-user case)."""
     from ..coops.models import CoopMember
 
+    users = list(users)
+    if not users:
+        return {}
+    ids = sorted({user.id for user in users})
     today = site_today()
     rows = db.session.execute(
-        select(CoopMember.coop_id, NetworkMembership, Network)
+        select(CoopMember.user_id, CoopMember.coop_id, NetworkMembership, Network)
         .outerjoin(NetworkMembership, NetworkMembership.coop_id == CoopMember.coop_id)
         .outerjoin(Network, Network.id == NetworkMembership.network_id)
-        .where(CoopMember.user_id == user.id)
+        .where(CoopMember.user_id.in_(ids))
     ).all()
+    coordinated = {}
+    for user_id, network in db.session.execute(
+        select(NetworkCoordinator.user_id, Network).join(Network, Network.id == NetworkCoordinator.network_id)
+        .where(NetworkCoordinator.user_id.in_(ids))
+    ).all():
+        coordinated.setdefault(user_id, []).append(network)
+    mine = {}
+    for row in rows:
+        mine.setdefault(row[0], []).append(row[1:])
+    return {user.id: _viewer(user, mine.get(user.id, []), coordinated.get(user.id, []), today) for user in users}
+
+
+def _viewer(user, rows, coordinated, today):
+    """The viewer of ``user`` from their (co-op id, membership, network) rows."""
     coop_ids = frozenset(row[0] for row in rows)
     memberships = [
         (network, membership.status)
@@ -137,9 +161,6 @@ def viewer_for(user):
         coop_id for coop_id, membership, _ in rows
         if membership is not None and membership.status in ACTING_STATUSES and _membership_counts(membership, today)
     )
-    coordinated = db.session.scalars(
-        select(Network).join(NetworkCoordinator).where(NetworkCoordinator.user_id == user.id)
-    ).all()
     return Viewer(
         user_id=user.id,
         coop_ids=coop_ids,

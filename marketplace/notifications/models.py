@@ -26,11 +26,18 @@ class NotificationKind(StrEnum):
     DEADLINE_NEAR = "deadline_near"
     QUESTIONS_WAITING = "questions_waiting"
     AWARD_DUE = "award_due"
+    SAVED_SEARCH = "saved_search"
+    WEEKLY_DIGEST = "weekly_digest"
 
     @property
     def label(self):
         """What the email settings page calls this kind."""
         return KIND_LABELS[self]
+
+    @property
+    def has_email_setting(self):
+        """Alerts have their own emails, stopped on /alerts/ or by their unsubscribe link."""
+        return self not in (NotificationKind.SAVED_SEARCH, NotificationKind.WEEKLY_DIGEST)
 
 
 KIND_LABELS = {
@@ -50,7 +57,11 @@ KIND_LABELS = {
     NotificationKind.DEADLINE_NEAR: "Bids close in two days on a job your co-op means to bid on",
     NotificationKind.QUESTIONS_WAITING: "Questions wait for an answer on a job your co-op posted",
     NotificationKind.AWARD_DUE: "Bids closed a week (and four weeks) ago on a job your co-op has not awarded",
+    NotificationKind.SAVED_SEARCH: "A new job matches a saved search you get",
+    NotificationKind.WEEKLY_DIGEST: "Your co-op's weekly digest",
 }
+
+SETTABLE_KINDS = tuple(kind for kind in NotificationKind if kind.has_email_setting)
 
 
 class Notification(db.Model):

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..federation import current_viewer
 from ..jobs.forms import MultiCheckboxField
 from . import services
-from .models import NotificationKind
+from .models import SETTABLE_KINDS
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -55,7 +55,7 @@ def read_all():
 
 class EmailSettingsForm(FlaskForm):
     email = MultiCheckboxField("Send me an email too when",
-                               choices=[(k.value, k.label) for k in NotificationKind])
+                               choices=[(k.value, k.label) for k in SETTABLE_KINDS])
     submit = SubmitField("Save")
 
 

@@ -8,7 +8,7 @@ that transaction commits (a rolled-back change sends nothing).
 import logging
 
 from flask import current_app, url_for
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..federation import audience_key, can_view_job, job_visibility_clause, viewer_for
 from ..jobs.models import Job
 from ..mail import MailError, send_mail
-from .models import Notification, NotificationKind, NotificationSetting
+from .models import SETTABLE_KINDS, Notification, NotificationKind, NotificationSetting
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,17 @@ def notify_coops(kind, message, url, coops, job=None, actor=None):
         if user.id not in muted:
             _queue_mail(user, kind, message, url, None)
     return written
+
+
+def add_notices(notices):
+    """Write in-app notices of alerts whose email goes separately (saved searches, digests):
+    ``notices`` are (user id, kind, job, message, url) of jobs the caller checked the user
+    may see (reading them checks again). One statement, however many."""
+    rows = [{"user_id": user_id, "kind": NotificationKind(kind).value, "job_id": job.id, "message": message[:500],
+             "url": url, "created_at": utcnow()} for user_id, kind, job, message, url in notices]
+    if rows:
+        db.session.execute(insert(Notification), rows)
+    return len(rows)
 
 
 def _email_muted(users, kind):
@@ -188,7 +199,7 @@ def email_settings(user):
         select(NotificationSetting.kind, NotificationSetting.email)
         .where(NotificationSetting.user_id == user.id)
     ).all())
-    return {kind: stored.get(kind.value, True) for kind in NotificationKind}
+    return {kind: stored.get(kind.value, True) for kind in SETTABLE_KINDS}
 
 
 def save_email_settings(user, wanted):
@@ -198,13 +209,13 @@ def save_email_settings(user, wanted):
     rows = {s.kind: s for s in db.session.scalars(
         select(NotificationSetting).where(NotificationSetting.user_id == user.id)
     )}
-    for kind in NotificationKind:
+    for kind in SETTABLE_KINDS:
         row = rows.get(kind.value)
         if row is None:
             row = NotificationSetting(user_id=user.id, kind=kind.value)
             db.session.add(row)
         row.email = kind in wanted
-    changed = sorted(k.value for k in NotificationKind if before[k] != (k in wanted))
+    changed = sorted(k.value for k in SETTABLE_KINDS if before[k] != (k in wanted))
     if changed:
         record("notification_settings.updated", user, actor=user, changed=changed)
     return changed

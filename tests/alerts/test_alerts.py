@@ -14,6 +14,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 from marketplace.mail import outbox
+from marketplace.notifications.models import Notification
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
@@ -32,7 +33,7 @@ def mail(app):
 @pytest.fixture
 def send(app, runner):
     def run():
-        result = runner.invoke(args=["alerts", "send"])
+        result = runner.invoke(args=["alerts", "send"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
     return run
@@ -129,6 +130,10 @@ def test_new_jobs_are_sent_once_with_one_click_unsubscribe(client, networks, mai
     assert "Housing" not in _body(message) and "Old orchard" not in _body(message)
     unsubscribe = message["List-Unsubscribe"].strip("<>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The email's job is also an in-app notice, read on the notifications page.
+    login(client, user)
+    page = unescape(client.get("/notifications/").get_data(as_text=True))
+    assert "New for “My search”: Orchard website" in page and "Housing" not in page
     assert "0 emails" in send() and len(mail) == 1  # sent once
     make_job(coop, "public", "open", title="Orchard pruning", published_at=utcnow())
     send()
@@ -218,6 +223,9 @@ def test_alerts_follow_the_visibility_rule(world, mail, send, kind):  # noqa: F8
     want = {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}
     got = set(re.findall(r"MATRIX \w+ \w+", "".join(_body(m) for m in mail)))
     assert got == want, kind
+    # The same items as in-app notices.
+    notices = db.session.scalars(select(Notification.message).where(Notification.user_id == user.id)).all()
+    assert set(re.findall(r"MATRIX \w+ \w+", " ".join(notices))) == want, kind
 
 
 def test_two_senders_at_once_send_each_job_once(app, networks, mail):
@@ -228,8 +236,8 @@ def test_two_senders_at_once_send_each_job_once(app, networks, mail):
     user = make_user(coops=[coop])
     search = _save(user, "q=orchard")
     job = make_job(coop, "public", "open", title="Orchard website", published_at=utcnow())
-    assert services._claim(search, [(user, [job])]) == {(user.id, job.id)}
-    assert services._claim(search, [(user, [job])]) == set()
+    assert services._claim({search.id: [(user, [job])]}) == {(search.id, user.id, job.id)}
+    assert services._claim({search.id: [(user, [job])]}) == set()
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AlertDelivery)) == 1
 
@@ -370,3 +378,37 @@ def test_alerts_go_through_a_real_smtp_server_and_a_failure_is_reported(app, run
     make_job(coop, "public", "open", title="Orchard pruning", published_at=utcnow())
     result = runner.invoke(args=["alerts", "send"])
     assert result.exit_code == 1 and "not sent: saved search" in result.output and user.email in result.output
+
+
+def _calendar_titles(client, user):
+    import icalendar
+
+    from marketplace.feeds import services as feed_services
+
+    _, token = feed_services.create_token(user, "calendar")
+    db.session.commit()
+    response = client.get(f"/alerts/calendar/{token}.ics")
+    assert response.status_code == 200
+    return {str(e["summary"]) for e in icalendar.Calendar.from_ical(response.data).walk("VEVENT")}
+
+
+def test_the_calendar_holds_the_jobs_ones_saved_searches_find(client, networks):
+    coop = make_coop("Poster", {networks["cotech"]: "active"})
+    me = make_user(coops=[make_coop("Mine", {networks["cotech"]: "active"})])
+    make_job(coop, "public", "open", title="Orchard website")
+    make_job(coop, "public", "closed", title="Orchard survey")
+    make_job(coop, "public", "open", title="Housing website")
+    search = _save(me, "q=orchard", "feed")
+    assert _calendar_titles(client, me) == {"Questions close: Orchard website", "Bids close: Orchard website"}
+    search.paused = True
+    db.session.commit()
+    assert _calendar_titles(client, me) == set()
+
+
+@pytest.mark.parametrize("kind", [k for k in SEES if k != "anonymous"])
+def test_saved_searches_in_the_calendar_follow_the_visibility_rule(client, world, kind):  # noqa: F811
+    """The visibility matrix, through the calendar's saved searches: a search of every job."""
+    user = world["users"][kind]
+    _save(user, "q=matrix", "feed")
+    seen = {title.split(": ", 1)[1] for title in _calendar_titles(client, user)}
+    assert seen == {f"MATRIX {v} open" for v in VISIBILITIES if expected(kind, v, "open")}, kind
