@@ -46,10 +46,6 @@ class PersonalToken:
     def user(cls) -> Mapped["User"]:  # noqa: F821
         return relationship()
 
-    @property
-    def is_revoked(self):
-        return self.revoked_at is not None
-
 
 def hash_token(plain):
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()

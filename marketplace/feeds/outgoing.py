@@ -28,7 +28,6 @@ MIMETYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
-FORMATS = tuple(MIMETYPES)
 RENDERED_FIELDS = (
     "id", "title", "summary", "description_html", "kind", "budget_type", "budget_min", "budget_max",
     "currency", "location", "work_mode", "questions_deadline", "bids_deadline", "visibility",
