@@ -39,6 +39,10 @@ migrate: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) db migrate -m "$(m)"
 
+## lint: the layering rule (README, "Layers"), checked by import-linter's contracts in pyproject.toml
+lint: dev
+	$(BIN)/lint-imports --no-cache
+
 ## bench: build the 100,000-job database under bench/ and print page costs
 bench: dev
 	$(BIN)/python bench/bench_pages.py

@@ -11,7 +11,7 @@ from ..bids.models import LIVE_STATUSES, Bid, Interest, InterestState, status_va
 from ..core.time import aware, utcnow
 from ..extensions import db
 from ..federation import visible_jobs
-from ..feeds.outgoing import job_guid
+from ..feeds.services import job_guid
 from ..jobs.models import Job, JobState
 
 MAX_JOBS = 500

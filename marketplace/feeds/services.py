@@ -15,6 +15,7 @@ from ..federation.policy import posting_visibilities
 from ..jobs.models import Job, JobKind
 from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
+from .outgoing import job_guid  # noqa: F401  (the feeds' id of a job, for the calendar of alerts)
 
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
 
