@@ -53,13 +53,8 @@ def build():
                     "coop_id": c, "people_1m": rng.choice((None, 0, 1, 2, 3)), "people_3m": rng.randint(0, 6),
                     "people_6m": rng.randint(0, 10), "day_rate_min": low,
                     "day_rate_max": low and low + rng.randrange(0, 200, 25), "updated_at": MOMENT})
-        seen, bids, decided = set(), [], set()
-        while len(bids) < BIDS:
-            job_id, poster, deadline, status = rng.choice(jobs)
-            coop_id = rng.choice(coop_ids)
-            if coop_id == poster or (job_id, coop_id) in seen:
-                continue
-            seen.add((job_id, coop_id))
+        bids, decided = [], set()
+        for (job_id, _, deadline, status), coop_id in _pairs(rng, jobs, coop_ids, BIDS):
             award = deadline < MOMENT and status == "published" and job_id not in decided and rng.random() < 0.35
             if award:
                 decided.add(job_id)
@@ -69,19 +64,23 @@ def build():
                 "proposal_html": "", "feedback": "", "submitted_at": deadline - timedelta(days=1),
                 "decided_at": deadline + timedelta(days=3) if award else None,
                 "created_at": deadline - timedelta(days=2), "updated_at": deadline - timedelta(days=1)})
-        pairs, invitations = set(), []
-        while len(invitations) < INVITATIONS:
-            job_id, poster, deadline, _ = rng.choice(jobs)
-            coop_id = rng.choice(coop_ids)
-            if coop_id == poster or (job_id, coop_id) in pairs:
-                continue
-            pairs.add((job_id, coop_id))
-            invitations.append({"job_id": job_id, "coop_id": coop_id, "status": "pending",
-                                "decline_reason": "", "created_at": deadline - timedelta(days=10)})
+        invitations = [{"job_id": job_id, "coop_id": coop_id, "status": "pending", "decline_reason": "",
+                        "created_at": deadline - timedelta(days=10)}
+                       for (job_id, _, deadline, _), coop_id in _pairs(rng, jobs, coop_ids, INVITATIONS)]
         with db.engine.begin() as conn:
             conn.execute(insert(CoopCapacity.__table__), capacity)
             conn.execute(insert(Bid.__table__), bids)
             conn.execute(insert(Invitation.__table__), invitations)
+
+
+def _pairs(rng, jobs, coop_ids, n):
+    """``n`` different (job row, co-op id) pairs drawn at random, never the job's own poster."""
+    seen = set()
+    while len(seen) < n:
+        job, coop_id = rng.choice(jobs), rng.choice(coop_ids)
+        if coop_id != job.coop_id and (job.id, coop_id) not in seen:
+            seen.add((job.id, coop_id))
+            yield job, coop_id
 
 
 def _match(m):
