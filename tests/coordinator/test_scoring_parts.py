@@ -1,4 +1,5 @@
-"""Each named part of the ranking's score and reasons, alone (plain functions, no database)."""
+"""Each named part of the ranking's score and reasons, alone (plain functions, no database),
+through ``matching``, which ranks with them."""
 import math
 from datetime import date
 
