@@ -1,5 +1,5 @@
 """The limits of bidding's rules, their error, and what every part of bidding asks of a job:
-why it takes no bids now, how many bids it received."""
+why it takes no bids now, how many bids it received, the consortium a co-op bids through."""
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -8,7 +8,7 @@ from ..core.rules import RuleError
 from ..core.templating import format_datetime
 from ..extensions import db
 from ..jobs.models import JobState
-from .models import (RECEIVED_STATUSES, Bid, status_values)
+from .models import LIVE_STATUSES, RECEIVED_STATUSES, Bid, status_values
 
 MAX_PRICE = 100_000_000
 MAX_DAY_RATE = 50_000
@@ -44,3 +44,20 @@ def received_count(job):
     return db.session.scalar(
         select(func.count(Bid.id)).where(Bid.job_id == job.id, Bid.status.in_(status_values(RECEIVED_STATUSES)))
     )
+
+
+def consortium_taking_part(coop, job, exclude=None):
+    """The consortium through which ``coop`` bids on ``job``, if any: one formed for this job
+    whose team it is in, or one (a standing team) with a live bid on it whose team it is in."""
+    from ..consortia.models import IN_TEAM, Consortium, ConsortiumMember, ConsortiumStatus, values
+
+    bidding = select(Bid.consortium_id).where(
+        Bid.job_id == job.id, Bid.consortium_id.is_not(None), Bid.status.in_(status_values(LIVE_STATUSES)))
+    stmt = select(Consortium).join(ConsortiumMember).where(
+        ConsortiumMember.coop_id == coop.id, ConsortiumMember.status.in_(values(IN_TEAM)),
+        Consortium.status == ConsortiumStatus.FORMING.value,
+        (Consortium.job_id == job.id) | Consortium.id.in_(bidding),
+    )
+    if exclude is not None:
+        stmt = stmt.where(Consortium.id != exclude.id)
+    return db.session.scalars(stmt.order_by(Consortium.id)).first()
