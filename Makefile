@@ -39,6 +39,12 @@ migrate: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) db migrate -m "$(m)"
 
+## lint: the layering rule (README, "Layers"), checked by import-linter's contracts in pyproject.toml,
+## and the type checks mypy is set to make there ([tool.mypy])
+lint: dev
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m mypy
+
 ## bench: build the 100,000-job database under bench/ and print page costs
 bench: dev
 	$(BIN)/python bench/bench_pages.py

@@ -18,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from marketplace.search import whoosh_backend as wb  # noqa: E402
+from marketplace.search import whoosh_bits  # noqa: E402
 from marketplace.search.whoosh_codec import Codec  # noqa: E402
 from whoosh import index  # noqa: E402
 
@@ -49,7 +50,7 @@ def build_public(directory, docs):
 
 def build_private(directory, docs):
     ix = index.create_in(directory, wb.SCHEMA)
-    segments, _count = wb._build_segments(ix, iter(docs), 512)
+    segments, _count = wb.build_segments(ix, iter(docs), 512)
     wb.commit_segments(ix, segments)
     return ix
 
@@ -80,7 +81,7 @@ def main():
             for every in (10, 1000):
                 wanted = found[::every]
                 walk_s, values = timed(public_values, reader, term, set(wanted))
-                skip_s, same = timed(wb._values_in, reader, term, wanted)
+                skip_s, same = timed(whoosh_bits._values_in, reader, term, wanted)
                 assert values == same
                 rows.append((f"positions in {len(wanted):,} docs (skip_to / walk)", skip_s, walk_s))
     print(f"{args.documents:,} documents")

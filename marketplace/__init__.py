@@ -59,6 +59,7 @@ def _init_extensions(app):
     limiter.init_app(app)
     login_manager.init_app(app)
     fragments.init_app(app)
+    _provide_core_hooks(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
@@ -66,6 +67,15 @@ def _init_extensions(app):
     from .accounts.services import load_user
 
     login_manager.user_loader(load_user)
+
+
+def _provide_core_hooks(app):
+    # Core imports no feature: the features hand it what it needs (see core.hooks).
+    from .audit.services import record
+    from .core import hooks
+    from .federation import audience_key
+
+    hooks.provide(app, audience_key=audience_key, record=record)
 
 
 class RowIdConverter(IntegerConverter):
@@ -161,9 +171,11 @@ def _register_cli(app):
 
 
 def _register_template_helpers(app):
+    from . import federation
     from .core import templating
 
     templating.init_app(app)
+    federation.init_app(app)
 
 
 def _register_error_pages(app):

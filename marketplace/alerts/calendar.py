@@ -14,7 +14,7 @@ from ..core.time import aware, utcnow
 from ..extensions import db
 from ..federation import visible_jobs
 from ..feeds import queries
-from ..feeds.outgoing import job_guid
+from ..feeds.services import job_guid
 from ..jobs.models import Job, JobState
 from ..search import SearchUnavailable
 from . import services

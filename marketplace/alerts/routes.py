@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from ..core.forms import ActionForm
 from ..core.work import save_change
 from ..extensions import csrf, db
-from ..feeds.routes import feed_links
+from ..feeds.panels import feed_links
 from ..feeds.services import viewer_for_token
 from . import calendar, digest, services
 from .forms import EditSearchForm, SaveSearchForm

@@ -17,7 +17,7 @@ from ..bids.models import RECEIVED_STATUSES
 from ..bids.policy import can_review_bids
 from ..extensions import db
 from ..federation import can_view_job, job_visibility_clause
-from .models import PARTICIPATING, Consortium, ConsortiumMember, ConsortiumStatus, values
+from .models import PARTICIPATING, Consortium, ConsortiumMember, values
 
 
 def taking_part(viewer, consortium):
@@ -78,9 +78,3 @@ def visible_consortia(stmt, viewer):
         ConsortiumMember.status.in_(values(PARTICIPATING)))
     job_ok = Consortium.job_id.in_(select(Job.id).where(job_visibility_clause(viewer)))
     return stmt.where(Consortium.id.in_(mine), or_(Consortium.job_id.is_(None), job_ok))
-
-
-def can_see_offers(viewer, job, consortia):
-    """The leads of the job's consortia (``consortia``: the job's live consortia)."""
-    return can_view_job(viewer, job) and any(
-        c.lead_coop_id in viewer.coop_ids and c.status == ConsortiumStatus.FORMING for c in consortia)

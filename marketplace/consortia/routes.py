@@ -16,7 +16,7 @@ from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
 from . import policy, services
 from .forms import CommentForm, ConsortiumForm, InviteForm, OfferForm, split_form
-from .models import Consortium, ConsortiumMember, PARTICIPATING
+from .models import Consortium, ConsortiumMember
 
 bp = Blueprint("consortia", __name__)
 
@@ -282,28 +282,3 @@ def withdraw_offer(job_id):
         abort(404)
     save_change(lambda: services.withdraw_offer(job, coop, current_user), success="Offer withdrawn.", retry=True)
     return redirect(url_for("jobs.show", job_id=job.id, _anchor="consortia"))
-
-
-# --- the job page's section ------------------------------------------------------------------
-
-def consortia_panel(job, coops, viewer):
-    """What the job page shows about consortia to ``viewer``: their co-ops' consortia for the
-    job, the partner offers (theirs; all of them for a lead). ``coops`` are the viewer's
-    co-ops that may bid on it. None for a viewer without a co-op."""
-    if not viewer.coop_ids:
-        return None
-    consortia = services.job_consortia(job)
-    mine = [c for c in consortia if policy.taking_part(viewer, c)]
-    leading = [c for c in mine if c.lead_coop_id in viewer.coop_ids]
-    offers = []
-    if leading and job.is_open:
-        taken = {m.coop_id for c in leading for m in c.participants}
-        offers = services.offers_on(job, taken)
-    own_offers = [o for o in services.offers_on(job) if o.coop_id in viewer.coop_ids]
-    return {
-        "coops": coops, "mine": mine, "leading": leading, "offers": offers, "own_offers": own_offers,
-        "offer_form": OfferForm(coops=coops, formdata=None) if coops and job.is_open else None,
-        "can_form": bool(coops) and job.is_open,
-        "members_in": {c.id: [m for m in c.members if m.coop_id in viewer.coop_ids and m.status in PARTICIPATING]
-                       for c in mine},
-    }

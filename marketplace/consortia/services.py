@@ -231,13 +231,6 @@ def invite(consortium, user, coop, role=""):
     return member
 
 
-def _member(consortium, member_id):
-    member = next((m for m in consortium.members if m.id == member_id), None)
-    if member is None:
-        raise ConsortiumRuleError("That co-op is not in this consortium.")
-    return member
-
-
 def accept(consortium, member, user):
     """The invited co-op accepts the invitation, or a member accepts the changed split."""
     _lock_team(consortium)

@@ -108,7 +108,6 @@ class JoinRequest(db.Model):
 
     coop: Mapped[Coop] = relationship()
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
-    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
 
     @property
     def status_label(self):

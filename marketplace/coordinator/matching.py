@@ -24,7 +24,6 @@ Only co-ops that may see the job (``federation.policy.coops_seeing_job_clause``,
 as every other read path) and that hold a current active or guest membership of a network are
 ever considered; the poster's own co-op never is.
 """
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
@@ -38,32 +37,10 @@ from ..extensions import db
 from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, visible_jobs
 from ..jobs.models import BudgetType, Currency, Job, WorkMode, job_skill
 from .models import CoopCapacity, Invitation
+from .scoring import (WEIGHTS, Weights, capacity_reason, capacity_score, day_rate_reason, day_rate_score,
+                      location_reason, location_score, rarity, recent_reason, skills_reason, skills_score,
+                      track_reason, track_score)
 
-
-@dataclass(frozen=True)
-class Weights:
-    """The weights of the ranking, in one place (see the module's docstring)."""
-
-    skills: float = 1.0
-    capacity: float = 0.35
-    capacity_unknown: float = 0.5  # the share of ``capacity`` for a co-op that has not said
-    day_rate: float = 0.1
-    day_rate_unknown: float = 0.5
-    track_record: float = 0.2
-    track_record_full: int = 5  # past bids (awards count ``award_weight``) for full marks
-    award_weight: int = 3
-    location: float = 0.15
-    close_band: float = 0.1  # fits within 10 points of each other are close matches
-    recent_days: int = 365  # the window of referrals and awards that fairness looks at
-    shown: int = 20  # co-ops listed for a job
-    history_pool: int = 40  # co-ops whose track record is looked up (see ``_shortlist``)
-    consortium_pool: int = 16  # candidates searched for consortia
-    consortium_per_skill: int = 4  # best co-ops per skill that enter the pool
-    consortium_size: int = 3  # at most this many co-ops in a suggested consortium
-    consortia_shown: int = 5
-
-
-WEIGHTS = Weights()
 
 # Written out, not bound: the databases then read awards from the partial index uq_bid_awarded.
 AWARDED = Bid.status == literal_column(f"'{BidStatus.AWARDED.value}'")
@@ -164,8 +141,39 @@ def rank(job, viewer, weights=WEIGHTS, limit=None, consortia=True):
     if not job_skills or not population:
         return Ranking(job, [], months, day, population, 0, [], [], sorted(job_skills.values()), weights)
 
-    # One statement: every (co-op, skill) pair for the job's skills among the co-ops that may
-    # see it, with what the score needs of the co-op.
+    offered, matches = _candidates(job, job_skills, eligible)
+    skills = skill_weights(job_skills, offered, population)
+    weight_of = {s.id: s for s in skills}
+    coverable = set().union(*(m.skill_ids for m in matches))
+    _score(job, matches, months, weight_of, coverable, weights)
+
+    _add_recent(matches, weights, viewer, awards=False)
+    chosen = _shortlist(job, matches, limit, weights)
+    pool = _consortium_pool(matches, coverable, weight_of, weights) if consortia else []
+    _add_history(job, _unique(chosen + pool), viewer, weights)
+    ordered = _fair_order(chosen, weights)[:limit]
+    suggested = _consortia(pool, coverable, weights)
+    _explain(job, _unique(ordered + [m for c in suggested for m in c.members]), months, day, weight_of, population)
+    not_offered = [s.name for s in skills if s.id not in coverable]
+    return Ranking(job, skills, months, day, population, len(matches), ordered, suggested, not_offered, weights)
+
+
+def _explain(job, shown, months, day, weight_of, population):
+    """The reasons, and the invitation if any, of each co-op shown."""
+    for match in shown:
+        match.reasons = _reasons(match, job, months, day, weight_of, population)
+    _attach_invitations(job, shown)
+
+
+def _unique(matches):
+    """``matches`` without repeats, in their order."""
+    return list({m.coop_id: m for m in matches}.values())
+
+
+def _candidates(job, job_skills, eligible):
+    """({skill id: co-ops offering it among those that may see the job}, [Match of every such
+    co-op but the poster's]), from one statement: every (co-op, skill) pair for the job's skills,
+    with what the score needs of the co-op."""
     rows = db.session.execute(
         select(coop_skill.c.coop_id, coop_skill.c.skill_id, Coop.name, Coop.slug, Coop.location,
                CoopCapacity.people_1m, CoopCapacity.people_3m, CoopCapacity.people_6m,
@@ -176,51 +184,52 @@ def rank(job, viewer, weights=WEIGHTS, limit=None, consortia=True):
     ).all()
     offered = {skill_id: 0 for skill_id in job_skills}
     matches = {}
-    poster_id = job.coop_id
-    for coop_id, skill_id, name, slug, location, p1, p3, p6, low, high in rows:
+    for coop_id, skill_id, name, slug, location, *figures in rows:
         offered[skill_id] += 1
-        if coop_id == poster_id:
+        if coop_id == job.coop_id:
             continue
-        match = matches.get(coop_id)
-        if match is None:
-            capacity = None
-            if not (p1 is None and p3 is None and p6 is None and low is None and high is None):
-                capacity = {"1": p1, "3": p3, "6": p6, "min": low, "max": high}
-            match = matches[coop_id] = Match(coop_id, name, slug, location or "", set(), capacity)
-        match.skill_ids.add(skill_id)
+        if coop_id not in matches:
+            matches[coop_id] = Match(coop_id, name, slug, location or "", set(), capacity_of(*figures))
+        matches[coop_id].skill_ids.add(skill_id)
+    return offered, list(matches.values())
 
-    skills = sorted(
-        (SkillWeight(sid, name, offered[sid], math.log(1 + population / offered[sid]) if offered[sid] else 0.0)
-         for sid, name in job_skills.items()),
-        key=lambda s: (-s.weight, s.name),
-    )
-    weight_of = {s.id: s for s in skills}
-    coverable = {sid for m in matches.values() for sid in m.skill_ids}
-    total_weight = sum(s.weight for s in skills if s.id in coverable) or 1.0
-    maximum = _maximum(job, weights)
-    context = _context(job)
-    for match in matches.values():
+
+def capacity_of(people_1m, people_3m, people_6m, day_rate_min, day_rate_max):
+    """A co-op's stated figures as ``Match.capacity``: None when it stated nothing."""
+    figures = {"1": people_1m, "3": people_3m, "6": people_6m, "min": day_rate_min, "max": day_rate_max}
+    return None if all(v is None for v in figures.values()) else figures
+
+
+def skill_weights(job_skills, offered, population):
+    """The job's skills as ``SkillWeight``, rarest first."""
+    return sorted((SkillWeight(sid, name, offered[sid], rarity(population, offered[sid]))
+                   for sid, name in job_skills.items()), key=lambda s: (-s.weight, s.name))
+
+
+def _score(job, matches, months, weight_of, coverable, weights):
+    """Everything but the track record, on each match."""
+    total_weight = sum(s.weight for s in weight_of.values() if s.id in coverable) or 1.0
+    day_rate, budget = _applies_day_rate(job), _job_day_budget(job)
+    place = job.location if _applies_location(job) else ""
+    for match in matches:
         match.covers_all = match.skill_ids >= coverable
-        match.score = _base_score(match, context, months, weight_of, total_weight, weights)
+        people = _people(match, months)
+        match.no_capacity = people == 0
+        match.score = sum((
+            skills_score(match.skill_ids, weight_of, total_weight, weights),
+            capacity_score(people, weights),
+            day_rate_score(_low_rate(match), budget, weights) if day_rate else 0.0,
+            location_score(match.location, place, weights),
+        ))
 
-    _add_recent(list(matches.values()), weights, viewer, awards=False)
-    chosen = _shortlist(job, list(matches.values()), limit, weights)
-    pool = []
-    if consortia and matches and not any(m.covers_all for m in matches.values()):
-        pool = _consortium_pool(list(matches.values()), coverable, weight_of, weights)
-    finished = list({m.coop_id: m for m in chosen + pool}.values())
-    _add_recent(finished, weights, viewer)
-    _add_track(job, finished, viewer)
-    for match in finished:
-        match.fit = (match.score + weights.track_record * _track(match, weights)) / maximum
-    ordered = _fair_order(chosen, weights)[:limit]
-    suggested = _consortia(pool, coverable, weights) if pool else []
-    shown = list({m.coop_id: m for m in ordered + [m for c in suggested for m in c.members]}.values())
-    for match in shown:
-        match.reasons = _reasons(match, job, months, day, weight_of, population, weights)
-    _attach_invitations(job, shown)
-    not_offered = [s.name for s in skills if s.id not in coverable]
-    return Ranking(job, skills, months, day, population, len(matches), ordered, suggested, not_offered, weights)
+
+def _add_history(job, matches, viewer, weights):
+    """Recent referrals and awards, the track record, and so the fit, of each match."""
+    _add_recent(matches, weights, viewer)
+    _add_track(job, matches, viewer)
+    maximum = _maximum(job, weights)
+    for match in matches:
+        match.fit = (match.score + track_score(match.track_bids, match.track_awards, weights)) / maximum
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -248,39 +257,12 @@ def _people(match, months):
     return match.capacity[str(months)]
 
 
+def _low_rate(match):
+    return (match.capacity or {}).get("min")
+
+
 def _job_day_budget(job):
     return job.budget_max or job.budget_min
-
-
-def same_place(a, b):
-    a, b = (a or "").strip().lower(), (b or "").strip().lower()
-    return bool(a and b) and (a == b or a in b or b in a)
-
-
-def _base_score(match, context, months, weight_of, total_weight, weights):
-    """Everything but the track record. ``context``: what the score needs of the job,
-    read once (``_context``)."""
-    score = weights.skills * sum(weight_of[sid].weight for sid in match.skill_ids) / total_weight
-    people = None if match.capacity is None else match.capacity[str(months)]
-    match.no_capacity = people == 0
-    score += weights.capacity * (weights.capacity_unknown if people is None else 1.0 if people > 0 else 0.0)
-    if context["day_rate"]:
-        low = (match.capacity or {}).get("min")
-        score += weights.day_rate * (weights.day_rate_unknown if low is None else
-                                     1.0 if low <= context["budget"] else 0.0)
-    if context["location"] and same_place(match.location, context["location"]):
-        score += weights.location
-    return score
-
-
-def _context(job):
-    return {"day_rate": _applies_day_rate(job), "budget": _job_day_budget(job),
-            "location": job.location if _applies_location(job) else ""}
-
-
-def _track(match, weights):
-    done = match.track_bids + (weights.award_weight - 1) * match.track_awards
-    return min(1.0, done / weights.track_record_full) if weights.track_record_full else 0.0
 
 
 def _shortlist(job, matches, limit, weights):
@@ -374,49 +356,18 @@ def _attach_invitations(job, matches):
 
 # --- reasons ---------------------------------------------------------------------------------
 
-def _plural(n, word, plural=None):
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
-def _reasons(match, job, months, day, weight_of, population, weights):
-    reasons = []
-    covered = sorted((weight_of[sid] for sid in match.skill_ids), key=lambda s: (-s.weight, s.name))
-    parts = [f"{s.name} (offered by {s.offered_by} of {population} co-ops)" for s in covered]
-    missing = sorted(s.name for sid, s in weight_of.items() if sid not in match.skill_ids and s.offered_by)
-    text = "Offers " + ", ".join(parts)
-    if missing:
-        text += "; not " + ", ".join(missing)
-    reasons.append(text + ".")
-    people = _people(match, months)
-    when = f"within {_plural(months, 'month')} (the work starts around {day:%-d %b %Y})"
-    if people is None:
-        reasons.append(f"Has not said how many people are free {when}.")
-    elif people == 0:
-        reasons.append(f"Says nobody is free {when}.")
-    else:
-        reasons.append(f"Says {_plural(people, 'person', 'people')} free {when}.")
+def _reasons(match, job, months, day, weight_of, population):
+    reasons = [
+        skills_reason(match.skill_ids, weight_of, population),
+        capacity_reason(_people(match, months), months, day),
+    ]
     if _applies_day_rate(job):
-        low, high = (match.capacity or {}).get("min"), (match.capacity or {}).get("max")
-        budget = f"£{_job_day_budget(job):,}"
-        if low is None:
-            reasons.append("Has not stated its day rates.")
-        elif low <= _job_day_budget(job):
-            rate = f"£{low:,}" + (f"–£{high:,}" if high and high != low else "")
-            reasons.append(f"Day rate {rate} is within the budget of {budget} a day.")
-        else:
-            reasons.append(f"Lowest day rate £{low:,} is above the budget of {budget} a day.")
-    if match.track_bids:
-        reasons.append(f"Has bid on {_plural(match.track_bids, 'job')} with these skills"
-                       f" and won {match.track_awards}.")
-    else:
-        reasons.append("Has not bid on jobs with these skills here yet.")
+        capacity = match.capacity or {}
+        reasons.append(day_rate_reason(capacity.get("min"), capacity.get("max"), _job_day_budget(job)))
+    reasons.append(track_reason(match.track_bids, match.track_awards))
     if _applies_location(job):
-        if same_place(match.location, job.location):
-            reasons.append(f"Based in {match.location}, where the work is.")
-        else:
-            reasons.append(f"Based in {match.location or 'an unstated place'}; the work is in {job.location}.")
-    reasons.append(f"{_plural(match.recent_invitations, 'referral')} and "
-                   f"{_plural(match.recent_awards, 'award')} in the last 12 months.")
+        reasons.append(location_reason(match.location, job.location))
+    reasons.append(recent_reason(match.recent_invitations, match.recent_awards))
     return reasons
 
 
@@ -425,6 +376,8 @@ def _reasons(match, job, months, day, weight_of, population, weights):
 def _consortium_pool(matches, coverable, weight_of, weights):
     """The co-ops searched for consortia: the best few for each skill (rarest skill first),
     then the best overall, up to ``consortium_pool``."""
+    if not matches or any(m.covers_all for m in matches):
+        return []  # one co-op covers the job (or none offers anything): no consortium needed
     by_score = sorted(matches, key=lambda m: (-m.score, m.name.lower(), m.coop_id))
     pool, seen = [], set()
 
@@ -444,7 +397,7 @@ def _consortium_pool(matches, coverable, weight_of, weights):
 def _consortia(pool, coverable, weights):
     """Two or three co-ops that together offer every skill some co-op offers, best first:
     fewer members first, then the best average fit, then the fewest recent referrals."""
-    if not coverable:
+    if not pool or not coverable:
         return []
     found = []
     for size in range(2, weights.consortium_size + 1):

@@ -36,9 +36,6 @@ class CoopCapacity(db.Model):
 
     coop: Mapped["Coop"] = relationship()  # noqa: F821
 
-    def people_within(self, months):
-        return {1: self.people_1m, 3: self.people_3m, 6: self.people_6m}[months]
-
     @property
     def is_empty(self):
         return all(v is None for v in (self.people_1m, self.people_3m, self.people_6m,

@@ -3,7 +3,7 @@ the job page.
 
 Such a part depends only on what its viewer may see, so it is rendered once and cached under
   - the site revision (``core.revision``), which every write changes in its own transaction;
-  - the viewer's audience (``federation.audience_key``: everything the visibility rule knows
+  - the viewer's audience (``audience_key``, from ``federation`` through ``core.hooks``: everything the visibility rule knows
     of them, their co-ops included) and whether they are signed in;
   - the day, and the address asked for (host, path and query).
 It is used until the clock reaches ``expires(now)`` (the next deadline that turns a job from
@@ -32,6 +32,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from . import revision
+from .hooks import hook
 from .time import site_today, utcnow
 
 cache = Cache()
@@ -158,10 +159,8 @@ def shared(name, viewer, render, expires=None, keep=None):
     CSRF token in its forms.
     ``expires(now)``, if given, is when the part next changes by the clock alone (or None);
     ``keep()``, if given, whether what was just rendered may be kept at all."""
-    from ..federation import audience_key
-
     # The day too: what a co-op may do (bid, ask) follows its memberships' dates.
-    key = (name, audience_key(viewer), not viewer.is_anonymous, site_today(), request.host_url, request.full_path)
+    key = (name, hook("audience_key")(viewer), not viewer.is_anonymous, site_today(), request.host_url, request.full_path)
     placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires, keep)
     return Markup(_with_viewers_token(placeholder, html))
 

@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from ..federation import current_viewer
 from .markdown import as_markup
 from .time import to_local, utcnow
 
@@ -78,4 +77,4 @@ def init_app(app):
 
     @app.context_processor
     def inject():
-        return {"viewer": current_viewer(), "site_name": app.config["SITE_NAME"]}
+        return {"site_name": app.config["SITE_NAME"]}

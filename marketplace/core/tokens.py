@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from ..audit.services import record
 from ..extensions import db
+from .hooks import hook
 from .models import created_column
 from .rules import RuleError
 from .time import utcnow
@@ -46,10 +46,6 @@ class PersonalToken:
     def user(cls) -> Mapped["User"]:  # noqa: F821
         return relationship()
 
-    @property
-    def is_revoked(self):
-        return self.revoked_at is not None
-
 
 def hash_token(plain):
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()
@@ -68,7 +64,7 @@ def create_token(model, user, label=""):
     plain = secrets.token_urlsafe(32)
     token = model(user=user, token_hash=hash_token(plain), label=(label or "").strip()[:80])
     db.session.add(token)
-    record(f"{model.AUDIT}.created", token, actor=user, label=token.label)
+    hook("record")(f"{model.AUDIT}.created", token, actor=user, label=token.label)
     return token, plain
 
 
@@ -86,7 +82,7 @@ def revoke_token(token, user):
     if token.revoked_at is not None:
         raise TokenRuleError(f"This {token.NOUN} was already revoked.")
     token.revoked_at = utcnow()
-    record(f"{token.AUDIT}.revoked", token, actor=user, label=token.label)
+    hook("record")(f"{token.AUDIT}.revoked", token, actor=user, label=token.label)
 
 
 def owner_of(model, plain):

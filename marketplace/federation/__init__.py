@@ -2,3 +2,10 @@
 from .policy import (ANONYMOUS, Viewer, audience_key, audience_of, can_view_job, current_viewer,  # noqa: F401
                      forget_current_viewer, get_job_or_404, job_visibility_clause,
                      networks_in_audience, viewer_for, viewers_for, visible_jobs)
+
+
+def init_app(app):
+    @app.context_processor
+    def inject_viewer():
+        # Every template knows who is asking, for what it shows (see ``policy``).
+        return {"viewer": current_viewer()}

@@ -8,7 +8,6 @@ a 304 before any XML is built.
 import hashlib
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from flask import current_app, url_for
@@ -20,6 +19,7 @@ from ..core.time import aware, utcnow
 from ..extensions import db
 from ..jobs.models import Job
 from .models import FeedSource, ImportedEntry
+from .services import job_guid, tag_authority
 
 # Bump when the rendering changes, so readers' stored ETags stop matching.
 FEED_VERSION = "1"
@@ -28,7 +28,6 @@ MIMETYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
-FORMATS = tuple(MIMETYPES)
 RENDERED_FIELDS = (
     "id", "title", "summary", "description_html", "kind", "budget_type", "budget_min", "budget_max",
     "currency", "location", "work_mode", "questions_deadline", "bids_deadline", "visibility",
@@ -93,19 +92,8 @@ def validators(spec, fmt, rows):
     return digest.hexdigest()[:40], aware(updated)
 
 
-def _tag_authority():
-    """The host part of tag: URIs, from SITE_URL so that ids survive a change of front end."""
-    host = urlsplit(current_app.config.get("SITE_URL") or "").hostname
-    return host or "marketplace.invalid"
-
-
-def job_guid(job, authority=None):
-    """A permanent id for a job's entries: a tag URI (RFC 4151) of the site and the job."""
-    return f"tag:{authority or _tag_authority()},{job.created_at:%Y-%m-%d}:job/{job.id}"
-
-
 def feed_id(spec):
-    return f"tag:{_tag_authority()},2024-01-01:feeds/{spec.key}"
+    return f"tag:{tag_authority()},2024-01-01:feeds/{spec.key}"
 
 
 def entry_summary(job, origin=None):
@@ -144,7 +132,7 @@ def render(spec, fmt, rows):
     fg.generator(site_name, uri=url_for("jobs.home", _external=True))
     fg.updated(updated)
     fg.lastBuildDate(updated)
-    authority, skills_url = _tag_authority(), url_for("skills.index", _external=True)
+    authority, skills_url = tag_authority(), url_for("skills.index", _external=True)
     for job in rows.jobs:
         _add_entry(fg, job, rows.origins.get(job.id), authority, skills_url)
     return fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False)

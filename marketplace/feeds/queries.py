@@ -14,7 +14,7 @@ from ..jobs.forms import JobFilterForm
 from ..jobs.models import JobKind
 from ..jobs.services import JobFilters, jobs_query
 from ..search import services as search_services
-from ..search.documents import FACETS
+from ..search.services import FACETS
 from ..search.forms import SearchForm
 from ..skills.services import all_skills
 

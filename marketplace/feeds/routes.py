@@ -20,12 +20,12 @@ from ..federation import ANONYMOUS, audience_key, current_viewer
 from ..federation.models import Visibility
 from ..federation.policy import posting_visibilities
 from ..jobs.models import Job, JobKind
-from ..jobs.routes import _chosen_skills
 from ..jobs.services import JobFilters, jobs_query, next_state_change
 from ..search import SearchUnavailable
 from ..search import services as search_services
-from ..skills.services import all_skills, skill_by_slug
+from ..skills.services import all_skills, skill_by_slug, skills_with_ids
 from . import outgoing, queries, services
+from .panels import feed_links
 from .forms import FeedSourceForm, TokenForm
 from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
@@ -158,23 +158,7 @@ search_args = queries.kept_args  # for the feed links of pages and private addre
 
 # --- helpers for other pages' templates --------------------------------------------------------
 
-@bp.app_template_global()
-def feed_links(endpoint, slug=None, query=None):
-    """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
-    values = {"slug": slug} if slug is not None else {}
-    if endpoint == "feeds.jobs" and query is not None:
-        values.update(search_args(query))
-    atom = url_for(endpoint, fmt="atom", _external=True, **values)
-    atom_path = urlsplit(atom)._replace(scheme="", netloc="").geturl()
-    return {
-        "atom": atom,
-        "subscribe": url_for("feeds.subscribe", feed=atom_path),
-        "rss": url_for(endpoint, fmt="rss", _external=True, **values),
-        "private": url_for("feeds.tokens", feed=atom_path),
-        "signed_in": current_user.is_authenticated,
-        # A list or search query can be saved as an email alert.
-        "alert": url_for("alerts.new", **search_args(query)) if endpoint == "feeds.jobs" and query is not None else None,
-    }
+bp.app_template_global()(feed_links)
 
 
 @bp.app_template_global()
@@ -306,7 +290,7 @@ def new_source():
     _require_manager()
     form = _source_form()
     if form.validate_on_submit():
-        saved = save_change(lambda: services.create_source(current_user, form.values(), _chosen_skills(form)), form)
+        saved = save_change(lambda: services.create_source(current_user, form.values(), skills_with_ids(form.skills.data)), form)
         if saved:
             flash(f"Feed source “{saved.result.name}” added. It is fetched on the next run of "
                   "`flask feeds fetch`.", "success")
@@ -337,7 +321,7 @@ def edit_source(source_id):
     source = _source_or_404(source_id)
     form = _source_form(source)
     if form.validate_on_submit():
-        if save_change(lambda: services.update_source(source, current_user, form.values(), _chosen_skills(form)),
+        if save_change(lambda: services.update_source(source, current_user, form.values(), skills_with_ids(form.skills.data)),
                        form, "Feed source saved."):
             return redirect(url_for("feeds.show_source", source_id=source.id))
     return render_template("feeds/source_form.html", form=form, source=source), (422 if form.errors else 200)

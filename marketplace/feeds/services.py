@@ -1,6 +1,7 @@
 """Business rules of feeds, as plain functions: private feed tokens and feed sources."""
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import exists, or_, select
 
 from ..audit.services import record
@@ -17,6 +18,17 @@ from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
+
+
+def tag_authority():
+    """The host part of tag: URIs, from SITE_URL so that ids survive a change of front end."""
+    host = urlsplit(current_app.config.get("SITE_URL") or "").hostname
+    return host or "marketplace.invalid"
+
+
+def job_guid(job, authority=None):
+    """A permanent id for a job's entries: a tag URI (RFC 4151) of the site and the job."""
+    return f"tag:{authority or tag_authority()},{job.created_at:%Y-%m-%d}:job/{job.id}"
 
 
 class FeedRuleError(RuleError):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..bids import services as bid_services
 from ..bids.forms import InterestForm
 from ..bids.policy import can_review_bids, can_see_interested_coops
-from ..consortia.routes import consortia_panel
+from ..consortia.panels import consortia_panel
 from ..coordinator.services import can_match
 from ..coops.services import coops_of
 from ..core.forms import ActionForm, id_prefixed

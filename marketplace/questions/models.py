@@ -32,7 +32,6 @@ class Question(db.Model):
 
     job: Mapped["Job"] = relationship()  # noqa: F821
     coop: Mapped["Coop | None"] = relationship()  # noqa: F821
-    asked_by: Mapped["User | None"] = relationship(foreign_keys=[asked_by_id])  # noqa: F821
     answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])  # noqa: F821
 
     @hybrid_property

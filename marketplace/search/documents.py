@@ -79,12 +79,6 @@ def state_table():
     return _state_table
 
 
-def job_state(status, bids_deadline, now):
-    """The state of a job as ``Job.state`` would give it at ``now``."""
-    future = bids_deadline is not None and bids_deadline > now
-    return state_table()[(status, future)]
-
-
 # The facets of the search page, in the order they are shown, with their labels.
 FACETS = ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop")
 FACET_TITLES = {
@@ -128,10 +122,6 @@ class Document:
         return "\n".join(
             part for part in (self.title, self.skills_text, self.summary, self.body, self.location) if part
         )
-
-    @property
-    def excerpt(self):
-        return excerpt_of(self.summary, self.body)
 
 
 def document_key(kind, object_id):

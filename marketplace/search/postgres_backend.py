@@ -32,7 +32,7 @@ from .documents import COOP, JOB, place_key, state_table
 from .models import PADDING
 from .models import SearchDocument as doc
 from .query import And, Not, Text as Leaf
-from .whoosh_backend import ANALYZER, analyse, fold, snippet, taxonomy
+from .whoosh_analysis import ANALYZER, analyse, fold, snippet, taxonomy
 
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time
 WORK_MEM = "32MB"  # a search's matching rows, held once and grouped in memory

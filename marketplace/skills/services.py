@@ -28,6 +28,12 @@ def all_skills():
     )
 
 
+def skills_with_ids(ids):
+    """The skills whose ids are in ``ids`` (a form's choice), in the taxonomy's order."""
+    wanted = set(ids or [])
+    return [s for s in all_skills() if s.id in wanted]
+
+
 def skill_by_slug(slug):
     return db.session.scalar(select(Skill).where(Skill.slug == slug))
 

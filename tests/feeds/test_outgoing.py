@@ -208,7 +208,7 @@ def test_feed_head_and_subscribe_macros(app, board):
 def test_every_discovered_feed_answers(client, app, board):
     """The addresses the macros print are real feeds."""
     with app.test_request_context("/"):
-        from marketplace.feeds.routes import feed_links
+        from marketplace.feeds.panels import feed_links
 
         links = [feed_links("feeds.jobs", query={"kind": "tender", "state": "open"}),
                  feed_links("feeds.skill", slug="python"),

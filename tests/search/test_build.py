@@ -9,6 +9,7 @@ from whoosh import index
 from marketplace.extensions import db
 from marketplace.search import backend, rebuild
 from marketplace.search import whoosh_backend as wb
+from marketplace.search import whoosh_bits as wbits, whoosh_build as wbuild
 from marketplace.search.documents import KINDS, iter_documents
 from marketplace.search.whoosh_codec import Codec
 
@@ -106,7 +107,7 @@ def test_a_rebuild_in_several_processes_and_segments(app, site, tmp_path, monkey
     before = search("website").titles  # the index the site's own changes wrote
     expected = contents(whoosh_build(str(tmp_path)))
     monkeypatch.setattr(wb, "PARALLEL_BUILD_MIN", 0)
-    monkeypatch.setattr(wb, "_BATCH", 3)
+    monkeypatch.setattr(wbuild, "_BATCH", 3)
     engine = backend(app)
     monkeypatch.setattr(engine, "build_procs", 2)
     monkeypatch.setattr(engine, "build_memory_mb", 0)  # a segment for every document
@@ -158,7 +159,7 @@ def test_every_order_reads_across_segments(app, site, monkeypatch, search):
     words = "website OR policy OR data OR api OR heating"
     for sort in ("relevance", "newest", "closing"):
         sorted_ = search(words, sort=sort).titles
-        monkeypatch.setattr(wb, "SMALL_SET", 0)  # walk every list, however short
+        monkeypatch.setattr(wbits, "SMALL_SET", 0)  # walk every list, however short
         walked = search(words, sort=sort).titles
-        monkeypatch.setattr(wb, "SMALL_SET", 256)
+        monkeypatch.setattr(wbits, "SMALL_SET", 256)
         assert walked == sorted_ and len(set(walked)) == 7, sort  # the public jobs

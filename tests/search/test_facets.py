@@ -104,7 +104,7 @@ def test_no_facet_value_with_nothing_behind_it(poster, search, skills):
 def test_places_counted_by_bitsets_as_by_lookups(client, poster, networks, skills, search, monkeypatch):
     """Big result sets count places with one bitset per location as written; small ones
     look each result up. Both give the same counts and labels, for members and visitors."""
-    from marketplace.search import whoosh_backend
+    from marketplace.search import whoosh_query
 
     user, coop = poster
     other = make_coop("Other Co-op", {networks["cotech"]: "active"})
@@ -116,9 +116,9 @@ def test_places_counted_by_bitsets_as_by_lookups(client, poster, networks, skill
         if signed_in:
             login(client, user)
         looked_up = search("archive").facet("location")
-        monkeypatch.setattr(whoosh_backend, "COUNT_BY_BITSETS", 0)
+        monkeypatch.setattr(whoosh_query, "COUNT_BY_BITSETS", 0)
         by_bitsets = search("archive").facet("location")
-        monkeypatch.setattr(whoosh_backend, "COUNT_BY_BITSETS", 200)
+        monkeypatch.setattr(whoosh_query, "COUNT_BY_BITSETS", 200)
         assert by_bitsets == looked_up
         if signed_in:
             assert looked_up["LEEDS"][0] == 3  # "LEEDS" < "Leeds": the label as one job wrote it

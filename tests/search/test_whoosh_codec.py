@@ -14,6 +14,7 @@ import whoosh
 from whoosh import index
 
 from marketplace.search import whoosh_backend as wb
+from marketplace.search import whoosh_bits, whoosh_build
 from marketplace.search.whoosh_codec import Codec
 
 ONE_BACKEND = True
@@ -75,9 +76,9 @@ def test_positions_read_by_skipping_are_those_of_a_walk(ix):
             live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
             for term in reader.lexicon("text"):
                 public = _public(reader, "text", term)
-                assert wb._values_in(reader, term, live) == public, term
+                assert whoosh_bits._values_in(reader, term, live) == public, term
                 some = live[::7]
-                assert wb._values_in(reader, term, some) == {d: v for d, v in public.items() if d in some}
+                assert whoosh_bits._values_in(reader, term, some) == {d: v for d, v in public.items() if d in some}
 
 
 def test_phrases_on_segments_with_deletions(ix):
@@ -91,10 +92,10 @@ def test_phrases_on_segments_with_deletions(ix):
             for first in WORDS[:5]:
                 for second in WORDS[5:]:
                     words = (wb.analyse(first)[0], wb.analyse(second)[0])
-                    found = wb._phrase_in(reader, words, everything, size)
+                    found = whoosh_bits._phrase_in(reader, words, everything, size)
                     want = {d for d in range(size) if not reader.is_deleted(d)
                             and f"{first} {second}" in _text_of(reader, d)}
-                    assert set(wb.members(found)) == want, (first, second)
+                    assert set(whoosh_bits.members(found)) == want, (first, second)
 
 
 @pytest.mark.parametrize("name", ["text", "title", "facet", "audience", "place", "key"])
@@ -106,7 +107,7 @@ def test_the_build_shortcuts_give_whooshs_own_postings(name):
                "Bring your own device; the device list", "Über-fast API 2.0 e-mail 1.2.3",
                "type:job kind:tender skill:python skill:python", "coop:12 audience:public"]
     for value in samples:
-        assert sorted(wb._indexer(field)(value)) == sorted(field.index(value)), (name, value)
+        assert sorted(whoosh_build._indexer(field)(value)) == sorted(field.index(value)), (name, value)
 
 
 def test_the_private_names_were_checked_against_the_whoosh_the_project_allows():

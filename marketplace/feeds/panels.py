@@ -1,0 +1,26 @@
+"""What feeds show on other features' pages: the feed addresses that match a page (its RSS and
+Atom feeds, the private address, the alert to save; ``templates/feeds/_links.html``)."""
+from urllib.parse import urlsplit
+
+from flask import url_for
+from flask_login import current_user
+
+from .queries import kept_args as search_args
+
+
+def feed_links(endpoint, slug=None, query=None):
+    """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
+    values = {"slug": slug} if slug is not None else {}
+    if endpoint == "feeds.jobs" and query is not None:
+        values.update(search_args(query))
+    atom = url_for(endpoint, fmt="atom", _external=True, **values)
+    atom_path = urlsplit(atom)._replace(scheme="", netloc="").geturl()
+    return {
+        "atom": atom,
+        "subscribe": url_for("feeds.subscribe", feed=atom_path),
+        "rss": url_for(endpoint, fmt="rss", _external=True, **values),
+        "private": url_for("feeds.tokens", feed=atom_path),
+        "signed_in": current_user.is_authenticated,
+        # A list or search query can be saved as an email alert.
+        "alert": url_for("alerts.new", **search_args(query)) if endpoint == "feeds.jobs" and query is not None else None,
+    }

@@ -1,0 +1,321 @@
+"""What keeps a Whoosh query fast: for each index segment, *bitsets* (Python ints, one bit per
+document) of the facet values, of the audience tokens and of recently used words, cached across
+queries (``BitCache``), and one ``View`` that joins the segments of an open index."""
+import heapq
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from functools import cached_property
+from itertools import compress
+
+from .whoosh_analysis import SCHEMA
+
+
+
+
+MAX_EXPANSION = 200  # words a prefix may stand for
+SMALL_SET = 256  # a set this small is listed and sorted rather than walked in order
+MAX_LOCATION_BITSETS = 2000  # different locations in a segment up to which each has its bitset
+
+
+# --- bitsets ---------------------------------------------------------------------------------
+
+def bits_from(docnums, size):
+    """A bitset of ``docnums`` (all below ``size``)."""
+    buffer = bytearray((size >> 3) + 1)
+    for d in docnums:
+        buffer[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buffer, "little")
+
+
+_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def flags(bitset):
+    """One byte per docnum from 0, 1 where ``bitset`` has it: for ``itertools.compress``,
+    which then picks the members' values out of a column at C speed."""
+    return format(bitset, "b")[::-1].encode("ascii").translate(_FLAGS)
+
+
+def members(bitset):
+    """The docnums in ``bitset``, ascending."""
+    if bitset.bit_count() <= 64:
+        out = []
+        while bitset:
+            low = bitset & -bitset
+            out.append(low.bit_length() - 1)
+            bitset ^= low
+        return out
+    return list(compress(range(bitset.bit_length()), flags(bitset)))
+
+
+class _Membership:
+    """Fast "is docnum in this bitset" for walking a long ordered list."""
+
+    def __init__(self, bitset, size):
+        self.data = bitset.to_bytes((size >> 3) + 1, "little")
+
+    def __contains__(self, docnum):
+        return self.data[docnum >> 3] >> (docnum & 7) & 1
+
+
+def _values_in(reader, word, docnums):
+    """{docnum: posting value} of ``word`` in the text, for the live ``docnums`` (ascending) that
+    hold it: the codec's matcher skips the blocks that hold none of them."""
+    found = {}
+    matcher = reader.postings("text", word)
+    for docnum in docnums:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            found[docnum] = matcher.value()
+    return found
+
+
+def _phrase_in(reader, words, candidates, size):
+    """The candidates (a bitset of one segment) where ``words`` stand next to each other: the
+    positions of each word read once per document, a phrase check in sets. A candidate
+    deleted since its words' bitsets were cached has no positions, and is not confirmed."""
+    docnums = members(candidates)
+    values = {word: _values_in(reader, word, docnums) for word in set(words)}
+    decode = SCHEMA["text"].format.decode_positions
+    confirmed = []
+    for docnum in docnums:
+        if any(docnum not in values[word] for word in words):
+            continue
+        starts = set(decode(values[words[0]][docnum]))
+        for shift, word in enumerate(words[1:], 1):
+            starts &= {p - shift for p in decode(values[word][docnum])}
+            if not starts:
+                break
+        if starts:
+            confirmed.append(docnum)
+    return bits_from(confirmed, size)
+
+
+# --- per-segment data ------------------------------------------------------------------------
+
+class _Segment:
+    """What queries need from one segment; built once and kept while the segment lives."""
+
+    CHECKPOINT = 1024
+
+    def __init__(self, reader, cache):
+        self.id = reader.segment().segment_id()
+        self.size = reader.doc_count_all()
+        self.cache = cache
+        self.published = array("q", reader.column_reader("published", translate=False))
+        self.deadline = array("q", reader.column_reader("deadline", translate=False))
+        self.coop = array("q", reader.column_reader("coop", translate=False))
+        self.location = [v.decode("utf-8") for v in reader.column_reader("location", translate=False)]
+        published = self.published
+        self.newest = array("q", sorted(range(self.size), key=lambda d: (published[d], d), reverse=True))
+        self.by_deadline = array("q", sorted(range(self.size), key=self.deadline.__getitem__))
+        self.sorted_deadlines = array("q", (self.deadline[d] for d in self.by_deadline))
+        # suffix[k]: the documents from position k * CHECKPOINT of by_deadline to the end.
+        suffix = [0]
+        for start in range(((self.size - 1) // self.CHECKPOINT) * self.CHECKPOINT, -1, -self.CHECKPOINT):
+            chunk = self.by_deadline[start:start + self.CHECKPOINT]
+            suffix.append(suffix[-1] | bits_from(chunk, self.size))
+        self.suffix = suffix[::-1]
+
+    def _cached(self, key, compute):
+        found = self.cache.get((self.id, *key))
+        if found is None:
+            found = compute()
+            self.cache.put((self.id, *key), found)
+        return found
+
+    def bits(self, reader, field, text):
+        """Documents holding the term."""
+        return self._cached((field, text), lambda: bits_from(
+            reader.postings(field, text).all_ids(), self.size) if (field, text) in reader else 0)
+
+    def phrase(self, reader, words):
+        """Documents where ``words`` stand next to each other in the text."""
+        def compute():
+            candidates = -1
+            for word in set(words):
+                candidates &= self.bits(reader, "text", word)
+            return _phrase_in(reader, words, candidates, self.size) if candidates > 0 else 0
+        return self._cached(("phrase", words), compute)
+
+    @cached_property
+    def by_location(self):
+        """{location as written: bitset}; None when the segment has too many different
+        locations for this to pay."""
+        groups = {}
+        for docnum, label in enumerate(self.location):
+            groups.setdefault(label, []).append(docnum)
+        if len(groups) > MAX_LOCATION_BITSETS:
+            return None
+        return {label: bits_from(docnums, self.size) for label, docnums in groups.items()}
+
+    def deadline_after(self, moment):
+        """Documents whose deadline is later than ``moment`` (epoch seconds)."""
+        pos = bisect_right(self.sorted_deadlines, moment)
+        block = -(-pos // self.CHECKPOINT)
+        head = bits_from(self.by_deadline[pos:block * self.CHECKPOINT], self.size)
+        return head | (self.suffix[block] if block < len(self.suffix) else 0)
+
+
+class BitCache:
+    """Least-recently-used bitsets, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries = OrderedDict()
+
+    def get(self, key):
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key, value):
+        self.entries[key] = value
+        self.bytes += (value.bit_length() >> 3) + 32
+        while self.bytes > self.max_bytes and len(self.entries) > 1:
+            _, old = self.entries.popitem(last=False)
+            self.bytes -= (old.bit_length() >> 3) + 32
+
+    def forget_segments(self, live_ids):
+        for key in [k for k in self.entries if k[0] not in live_ids]:
+            self.bytes -= (self.entries.pop(key).bit_length() >> 3) + 32
+
+
+class View:
+    """One generation of the index, as the queries see it."""
+
+    def __init__(self, directory, ix, segments_cache, bit_cache):
+        self.directory = directory
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self.generation = ix.latest_generation()
+        self.size = self.searcher.doc_count_all()
+        self.leaves = []
+        live = 0
+        for leaf, offset in self.searcher.leaf_searchers():
+            reader = leaf.reader()
+            if reader.segment() is None:  # an index with no documents yet has no segments
+                continue
+            segid = reader.segment().segment_id()
+            segment = segments_cache.get(segid)
+            if segment is None:
+                segment = segments_cache[segid] = _Segment(reader, bit_cache)
+            deleted = bits_from(reader.segment().deleted_docs() or (), segment.size) \
+                if reader.has_deletions() else 0
+            live |= (((1 << segment.size) - 1) & ~deleted) << offset
+            self.leaves.append((segment, offset, reader, leaf))
+        self.live = live
+        self._arrays = {}
+
+    def _joined(self, per_segment):
+        """One bitset over the index from ``per_segment(segment, reader)`` of each segment."""
+        total = 0
+        for segment, offset, reader, _leaf in self.leaves:
+            found = per_segment(segment, reader)
+            if found:
+                total |= found << offset
+        return total
+
+    def bits(self, field, text):
+        return self._joined(lambda segment, reader: segment.bits(reader, field, text))
+
+    def phrase(self, words):
+        return self._joined(lambda segment, reader: segment.phrase(reader, words))
+
+    def deadline_after(self, moment):
+        return self._joined(lambda segment, _reader: segment.deadline_after(moment))
+
+    def by_location(self):
+        """{location as written: bitset} over the whole index, or None (see _Segment)."""
+        if "by_location" not in self._arrays:
+            combined = {}
+            for segment, offset, _reader, _leaf in self.leaves:
+                found = segment.by_location
+                if found is None:
+                    combined = None
+                    break
+                for label, bits in found.items():
+                    combined[label] = combined.get(label, 0) | bits << offset
+            self._arrays["by_location"] = combined
+        return self._arrays["by_location"]
+
+    def column(self, name):
+        """A column over the whole index (segments joined), built once per generation."""
+        if name not in self._arrays:
+            joined = [] if name == "location" else array("q")
+            for segment, _offset, _reader, _leaf in self.leaves:
+                joined += getattr(segment, name)
+            self._arrays[name] = joined
+        return self._arrays[name]
+
+    def values(self, field, prefix):
+        """The terms of ``field`` that start with ``prefix`` (strings, prefix removed)."""
+        key = ("values", field, prefix)
+        if key not in self._arrays:
+            reader = self.searcher.reader()
+            self._arrays[key] = [t.decode("utf-8")[len(prefix):] for t in reader.expand_prefix(field, prefix)]
+        return self._arrays[key]
+
+    def expand(self, field, prefix):
+        reader = self.searcher.reader()
+        found = []
+        for term in reader.expand_prefix(field, prefix):
+            found.append(term.decode("utf-8"))
+            if len(found) > MAX_EXPANSION:
+                break
+        return found
+
+    def ordered(self, how, partition, start, count, now):
+        """``count`` docnums of ``partition`` from ``start``, in the order ``how``."""
+        size = partition.bit_count()
+        if size <= SMALL_SET:
+            keys = self._sort_key(how)
+            docs = sorted(members(partition), key=keys)
+            return docs[start:start + count]
+        wanted = _Membership(partition, self.size)
+        out = []
+        skipped = 0
+        for docnum in self._walk(how, now):
+            if docnum in wanted:
+                if skipped < start:
+                    skipped += 1
+                    continue
+                out.append(docnum)
+                if len(out) == count:
+                    break
+        return out
+
+    def _sort_key(self, how):
+        if how == "newest":
+            published = self.column("published")
+            return lambda d: (-published[d], -d)
+        deadline = self.column("deadline")
+        if how == "deadline_asc":
+            return lambda d: (deadline[d], d)
+        return lambda d: (-deadline[d], -d)
+
+    def _walk(self, how, now):
+        """Every docnum, in order: newest first, or by deadline from ``now`` onwards (or back)."""
+        streams = [_stream(segment, offset, how, now) for segment, offset, _reader, _leaf in self.leaves]
+        if len(streams) == 1:
+            return (item[2] for item in streams[0])
+        return (item[2] for item in heapq.merge(*streams))
+
+
+def _stream(segment, offset, how, now):
+    """(sort key, tie-break, docnum) of one segment's documents, in the order ``how``. A function
+    of its own so that each segment's generator keeps its own arrays and offset."""
+    if how == "newest":
+        published = segment.published
+        return ((-published[d], -(d + offset), d + offset) for d in segment.newest)
+    pos = bisect_right(segment.sorted_deadlines, now)
+    order, deadlines = segment.by_deadline, segment.deadline
+    if how == "deadline_asc":
+        return ((deadlines[d], d + offset, d + offset) for d in order[pos:])
+    return ((-deadlines[d], -(d + offset), d + offset) for d in reversed(order[:pos]))
