@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.templating import format_datetime
+from ..core.check import carried_fields, changing, needs_check
 from ..core.forms import ActionForm
 from ..core.work import save_change
 from ..extensions import db
@@ -83,7 +84,10 @@ def edit(job_id):
         form.coop.data = coop.id
         if bid is not None:
             form.load(bid)
-    if form.validate_on_submit():
+    if not changing() and form.validate_on_submit():
+        check = check_before_submitting(job, form, bid)
+        if check is not None:
+            return check
         coop = next(c for c in coops if c.id == form.coop.data)
         submit = bool(form.submit.data)
         saved = save_change(lambda: services.save_bid(
@@ -100,6 +104,16 @@ def edit(job_id):
             return redirect(url_for("bids.show", bid_id=bid.id))
     return render_template("bids/form.html", job=job, form=form, bid=bid, coop=coop), \
         (422 if form.errors else 200)
+
+
+def check_before_submitting(job, form, bid, **context):
+    """The "check your answers" page when a new or draft bid is being submitted (not yet
+    confirmed on that page), else None; an incomplete bid goes on to the save, which says why."""
+    if ((bid is None or bid.status == "draft") and needs_check(form.submit.data)
+            and services.would_submit(job, form.values())):
+        return render_template("bids/check.html", job=job, form=form, action=request.full_path.rstrip("?"),
+                               carried=carried_fields(), **context)
+    return None
 
 
 def _visible_bid(bid_id):
