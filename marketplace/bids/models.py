@@ -12,7 +12,7 @@ from ..core.i18n import format_money
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
 from ..extensions import db
-from ..jobs.models import BudgetType, Currency
+from ..jobs.models import BudgetType
 
 
 class BidStatus(StrEnum):
