@@ -50,6 +50,9 @@ def from_environment(instance_path):
         # Logs on stderr: "text" lines, or "json" (one object a line) for a log collector.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Europe/London"),
+        # Languages the site answers in, the first by default; a browser asking for another of
+        # them (Accept-Language) gets it once translations/<code>/ has its catalogue.
+        "LANGUAGES": [code.strip() for code in os.environ.get("LANGUAGES", "en_GB").split(",") if code.strip()],
         "JOBS_PER_PAGE": _int("JOBS_PER_PAGE", 20),
         "COOPS_PER_PAGE": _int("COOPS_PER_PAGE", 20),
         # Mail: "console" prints messages (development); "smtp" sends them.

@@ -1,6 +1,7 @@
 """Unbound extension objects, bound to the app in ``create_app``."""
 import sqlite3
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,6 +30,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()
 # Only the API is limited (see api/base.py); RATELIMIT_* settings configure it.
 limiter = Limiter(key_func=get_remote_address)
 

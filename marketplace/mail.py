@@ -19,6 +19,8 @@ from email.utils import formatdate, make_msgid
 from flask import current_app
 from jinja2 import TemplateNotFound
 
+from .core.time import shown_in
+
 OUTBOX = "mail_outbox"
 
 
@@ -26,10 +28,11 @@ class MailError(Exception):
     """The message could not be handed over to the mail server."""
 
 
-def send_mail(to, subject, template, headers=None, **context):
+def send_mail(to, subject, template, headers=None, zone=None, **context):
     """Render and send one message to ``to`` (an address or a list of them), with any extra
-    ``headers`` (such as List-Unsubscribe); returns it."""
-    message = build_message(to, subject, template, headers=headers, **context)
+    ``headers`` (such as List-Unsubscribe); returns it. Dates in it are in ``zone`` (the
+    recipient user's time zone), or the site's (``TIMEZONE``) for a message to no user of ours."""
+    message = build_message(to, subject, template, headers=headers, zone=zone, **context)
     backend = current_app.config.get("MAIL_BACKEND", "console")
     try:
         deliver = BACKENDS[backend]
@@ -39,7 +42,7 @@ def send_mail(to, subject, template, headers=None, **context):
     return message
 
 
-def build_message(to, subject, template, headers=None, **context):
+def build_message(to, subject, template, headers=None, zone=None, **context):
     config = current_app.config
     recipients = [to] if isinstance(to, str) else list(to)
     sender = config["MAIL_DEFAULT_SENDER"]
@@ -57,13 +60,15 @@ def build_message(to, subject, template, headers=None, **context):
     # for whoever's request sends it (and may be sent after a commit, when no query may run).
     context = {"site_name": config["SITE_NAME"], "subject": subject, **context}
     env = current_app.jinja_env
-    message.set_content(env.get_template(f"mail/{template}.txt").render(context))
-    try:
-        html = env.get_template(f"mail/{template}.html")
-    except TemplateNotFound:
-        html = None
-    if html is not None:
-        message.add_alternative(html.render(context), subtype="html")
+    # Never the zone of whoever's request sends it.
+    with shown_in(zone):
+        message.set_content(env.get_template(f"mail/{template}.txt").render(context))
+        try:
+            html = env.get_template(f"mail/{template}.html")
+        except TemplateNotFound:
+            html = None
+        if html is not None:
+            message.add_alternative(html.render(context), subtype="html")
     return message
 
 

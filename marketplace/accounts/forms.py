@@ -1,10 +1,10 @@
 """Forms for registering, signing in, resetting and changing passwords, and account settings."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
 from ..core.forms import NotBlank, strip_filter
-from .services import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, normalise_email
+from .services import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, TIME_ZONES, normalise_email
 
 PASSWORD_HINT = f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password."
 
@@ -69,6 +69,13 @@ class ResetPasswordForm(FlaskForm):
 class NameForm(FlaskForm):
     name = _name()
     submit = SubmitField("Save name")
+
+
+class TimeZoneForm(FlaskForm):
+    time_zone = SelectField("Time zone", choices=[(z, z.replace("_", " ")) for z in TIME_ZONES],
+                            validate_choice=False,
+                            validators=[AnyOf(TIME_ZONES, message="Choose a time zone from the list.")])
+    submit = SubmitField("Save time zone")
 
 
 class ChangePasswordForm(FlaskForm):

@@ -18,6 +18,9 @@ def hash_method():
     return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
 
 
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user"
 
@@ -38,6 +41,9 @@ class User(UserMixin, db.Model):
     # Part of every session and remember-me cookie of the user (``get_id``): a new one ends
     # them all (password changed or reset, signing out).
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # An IANA zone name: every date shown to the user, and typed by them, is in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE,
+                                           server_default=DEFAULT_TIME_ZONE)
 
     coop_links: Mapped[list["CoopMember"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

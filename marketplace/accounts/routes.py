@@ -16,7 +16,7 @@ from ..jobs.services import JobFilters, count_jobs
 from ..mail import MailError, send_mail
 from . import services
 from .forms import (PASSWORD_HINT, ApiTokenForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, NameForm,
-                    RegisterForm, ResetPasswordForm)
+                    RegisterForm, ResetPasswordForm, TimeZoneForm)
 
 bp = Blueprint("accounts", __name__)
 
@@ -37,7 +37,7 @@ def _next_url():
 def _send(user, subject, template, **context):
     """Send an account message; a failure is logged, never shown (the answer must not differ)."""
     try:
-        send_mail(user.email, subject, template, user=user, **context)
+        send_mail(user.email, subject, template, user=user, zone=user.time_zone, **context)
     except MailError:
         current_app.logger.exception("Mail %r to user %s failed", template, user.id)
 
@@ -277,6 +277,19 @@ def change_name():
     return _settings_page(name_form=form)
 
 
+@bp.post("/account/time-zone")
+@login_required
+def change_time_zone():
+    form = TimeZoneForm(prefix="zone")
+    if form.validate_on_submit():
+        saved = save_change(lambda: services.change_time_zone(current_user, form.time_zone.data), form)
+        if saved:
+            flash(f"Dates are now shown in {form.time_zone.data.replace('_', ' ')} time." if saved.result
+                  else "Your time zone is unchanged.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(zone_form=form)
+
+
 @bp.post("/account/password")
 @login_required
 def change_password():
@@ -308,13 +321,14 @@ def revoke_api_token(token_id):
     return redirect(url_for("accounts.settings", _anchor="api-tokens-heading"))
 
 
-def _settings_page(name_form=None, password_form=None, token_form=None, new_token=None):
-    failed = name_form or password_form or token_form
+def _settings_page(name_form=None, password_form=None, token_form=None, new_token=None, zone_form=None):
+    failed = name_form or password_form or token_form or zone_form
     name_form = name_form or NameForm(prefix="name", formdata=None, data={"name": current_user.name})
+    zone_form = zone_form or TimeZoneForm(prefix="zone", formdata=None, data={"time_zone": current_user.time_zone})
     password_form = password_form or ChangePasswordForm(prefix="password", formdata=None)
     token_form = token_form or ApiTokenForm(prefix="token", formdata=None)
     response = make_response(render_template(
-        "accounts/settings.html", name_form=name_form, password_form=password_form,
+        "accounts/settings.html", name_form=name_form, password_form=password_form, zone_form=zone_form,
         token_form=token_form, new_token=new_token, api_tokens=api_services.user_tokens(current_user),
     ), 422 if failed is not None else 200)
     # The page may show a new API token once: never keep it in a cache.

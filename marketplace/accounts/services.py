@@ -7,6 +7,7 @@ import math
 import secrets
 from datetime import timedelta, timezone
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -35,6 +36,9 @@ BAD_CREDENTIALS = "The email address or password is not right."
 RESET_SALT = "password-reset"
 VERIFY_SALT = "email-verification"
 DEVICE_SALT = "device-cookie"
+# The zones a user may choose: the IANA "Area/City" names (not the legacy aliases such as
+# "GB" or "EST5EDT"), and UTC.
+TIME_ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))) + ["UTC"]
 DEVICE_COOKIE = "device"
 # Confirmation links and "someone tried to register" notices: at most one a minute per address.
 VERIFICATION_MAIL_INTERVAL = timedelta(minutes=1)
@@ -452,6 +456,17 @@ def change_name(user, name):
         return False
     before, user.name = user.name, name
     record("user.updated", user, actor=user, fields=["name"], name_from=before, name_to=name)
+    return True
+
+
+def change_time_zone(user, name):
+    """Show and read ``user``'s dates in the zone ``name``; False when it is unchanged."""
+    if name not in TIME_ZONES:
+        raise AccountError("Choose a time zone from the list.", field="time_zone")
+    if name == user.time_zone:
+        return False
+    before, user.time_zone = user.time_zone, name
+    record("user.updated", user, actor=user, fields=["time_zone"], time_zone_from=before, time_zone_to=name)
     return True
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, url_for
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -407,9 +408,9 @@ def _send_batch(searches, now, report):
 def _message(search, user, jobs):
     site = current_app.config["SITE_NAME"]
     unsubscribe_link = url_for("alerts.unsubscribe", token=unsubscribe_token(search, user), _external=True)
-    count = f"{len(jobs)} new job{'' if len(jobs) == 1 else 's'}"
+    count = ngettext("%(num)d new job", "%(num)d new jobs", len(jobs))
     return dict(
-        to=user.email,
+        to=user.email, zone=user.time_zone,
         subject=f"[{site}] {count}: {search.name}"[:200],
         template="alert",
         name=user.name, search_name=search.name, count=count,

@@ -8,7 +8,9 @@ from wtforms import (DateField, HiddenField, IntegerField, RadioField, SelectFie
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import strip_filter
+from ..core.i18n import format_date
 from ..jobs.models import BudgetType
+from .models import price_text
 from .services import (MAX_ANSWER, MAX_FEEDBACK, MAX_PRICE, MAX_PROPOSAL, BidValues, amount_field,
                        price_errors, start_errors)
 
@@ -101,6 +103,20 @@ class BidForm(CoopChoiceMixin, FlaskForm):
             proposal=self.proposal.data or "",
             answers={r.id: f.data or "" for r, f in self.answer_fields},
         )
+
+    def answers(self, currency):
+        """What was entered, as "check your answers" rows: (label, text, field id)."""
+        day_rate = self.price_type.data == BudgetType.DAY_RATE
+        price = price_text(self.price_type.data, self.day_rate.data if day_rate else self.price.data,
+                           self.days.data, currency)
+        return [
+            *([(self.coop.label.text, dict(self.coop.choices).get(self.coop.data), "coop")]
+              if len(self.coop.choices) > 1 else []),
+            (self.price_type.label.text, price, "price_type"),
+            (self.available_from.label.text, format_date(self.available_from.data), "available_from"),
+            (self.proposal.label.text, self.proposal.data, "proposal"),
+            *[(requirement.text, answer.data, answer.id) for requirement, answer in self.answer_fields],
+        ]
 
     @property
     def edited_bid_id(self):

@@ -2,15 +2,17 @@
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Text,
                         UniqueConstraint, and_, case, exists, select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from ..core.i18n import format_money
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
 from ..extensions import db
-from ..jobs.models import BudgetType, Currency
+from ..jobs.models import BudgetType
 
 
 class BidStatus(StrEnum):
@@ -38,6 +40,18 @@ DECIDABLE_STATUSES = frozenset({BidStatus.SUBMITTED, BidStatus.SHORTLISTED})
 def status_values(statuses):
     """The values of a set of statuses, in a stable order (for ``IN (…)`` clauses)."""
     return sorted(s.value for s in statuses)
+
+
+def price_text(price_type, amount, days, currency):
+    """'£9,000', or '£450 a day × 20 days'."""
+    if amount is None:
+        return gettext("No price yet")
+    price = format_money(amount, currency)
+    if price_type == BudgetType.DAY_RATE:
+        if days:
+            return ngettext("%(price)s a day × %(num)d day", "%(price)s a day × %(num)d days", days, price=price)
+        return gettext("%(price)s a day", price=price)
+    return price
 
 
 class Bid(db.Model):
@@ -129,16 +143,10 @@ class Bid(db.Model):
 
     @property
     def price_label(self):
-        if self.amount is None:
-            return "No price yet"
-        symbol = Currency(self.job.currency).symbol
-        if self.price_type == BudgetType.DAY_RATE:
-            days = f" × {self.days} day{'s' if self.days != 1 else ''}" if self.days else ""
-            return f"{symbol}{self.amount:,} a day{days}"
-        return f"{symbol}{self.amount:,}"
+        return price_text(self.price_type, self.amount, self.days, self.job.currency)
 
     def money(self, amount):
-        return "" if amount is None else f"{Currency(self.job.currency).symbol}{amount:,}"
+        return format_money(amount, self.job.currency)
 
     def answer_to(self, requirement):
         return next((a.answer for a in self.answers if a.requirement_id == requirement.id), "")

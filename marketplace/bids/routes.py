@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.templating import format_datetime
+from ..core.check import changing
 from ..core.forms import ActionForm
 from ..core.work import save_change
 from ..extensions import db
@@ -13,6 +14,7 @@ from ..jobs.models import Job
 from . import services
 from .forms import AwardForm, FeedbackForm, InterestForm, bid_form
 from .models import Bid
+from .panels import check_before_submitting
 from .policy import can_decide_bids, can_review_bids, can_view_bid, is_poster
 
 bp = Blueprint("bids", __name__)
@@ -83,7 +85,10 @@ def edit(job_id):
         form.coop.data = coop.id
         if bid is not None:
             form.load(bid)
-    if form.validate_on_submit():
+    if not changing() and form.validate_on_submit():
+        check = check_before_submitting(job, form, bid)
+        if check is not None:
+            return check
         coop = next(c for c in coops if c.id == form.coop.data)
         submit = bool(form.submit.data)
         saved = save_change(lambda: services.save_bid(

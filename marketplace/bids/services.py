@@ -192,22 +192,32 @@ def _check_values(job, values):
         raise BidRuleError(message, field=name)
 
 
-def _check_complete(job, bid):
+def _check_complete(job, values):
     """A submitted bid has a price, a start date, a proposal and every requirement answered."""
-    name = amount_field(bid.price_type)
-    if bid.amount is None:
+    name = amount_field(values.price_type)
+    if values.amount is None:
         raise BidRuleError("Give a price before submitting." if name == "price"
                            else "Give a day rate before submitting.", field=name)
-    if bid.price_type == BudgetType.DAY_RATE and bid.days is None:
+    if values.price_type == BudgetType.DAY_RATE and values.days is None:
         raise BidRuleError("Say how many days the work takes.", field="days")
-    if bid.available_from is None:
+    if values.available_from is None:
         raise BidRuleError("Say when your co-op can start.", field="available_from")
-    if not bid.proposal.strip():
+    if not (values.proposal or "").strip():
         raise BidRuleError("Write your proposal before submitting.", field="proposal")
-    answered = {a.requirement_id for a in bid.answers if a.answer.strip()}
     for requirement in job.requirements:
-        if requirement.id not in answered:
+        if not (values.answers.get(requirement.id) or "").strip():
             raise BidRuleError(f"Answer the requirement “{requirement.text}”.", field=f"answer_{requirement.id}")
+
+
+def would_submit(job, values):
+    """Whether ``values`` make a bid that may be submitted (before "check your answers": a bid
+    that would be refused goes straight to the save, which says why)."""
+    try:
+        _check_values(job, values)
+        _check_complete(job, values)
+    except BidRuleError:
+        return False
+    return True
 
 
 def live_bid(job, coop, lock=False, consortium=None):
@@ -289,7 +299,7 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
     _apply(bid, job, values)
     first_submission = False
     if submit:
-        _check_complete(job, bid)
+        _check_complete(job, values)
         if created:
             bid.status = BidStatus.SUBMITTED.value
             bid.submitted_at = utcnow()

@@ -33,7 +33,7 @@ class InviteForm(FlaskForm):
                        validators=[NotBlank("Give the name of the co-op to invite."), Length(max=120)],
                        description="Its name, or its short name as in the address of its page. "
                                    "Names are suggested as you type.",
-                       render_kw={"list": "invitable-coops", "autocomplete": "off"})
+                       render_kw={"list": "invitable-coops", "autocomplete": "off", "data-combobox": ""})
     role = StringField("Its role", filters=[strip_filter], validators=[Optional(), Length(max=MAX_ROLE)])
     submit = SubmitField("Invite")
 

@@ -4,10 +4,12 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..core.check import changing
 from ..core.forms import ActionForm
 from ..audit.services import history
 from ..bids import services as bid_services
 from ..bids.forms import bid_form
+from ..bids.panels import check_before_submitting
 from ..bids.models import Bid
 from ..core.templating import format_datetime
 from ..core.work import save_change
@@ -232,7 +234,11 @@ def bid(consortium_id, job_id):
         form.coop.data = lead.id
         if current is not None:
             form.load(current)
-    if form.validate_on_submit():
+    bidding_for = f"the consortium {consortium.name} (led by {lead.name})"
+    if not changing() and form.validate_on_submit():
+        check = check_before_submitting(job, form, current, bidding_for=bidding_for)
+        if check is not None:
+            return check
         submit = bool(form.submit.data)
         done = save_change(lambda: services.save_consortium_bid(
             consortium, job, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id), form, retry=True)
@@ -248,7 +254,7 @@ def bid(consortium_id, job_id):
     return render_template(
         "bids/form.html", job=job, form=form, bid=current, coop=lead,
         action_url=url_for("consortia.bid", consortium_id=consortium.id, job_id=job.id),
-        bidding_for=f"the consortium {consortium.name} (led by {lead.name})",
+        bidding_for=bidding_for,
     ), (422 if form.errors else 200)
 
 

@@ -3,11 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import ValidationError
 
-from .time import from_local, to_local
+from .time import from_viewer, to_viewer
 
 
 class LocalDateTimeField(DateTimeLocalField):
-    """A datetime typed in the site's time zone; ``data`` is naive UTC."""
+    """A datetime typed in the viewer's time zone (core.time.viewer_zone); ``data`` is naive UTC."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
@@ -16,10 +16,10 @@ class LocalDateTimeField(DateTimeLocalField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None:
-            typed, self.data = self.data, from_local(self.data)
+            typed, self.data = self.data, from_viewer(self.data)
             # A time in the hour skipped when the clocks go forward would be taken as the
             # next hour's: say so instead of moving it silently.
-            if to_local(self.data).replace(tzinfo=None) != typed:
+            if to_viewer(self.data).replace(tzinfo=None) != typed:
                 self.data = None
                 raise ValueError("That time does not exist here: the clocks go forward then. "
                                  "Give a time an hour later.")
@@ -29,7 +29,7 @@ class LocalDateTimeField(DateTimeLocalField):
             return " ".join(self.raw_data)
         if self.data is None:
             return ""
-        return to_local(self.data).strftime("%Y-%m-%dT%H:%M")
+        return to_viewer(self.data).strftime("%Y-%m-%dT%H:%M")
 
 
 class NotBlank:

@@ -27,13 +27,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flask import current_app, g, render_template, request
+from flask_babel import get_locale
 from flask_caching import Cache
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from . import revision
 from .hooks import hook
-from .time import site_today, utcnow
+from .time import site_today, utcnow, viewer_zone
 
 cache = Cache()
 
@@ -159,8 +160,10 @@ def shared(name, viewer, render, expires=None, keep=None):
     CSRF token in its forms.
     ``expires(now)``, if given, is when the part next changes by the clock alone (or None);
     ``keep()``, if given, whether what was just rendered may be kept at all."""
-    # The day too: what a co-op may do (bid, ask) follows its memberships' dates.
-    key = (name, hook("audience_key")(viewer), not viewer.is_anonymous, site_today(), request.host_url, request.full_path)
+    # The day too: what a co-op may do (bid, ask) follows its memberships' dates; and the
+    # viewer's time zone and language, which its dates and words are shown in.
+    key = (name, hook("audience_key")(viewer), not viewer.is_anonymous, site_today(), viewer_zone().key,
+           str(get_locale()), request.host_url, request.full_path)
     placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires, keep)
     return Markup(_with_viewers_token(placeholder, html))
 

@@ -1,7 +1,7 @@
 """Security headers on every answer: pages, feeds, the API and errors alike.
 
-The site runs no script and no inline style, so its Content-Security-Policy allows its own
-files only; no page may be framed (the award and withdraw buttons cannot be clickjacked); types
+The site runs no inline script or style (only its own files), so its Content-Security-Policy
+allows its own files only; no page may be framed (the award and withdraw buttons cannot be clickjacked); types
 are never sniffed; an address that holds a token (private feeds, password resets) is never sent
 on as a referrer; HSTS is sent on answers over https (``request.is_secure``, which trusts
 ``X-Forwarded-Proto`` only from the proxies ``TRUST_PROXY_HEADERS`` names).

@@ -6,6 +6,8 @@ Each page runs two statements: the rows of the page, and a count capped at ``COU
 from dataclasses import dataclass
 from math import ceil
 
+from flask_babel import format_decimal, gettext
+
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -45,7 +47,9 @@ class Page:
 
     @property
     def total_label(self):
-        return f"more than {COUNT_CAP:,}" if self.capped else f"{self.total:,}"
+        if self.capped:
+            return gettext("more than %(cap)s", cap=format_decimal(COUNT_CAP))
+        return format_decimal(self.total)
 
 
 def count_capped(stmt, cap=COUNT_CAP):

@@ -1,41 +1,21 @@
-"""Jinja filters and globals used across the templates."""
+"""Jinja filters and globals used across the templates (dates, numbers, money and plurals:
+core/i18n.py)."""
+import os
 from urllib.parse import urlencode
 
-from flask import request
+from flask import current_app, has_request_context, request
 
+from .i18n import (format_date, format_datetime, format_money, format_number, iso_datetime, showing_text,
+                   time_until)
 from .markdown import as_markup
-from .time import to_local, utcnow
+from .time import viewer_zone
 
 
-def format_datetime(moment, fmt="%-d %b %Y, %H:%M"):
-    if moment is None:
-        return ""
-    local = to_local(moment)
-    return local.strftime(fmt) + " " + local.tzname()
-
-
-def format_date(day, fmt="%-d %b %Y"):
-    return day.strftime(fmt) if day else ""
-
-
-def iso_datetime(moment):
-    return to_local(moment).isoformat() if moment else ""
-
-
-def time_until(moment):
-    """'in 3 days', '2 hours ago' — relative to now."""
-    if moment is None:
-        return ""
-    delta = moment - utcnow()
-    seconds = abs(delta.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            text = f"{n} {unit}{'' if n == 1 else 's'}"
-            break
-    else:
-        text = "less than a minute"
-    return f"in {text}" if delta.total_seconds() >= 0 else f"{text} ago"
+def _locale():
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
+    return request.accept_languages.best_match(languages, default=languages[0])
 
 
 def _encoded_args():
@@ -63,14 +43,20 @@ def url_with(**changes):
 
 
 def init_app(app):
+    from ..extensions import babel
     from . import cache
 
     cache.init_app(app)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["LANGUAGES"][0])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
+                          os.path.join(os.path.dirname(app.template_folder), "translations"))
+    babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: viewer_zone().key)
     app.jinja_env.filters.update(
         datetime=format_datetime, date=format_date, isodatetime=iso_datetime,
-        until=time_until, markup=as_markup,
+        until=time_until, markup=as_markup, number=format_number, money=format_money,
     )
-    app.jinja_env.globals.update(url_with=url_with)
+    app.jinja_env.globals.update(url_with=url_with, showing_text=showing_text,
+                                 time_zone_name=lambda: viewer_zone().key.replace("_", " "))
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

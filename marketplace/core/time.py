@@ -1,15 +1,20 @@
-"""Time in one place: stored as naive UTC, shown and entered in the site's time zone.
+"""Time in one place: stored as naive UTC; shown and entered in the viewer's time zone (a
+signed-in user's own, else the site's); calendar days of the rules decided in the site's zone.
 
 Tests move the clock with ``frozen_now``; everything that decides "open" or "closed"
 asks ``utcnow()`` so that the derived state is the same in Python and in SQL.
 """
 import contextlib
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_login import current_user
 
 _frozen = None
+# The zone a message is rendered in (its recipient's), whoever's request sends it.
+_zone_override = ContextVar("zone_override", default=None)
 
 
 def utcnow():
@@ -57,3 +62,36 @@ def from_local(moment):
     if moment is None:
         return None
     return moment.replace(tzinfo=site_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def viewer_zone():
+    """The zone dates are shown and typed in: the recipient's while a message is rendered,
+    else the signed-in user's, else the site's (anonymous visitors)."""
+    name = _zone_override.get()
+    if name is None and has_request_context() and current_user.is_authenticated:
+        name = current_user.time_zone
+    return ZoneInfo(name) if name else site_zone()
+
+
+@contextlib.contextmanager
+def shown_in(zone):
+    """Inside the block, dates are shown in the zone named ``zone`` (the site's when None)."""
+    token = _zone_override.set(zone or current_app.config["TIMEZONE"])
+    try:
+        yield
+    finally:
+        _zone_override.reset(token)
+
+
+def to_viewer(moment):
+    """Naive UTC → aware datetime in the viewer's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(viewer_zone())
+
+
+def from_viewer(moment):
+    """Naive datetime typed in the viewer's zone → naive UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=viewer_zone()).astimezone(timezone.utc).replace(tzinfo=None)

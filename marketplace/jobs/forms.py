@@ -5,6 +5,7 @@ from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectFi
                      SelectMultipleField, StringField, SubmitField, TextAreaField, widgets)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.i18n import format_date, format_datetime, format_money
 from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
 from ..federation.models import Visibility
 from ..skills.services import canonical_slug
@@ -80,6 +81,26 @@ class JobForm(FlaskForm):
                 field.errors.append(message)
                 ok = False
         return ok
+
+    def answers(self):
+        """What was entered, as "check your answers" rows: (label, text, field id)."""
+        chosen = dict(self.skills.choices)
+        budget = " to ".join(format_money(v, self.currency.data) for v in (self.budget_min.data, self.budget_max.data)
+                             if v is not None)
+        return [
+            *([(self.coop.label.text, dict(self.coop.choices).get(self.coop.data), "coop")] if self.job is None else []),
+            *[(f.label.text, f.data, f.id) for f in (self.title, self.summary, self.description)],
+            (self.kind.label.text, dict(self.kind.choices).get(self.kind.data), "kind"),
+            (self.skills.label.text, ", ".join(chosen[i] for i in self.skills.data or [] if i in chosen), "skills"),
+            ("Budget", f"{dict(self.budget_type.choices).get(self.budget_type.data)}: {budget}", "budget_type"),
+            (self.work_mode.label.text, dict(self.work_mode.choices).get(self.work_mode.data), "work_mode"),
+            (self.location.label.text, self.location.data, "location"),
+            *[(f.label.text, format_datetime(f.data), f.id) for f in (self.questions_deadline, self.bids_deadline)],
+            (self.start_date.label.text, format_date(self.start_date.data), "start_date"),
+            (self.visibility.label.text, dict(self.visibility.choices).get(self.visibility.data), "visibility"),
+            ("Looking for partners", "Yes" if self.looking_for_partners.data else "No", "looking_for_partners"),
+            (self.requirements.label.text, "\n".join(self.requirement_list()), "requirements"),
+        ]
 
     def values(self):
         """The job's fields as a dict for ``services``."""

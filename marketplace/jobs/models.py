@@ -2,11 +2,13 @@
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
                         Integer, String, Table, Text, case)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
+from ..core.i18n import format_money
 from ..core.models import choice_check, choice_column, created_column, updated_column
 from ..core.time import utcnow
 from ..extensions import db
@@ -226,11 +228,10 @@ class Job(db.Model):
 
     @property
     def budget_label(self):
-        symbol = Currency(self.currency).symbol
-        amount = f"{symbol}{self.budget_min:,}"
+        amount = format_money(self.budget_min, self.currency)
         if self.budget_max and self.budget_max != self.budget_min:
-            amount += f"–{symbol}{self.budget_max:,}"
-        return amount + (" a day" if self.budget_type == BudgetType.DAY_RATE else "")
+            amount += "–" + format_money(self.budget_max, self.currency)
+        return gettext("%(amount)s a day", amount=amount) if self.budget_type == BudgetType.DAY_RATE else amount
 
     def __repr__(self):
         return f"<Job {self.id} {self.title!r}>"

@@ -11,6 +11,7 @@ from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.panels import consortia_panel
 from ..coordinator.services import can_match
 from ..coops.services import coops_of
+from ..core.check import carried_fields, changing, needs_check
 from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
 from ..core.fragments import render_shared, shared
@@ -137,7 +138,9 @@ def new():
     if request.method == "GET":
         form.coop.data = chosen.id
         form.visibility.data = form.visibility.choices[0][0]
-    if form.validate_on_submit():
+    if not changing() and form.validate_on_submit():
+        if needs_check(form.publish.data):
+            return _check_page(form, None)
         saved = save_change(lambda: services.post_job(
             chosen, current_user, form.values(), _chosen_skills(form), publish=form.publish.data,
         ), form, "Job published." if form.publish.data else "Draft saved. Publish it when it is ready.")
@@ -159,7 +162,10 @@ def edit(job_id):
         form.coop.data = job.coop_id
         form.skills.data = [s.id for s in job.skills]
         form.requirements.data = "\n".join(r.text for r in job.requirements)
-    if form.validate_on_submit():
+    if not changing() and form.validate_on_submit():
+        if job.status == "draft" and needs_check(form.publish.data):
+            return _check_page(form, job)
+
         def change():
             services.update_job(job, current_user, form.values(), _chosen_skills(form))
             if form.publish.data and job.status == "draft":
@@ -168,6 +174,11 @@ def edit(job_id):
         if save_change(change, form, "Job saved."):
             return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("jobs/form.html", form=form, job=job), (422 if form.errors else 200)
+
+
+def _check_page(form, job):
+    return render_template("jobs/check.html", form=form, job=job, action=request.full_path.rstrip("?"),
+                           carried=carried_fields())
 
 
 @bp.post("/jobs/<int:job_id>/publish")

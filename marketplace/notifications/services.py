@@ -112,7 +112,7 @@ def _queue_mail(user, kind, message, url, job):
     # Everything the email needs, as plain values: after the commit, nothing may be loaded.
     site = current_app.config["SITE_NAME"]
     db.session.info.setdefault(_QUEUE, []).append(dict(
-        to=user.email,
+        to=user.email, zone=user.time_zone,
         subject=f"[{site}] {message}"[:200],
         template="notification_email",
         name=user.name, message=message, job_title=job.title if job is not None else "", site_name=site,

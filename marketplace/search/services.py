@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from math import ceil
 
+from flask_babel import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -72,6 +73,10 @@ class SearchPage:
     @property
     def pages(self):
         return max(1, min(MAX_PAGE, ceil(self.total / self.per_page)))
+
+    @property
+    def total_label(self):
+        return format_decimal(self.total)  # exact: only the pages stop at MAX_PAGE
 
     @property
     def has_prev(self):

@@ -71,6 +71,8 @@ def bid_data(job, submit=True, **changes):
     for requirement in job.requirements:
         data[f"answer_{requirement.id}"] = f"Yes: {requirement.text}"
     data["submit" if submit else "save_draft"] = "Submit bid" if submit else "Save draft"
+    if submit:
+        data["confirmed"] = "yes"  # as the "check your answers" page sends it (tests/bids/test_check_answers.py)
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 

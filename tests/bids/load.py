@@ -44,7 +44,7 @@ def session_cookie(app, user):
 def bid_form(job, price):
     data = {"price_type": "fixed", "price": str(price),
             "available_from": (utcnow() + timedelta(days=30)).date().isoformat(),
-            "proposal": f"Proposal at {price}", "submit": "Submit bid"}
+            "proposal": f"Proposal at {price}", "submit": "Submit bid", "confirmed": "yes"}
     for requirement in job.requirements:
         data[f"answer_{requirement.id}"] = f"Answer at {price}"
     return data

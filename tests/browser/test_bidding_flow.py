@@ -69,13 +69,24 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
     # The poster posts a job with an essential requirement.
     poster = sign_in(people["poster"])
     poster.goto("/jobs/new")
-    poster.fill("#title", "Accessible booking system")
+    poster.fill("#title", "Accessible booking sistem")
     poster.fill("#summary", "A booking system for a community energy co-op.")
     poster.check(f"#skill-{skills['python'].id}")
     poster.fill("#budget_min", "8000")
     poster.fill("#questions_deadline", local(now + timedelta(days=7)))
     poster.fill("#bids_deadline", local(bids_deadline))
     poster.fill("#requirements", "WCAG 2.2 AA experience")
+    # "Check your answers" first; changing one loses nothing else.
+    follow(poster.get_by_role("button", name="Publish"))
+    assert poster.locator("h1").inner_text() == "Check your job before publishing"
+    assert "Accessible booking sistem" in poster.locator(".summary-list").inner_text()
+    follow(poster.get_by_role("button", name="Change title"))
+    assert poster.input_value("#summary") == "A booking system for a community energy co-op."
+    assert poster.input_value("#requirements") == "WCAG 2.2 AA experience"
+    assert poster.is_checked(f"#skill-{skills['python'].id}")
+    poster.fill("#title", "Accessible booking system")
+    follow(poster.get_by_role("button", name="Publish"))
+    assert "Accessible booking system" in poster.locator(".summary-list").inner_text()
     poster.get_by_role("button", name="Publish").click()
     assert "Job published." in flash(poster)
     job = db.session.scalars(select(Job)).one()
@@ -109,6 +120,8 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
         page.fill("#available_from", start)
         page.fill("#proposal", f"{person} will do it well.")
         page.fill(f"#answer_{requirement.id}", "Yes, on three public services.")
+        follow(page.get_by_role("button", name="Submit bid"))
+        assert f"{person} will do it well." in page.locator(".summary-list").inner_text()
         page.get_by_role("button", name="Submit bid").click()
         assert "Bid submitted" in flash(page)
     alpha_bid, beta_bid = db.session.scalars(select(Bid).order_by(Bid.id)).all()

@@ -106,6 +106,8 @@ def test_three_co_ops_form_a_consortium_agree_shares_and_bid(sign_in, people):
     alpha.fill("#proposal", "Three co-ops, one team.")
     for requirement in job.requirements:
         alpha.fill(f"#answer_{requirement.id}", "Yes, together.")
+    follow(alpha.get_by_role("button", name="Submit bid"))
+    assert "this bid is for the consortium Three Co-ops Together" in alpha.content()
     alpha.get_by_role("button", name="Submit bid").click()
     assert "Bid submitted for the consortium" in flash(alpha)
     bid = db.session.scalars(select(Bid)).one()

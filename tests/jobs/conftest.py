@@ -49,4 +49,5 @@ def job_form(skills):
         "start_date": (now + timedelta(days=30)).date().isoformat(),
         "visibility": "cotech",
         "publish": "Publish",
+        "confirmed": "yes",  # as the "check your answers" page sends it (tests/jobs/test_check_answers.py)
     }

@@ -9,8 +9,10 @@ from marketplace.core.time import frozen_now
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
 
-# The clocks go forward at 01:00 UTC on Sunday 28 March 2027 (01:00 GMT becomes 02:00 BST).
+# The clocks go forward at 01:00 UTC on Sunday 28 March 2027 (01:00 GMT becomes 02:00 BST),
+# and back at 01:00 UTC on Sunday 31 October 2027; New York's go back on 7 November.
 BEFORE = datetime(2027, 3, 20, 12, 0)
+BEFORE_OCTOBER = datetime(2027, 10, 20, 12, 0)
 
 
 def test_deadlines_entered_either_side_of_the_change(poster_client, job_form):
@@ -34,3 +36,24 @@ def test_a_time_the_clocks_skip_is_refused(poster_client, job_form):
     assert response.status_code == 422
     assert "That time does not exist here: the clocks go forward then." in response.get_data(as_text=True)
     assert db.session.scalars(select(Job)).all() == []
+
+
+def _post(client, form):
+    response = client.post("/jobs/new", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db.session.scalars(select(Job).order_by(Job.id.desc())).first()
+
+
+def test_deadlines_typed_are_read_in_the_users_zone(poster_client, poster, job_form):
+    job_form.update(questions_deadline="2027-10-30T12:00", bids_deadline="2027-11-01T12:00", start_date="2027-12-01")
+    with frozen_now(BEFORE_OCTOBER):
+        job = _post(poster_client, job_form)
+        assert (job.questions_deadline, job.bids_deadline) == (datetime(2027, 10, 30, 11), datetime(2027, 11, 1, 12))
+        poster.time_zone = "America/New_York"
+        db.session.commit()
+        job_form.update(questions_deadline="2027-10-30T12:00", bids_deadline="2027-11-08T12:00")
+        job = _post(poster_client, job_form)
+        # EDT (UTC-4) before 7 November, EST (UTC-5) after
+        assert (job.questions_deadline, job.bids_deadline) == (datetime(2027, 10, 30, 16), datetime(2027, 11, 8, 17))
+        edit = poster_client.get(f"/jobs/{job.id}/edit").get_data(as_text=True)
+        assert 'value="2027-10-30T12:00"' in edit and 'value="2027-11-08T12:00"' in edit

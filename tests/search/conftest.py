@@ -67,7 +67,7 @@ class Answer:
 
     @property
     def total(self):
-        match = re.search(r"of ([\d,]+) (?:jobs|co-ops)</p>", self.html)
+        match = re.search(r"(?:of|Showing) ([\d,]+) (?:jobs?|co-ops?)</p>", self.html)
         return int(match.group(1).replace(",", "")) if match else 0
 
     def facet(self, name):
@@ -142,5 +142,5 @@ def job_form(skills):
         "budget_type": "fixed", "budget_min": "8000", "budget_max": "12000", "currency": "GBP",
         "work_mode": "remote", "location": "", "questions_deadline": local(now + timedelta(days=7)),
         "bids_deadline": local(now + timedelta(days=14)), "start_date": "", "visibility": "public",
-        "publish": "Publish",
+        "publish": "Publish", "confirmed": "yes",
     }

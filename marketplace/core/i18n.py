@@ -1,0 +1,79 @@
+"""Dates, numbers, money and plurals through Flask-Babel: in the request's locale (en-GB unless
+``LANGUAGES`` offers another), dates and times in the viewer's zone (core.time). Templates
+reach these as filters (core/templating.py); emails render with them too."""
+import flask_babel
+from flask_babel import gettext, ngettext
+
+from .time import to_viewer, utcnow
+
+
+def format_datetime(moment, fmt="d MMM y, HH:mm"):
+    """'29 Mar 2027, 12:00 BST': the time in the viewer's zone, named by its abbreviation."""
+    if moment is None:
+        return ""
+    local = to_viewer(moment)
+    return f"{flask_babel.format_datetime(local, fmt, rebase=False)} {local.tzname()}"
+
+
+def format_date(day, fmt="d MMM y"):
+    return flask_babel.format_date(day, fmt) if day else ""
+
+
+def iso_datetime(moment):
+    return to_viewer(moment).isoformat() if moment else ""
+
+
+def format_number(number):
+    return flask_babel.format_decimal(number) if number is not None else ""
+
+
+def format_money(amount, currency="GBP"):
+    """'£12,500': whole amounts (budgets and prices are whole pounds, euros or dollars)."""
+    if amount is None:
+        return ""
+    return flask_babel.format_currency(amount, str(currency), "¤#,##0", currency_digits=False)
+
+
+def time_until(moment):
+    """'in 3 days', '2 hours ago' — relative to now."""
+    if moment is None:
+        return ""
+    delta = moment - utcnow()
+    seconds = abs(delta.total_seconds())
+    units = (
+        (86400, lambda n: ngettext("%(num)d day", "%(num)d days", n)),
+        (3600, lambda n: ngettext("%(num)d hour", "%(num)d hours", n)),
+        (60, lambda n: ngettext("%(num)d minute", "%(num)d minutes", n)),
+    )
+    for size, words in units:
+        if seconds >= size:
+            text = words(int(seconds // size))
+            break
+    else:
+        text = gettext("less than a minute")
+    if delta.total_seconds() >= 0:
+        return gettext("in %(time)s", time=text)
+    return gettext("%(time)s ago", time=text)
+
+
+# "Showing 1 job", "Showing 12 jobs", "Showing 21–40 of 57 jobs": each noun's messages in full,
+# so that a translation may word (and inflect) each one its own way.
+_SHOWING = {
+    "job": (lambda n, **v: ngettext("Showing %(total)s job", "Showing %(total)s jobs", n, **v),
+            lambda n, **v: ngettext("Showing %(first)s–%(last)s of %(total)s job",
+                                    "Showing %(first)s–%(last)s of %(total)s jobs", n, **v)),
+    "co-op": (lambda n, **v: ngettext("Showing %(total)s co-op", "Showing %(total)s co-ops", n, **v),
+              lambda n, **v: ngettext("Showing %(first)s–%(last)s of %(total)s co-op",
+                                      "Showing %(first)s–%(last)s of %(total)s co-ops", n, **v)),
+    "membership": (lambda n, **v: ngettext("Showing %(total)s membership", "Showing %(total)s memberships", n, **v),
+                   lambda n, **v: ngettext("Showing %(first)s–%(last)s of %(total)s membership",
+                                           "Showing %(first)s–%(last)s of %(total)s memberships", n, **v)),
+}
+
+
+def showing_text(page, noun):
+    """What part of a list a page shows (``noun``: job, co-op or membership)."""
+    whole, part = _SHOWING[noun]
+    if page.pages == 1 and not page.capped:
+        return whole(page.total, total=page.total_label)
+    return part(page.total, total=page.total_label, first=format_number(page.first_index), last=format_number(page.last_index))
