@@ -6,7 +6,6 @@ database (a SQLite file, or a PostgreSQL database named after the worker), searc
 directory and ports.
 """
 import os
-import threading
 from collections import Counter
 
 import pytest
@@ -19,6 +18,7 @@ from marketplace import create_app
 from marketplace.extensions import db
 
 from . import factories
+from .servers import threaded_app
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 DATABASE = "PostgreSQL" if TEST_DATABASE_URL else "SQLite"
@@ -183,17 +183,11 @@ def live_server(app):
     Yields the base URL. Requests run in the server thread with their own app contexts;
     ``marketplace.core.time.frozen_now`` applies to them too (same process).
     """
-    from werkzeug.serving import make_server
-
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with threaded_app(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         app.config["WTF_CSRF_ENABLED"] = False
 
 

@@ -8,9 +8,36 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
+
+
+@contextlib.contextmanager
+def in_thread(server):
+    """Serve ``server`` (a socketserver) from a daemon thread until the block ends. It looks
+    for shutdown every 20 ms: at the default half second, stopping took longer than the test."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def threaded_app(app):
+    """The app on 127.0.0.1 (a free port), one thread per request, as a real server runs it;
+    yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.request_queue_size = 256  # a burst of simultaneous connections must not be refused
+    with in_thread(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def _free_port():

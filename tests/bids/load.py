@@ -18,21 +18,10 @@ from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 
+from ..servers import threaded_app
 
-@contextlib.contextmanager
-def serve(app):
-    """The app on 127.0.0.1 (a free port), one thread per request, as a real server runs it."""
-    from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.request_queue_size = 256  # a burst of simultaneous connections must not be refused
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+serve = threaded_app  # the app over real HTTP, one thread per request
 
 
 def session_cookie(app, user):

@@ -5,7 +5,6 @@ import hashlib
 import os
 import re
 import socket
-import threading
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -21,6 +20,7 @@ from marketplace.skills.services import load_taxonomy
 
 from ..factories import make_coop, make_user
 from ..matrix import SEES, STATES, VISIBILITIES, expected, world  # noqa: F401  (the shared visibility matrix)
+from ..servers import in_thread
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 NOW = datetime(2025, 3, 10, 12, 0)
@@ -47,7 +47,7 @@ class FeedServer:
         self.slow_seconds = 3
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serving = in_thread(self._server)
 
     @property
     def port(self):
@@ -66,12 +66,10 @@ class FeedServer:
         return [headers for p, headers in self.requests if p == path]
 
     def start(self):
-        self._thread.start()
+        self._serving.__enter__()
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._serving.__exit__(None, None, None)
 
     def _handler(self):
         server = self

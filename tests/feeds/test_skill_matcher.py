@@ -1,7 +1,6 @@
 """Finding skills named in text: the matcher tries only the terms whose words are all in the
 text, and must find exactly what one pattern of every term finds (the oracle below, as the
 matcher worked before), on real notices (data/SOURCES.md) and on generated text."""
-import json
 import re
 
 from hypothesis import HealthCheck, given, settings
