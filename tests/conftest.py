@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 from flask import has_app_context
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
@@ -91,9 +91,10 @@ def database_url(tmp_path_factory):
 class IsolatedClient(FlaskClient):
     """Each request runs in its own application context, as in production: its own ``g``,
     its own database session. The test's session is expired afterwards so that it reads
-    what the request wrote."""
+    what the request wrote. What the factories built reaches the search index first."""
 
     def open(self, *args, **kwargs):
+        factories.settle_index(self.application)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():
@@ -161,8 +162,17 @@ def csrf(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
+class SettledRunner(FlaskCliRunner):
+    """Commands see what the factories built in the search index, as requests do."""
+
+    def invoke(self, *args, **kwargs):
+        factories.settle_index(self.app)
+        return super().invoke(*args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
+    app.test_cli_runner_class = SettledRunner
     return app.test_cli_runner()
 
 
@@ -184,8 +194,13 @@ def live_server(app):
     ``marketplace.core.time.frozen_now`` applies to them too (same process).
     """
     app.config["WTF_CSRF_ENABLED"] = True
+
+    def settled(environ, start_response):
+        factories.settle_index(app)
+        return app(environ, start_response)
+
     try:
-        with threaded_app(app) as url:
+        with threaded_app(app, settled) as url:
             yield url
     finally:
         app.config["WTF_CSRF_ENABLED"] = False

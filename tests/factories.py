@@ -1,17 +1,27 @@
 """Builders of test data: plain functions that add rows and commit.
 
 Inside ``batch()`` they flush instead, and the block commits once at its end: a fixture that
-builds a whole world pays for one commit (and one search-index update) instead of dozens.
+builds a whole world pays for one commit instead of dozens.
+
+What they build is queued for the search index as any commit queues it, but not applied at
+their commit: ``settle_index()`` applies the queue in one index update, and the test client,
+the live server and the CLI runner call it before each request or command (tests/conftest.py),
+as the next writing request would in production.
 """
 import functools
 import itertools
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+from flask import current_app
+from sqlalchemy import event
+
 from marketplace.core.markdown import render_markdown
 from marketplace.core.time import utcnow
 from marketplace.coops.models import Coop, CoopMember
 from marketplace.extensions import db
+from marketplace.search import drain_quietly
+from marketplace.search.hooks import QUEUED
 from marketplace.federation.models import Network, NetworkCoordinator, NetworkMembership
 from marketplace.accounts.models import User
 from marketplace.jobs.models import Job
@@ -21,6 +31,8 @@ from marketplace.skills.services import slugify
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 _batches = 0
+_unsettled = False  # something built is queued for the search index and not yet applied
+SETTLE_LATER = True  # False: apply the queue at each builder's commit, as a request's commit does
 
 
 @contextmanager
@@ -48,10 +60,40 @@ def batched(build):
 
 
 def _commit():
-    if _batches:
-        db.session.flush()
-    else:
+    global _unsettled
+    db.session.flush()
+    if not _batches:
+        if SETTLE_LATER:
+            _unsettled |= db.session.info.pop(QUEUED, False)  # left queued: see settle_index
         db.session.commit()
+
+
+def settle_index(app=None):
+    """Apply what the builders left queued for the search index; as after a commit, a busy
+    index leaves it queued for the writer that holds the lock."""
+    global _unsettled
+    app = app or current_app
+    if _unsettled and "search" in app.extensions:
+        _unsettled = False
+        with app.app_context():
+            drain_quietly(app)
+
+
+@contextmanager
+def counted_statements():
+    """The SQL statements run inside the block (the index settled first, so that they are the
+    block's own)."""
+    settle_index()
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def make_networks():

@@ -29,12 +29,12 @@ def in_thread(server):
 
 
 @contextlib.contextmanager
-def threaded_app(app):
-    """The app on 127.0.0.1 (a free port), one thread per request, as a real server runs it;
-    yields the base URL."""
+def threaded_app(app, wsgi=None):
+    """The app (or ``wsgi`` in front of it) on 127.0.0.1 (a free port), one thread per request,
+    as a real server runs it; yields the base URL."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, wsgi or app, threaded=True)
     server.request_queue_size = 256  # a burst of simultaneous connections must not be refused
     with in_thread(server):
         yield f"http://127.0.0.1:{server.server_port}"

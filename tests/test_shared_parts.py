@@ -23,7 +23,7 @@ from marketplace.jobs.models import Job
 
 from .conftest import login
 from .factories import make_coop, make_job, make_user
-from .jobs.test_listing import counted_statements
+from .factories import counted_statements
 
 
 def _token():

@@ -2,7 +2,6 @@
 post, edit and read jobs at once against one database: every process's job list shows every
 change committed before it asked, its own and the others', so no process serves a part that a
 write in another has made stale. Commits on the site revision's one row never deadlock."""
-import multiprocessing
 import re
 import traceback
 
@@ -12,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.jobs.models import Job
 
 from .factories import job_values, make_coop, make_user
+from .processes import fresh_processes
 
 WORKERS = 3
 JOBS_EACH = 5
@@ -72,7 +72,7 @@ def test_processes_see_each_others_writes_through_their_caches(app, networks):
         "JOBS_PER_PAGE": 100,
     }
     assert config["JOBS_PER_PAGE"] > WORKERS * JOBS_EACH  # every job on the first page
-    context = multiprocessing.get_context("spawn")
+    context = fresh_processes()
     results = context.Queue()
     processes = [context.Process(target=_worker, args=(config, coop.id, user.id, w, results))
                  for w in range(WORKERS)]

@@ -24,7 +24,7 @@ from marketplace.extensions import db
 from marketplace.jobs import services as job_services
 
 from ..factories import bearer, make_coop, make_job, make_user
-from ..jobs.test_listing import counted_statements
+from ..factories import counted_statements
 from ..matrix import SEES, as_viewer, expected, world  # noqa: F401
 
 SCHEMA_DIR = Path(__file__).parent / "ocds-1.1"

@@ -1,6 +1,7 @@
 """The visibility matrix on the JSON API: list and read, every viewer kind × visibility × state."""
 import pytest
 
+from ..factories import counted_statements
 from ..matrix import SEES, as_viewer, expected, world  # noqa: F401
 
 
@@ -25,7 +26,6 @@ def test_cached_api_lists_never_cross_audiences(app, world):  # noqa: F811
     """Every kind of caller, by bearer token and by session, one after another and twice round:
     the second round is answered from the cache (fewer statements), each with its own jobs."""
     from ..factories import bearer
-    from ..jobs.test_listing import counted_statements
 
     callers = {kind: bearer(user) for kind, user in world["users"].items()}
     statements = {}

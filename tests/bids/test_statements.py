@@ -12,7 +12,7 @@ from marketplace.questions.models import Question
 from marketplace.coops.models import CoopMember
 
 from ..factories import make_coop, make_user
-from ..jobs.test_listing import counted_statements
+from ..factories import counted_statements
 from .conftest import after_deadline, client_for
 
 

@@ -1,34 +1,18 @@
 """The co-op directory: what it shows, its filters, name search, pagination and cost."""
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
-from ..factories import make_coop
+from ..factories import counted_statements, make_coop
 from .conftest import text
 
 
 def slugs(response):
     return re.findall(r'<th scope="row"><a href="/coops/([^"]+)">', text(response))
-
-
-@contextmanager
-def counting_statements():
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -116,10 +100,10 @@ def test_statement_count_does_not_grow_with_the_number_of_coops(client, networks
                       skills=list(skills.values())[: 1 + i % 3])
 
     make(2, 0)
-    with counting_statements() as few:
+    with counted_statements() as few:
         assert len(slugs(client.get("/coops/"))) == 2
     make(16, 2)
-    with counting_statements() as many:
+    with counted_statements() as many:
         assert len(slugs(client.get("/coops/"))) == 18
     assert len(many) == len(few)
     assert len(many) <= 8

@@ -17,7 +17,7 @@ from marketplace.jobs.models import Job
 from marketplace.jobs.services import JobFilters, count_jobs
 
 from ..conftest import _empty_all_tables, login
-from ..factories import make_coop
+from ..factories import make_coop, settle_index
 
 
 def row_counts():
@@ -171,6 +171,7 @@ def test_the_demo_is_the_same_every_time(runner):
 
 def test_existing_data_is_left_alone(runner, networks):
     make_coop("A real co-op", {networks["cotech"]: "active"})
+    settle_index()
     before = row_counts()
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0

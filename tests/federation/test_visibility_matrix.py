@@ -11,6 +11,7 @@ from marketplace.jobs.models import Job
 from marketplace.extensions import db
 from sqlalchemy import select, update
 
+from ..factories import counted_statements
 from ..matrix import SEES, STATES, VISIBILITIES, as_viewer, expected, world  # noqa: F401
 
 def _titles(html):
@@ -126,7 +127,6 @@ def test_cached_pages_never_cross_audiences(app, world):
 
     from ..conftest import login
     from ..factories import make_user
-    from ..jobs.test_listing import counted_statements
 
     # A second viewer of two audiences, asking right after the first: served the first's part.
     users = {**world["users"], "anonymous 2": None, "no_coop 2": make_user("Another without a co-op")}
@@ -169,7 +169,6 @@ def test_cached_job_pages_never_cross_audiences(app, world, csrf):
 
     from ..conftest import login
     from ..factories import make_user
-    from ..jobs.test_listing import counted_statements
 
     users = {**world["users"], "poster 2": make_user("Poster's colleague", coops={world["poster_coop"]: "admin"})}
     clients = {}

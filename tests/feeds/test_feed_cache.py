@@ -11,7 +11,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 
 from ..factories import make_coop, make_job
-from ..jobs.test_listing import counted_statements
+from ..factories import counted_statements
 from .conftest import parse_feed, private_token
 
 

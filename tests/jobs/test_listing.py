@@ -1,17 +1,16 @@
 """The job list: filters, pagination, the derived open/closed state, and statement counts."""
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobState
 
 from ..conftest import login
-from ..factories import make_coop, make_job, make_user
+from ..factories import counted_statements, make_coop, make_job, make_user
 
 
 def titles(response):
@@ -117,20 +116,6 @@ def test_job_closes_without_any_job_running(client, coop):
         assert titles(client.get("/jobs")) == []
         assert "Closing soon" in titles(client.get("/jobs?state=closed"))
         assert "Closed" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("url", ["/jobs", "/jobs?skill=python", "/jobs?sort=budget&location=a&budget_from=1", "/", "/skills/python", "/skills/"])

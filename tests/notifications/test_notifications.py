@@ -14,7 +14,7 @@ from marketplace.notifications.services import notify
 
 from ..bids.conftest import bid_data, client_for
 from ..factories import make_user
-from ..jobs.test_listing import counted_statements
+from ..factories import counted_statements
 
 BELL = '{% from "notifications/_bell.html" import bell %}{{ bell() }}'
 

@@ -1,6 +1,5 @@
 """Several processes post and edit jobs at once against one index (as gunicorn workers do):
 afterwards every job is found, in its last state, and none twice."""
-import multiprocessing
 import traceback
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from marketplace.search.documents import COOP, JOB, document_key
 from marketplace.search.models import SearchDocument
 
 from ..factories import job_values
+from ..processes import fresh_processes
 
 WORKERS = 4
 JOBS_EACH = 6
@@ -57,7 +57,7 @@ def test_workers_posting_and_editing_at_once(app, poster, search, search_backend
         "SEARCH_BACKEND": app.config["SEARCH_BACKEND"],
         "SEARCH_INDEX_PATH": app.config["SEARCH_INDEX_PATH"],
     }
-    context = multiprocessing.get_context("spawn")
+    context = fresh_processes()
     results = context.Queue()
     processes = [context.Process(target=_worker, args=(config, coop.id, user.id, w, results))
                  for w in range(WORKERS)]

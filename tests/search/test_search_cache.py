@@ -8,8 +8,8 @@ from marketplace.extensions import db
 from marketplace.search import backend, drain
 
 from ..conftest import login
-from ..factories import make_job, make_user
-from ..jobs.test_listing import counted_statements
+from ..factories import make_job, make_user, settle_index
+from ..factories import counted_statements
 from .conftest import SEES, Answer, expected, whoosh_only
 
 
@@ -60,6 +60,7 @@ def test_a_page_read_while_changes_wait_for_the_index_is_not_kept(app, client, p
     (which writes no site revision of its own)."""
     user, coop = poster
     make_job(coop, "public", "open", title="Orchard survey")
+    settle_index(app)
     engine = backend(app)
     timeout, engine.lock_timeout = engine.lock_timeout, 0.01
     try:

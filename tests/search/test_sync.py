@@ -5,6 +5,7 @@ import os
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,16 @@ from marketplace.search import backend, check, drain, enqueue, queue_length
 from marketplace.search.models import SearchQueue
 
 from ..conftest import login
+from .. import factories
 from ..factories import make_job
 from .conftest import whoosh_only
+
+
+@pytest.fixture(autouse=True)
+def _builders_commit_as_requests_do(monkeypatch):
+    """These tests follow the queue row by row: what the builders make reaches the index at
+    their commit, as a request's does."""
+    monkeypatch.setattr(factories, "SETTLE_LATER", False)
 
 
 def _indexed(app):

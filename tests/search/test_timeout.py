@@ -10,7 +10,7 @@ from marketplace.search.postgres_backend import PostgresBackend
 from marketplace.search.query import parse
 from marketplace.federation import ANONYMOUS
 
-from ..factories import make_job
+from ..factories import make_job, settle_index
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.parametrize("search_backend", ["postgres"], indirect=True)]
 
@@ -34,7 +34,9 @@ def slow_search(app, monkeypatch):
 @pytest.fixture
 def garden(poster):
     _, coop = poster
-    return make_job(coop, "public", "open", title="Community garden rota")
+    job = make_job(coop, "public", "open", title="Community garden rota")
+    settle_index()
+    return job
 
 
 def test_a_search_that_runs_too_long_is_stopped(garden, slow_search):
