@@ -17,6 +17,8 @@ from ..factories import make_coop
 from .conftest import (accept, after_deadline, bid_data, errors, form_consortium, invite, member, split,
                        team_of_three)
 
+CONFIRMED = {"confirmed": "yes"}  # as the confirmation page's "Yes" button sends it
+
 
 def events(action):
     return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
@@ -225,8 +227,15 @@ def test_the_lead_cannot_leave(clients, coops, job):
 def test_dissolving(clients, coops, job):
     consortium = team_of_three(clients, coops, job)
     clients["alpha"].post(f"/consortia/{consortium.id}/jobs/{job.id}/bid", data=bid_data(job, submit=False))
-    assert clients["beta"].post(f"/consortia/{consortium.id}/dissolve").status_code == 422
-    assert clients["alpha"].post(f"/consortia/{consortium.id}/dissolve").status_code == 302
+    assert clients["beta"].post(f"/consortia/{consortium.id}/dissolve", data=CONFIRMED).status_code == 422
+    # The first POST asks to confirm, saying what will happen and who is told; nothing changes.
+    asked = clients["alpha"].post(f"/consortia/{consortium.id}/dissolve")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Yes, dissolve it" in page and 'name="confirmed" value="yes"' in page
+    assert f"{job.title} (draft): withdrawn" in page and "Gamma Co-op" in page
+    db.session.expire_all()
+    assert consortium.status == "forming"
+    assert clients["alpha"].post(f"/consortia/{consortium.id}/dissolve", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert consortium.status == "dissolved"
     assert db.session.scalars(select(Bid)).one().status == "withdrawn"
@@ -320,7 +329,7 @@ def test_award_to_a_consortium(clients, coops, job, users, poster):
         assert "Development" in page and "30 %" in page and "Comments" not in page
         start = (job.bids_deadline + timedelta(days=10)).date().isoformat()
         response = clients["poster"].post(f"/bids/{bid.id}/award", data={
-            f"award-{bid.id}-agreed_value": "9000", f"award-{bid.id}-agreed_start": start})
+            f"award-{bid.id}-agreed_value": "9000", f"award-{bid.id}-agreed_start": start, **CONFIRMED})
         assert response.status_code == 302
         awarded = db.session.scalars(select(Notification).where(Notification.kind == "bid_awarded")).all()
         assert {n.user_id for n in awarded} == {users[k].id for k in ("alpha", "beta", "gamma")}
