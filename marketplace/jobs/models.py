@@ -228,9 +228,9 @@ class Job(db.Model):
 
     @property
     def award_intended(self):
-        """An award in its standstill period: not final yet."""
+        """An award in its standstill period: not final yet (never without a standstill)."""
         final = self.award_final_at
-        return final is not None and utcnow() < final
+        return final is not None and final > self.awarded_at and utcnow() < final
 
     @property
     def kind_label(self):
