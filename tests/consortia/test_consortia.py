@@ -1,5 +1,7 @@
 """Consortia through the pages: forming a team, inviting, answering, agreeing the split,
 commenting, bidding as one, the award, and every refusal with its message."""
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -340,6 +342,11 @@ def test_award_to_a_consortium(clients, coops, job, users, poster):
         history = clients["poster"].get(f"/jobs/{job.id}").get_data(as_text=True)
         assert "the consortium Alpha and friends: Alpha Co-op, Beta Co-op, Gamma Co-op" in history
         assert "Awarded to <strong>Alpha and friends (consortium led by Alpha Co-op)" in history
+        # The bids' spreadsheet names the consortium and every co-op of its team.
+        rows = list(csv.reader(io.StringIO(
+            clients["poster"].get(f"/jobs/{job.id}/bids.csv").get_data(as_text=True).lstrip("\ufeff"))))
+        assert rows[1][:2] == ["Alpha and friends (consortium led by Alpha Co-op)",
+                               "Alpha Co-op; Beta Co-op; Gamma Co-op"]
 
 
 def test_partner_offers(clients, coops, job):
