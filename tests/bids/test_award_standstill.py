@@ -163,3 +163,15 @@ def test_the_bids_spreadsheet(app, job, poster, alpha_user, beta_user):
                                               ["Beta Co-op", "", "7000", "Fixed price", "7000", "GBP", "Submitted"]]
     assert rows[0][9:] == ["Yes: Accessibility audits", "Yes: Python 3"]
     assert rows[1][9:] == ["'=HYPERLINK(\"http://evil\")"] * 2  # never a formula in a spreadsheet
+
+
+def test_the_cached_job_page_turns_final_by_the_clock(app, job, poster, alpha_user, two_bids, standstill):
+    """No write happens when the standstill ends: the shared job page is not kept past it."""
+    alpha_bid, _ = two_bids
+    alpha = client_for(app, alpha_user)
+    with after_deadline(job):
+        client_for(app, poster).post(f"/bids/{alpha_bid.id}/award", data=award_data(alpha_bid))
+        assert "Intended award, made on" in alpha.get(f"/jobs/{job.id}").get_data(as_text=True)
+    db.session.expire_all()
+    with frozen_now(job.awarded_at + timedelta(days=10)):
+        assert "This job was awarded on" in alpha.get(f"/jobs/{job.id}").get_data(as_text=True)

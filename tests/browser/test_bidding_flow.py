@@ -207,3 +207,9 @@ def test_bidding_pages_have_no_serious_axe_violations(sign_in, people, skills):
             if v.get("impact") in ("serious", "critical")] == []
     with frozen_now(job.bids_deadline + timedelta(minutes=1)):
         assert serious(poster, f"/jobs/{job.id}/bids") == []
+        # The award's confirmation page.
+        poster.fill(f"#award-{bid.id}-agreed_start", (job.bids_deadline + timedelta(days=7)).date().isoformat())
+        follow(poster.locator(f"#bid-{bid.id}").get_by_role("button", name="Award this bid"))
+        assert "Yes, award" in poster.content()
+        assert [v["id"] for v in axe.run(poster).response["violations"]
+                if v.get("impact") in ("serious", "critical")] == []
