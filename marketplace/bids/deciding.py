@@ -186,6 +186,15 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
 
 # --- the standstill period -------------------------------------------------------------------
 
+def _required_text(text, field, missing, name):
+    text = (text or "").strip()
+    if not text:
+        raise BidRuleError(missing, field=field)
+    if len(text) > MAX_FEEDBACK:
+        raise BidRuleError(f"{name} must be at most {MAX_FEEDBACK:,} characters.", field=field)
+    return text
+
+
 def request_feedback(bid, user, text):
     """An unsuccessful bidder asks the poster why, during the award's standstill period (once)."""
     job = bid.job
@@ -197,12 +206,7 @@ def request_feedback(bid, user, text):
         raise BidRuleError("The award is final: feedback could be asked during its standstill period only.")
     if bid.feedback_requested_at is not None:
         raise BidRuleError("Your co-op has already asked for feedback on this bid.")
-    text = (text or "").strip()
-    if not text:
-        raise BidRuleError("Say what you would like feedback on.", field="request")
-    if len(text) > MAX_FEEDBACK:
-        raise BidRuleError(f"Your request must be at most {MAX_FEEDBACK:,} characters.", field="request")
-    bid.feedback_request = text
+    bid.feedback_request = _required_text(text, "request", "Say what you would like feedback on.", "Your request")
     bid.feedback_requested_at = utcnow()
     record("bid.feedback_requested", bid, actor=user, coop=bid.coop, job_id=job.id)
     notify(NotificationKind.FEEDBACK_REQUESTED, job,
@@ -223,11 +227,8 @@ def withdraw_award(job, user, reason):
         raise BidRuleError("This job has no award to withdraw.")
     if not job.award_intended:
         raise BidRuleError("The award is final: it can no longer be withdrawn.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise BidRuleError("Give the reason for withdrawing the award: every bidder is told it.", field="reason")
-    if len(reason) > MAX_FEEDBACK:
-        raise BidRuleError(f"The reason must be at most {MAX_FEEDBACK:,} characters.", field="reason")
+    reason = _required_text(reason, "reason", "Give the reason for withdrawing the award: every bidder is told it.",
+                            "The reason")
     awarded_at = job.awarded_at
     if not compare_and_set(job, Job.status == JobStatus.AWARDED.value, status=JobStatus.PUBLISHED.value,
                            awarded_at=None, outcome_public=False):

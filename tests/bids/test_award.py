@@ -11,36 +11,9 @@ from marketplace.audit.models import AuditEvent
 from marketplace.bids.models import Bid
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
-from marketplace.notifications.models import Notification
 
 from ..factories import make_user
-from .conftest import after_deadline, bid_data, client_for
-
-
-@pytest.fixture
-def two_bids(app, job, alpha_user, beta_user):
-    client_for(app, alpha_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="9000", proposal="ALPHA PLAN"))
-    client_for(app, beta_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="7000", proposal="BETA PLAN"))
-    alpha_bid, beta_bid = db.session.scalars(select(Bid).order_by(Bid.id)).all()
-    db.session.execute(Notification.__table__.delete())
-    db.session.commit()
-    return alpha_bid, beta_bid
-
-
-def award_data(bid, value="8500", start=None, confirmed=True, **extra):
-    """The award form as the confirmation page's "Yes, award" posts it (``confirmed=False``:
-    as the review page's form first posts it, to see that page)."""
-    start = start if start is not None else (bid.job.bids_deadline + timedelta(days=10)).date().isoformat()
-    data = {f"award-{bid.id}-agreed_value": value, f"award-{bid.id}-agreed_start": start}
-    if confirmed:
-        data["confirmed"] = "yes"
-    data.update({f"award-{bid.id}-{k}": v for k, v in extra.items()})
-    return data
-
-
-def notes_for(user):
-    return db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                              .order_by(Notification.id)).all()
+from .conftest import after_deadline, award_data, client_for, notes_for
 
 
 def test_review_side_by_side(app, job, poster, two_bids):

@@ -16,8 +16,7 @@ from marketplace.extensions import db
 from marketplace.jobs.models import Job
 from marketplace.notifications.models import Notification
 
-from .conftest import after_deadline, bid_data, client_for
-from .test_award import award_data, notes_for, two_bids  # noqa: F401
+from .conftest import after_deadline, award_data, bid_data, client_for, notes_for
 
 
 @pytest.fixture
@@ -71,7 +70,7 @@ def test_intended_award_feedback_and_then_final(app, job, poster, alpha_user, be
         final_text = f"{final.day} {final:%b %Y}"
         page = client_for(app, beta_user).get(f"/jobs/{job.id}").get_data(as_text=True)
         assert "Intended award, made on" in page and "final on" in page and final_text in page
-        assert f"Intended award to <strong>Alpha Co-op</strong> for £8,500." in page
+        assert "Intended award to <strong>Alpha Co-op</strong> for £8,500." in page
         assert f"final on {final_text}" in notes_for(alpha_user)[0].message
         assert f"The award is intended, final on {final_text}" in notes_for(beta_user)[0].message
         # The unsuccessful bidder asks why, once; the poster is told.
