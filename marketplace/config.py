@@ -55,6 +55,9 @@ def from_environment(instance_path):
         "LANGUAGES": [code.strip() for code in os.environ.get("LANGUAGES", "en_GB").split(",") if code.strip()],
         "JOBS_PER_PAGE": _int("JOBS_PER_PAGE", 20),
         "COOPS_PER_PAGE": _int("COOPS_PER_PAGE", 20),
+        # Days an award stays "intended" (unsuccessful bidders may ask why; the poster may
+        # withdraw it) before it is final; 0: final at once.
+        "AWARD_STANDSTILL_DAYS": _int("AWARD_STANDSTILL_DAYS", 0),
         # Mail: "console" prints messages (development); "smtp" sends them.
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "console"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

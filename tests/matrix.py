@@ -3,10 +3,12 @@ the world every read path is checked against. Features import these rather than 
 
 ``world`` is a fixture: import it into a test module or conftest to use it.
 """
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from marketplace.bids.models import Bid
+from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
@@ -38,6 +40,16 @@ def expected(kind, visibility, state):
     if state == "draft":
         return kind == "poster"  # a draft is seen by its own co-op alone
     return visibility in SEES[kind]
+
+
+# Who won an awarded job is told to whoever sees it and is in its audience; those who see
+# only public jobs without being a member of any network (nor coordinating one) learn it only
+# when the poster published the outcome (``federation.can_see_outcome``).
+OUTCOME_OUTSIDERS = frozenset({"anonymous", "no_coop", "pending", "ended"})
+
+
+def sees_outcome(kind, visibility, published):
+    return expected(kind, visibility, "closed") and (published or kind not in OUTCOME_OUTSIDERS)
 
 
 @pytest.fixture
@@ -78,3 +90,22 @@ def as_viewer(client, world, kind):
     if user is not None:
         login(client, user)
     return client
+
+
+@pytest.fixture
+@batched
+def awarded_world(world):
+    """``world`` and an awarded job in every visibility, its outcome published or not, won by
+    the co-op "WINNER <visibility> <published|kept>" for £4,321."""
+    now = utcnow()
+    awarded = {}
+    for visibility in VISIBILITIES:
+        for published in (False, True):
+            word = "published" if published else "kept"
+            job = make_job(world["poster_coop"], visibility, "closed", title=f"AWARDED {visibility} {word}",
+                           status="awarded", awarded_at=now - timedelta(hours=1), outcome_public=published)
+            db.session.add(Bid(job=job, coop=make_coop(f"WINNER {visibility} {word}"), status="awarded",
+                               price_type="fixed", amount=4500, agreed_value=4321, agreed_start=now.date(),
+                               submitted_at=now - timedelta(days=2), decided_at=now - timedelta(hours=1)))
+            awarded[(visibility, published)] = job
+    return {**world, "awarded": awarded}

@@ -121,7 +121,7 @@ def test_a_withdrawn_job_leaves_the_list_at_once(app, client, poster):
     job = make_job(poster, "public", title="Withdrawn soon", user=user)
     login(client, user)
     assert "Withdrawn soon" in client.get("/jobs").get_data(as_text=True)
-    client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Found someone"})
+    client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Found someone", "confirmed": "yes"})
     assert "Withdrawn soon" not in client.get("/jobs").get_data(as_text=True)
 
 
@@ -195,7 +195,7 @@ def test_every_app_server_sees_a_write_made_through_another(app, poster):
     job = make_job(poster, "public", title="Going", user=user)
     assert "Going" in second.get("/jobs").get_data(as_text=True)
     login(first, user)
-    first.post(f"/jobs/{job.id}/withdraw", data={"reason": "Done"})
+    first.post(f"/jobs/{job.id}/withdraw", data={"reason": "Done", "confirmed": "yes"})
     assert "Going" not in second.get("/jobs").get_data(as_text=True)
     with other.app_context():
         db.engine.dispose()
@@ -309,10 +309,12 @@ def test_members_of_a_coop_share_its_job_page_each_with_a_token_of_their_own(app
     assert fragments.PLACEHOLDER_PREFIX not in first_html + second_html
     first_token, second_token = set(_csrf_tokens(first_html)), set(_csrf_tokens(second_html))
     assert len(first_token) == len(second_token) == 1 and first_token != second_token
-    refused = second.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "csrf_token": first_token.pop()})
+    refused = second.post(f"/jobs/{job.id}/withdraw",
+                          data={"reason": "x", "confirmed": "yes", "csrf_token": first_token.pop()})
     assert refused.status_code == 400
     assert db.session.get(Job, job.id).status == "published"
-    done = second.post(f"/jobs/{job.id}/withdraw", data={"reason": "Not needed", "csrf_token": second_token.pop()})
+    done = second.post(f"/jobs/{job.id}/withdraw",
+                       data={"reason": "Not needed", "confirmed": "yes", "csrf_token": second_token.pop()})
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Job, job.id).status == "withdrawn"

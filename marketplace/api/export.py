@@ -27,8 +27,10 @@ from .spec import operation
 PACKAGE = {200: (OcdsReleasePackage, "The release package")}
 _PACKAGE_DOC = ("An OCDS 1.1 release package. Who won an awarded job, and for how much (`awards`, "
                 "the bids extension's `bids.details`, the winning co-ops in `parties`), is included "
-                "only for callers who may see the awarded bid: the poster's co-op, the coordinators "
-                "of the job's networks and the winning co-ops.")
+                "only for callers who may see the outcome: the members of the job's audience (the "
+                "poster's co-op, the coordinators of its networks, co-ops with a membership that "
+                "admits them), and everyone when the poster published the outcome. An award is "
+                "`pending` during its standstill period and `active` once final.")
 
 
 def _package(jobs: Sequence[Job], viewer: Viewer, uri: str,

@@ -2,9 +2,11 @@
 
 Plain functions over what the caller was allowed to see: whoever calls ``release`` has
 checked that the viewer may see the job, and passes its awarded bid only when the viewer may
-see that bid (``disclosed_awards``). Who won, and for how much, is then told to the same
-people as on the job's page (the poster, the coordinators, the winning co-ops); everyone
-else learns that the job was awarded, and when, but not to whom. Other bids never appear.
+see the outcome (``disclosed_awards``, ``federation.can_see_outcome``). Who won, and for how
+much, is then told to the same people as on the job's page (the members of the job's
+audience; everyone when the poster published the outcome); everyone else learns that the job
+was awarded, and when, but not to whom. Other bids never appear. An award is "pending" during
+its standstill period (``AWARD_STANDSTILL_DAYS``) and "active" once final.
 
 Choices the standard leaves open:
 
@@ -29,13 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..bids.models import Bid, BidStatus
-from ..bids.policy import can_view_bid
 from ..bids.services import bidder_coops
 from ..consortia.models import Consortium, ConsortiumMember
 from ..coops.models import Coop
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation import Viewer
+from ..federation import Viewer, can_see_outcome
 from ..federation.models import Visibility
 from ..feeds.models import ImportedEntry
 from ..jobs.models import BudgetType, Job, JobState, JobStatus
@@ -74,9 +75,9 @@ def ocid(job: Job, prefix: str) -> str:
 
 
 def disclosed_awards(jobs: Sequence[Job], viewer: Viewer) -> dict[int, Bid]:
-    """{job id: awarded bid} for the awarded jobs among ``jobs`` whose awarded bid ``viewer``
-    may see (``bids.policy.can_view_bid``), in a fixed number of statements however many."""
-    ids = [job.id for job in jobs if job.state == JobState.AWARDED]
+    """{job id: awarded bid} for the awarded jobs among ``jobs`` whose outcome ``viewer`` may
+    see (``federation.can_see_outcome``), in a fixed number of statements however many."""
+    ids = [job.id for job in jobs if can_see_outcome(viewer, job)]
     if not ids:
         return {}
     awarded = db.session.scalars(
@@ -85,7 +86,7 @@ def disclosed_awards(jobs: Sequence[Job], viewer: Viewer) -> dict[int, Bid]:
             selectinload(Bid.consortium).selectinload(Consortium.members).joinedload(ConsortiumMember.coop),
         )
     ).all()
-    return {bid.job_id: bid for bid in awarded if can_view_bid(viewer, bid)}
+    return {bid.job_id: bid for bid in awarded}
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -175,8 +176,8 @@ def _award(job: Job, bid: Bid, suppliers: list[Data]) -> Data:
     return {
         "id": str(bid.id),
         "description": f"Awarded to {bid.bidder_name}",
-        # Made and in force: the agreed value and start are recorded with the award.
-        "status": "active",
+        # Intended during its standstill period ("pending"), made and in force once final.
+        "status": "pending" if job.award_intended else "active",
         "date": iso(bid.decided_at),
         "value": _money(bid.agreed_value, job),
         "suppliers": suppliers,

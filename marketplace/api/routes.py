@@ -20,6 +20,7 @@ from ..skills.services import find_skill
 from . import schemas
 from .base import ApiError, api_viewer, bp, int_arg
 from .schemas import MAX_PER_PAGE, MAX_QUERY
+from .ocds import disclosed_awards
 from .serializers import coop_json, job_json, plain, skill_json
 from .spec import operation
 
@@ -75,8 +76,9 @@ def _search(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
         raise ApiError(503, "search_timeout", "The search took too long: try again, or with more specific words")
     except SearchUnavailable:
         raise ApiError(503, "search_unavailable", "The search index is being rebuilt: try again shortly")
+    awards = disclosed_awards(jobs, viewer)
     return plain(schemas.JobPage(
-        items=[job_json(j) for j in jobs], page=min(page_no, MAX_PAGE), per_page=per_page,
+        items=[job_json(j, awards.get(j.id)) for j in jobs], page=min(page_no, MAX_PAGE), per_page=per_page,
         total=total, total_capped=total > MAX_PAGE * per_page, notices=notices,
     ))
 
@@ -114,7 +116,8 @@ def _list(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
         page = list_jobs(viewer, _filters(), page_no, per_page)
     except ValueError:
         raise ApiError(400, "bad_parameter", "unknown filter value")
-    return plain(schemas.JobPage(items=[job_json(j) for j in page.items], page=page.page,
+    awards = disclosed_awards(page.items, viewer)
+    return plain(schemas.JobPage(items=[job_json(j, awards.get(j.id)) for j in page.items], page=page.page,
                                  per_page=page.per_page, total=page.total, total_capped=page.capped))
 
 
@@ -122,8 +125,10 @@ def _list(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
 @operation("getJob", "jobs", {200: (schemas.Job, "The job")}, (401, 404), token="optional")
 def jobs_show(job_id: int) -> Response:
     """A job the caller may see"""
-    get_job_or_404(job_id, api_viewer())
-    return jsonify(plain(job_json(load_job(job_id))))
+    viewer = api_viewer()
+    get_job_or_404(job_id, viewer)
+    job = load_job(job_id)
+    return jsonify(plain(job_json(job, disclosed_awards([job], viewer).get(job.id))))
 
 
 @bp.get("/coops/<slug>")

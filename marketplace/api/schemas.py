@@ -91,6 +91,18 @@ class Budget(Answer):
     currency: Currency
 
 
+class Award(Answer):
+    winner: str = doc(description="The winning co-op, or the consortium and its lead")
+    suppliers: list[CoopRef] = doc(description="The winning co-op, or every co-op of the winning consortium, "
+                                               "the lead first")
+    value: Annotated[int, Field(ge=0)] = doc(description="The agreed value, whole units of the currency")
+    currency: Currency
+    date: Time = doc(description="When the award was made")
+    status: Literal["intended", "final"] = doc(
+        description="intended: in its standstill period (AWARD_STANDSTILL_DAYS), until final_at; final after")
+    final_at: Time = doc(description="When the award is (or was) final")
+
+
 class Job(Answer):
     id: int
     title: str
@@ -109,6 +121,9 @@ class Job(Answer):
     published_at: Time | None
     coop: CoopRef
     skills: list[Skill]
+    award: Award | None = doc(description="Who won and for how much, once awarded: for the members of the job's "
+                                          "audience (the poster's co-op, coordinators, members of its networks), "
+                                          "and for everyone when the poster published the outcome; else null")
 
 
 class Page(Answer):

@@ -54,8 +54,22 @@ def _times(source: object, *names: str) -> dict[str, str | None]:
     return {name: iso(getattr(source, name)) for name in names}
 
 
-def job_json(job: Job) -> schemas.Job:
+def award_json(job: Job, bid: Bid) -> schemas.Award:
+    """The outcome of an awarded ``job``: its awarded ``bid``."""
+    from ..bids.services import bidder_coops
+
+    final = job.award_final_at
+    return schemas.Award(
+        winner=bid.bidder_name, suppliers=[coop_ref(c) for c in bidder_coops(bid)],
+        value=bid.agreed_value or 0, currency=job.currency, date=iso(bid.decided_at or job.awarded_at),
+        status="intended" if job.award_intended else "final", final_at=iso(final or job.awarded_at),
+    )
+
+
+def job_json(job: Job, award: Bid | None = None) -> schemas.Job:
+    """``award``: the job's awarded bid, when the caller may see the outcome (``federation.can_see_outcome``)."""
     return schemas.Job(
+        award=award_json(job, award) if award is not None else None,
         **_same(job, "id", "title", "summary", "description", "kind", "state", "visibility", "location",
                 "work_mode", "looking_for_partners"),
         **_times(job, "questions_deadline", "bids_deadline", "start_date", "published_at"),

@@ -1,6 +1,8 @@
 """Telling the poster that bids closed, and deciding on bids: the shortlist, rejections and the
 award (callers commit, as for every rule of bidding)."""
-from flask import url_for
+from datetime import timedelta
+
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -99,20 +101,20 @@ def reject_bid(bid, user, feedback=""):
     _mark_unsuccessful(bid, user, _feedback(feedback))
 
 
-def _mark_unsuccessful(bid, user, feedback):
+def _mark_unsuccessful(bid, user, feedback, after=""):
     bid.status = BidStatus.UNSUCCESSFUL.value
     bid.decided_at = utcnow()
     if feedback:
         bid.feedback = feedback
     record("bid.unsuccessful", bid, actor=user, coop=bid.job.coop, job_id=bid.job_id)
     left = " The poster left feedback." if feedback else ""
-    _tell_bidder(bid, NotificationKind.BID_UNSUCCESSFUL, f"Your bid on “{bid.job.title}” was unsuccessful.{left}")
+    _tell_bidder(bid, NotificationKind.BID_UNSUCCESSFUL,
+                 f"Your bid on “{bid.job.title}” was unsuccessful.{left}{after}")
 
 
-def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedback=""):
-    """Award ``bid`` with the agreed value and start date; every other bid still in the
-    running becomes unsuccessful (with ``others_feedback``). At most one award per job:
-    checked here, and by the uq_bid_awarded index under a race."""
+def check_award(bid, user, agreed_value, agreed_start):
+    """Raise BidRuleError if ``bid`` may not be awarded with this value and start (writes
+    nothing: the confirmation page asks it before showing what the award will do)."""
     _check_decision(bid, user, "award", "awarded")
     job = bid.job
     if agreed_value is None or not 0 <= agreed_value <= MAX_PRICE:
@@ -122,11 +124,37 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
     if agreed_start < job.bids_deadline.date() or agreed_start > utcnow().date() + MAX_START_AHEAD:
         raise BidRuleError("The agreed start date must be after bids closed and within five years.",
                            field="agreed_start")
+
+
+def standstill_ends(now=None):
+    """When an award made ``now`` becomes final (``AWARD_STANDSTILL_DAYS`` later), or None
+    when there is no standstill."""
+    days = current_app.config["AWARD_STANDSTILL_DAYS"]
+    return (now or utcnow()) + timedelta(days=days) if days else None
+
+
+def rivals(bid):
+    """The other bids still in the running: an award of ``bid`` makes them unsuccessful."""
+    return db.session.scalars(
+        select(Bid).where(Bid.job_id == bid.job_id, Bid.id != bid.id,
+                          Bid.status.in_(status_values(DECIDABLE_STATUSES))).order_by(Bid.id)
+    ).all()
+
+
+def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedback="", publish_outcome=False):
+    """Award ``bid`` with the agreed value and start date; every other bid still in the
+    running becomes unsuccessful (with ``others_feedback``). At most one award per job:
+    checked here, and by the uq_bid_awarded index under a race. With a standstill period
+    (``AWARD_STANDSTILL_DAYS``) the award is intended until it ends, final after.
+    ``publish_outcome``: anonymous visitors see who won too (``federation.can_see_outcome``)."""
+    check_award(bid, user, agreed_value, agreed_start)
+    job = bid.job
     feedback, others_feedback = _feedback(feedback), _feedback(others_feedback)
     now = utcnow()
     # Compare-and-set on the job before anything else is written: of two awards at once (of
     # this bid or another), the one whose UPDATE still finds the job unawarded awards it.
-    if not compare_and_set(job, Job.status == job.status, status=JobStatus.AWARDED.value, awarded_at=now):
+    if not compare_and_set(job, Job.status == job.status, status=JobStatus.AWARDED.value, awarded_at=now,
+                           outcome_public=bool(publish_outcome)):
         raise BidRuleError("This job has already been awarded." if job.state == JobState.AWARDED
                            else closed_message(job))
     bid.status = BidStatus.AWARDED.value
@@ -136,19 +164,89 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
     if feedback:
         bid.feedback = feedback
     db.session.flush()
+    final = standstill_ends(now)
     record("bid.awarded", bid, actor=user, coop=job.coop, job_id=job.id,
            agreed_value=agreed_value, agreed_start=agreed_start.isoformat())
     consortium = bid.consortium
     record("job.awarded", job, actor=user, coop=job.coop, public=True, bid_id=bid.id,
            awarded_coop=bid.coop.name, agreed_value=agreed_value, agreed_start=agreed_start.isoformat(),
            consortium=consortium.name if consortium else None,
-           consortium_members=[c.name for c in bidder_coops(bid)] if consortium else None)
+           consortium_members=[c.name for c in bidder_coops(bid)] if consortium else None,
+           outcome_public=bool(publish_outcome), final_at=final.isoformat() if final else None)
+    intended = f" This is the intended award, final on {format_date(final)}." if final else ""
     _tell_bidder(bid, NotificationKind.BID_AWARDED,
                  f"Your bid on “{job.title}” was awarded: {bid.money(agreed_value)}, "
-                 f"starting {format_date(agreed_start)}.")
-    for other in db.session.scalars(
-        select(Bid).where(Bid.job_id == job.id, Bid.id != bid.id,
-                          Bid.status.in_(status_values(DECIDABLE_STATUSES)))
-    ):
-        _mark_unsuccessful(other, user, others_feedback)
+                 f"starting {format_date(agreed_start)}.{intended}")
+    after = (f" The award is intended, final on {format_date(final)}: until then you may ask the poster "
+             f"for feedback on your bid's page." if final else "")
+    for other in rivals(bid):
+        _mark_unsuccessful(other, user, others_feedback, after)
     return bid
+
+
+# --- the standstill period -------------------------------------------------------------------
+
+def _required_text(text, field, missing, name):
+    text = (text or "").strip()
+    if not text:
+        raise BidRuleError(missing, field=field)
+    if len(text) > MAX_FEEDBACK:
+        raise BidRuleError(f"{name} must be at most {MAX_FEEDBACK:,} characters.", field=field)
+    return text
+
+
+def request_feedback(bid, user, text):
+    """An unsuccessful bidder asks the poster why, during the award's standstill period (once)."""
+    job = bid.job
+    if not any(user.is_member_of(c) for c in bidder_coops(bid)):
+        raise BidRuleError("Only the bidding co-op may ask for feedback on its bid.")
+    if bid.status != BidStatus.UNSUCCESSFUL or job.state != JobState.AWARDED:
+        raise BidRuleError("Feedback may be asked for an unsuccessful bid on an awarded job.")
+    if not job.award_intended:
+        raise BidRuleError("The award is final: feedback could be asked during its standstill period only.")
+    if bid.feedback_requested_at is not None:
+        raise BidRuleError("Your co-op has already asked for feedback on this bid.")
+    bid.feedback_request = _required_text(text, "request", "Say what you would like feedback on.", "Your request")
+    bid.feedback_requested_at = utcnow()
+    record("bid.feedback_requested", bid, actor=user, coop=bid.coop, job_id=job.id)
+    notify(NotificationKind.FEEDBACK_REQUESTED, job,
+           f"{bid.bidder_name} asked for feedback on its unsuccessful bid on “{job.title}”.",
+           url_for("bids.show", bid_id=bid.id), coops=[job.coop], actor=user)
+    return bid
+
+
+def withdraw_award(job, user, reason):
+    """The poster withdraws an intended award, with a reason, before its standstill period
+    ends: the job is closed again, awaiting a decision, and the bids that the award decided
+    are back in the running (shortlisted ones shortlisted again). Every bidder is told."""
+    from ..audit.models import AuditEvent
+
+    if not user.is_member_of(job.coop):
+        raise BidRuleError("Only the co-op that posted the job decides on its bids.")
+    if job.state != JobState.AWARDED:
+        raise BidRuleError("This job has no award to withdraw.")
+    if not job.award_intended:
+        raise BidRuleError("The award is final: it can no longer be withdrawn.")
+    reason = _required_text(reason, "reason", "Give the reason for withdrawing the award: every bidder is told it.",
+                            "The reason")
+    awarded_at = job.awarded_at
+    if not compare_and_set(job, Job.status == JobStatus.AWARDED.value, status=JobStatus.PUBLISHED.value,
+                           awarded_at=None, outcome_public=False):
+        raise BidRuleError("This job has no award to withdraw.")
+    decided = db.session.scalars(select(Bid).where(
+        Bid.job_id == job.id, Bid.decided_at >= awarded_at,
+        Bid.status.in_([BidStatus.AWARDED.value, BidStatus.UNSUCCESSFUL.value]))).all()
+    shortlisted = set(db.session.scalars(select(AuditEvent.target_id).where(
+        AuditEvent.target_type == Bid.__tablename__, AuditEvent.action == "bid.shortlisted",
+        AuditEvent.target_id.in_([b.id for b in decided] or [0]))))
+    for bid in decided:
+        bid.status = (BidStatus.SHORTLISTED if bid.id in shortlisted else BidStatus.SUBMITTED).value
+        bid.agreed_value = bid.agreed_start = bid.decided_at = bid.feedback_requested_at = None
+        bid.feedback = bid.feedback_request = ""
+        record("bid.award_withdrawn", bid, actor=user, coop=job.coop, job_id=job.id, status=bid.status)
+    record("job.award_withdrawn", job, actor=user, coop=job.coop, public=True, reason=reason)
+    for bid in decided:
+        _tell_bidder(bid, NotificationKind.JOB_CHANGED,
+                     f"The intended award on “{job.title}” was withdrawn: the bids are being decided again, "
+                     f"yours included. Reason: {reason}")
+    return job

@@ -3,7 +3,7 @@ import re
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import (DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -153,4 +153,24 @@ class AwardForm(FlaskForm):
                              validators=[Length(max=MAX_FEEDBACK)], render_kw={"rows": 2})
     others_feedback = TextAreaField("Feedback to every other bidder (optional)", filters=[strip_filter],
                                     validators=[Length(max=MAX_FEEDBACK)], render_kw={"rows": 2})
+    publish_outcome = BooleanField("Publish the outcome publicly: visitors who are not signed in see who won "
+                                   "and the agreed value too")
     submit = SubmitField("Award this bid")
+
+
+class FeedbackRequestForm(FlaskForm):
+    """An unsuccessful bidder asks the poster for feedback, during the award's standstill."""
+
+    request = TextAreaField("What would you like feedback on?", filters=[strip_filter],
+                            validators=[InputRequired("Say what you would like feedback on."),
+                                        Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    submit = SubmitField("Ask for feedback")
+
+
+class WithdrawAwardForm(FlaskForm):
+    """The poster withdraws an intended award, during its standstill, with a reason."""
+
+    reason = TextAreaField("Reason (every bidder is told it)", filters=[strip_filter],
+                           validators=[InputRequired("Give the reason for withdrawing the award."),
+                                       Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    submit = SubmitField("Withdraw the intended award")

@@ -102,6 +102,9 @@ class Bid(db.Model):
     # The poster's word to the bidder when shortlisting, awarding or turning the bid down.
     feedback: Mapped[str] = mapped_column(Text, default="")
     agreed_value: Mapped[int | None] = mapped_column(Integer)
+    # An unsuccessful bidder's request for feedback during the award's standstill period.
+    feedback_request: Mapped[str] = mapped_column(Text, default="", server_default="")
+    feedback_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
     agreed_start: Mapped[date | None] = mapped_column(Date)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)

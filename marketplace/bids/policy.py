@@ -52,6 +52,11 @@ def can_decide_bids(viewer, job):
     return can_view_job(viewer, job) and job.bids_closed and is_poster(viewer, job)
 
 
+def can_download_bids(viewer, job):
+    """The spreadsheet of every bid: the poster's co-op, once bids close (sealed until then)."""
+    return can_decide_bids(viewer, job)
+
+
 def is_own_bid(viewer, bid):
     """The viewer's co-op bids, alone or as the lead or a team member of the bidding consortium."""
     if bid.coop_id in viewer.coop_ids:

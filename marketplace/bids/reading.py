@@ -1,5 +1,7 @@
-"""Reading bids: counts on job lists, the sealed review, a co-op's bids, the job page's bidding
-panel and when an interest lapses."""
+"""Reading bids: counts on job lists, the sealed review and its spreadsheet, a co-op's bids, the
+job page's bidding panel and outcome, and when an interest lapses."""
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -8,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from ..core.pagination import paginate
 from ..extensions import db
-from ..jobs.models import Job, JobState
+from ..jobs.models import BudgetType, Job, JobState
 from .models import LIVE_STATUSES, RECEIVED_STATUSES, Bid, BidStatus, Interest, InterestState, status_values
 from .policy import visible_bids
 from .rules import consortium_taking_part
@@ -42,6 +44,50 @@ def received_bids(job):
         .options(joinedload(Bid.coop), selectinload(Bid.answers))
         .order_by(Bid.submitted_at, Bid.id)
     ).all()
+
+
+def awarded_bid(job):
+    """The job's awarded bid (None if none), with its co-op and consortium team."""
+    from ..consortia.models import Consortium, ConsortiumMember
+
+    if job.state != JobState.AWARDED:
+        return None
+    return db.session.scalar(
+        select(Bid).where(Bid.job_id == job.id, Bid.status == BidStatus.AWARDED.value).options(
+            joinedload(Bid.coop),
+            selectinload(Bid.consortium).selectinload(Consortium.members).joinedload(ConsortiumMember.coop))
+    )
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def bids_csv(job, bids):
+    """``bids`` (received bids on ``job``) as CSV text for a spreadsheet: one row a bid, the
+    answers to the job's requirements as columns; UTF-8 with a byte order mark (Excel reads
+    it as UTF-8 then), and no cell a spreadsheet would run as a formula."""
+    from .deciding import bidder_coops
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["Bidder", "Consortium members", "Price", "Price type", "Total", "Currency", "Can start",
+                     "Status", "Submitted at (UTC)", *(r.text for r in job.requirements)])
+    for bid in bids:
+        members = "; ".join(c.name for c in bidder_coops(bid)) if bid.consortium_id else ""
+        writer.writerow([_cell(v) for v in (
+            bid.bidder_name, members, bid.amount, BudgetType(bid.price_type).label, bid.total, job.currency,
+            bid.available_from.isoformat() if bid.available_from else "", bid.status_label,
+            f"{bid.submitted_at:%Y-%m-%d %H:%M}" if bid.submitted_at else "",
+            *(bid.answer_to(r) for r in job.requirements))])
+    return out.getvalue()
 
 
 def interests_of(job):
@@ -91,7 +137,7 @@ class BiddingPanel:
     withdrawn: dict = field(default_factory=dict)  # {coop id: its latest withdrawn bid}
     interests: dict = field(default_factory=dict)  # {coop id: its interest}
     all_interests: list = field(default_factory=list)  # the poster's view
-    awarded: Bid | None = None  # the reviewers' view of an awarded job
+    awarded: Bid | None = None  # who won, for those who may see the outcome
     teamed: dict = field(default_factory=dict)  # {coop id: the consortium it bids in}
     waiting: list = field(default_factory=list)  # why the viewer's other co-ops may not act yet
 
@@ -103,16 +149,14 @@ class BiddingPanel:
                 and (c.id not in self.interests or self.interests[c.id].state == InterestState.LAPSED)]
 
 
-def bidding_panel(job, coops, show_interests, reviewer):
-    """The job page's bidding section; ``coops`` are the viewer's co-ops that may bid."""
+def bidding_panel(job, coops, show_interests, outcome):
+    """The job page's bidding section; ``coops`` are the viewer's co-ops that may bid;
+    ``outcome``: the viewer may see who won (``federation.can_see_outcome``)."""
     panel = BiddingPanel(bid_count=job.bid_count or 0, interest_count=job.interest_count or 0)
     if show_interests:
         panel.all_interests = interests_of(job)
-    if reviewer and job.state == JobState.AWARDED:
-        panel.awarded = db.session.scalar(
-            select(Bid).where(Bid.job_id == job.id, Bid.status == BidStatus.AWARDED.value)
-            .options(joinedload(Bid.coop))
-        )
+    if outcome:
+        panel.awarded = awarded_bid(job)
     panel.coops = coops
     if panel.coops:
         ids = [c.id for c in panel.coops]

@@ -1,21 +1,24 @@
 """Bidding pages: interest, the bid form, one bid, the sealed review, the poster's decisions."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.templating import format_datetime
-from ..core.check import changing
-from ..core.forms import ActionForm
+from ..core.templating import format_date, format_datetime
+from ..core.check import changing, confirmation, needs_check
+from ..core.forms import ActionForm, attach_error
+from ..core.rules import RuleError
 from ..core.work import save_change
 from ..extensions import db
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
 from . import services
-from .forms import AwardForm, FeedbackForm, InterestForm, bid_form
+from .forms import (AwardForm, FeedbackForm, FeedbackRequestForm, InterestForm, WithdrawAwardForm,
+                    bid_form)
 from .models import Bid
 from .panels import check_before_submitting
-from .policy import can_decide_bids, can_review_bids, can_view_bid, is_poster
+from .policy import (can_decide_bids, can_download_bids, can_review_bids, can_view_bid, is_own_bid,
+                     is_poster)
 
 bp = Blueprint("bids", __name__)
 
@@ -118,15 +121,21 @@ def _visible_bid(bid_id):
 
 @bp.get("/bids/<int:bid_id>")
 def show(bid_id):
-    bid = _visible_bid(bid_id)
+    return _render_bid(_visible_bid(bid_id))
+
+
+def _render_bid(bid, feedback_request_form=None):
     viewer = current_viewer()
-    own = bid.coop_id in viewer.coop_ids
+    own = is_own_bid(viewer, bid)
+    may_ask = (own and bid.status == "unsuccessful" and bid.job.award_intended
+               and bid.feedback_requested_at is None)
     return render_template(
         "bids/show.html", bid=bid, job=bid.job, own=own, action_form=ActionForm(),
         decide=can_decide_bids(viewer, bid.job),
         award_form=AwardForm(prefix=f"award-{bid.id}", agreed_value=bid.total,
                              agreed_start=bid.available_from),
         feedback_form=FeedbackForm(prefix=f"reject-{bid.id}"),
+        feedback_request_form=feedback_request_form or (FeedbackRequestForm() if may_ask else None),
     )
 
 
@@ -165,10 +174,14 @@ def _render_review(job, forms=None, status=200):
         for b in bids}
     feedback_forms = {b.id: forms.get(("reject", b.id)) or FeedbackForm(prefix=f"reject-{b.id}", formdata=None)
                       for b in bids}
+    decide = can_decide_bids(viewer, job)
+    withdraw_form = forms.get("withdraw_award") or (
+        WithdrawAwardForm(formdata=None) if decide and job.award_intended else None)
     return render_template(
         "bids/review.html", job=job, bids=bids, unsealed=unsealed,
         count=len(bids) if unsealed else services.received_count(job),
-        decide=can_decide_bids(viewer, job), action_form=ActionForm(),
+        decide=decide, action_form=ActionForm(), withdraw_award_form=withdraw_form,
+        download=can_download_bids(viewer, job),
         award_forms=award_forms, feedback_forms=feedback_forms, failed=list(forms.values()),
     ), status
 
@@ -217,12 +230,98 @@ def reject(bid_id):
 
 @bp.post("/bids/<int:bid_id>/award")
 def award(bid_id):
+    """The award form posts here twice: first to see what the award will do (``confirmation``),
+    then from that page's "Yes, award" button, with ``confirmed=yes``, to award."""
     bid = _decided_bid(bid_id)
     form = AwardForm(prefix=f"award-{bid.id}")
+    if form.validate_on_submit() and needs_check(True):
+        try:
+            services.check_award(bid, current_user, form.agreed_value.data, form.agreed_start.data)
+        except RuleError as error:
+            attach_error(form, error)
+            return _render_review(bid.job, {("award", bid.id): form}, 422)
+        return _confirm_award(bid, form)
     return _decide(bid, ("award", bid.id), form, lambda: services.award_bid(
         bid, current_user, form.agreed_value.data, form.agreed_start.data,
-        form.feedback.data, form.others_feedback.data,
+        form.feedback.data, form.others_feedback.data, form.publish_outcome.data,
     ), f"Awarded to {bid.coop.name}. The other bidders have been told.")
+
+
+def _confirm_award(bid, form):
+    job = bid.job
+    others = services.rivals(bid)
+    final = services.standstill_ends()
+    winners = ", ".join(c.name for c in services.bidder_coops(bid))
+    rows = [
+        ("Winner", bid.bidder_name),
+        ("Agreed value", bid.money(form.agreed_value.data)),
+        ("Agreed start", format_date(form.agreed_start.data)),
+        ("Message to the winner", form.feedback.data),
+        ("Marked unsuccessful", ", ".join(o.bidder_name for o in others) or "No other bid is in the running"),
+        ("Feedback to them", form.others_feedback.data if others else ""),
+        ("Who is told", "; ".join(filter(None, [f"{winners}: they won",
+                                                ", ".join(o.bidder_name for o in others)
+                                                and f"{', '.join(o.bidder_name for o in others)}: unsuccessful"]))),
+        ("When it is final", f"Intended until {format_date(final)}: until then the unsuccessful bidders may ask "
+                             f"for feedback, and you may withdraw the award with a reason." if final
+         else "At once: an award cannot be taken back."),
+        ("Who sees the outcome", "Everyone who can see the job, signed in or not" if form.publish_outcome.data
+         else "The members of the networks that can see the job (not visitors who are not signed in)"),
+    ]
+    return confirmation(f"Award “{job.title}” to {bid.bidder_name}?", rows, "Yes, award",
+                        url_for("bids.review", job_id=job.id, _anchor=f"bid-{bid.id}"))
+
+
+@bp.post("/bids/<int:bid_id>/feedback-request")
+def request_feedback(bid_id):
+    bid = _visible_bid(bid_id)
+    if not is_own_bid(current_viewer(), bid):
+        abort(404)
+    form = FeedbackRequestForm()
+    if form.validate_on_submit() and save_change(
+            lambda: services.request_feedback(bid, current_user, form.request.data), form,
+            "Your request is sent: the poster has been told.", retry=True):
+        return redirect(url_for("bids.show", bid_id=bid.id))
+    return _render_bid(bid, feedback_request_form=form), 422
+
+
+@bp.post("/jobs/<int:job_id>/award/withdraw")
+def withdraw_award(job_id):
+    job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
+    if not can_decide_bids(current_viewer(), job):
+        abort(404)
+    form = WithdrawAwardForm()
+    if form.validate_on_submit():
+        if needs_check(True):
+            rows = [("Award withdrawn", _award_summary(job)), ("Reason", form.reason.data),
+                    ("Then", "The job is closed again, awaiting your decision: the bids that the award decided "
+                             "are back in the running."),
+                    ("Who is told", "Every bidder whose bid the award decided")]
+            return confirmation(f"Withdraw the intended award of “{job.title}”?", rows,
+                                "Yes, withdraw the award", url_for("bids.review", job_id=job.id), danger=True)
+        if save_change(lambda: services.withdraw_award(job, current_user, form.reason.data), form,
+                       "The intended award is withdrawn. The bidders have been told.", retry=True):
+            return redirect(url_for("bids.review", job_id=job.id))
+    return _render_review(job, {"withdraw_award": form}, 422)
+
+
+def _award_summary(job):
+    won = services.awarded_bid(job)
+    return f"{won.bidder_name}, {won.money(won.agreed_value)}" if won else ""
+
+
+@bp.get("/jobs/<int:job_id>/bids.csv")
+def download(job_id):
+    """Every received bid as a spreadsheet, for the poster's co-op once bids close; 404 to
+    anyone else and before the deadline (sealed bids stay sealed)."""
+    job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
+    if not can_download_bids(current_viewer(), job):
+        abort(404)
+    body = services.bids_csv(job, services.received_bids(job))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="job-{job.id}-bids.csv"',
+        "Cache-Control": "private, no-store",
+    })
 
 
 # --- our bids --------------------------------------------------------------------------------

@@ -27,13 +27,14 @@ from ..notifications.services import notify
 from .models import (LIVE_STATUSES, Bid, BidAnswer,
                      BidStatus, Interest, status_values)
 from .policy import coop_can_view_job
-from .reading import (BiddingPanel, bidding_panel, coop_bids_page, engaged_coop_ids,  # noqa: F401
-                      interests_of, next_interest_lapse, received_bids, with_counts)
+from .reading import (BiddingPanel, awarded_bid, bidding_panel, bids_csv, coop_bids_page,  # noqa: F401
+                      engaged_coop_ids, interests_of, next_interest_lapse, received_bids, with_counts)
 from .rules import (MAX_ANSWER, MAX_DAY_RATE, MAX_DAYS, MAX_FEEDBACK, MAX_PRICE,  # noqa: F401
                     MAX_PROPOSAL, MAX_START_AHEAD, BidRuleError, closed_message, consortium_taking_part,
                     received_count)
-from .deciding import (award_bid, bidder_coops, jobs_to_notice, notice_bids_closed,  # noqa: F401
-                       reject_bid, shortlist_bid)
+from .deciding import (award_bid, bidder_coops, check_award, jobs_to_notice,  # noqa: F401
+                       notice_bids_closed, reject_bid, request_feedback, rivals, shortlist_bid,
+                       standstill_ends, withdraw_award)
 
 
 # --- who may bid -----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.check import changing
+from ..core.check import changing, confirmation, needs_check
+from ..core.rules import RuleError
 from ..core.forms import ActionForm
 from ..audit.services import history
 from ..bids import services as bid_services
@@ -188,6 +189,19 @@ def dissolve(consortium_id):
     consortium = _lead_consortium(consortium_id)
     if not ActionForm().validate():
         abort(400)
+    if needs_check(True):
+        try:
+            services.check_dissolve(consortium, current_user)
+        except RuleError as error:
+            return _render(consortium, 422, error=error.message)
+        bids = services.live_bids(consortium)
+        rows = [("Consortium", consortium.name),
+                ("Its bids", ", ".join(f"{b.job.title} ({b.status_label.lower()}): withdrawn" for b in bids)
+                 or "It has no bid to withdraw"),
+                ("Then", "Its co-ops no longer bid together; the consortium's page stays, marked dissolved."),
+                ("Who is told", ", ".join(m.coop.name for m in consortium.participants))]
+        return confirmation(f"Dissolve “{consortium.name}”?", rows, "Yes, dissolve it",
+                            url_for("consortia.show", consortium_id=consortium.id), danger=True)
     saved = save_change(lambda: services.dissolve(consortium, current_user), retry=True, show=False)
     if not saved:
         return _render(consortium, 422, error=saved.error.message)

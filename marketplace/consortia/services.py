@@ -311,13 +311,23 @@ def leave(consortium, member, user):
     return member
 
 
+def check_dissolve(consortium, user):
+    """Raise ConsortiumRuleError if ``user`` may not dissolve ``consortium`` now (writes nothing)."""
+    _check_lead(consortium, user)
+    _check_not_frozen(consortium, "the consortium cannot be dissolved")
+
+
+def live_bids(consortium):
+    """The consortium's bids that dissolving it withdraws."""
+    return db.session.scalars(select(Bid).where(Bid.consortium_id == consortium.id,
+                                                Bid.status.in_(status_values(LIVE_STATUSES)))).all()
+
+
 def dissolve(consortium, user):
     """The lead dissolves the consortium; its draft bid, if any, is discarded."""
     _lock_team(consortium)
-    _check_lead(consortium, user)
-    _check_not_frozen(consortium, "the consortium cannot be dissolved")
-    for bid in db.session.scalars(select(Bid).where(Bid.consortium_id == consortium.id,
-                                                    Bid.status.in_(status_values(LIVE_STATUSES)))):
+    check_dissolve(consortium, user)
+    for bid in live_bids(consortium):
         bid.status = BidStatus.WITHDRAWN.value
         bid.withdrawn_at = utcnow()
         record("bid.withdrawn", bid, actor=user, coop=consortium.lead_coop, job_id=bid.job_id,

@@ -1,7 +1,11 @@
 """"Check your answers" (the GOV.UK pattern) before a form's final step, without JavaScript:
 the check page carries what was typed in hidden fields, so going back to change an answer
-("Change" posts them back to the form) loses nothing, and its final button confirms it."""
-from flask import request
+("Change" posts them back to the form) loses nothing, and its final button confirms it.
+
+The same step, without "Change", asks to confirm a decision that cannot be taken back (an
+award, withdrawing a job, dissolving a consortium): the first POST shows what will happen and
+who is told (``confirmation``); only the POST of its "Yes" button, with ``confirmed=yes``, acts."""
+from flask import render_template, request
 
 CONFIRMED = "confirmed"  # sent by the check page's final button
 CHANGE = "change"  # sent by a "Change" button: the id of the field to change
@@ -21,3 +25,11 @@ def carried_fields():
     """What the form sent, as (name, value) pairs for the check page's hidden fields."""
     return [(name, value) for name, values in request.form.lists() if name not in (CONFIRMED, CHANGE)
             for value in values]
+
+
+def confirmation(heading, rows, button, cancel_url, intro="Nothing has happened yet.", danger=False):
+    """The confirmation page of the form just posted: ``rows`` of (label, value) say what will
+    happen and who is told; ``button`` posts the same fields again with ``confirmed=yes``."""
+    return render_template("confirm.html", heading=heading, rows=rows, button=button, cancel_url=cancel_url,
+                           intro=intro, danger=danger, action=request.full_path.rstrip("?"),
+                           carried=carried_fields())

@@ -1,5 +1,6 @@
 """The federation module: networks, memberships and the one visibility rule."""
-from .policy import (ANONYMOUS, Viewer, audience_key, audience_of, can_view_job, current_viewer,  # noqa: F401
+from .policy import (ANONYMOUS, Viewer, audience_key, audience_of, can_see_outcome, can_view_job,  # noqa: F401
+                     current_viewer,
                      forget_current_viewer, get_job_or_404, job_visibility_clause,
                      networks_in_audience, viewer_for, viewers_for, visible_jobs)
 

@@ -241,6 +241,23 @@ def get_job_or_404(job_id, viewer=None, options=()):
     return job
 
 
+def can_see_outcome(viewer, job):
+    """May ``viewer`` see who won ``job`` and for how much? Everyone who may see the job and
+    belongs to its audience: for a members-only job, all of them (their memberships admit
+    them); for a public job, members of a network (a co-op with an active or guest
+    membership), coordinators, the poster's co-op and site admins. Anonymous visitors and
+    unvetted co-ops only when the poster published the outcome (``job.outcome_public``)."""
+    from ..jobs.models import JobStatus
+
+    if job is None or job.status != JobStatus.AWARDED or not can_view_job(viewer, job):
+        return False
+    if job.outcome_public or viewer.is_site_admin or job.coop_id in viewer.coop_ids:
+        return True
+    if job.visibility != Visibility.PUBLIC:
+        return True  # seeing a members-only job takes a membership (or coordinating) of its audience
+    return bool(viewer.acting_coop_ids) or viewer.is_coordinator
+
+
 def networks_in_audience(job):
     """The networks whose coordinators see ``job`` (empty for public jobs: everybody does)."""
     if job.visibility == Visibility.PUBLIC or job.visibility not in AUDIENCE:

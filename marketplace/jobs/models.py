@@ -1,10 +1,11 @@
 """Jobs: tenders, subcontracts and passed-on leads posted by a co-op."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
-                        Integer, String, Table, Text, case)
+                        Integer, String, Table, Text, case, false)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
@@ -140,6 +141,9 @@ class Job(db.Model):
     start_date: Mapped[date | None] = mapped_column(Date)
     visibility: Mapped[str] = choice_column(Visibility, default=Visibility.COTECH)
     looking_for_partners: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The poster's choice, when awarding, to show who won and for how much to anonymous
+    # visitors too (members of the job's audience always see it: ``federation.policy.can_see_outcome``).
+    outcome_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = choice_column(JobStatus, default=JobStatus.DRAFT)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_reason: Mapped[str] = mapped_column(Text, default="")
@@ -213,6 +217,20 @@ class Job(db.Model):
     def bids_closed(self):
         """The bids deadline passed while the job was published: bids may be unsealed."""
         return self.state in BIDS_CLOSED_STATES
+
+    @property
+    def award_final_at(self):
+        """When the award becomes final: ``AWARD_STANDSTILL_DAYS`` after it was made (derived,
+        no job flips it); None when there is no award."""
+        if self.awarded_at is None or self.status != JobStatus.AWARDED:
+            return None
+        return self.awarded_at + timedelta(days=current_app.config["AWARD_STANDSTILL_DAYS"])
+
+    @property
+    def award_intended(self):
+        """An award in its standstill period: not final yet (never without a standstill)."""
+        final = self.award_final_at
+        return final is not None and final > self.awarded_at and utcnow() < final
 
     @property
     def kind_label(self):

@@ -11,13 +11,14 @@ from ..bids.policy import can_review_bids, can_see_interested_coops
 from ..consortia.panels import consortia_panel
 from ..coordinator.services import can_match
 from ..coops.services import coops_of
-from ..core.check import carried_fields, changing, needs_check
+from ..core.check import carried_fields, changing, confirmation, needs_check
+from ..core.rules import RuleError
 from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..core.work import save_change
 from ..extensions import db
-from ..federation import current_viewer, get_job_or_404
+from ..federation import can_see_outcome, current_viewer, get_job_or_404
 from ..federation.policy import networks_in_audience, posting_visibilities
 from ..questions import services as question_services
 from ..questions.forms import AskForm
@@ -93,8 +94,11 @@ def show(job_id):
 
 
 def _next_change(job, now):
-    """When the job page next changes by the clock alone: a deadline, or an interest lapsing."""
-    changes = (services.next_deadline(job, now), bid_services.next_interest_lapse(job, now))
+    """When the job page next changes by the clock alone: a deadline, an interest lapsing, or
+    an intended award becoming final."""
+    final = job.award_final_at
+    changes = (services.next_deadline(job, now), bid_services.next_interest_lapse(job, now),
+               final if final is not None and final > now else None)
     return min((moment for moment in changes if moment is not None), default=None)
 
 
@@ -104,7 +108,8 @@ def _job_page(job_id, viewer, render):
     can_review = can_review_bids(viewer, job)
     mine = coops_of(viewer)
     coops = bid_services.able_to_bid(mine, job)
-    bidding = bid_services.bidding_panel(job, coops, can_see_interested_coops(viewer, job), can_review)
+    bidding = bid_services.bidding_panel(job, coops, can_see_interested_coops(viewer, job),
+                                         can_see_outcome(viewer, job))
     bidding.waiting = bid_services.waiting_to_act(mine, job) if job.is_open else []
     questions = question_services.questions_panel(job, viewer)
     # Several forms on one page: their fields' ids are prefixed, so that none repeats.
@@ -193,10 +198,8 @@ def publish(job_id):
 def withdraw(job_id):
     job = _managed_job(job_id)
     form = WithdrawForm()
-    if not form.validate():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("jobs.show", job_id=job.id))
-    return _act(job, lambda: services.withdraw_job(job, current_user, form.reason.data), "Job withdrawn.")
+    return _ending(job, form, lambda: services.check_withdraw(job), "Withdraw", "Yes, withdraw the job",
+                   lambda: services.withdraw_job(job, current_user, form.reason.data), "Job withdrawn.")
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
@@ -204,10 +207,31 @@ def withdraw(job_id):
 def cancel(job_id):
     job = _managed_job(job_id)
     form = CancelForm()
+    return _ending(job, form, lambda: services.check_cancel(job, current_user, form.reason.data), "Cancel",
+                   "Yes, cancel the job", lambda: services.cancel_job(job, current_user, form.reason.data),
+                   "Job cancelled.")
+
+
+def _ending(job, form, check, verb, button, change, message):
+    """Withdrawing or cancelling a job: its form's first POST shows what will happen
+    (``confirmation``), the second, confirmed, does it."""
     if not form.validate():
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("jobs.show", job_id=job.id))
-    return _act(job, lambda: services.cancel_job(job, current_user, form.reason.data), "Job cancelled.")
+    if needs_check(True):
+        try:
+            check()
+        except RuleError as error:
+            flash(error.message, "error")
+            return redirect(url_for("jobs.show", job_id=job.id))
+        told = services.followers(job)
+        rows = [("Job", job.title), ("Reason", form.reason.data),
+                ("Then", "The job takes no more bids, interests or questions; its page says why."),
+                ("Who is told", ", ".join(c.name for c in told) or "Nobody follows the job yet")]
+        return confirmation(f"{verb} “{job.title}”?", rows, button, url_for("jobs.show", job_id=job.id),
+                            danger=True)
+    save_change(change, success=message)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.post("/jobs/<int:job_id>/delete")

@@ -252,12 +252,17 @@ def publish_job(job, user):
     record("job.published", job, actor=user, coop=job.coop, public=True)
 
 
-def withdraw_job(job, user, reason=""):
-    """Pull a job while bids are open."""
+def check_withdraw(job):
+    """Raise JobRuleError if ``job`` may not be withdrawn now (writes nothing)."""
     if job.status != JobStatus.PUBLISHED:
         raise JobRuleError("Only a published job can be withdrawn.")
     if job.state != JobState.OPEN:
         raise JobRuleError("Bids have closed: award a bid, or cancel the job with a reason.")
+
+
+def withdraw_job(job, user, reason=""):
+    """Pull a job while bids are open."""
+    check_withdraw(job)
     job.status = JobStatus.WITHDRAWN.value
     job.withdrawn_at = utcnow()
     job.withdrawn_reason = (reason or "").strip()
@@ -268,9 +273,23 @@ def withdraw_job(job, user, reason=""):
 
 def cancel_job(job, user, reason):
     """After bids close, end the job without an award; the reason is published."""
+    check_cancel(job, user, reason)
+    _cancel(job, user, reason)
+
+
+def check_cancel(job, user, reason):
+    """Raise JobRuleError if ``user`` may not cancel ``job`` now with ``reason`` (writes nothing)."""
     if not can_manage(user, job):
         raise JobRuleError("Only the co-op that posted the job can cancel it.")
-    _cancel(job, user, reason)
+    _check_cancel(job, reason)
+
+
+def followers(job):
+    """The co-ops told when the job is withdrawn or cancelled (``_tell_followers``)."""
+    from ..coops.models import Coop
+
+    ids = engaged_coop_ids(job) - {job.coop_id}
+    return db.session.scalars(select(Coop).where(Coop.id.in_(sorted(ids))).order_by(Coop.name)).all() if ids else []
 
 
 def end_at_source(job, actor, reason):
@@ -287,15 +306,19 @@ def end_at_source(job, actor, reason):
     return "cancelled"
 
 
-def _cancel(job, user, reason):
+def _check_cancel(job, reason):
     if job.state == JobState.OPEN:
         raise JobRuleError("Bids are still open: withdraw the job instead.")
     if job.state != JobState.CLOSED:
         raise JobRuleError(f"This job is {job.state.value}: it cannot be cancelled.")
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise JobRuleError("Give the reason for cancelling: the bidders and the job page will show it.",
                            field="reason")
+
+
+def _cancel(job, user, reason):
+    _check_cancel(job, reason)
+    reason = reason.strip()
     job.status = JobStatus.CANCELLED.value
     job.cancelled_at = utcnow()
     job.cancelled_reason = reason

@@ -28,6 +28,7 @@ class NotificationKind(StrEnum):
     AWARD_DUE = "award_due"
     SAVED_SEARCH = "saved_search"
     WEEKLY_DIGEST = "weekly_digest"
+    FEEDBACK_REQUESTED = "feedback_requested"
 
     @property
     def label(self):
@@ -59,6 +60,7 @@ KIND_LABELS = {
     NotificationKind.AWARD_DUE: "Bids closed a week (and four weeks) ago on a job your co-op has not awarded",
     NotificationKind.SAVED_SEARCH: "A new job matches a saved search you get",
     NotificationKind.WEEKLY_DIGEST: "Your co-op's weekly digest",
+    NotificationKind.FEEDBACK_REQUESTED: "An unsuccessful bidder asked for feedback on a job your co-op awarded",
 }
 
 SETTABLE_KINDS = tuple(kind for kind in NotificationKind if kind.has_email_setting)

@@ -102,9 +102,10 @@ def submit_bid(job, coop, user, amount=9000, consortium=None):
     return bid
 
 
-def award(job, bid, poster, value=8500):
+def award(job, bid, poster, value=8500, publish=False):
     with frozen_now(job.bids_deadline + timedelta(minutes=1)):
-        bid_services.award_bid(bid, poster, value, (job.bids_deadline + timedelta(days=10)).date())
+        bid_services.award_bid(bid, poster, value, (job.bids_deadline + timedelta(days=10)).date(),
+                               publish_outcome=publish)
         db.session.commit()
 
 
@@ -290,21 +291,24 @@ def test_awarded_to_a_consortium_lists_every_member(client, poster_coop, poster,
     assert "Development" not in body and "share" not in body and "SECRET PLAN" not in body
 
 
-def test_who_won_is_told_only_to_those_who_may_see_the_awarded_bid(client, poster_coop, poster, coops, users):
-    """As on the job page: the poster and the winning co-ops (every member of a consortium)
-    see the award; an unsuccessful bidder, an outsider or an anonymous caller see that the
-    job is complete, and when it was awarded, but not to whom."""
+@pytest.mark.parametrize("published", [False, True])
+def test_who_won_is_told_to_the_audience_or_to_everyone_when_published(client, poster_coop, poster, coops, users,
+                                                                       published):
+    """As on the job page: the members of the job's audience (the poster, the winning co-ops,
+    an unsuccessful bidder: co-ops with a network membership) see the award; a co-op with no
+    membership and an anonymous caller see that the job is complete, and when it was awarded,
+    but not to whom, unless the poster published the outcome."""
     job = open_job(poster_coop, poster)
     consortium = consortium_of_three(job, coops, users)
     bid = submit_bid(job, coops["alpha"], users["alpha"], consortium=consortium)
     submit_bid(job, coops["delta"], users["delta"], amount=5000)
-    award(job, bid, poster)
+    award(job, bid, poster, publish=published)
     outsider = make_user("Outsider", coops=[make_coop("Outside Co-op")])
     viewers = {"poster": bearer(poster), "lead": bearer(users["alpha"]), "member": bearer(users["gamma"]),
                "unsuccessful": bearer(users["delta"]), "outsider": bearer(outsider), "anonymous": {}}
     for name, headers in viewers.items():
         release = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=headers))
-        told = name in ("poster", "lead", "member")
+        told = published or name not in ("outsider", "anonymous")
         assert ("awards" in release) == told, name
         assert ("bids" in release) == told, name
         assert [p["name"] for p in release["parties"]][1:] == (
@@ -314,9 +318,25 @@ def test_who_won_is_told_only_to_those_who_may_see_the_awarded_bid(client, poste
         assert release["tender"]["awardPeriod"]["endDate"] == z(job.awarded_at)
         if not told:
             assert "Alpha" not in json.dumps(release) and "Delta" not in json.dumps(release)
+        assert "Delta" not in json.dumps(release), name  # never the unsuccessful bid
         # The same in the package of public jobs.
         listed = valid_package(client.get("/api/v1/ocds/releases", headers=headers))["releases"]
         assert listed == [release], name
+
+
+def test_an_award_is_pending_during_its_standstill_then_active(app, monkeypatch, client, poster_coop, poster,
+                                                                coops, users):
+    monkeypatch.setitem(app.config, "AWARD_STANDSTILL_DAYS", 10)
+    job = open_job(poster_coop, poster)
+    bid = submit_bid(job, coops["alpha"], users["alpha"])
+    award(job, bid, poster)
+    for moment, status in ((job.awarded_at + timedelta(days=9), "pending"),
+                           (job.awarded_at + timedelta(days=10), "active")):
+        with frozen_now(moment):
+            [awarded] = the_release(client.get(f"/api/v1/jobs/{job.id}/ocds", headers=bearer(poster)))["awards"]
+            assert awarded["status"] == status
+            assert awarded["date"] == z(job.awarded_at) and awarded["value"] == {"amount": 8500, "currency": "GBP"}
+            assert awarded["suppliers"] == [{"id": "x_cotech_coop-alpha-co-op", "name": "Alpha Co-op"}]
 
 
 # --- 404s ---------------------------------------------------------------------------------------

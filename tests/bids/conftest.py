@@ -3,10 +3,13 @@ requirements, two other co-ops that can bid, and helpers to post bid forms."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.bids.models import Bid
 from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import JobRequirement
+from marketplace.notifications.models import Notification
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
@@ -79,3 +82,29 @@ def bid_data(job, submit=True, **changes):
 
 def after_deadline(job, minutes=1):
     return frozen_now(job.bids_deadline + timedelta(minutes=minutes))
+
+
+@pytest.fixture
+def two_bids(app, job, alpha_user, beta_user):
+    client_for(app, alpha_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="9000", proposal="ALPHA PLAN"))
+    client_for(app, beta_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="7000", proposal="BETA PLAN"))
+    alpha_bid, beta_bid = db.session.scalars(select(Bid).order_by(Bid.id)).all()
+    db.session.execute(Notification.__table__.delete())
+    db.session.commit()
+    return alpha_bid, beta_bid
+
+
+def award_data(bid, value="8500", start=None, confirmed=True, **extra):
+    """The award form as the confirmation page's "Yes, award" posts it (``confirmed=False``:
+    as the review page's form first posts it, to see that page)."""
+    start = start if start is not None else (bid.job.bids_deadline + timedelta(days=10)).date().isoformat()
+    data = {f"award-{bid.id}-agreed_value": value, f"award-{bid.id}-agreed_start": start}
+    if confirmed:
+        data["confirmed"] = "yes"
+    data.update({f"award-{bid.id}-{k}": v for k, v in extra.items()})
+    return data
+
+
+def notes_for(user):
+    return db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                              .order_by(Notification.id)).all()

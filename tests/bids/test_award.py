@@ -11,32 +11,9 @@ from marketplace.audit.models import AuditEvent
 from marketplace.bids.models import Bid
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
-from marketplace.notifications.models import Notification
 
 from ..factories import make_user
-from .conftest import after_deadline, bid_data, client_for
-
-
-@pytest.fixture
-def two_bids(app, job, alpha_user, beta_user):
-    client_for(app, alpha_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="9000", proposal="ALPHA PLAN"))
-    client_for(app, beta_user).post(f"/jobs/{job.id}/bid", data=bid_data(job, price="7000", proposal="BETA PLAN"))
-    alpha_bid, beta_bid = db.session.scalars(select(Bid).order_by(Bid.id)).all()
-    db.session.execute(Notification.__table__.delete())
-    db.session.commit()
-    return alpha_bid, beta_bid
-
-
-def award_data(bid, value="8500", start=None, **extra):
-    start = start if start is not None else (bid.job.bids_deadline + timedelta(days=10)).date().isoformat()
-    data = {f"award-{bid.id}-agreed_value": value, f"award-{bid.id}-agreed_start": start}
-    data.update({f"award-{bid.id}-{k}": v for k, v in extra.items()})
-    return data
-
-
-def notes_for(user):
-    return db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                              .order_by(Notification.id)).all()
+from .conftest import after_deadline, award_data, client_for, notes_for
 
 
 def test_review_side_by_side(app, job, poster, two_bids):
@@ -64,10 +41,11 @@ def test_award(app, job, poster, alpha_user, beta_user, two_bids):
     assert [n.kind for n in notes_for(beta_user)] == ["bid_unsuccessful"]
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert {"bid.awarded", "job.awarded", "bid.unsuccessful"} <= set(actions)
-    # The award is in the public history; who won is for the poster and the bidders.
+    # The award is in the public history; who won is shown to the job's audience (the
+    # start date to the reviewers alone).
     with after_deadline(job):
         beta_page = client_for(app, beta_user).get(f"/jobs/{job.id}").get_data(as_text=True)
-        assert ": awarded" in beta_page and "Alpha Co-op" not in beta_page
+        assert ": awarded" in beta_page and "Awarded to <strong>Alpha Co-op</strong> for £8,500." in beta_page
         poster_page = poster_client.get(f"/jobs/{job.id}").get_data(as_text=True)
         assert "Awarded to <strong>Alpha Co-op</strong> for £8,500" in poster_page
         assert "Close call" in client_for(app, beta_user).get(f"/bids/{beta_bid.id}").get_data(as_text=True)
@@ -159,16 +137,20 @@ def test_only_the_poster_decides(app, job, networks, alpha_user, two_bids):
 def test_cancel_the_job(app, job, poster, alpha_user, beta_user, two_bids):
     poster_client = client_for(app, poster)
     # Before the deadline, a job is withdrawn, not cancelled.
-    page = poster_client.post(f"/jobs/{job.id}/cancel", data={"reason": "No budget"}, follow_redirects=True)
+    page = poster_client.post(f"/jobs/{job.id}/cancel", data={"reason": "No budget", "confirmed": "yes"},
+                              follow_redirects=True)
     assert "withdraw the job instead" in page.get_data(as_text=True)
     with after_deadline(job):
-        page = poster_client.post(f"/jobs/{job.id}/cancel", data={"reason": "  "}, follow_redirects=True)
+        page = poster_client.post(f"/jobs/{job.id}/cancel", data={"reason": "  ", "confirmed": "yes"},
+                                  follow_redirects=True)
         assert "Give the reason for cancelling" in page.get_data(as_text=True)
         assert db.session.get(Job, job.id).status == "published"
         # After the deadline, withdrawing is refused: cancel instead.
-        page = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x"}, follow_redirects=True)
+        page = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "confirmed": "yes"},
+                                  follow_redirects=True)
         assert "cancel the job with a reason" in page.get_data(as_text=True)
-        cancelled = poster_client.post(f"/jobs/{job.id}/cancel", data={"reason": "The client lost its funding."})
+        cancelled = poster_client.post(f"/jobs/{job.id}/cancel",
+                                       data={"reason": "The client lost its funding.", "confirmed": "yes"})
         assert cancelled.status_code == 302
         db.session.expire_all()
         assert job.state == "cancelled" and job.cancelled_reason == "The client lost its funding."

@@ -241,7 +241,7 @@ def test_a_submitted_bid_cannot_be_withdrawn_after_the_deadline(app, job, alpha_
 
 
 def test_no_bids_on_a_withdrawn_job(app, job, poster, alpha_user):
-    client_for(app, poster).post(f"/jobs/{job.id}/withdraw", data={"reason": "Client went away"})
+    client_for(app, poster).post(f"/jobs/{job.id}/withdraw", data={"reason": "Client went away", "confirmed": "yes"})
     response = client_for(app, alpha_user).post(f"/jobs/{job.id}/bid", data=bid_data(job))
     assert response.status_code == 422 and "This job was withdrawn" in response.get_data(as_text=True)
     assert count(Bid) == 0

@@ -107,7 +107,7 @@ def test_cli_tells_posters_once(app, runner, poster_coop, poster):
 
 def test_withdrawn_jobs_are_not_noticed(app, runner, poster_coop, poster):
     job = make_open_job(poster_coop, poster)
-    client_for(app, poster).post(f"/jobs/{job.id}/withdraw", data={"reason": ""})
+    client_for(app, poster).post(f"/jobs/{job.id}/withdraw", data={"reason": "", "confirmed": "yes"})
     with frozen_now(job.bids_deadline + timedelta(hours=1)):
         result = runner.invoke(args=["bids", "notify-closed"])
         client_for(app, poster).get(f"/jobs/{job.id}")

@@ -256,7 +256,7 @@ def test_a_withdrawn_job_stops_notifying(app, world):
     poster_client = client_for(app, world, "poster")
     mails = outbox()
     mails.clear()
-    poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled"})
+    poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled", "confirmed": "yes"})
     withdrawn = db.session.scalars(select(Notification).where(Notification.kind == "job_withdrawn")).all()
     # Told once, and only those who follow it and may see it.
     assert _kinds(world, {n.user_id for n in withdrawn}) == {BIDDER, OTHER_BIDDER}

@@ -141,6 +141,10 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
         section.locator(f"#award-{alpha_bid.id}-agreed_value").fill("8800")
         section.locator(f"#award-{alpha_bid.id}-others_feedback").fill("Thank you: it was close.")
         section.get_by_role("button", name="Award this bid").click()
+        # A page says what the award will do and who is told; only its "Yes, award" awards.
+        summary = poster.locator(".summary-list").inner_text()
+        assert "£8,800" in summary and "Beta Co-op: unsuccessful" in summary
+        poster.get_by_role("button", name="Yes, award").click()
         assert "Awarded to Alpha Co-op" in flash(poster)
 
         poster.goto(f"/jobs/{job.id}")
@@ -150,6 +154,10 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
         assert "was awarded: £8,800" in alpha.content()
         alpha.goto(f"/jobs/{job.id}")
         assert "awarded" in alpha.locator("ol.history").inner_text()
+        # The outcome is published to the job's audience: another co-op's member sees who won.
+        beta = page  # the loop above signed Beta in last
+        beta.goto(f"/jobs/{job.id}")
+        assert "Awarded to Alpha Co-op for £8,800." in beta.locator("#outcome").inner_text()
 
     db.session.expire_all()
     assert (alpha_bid.status, alpha_bid.agreed_value, beta_bid.status) == ("awarded", 8800, "unsuccessful")
@@ -199,3 +207,9 @@ def test_bidding_pages_have_no_serious_axe_violations(sign_in, people, skills):
             if v.get("impact") in ("serious", "critical")] == []
     with frozen_now(job.bids_deadline + timedelta(minutes=1)):
         assert serious(poster, f"/jobs/{job.id}/bids") == []
+        # The award's confirmation page.
+        poster.fill(f"#award-{bid.id}-agreed_start", (job.bids_deadline + timedelta(days=7)).date().isoformat())
+        follow(poster.locator(f"#bid-{bid.id}").get_by_role("button", name="Award this bid"))
+        assert "Yes, award" in poster.content()
+        assert [v["id"] for v in axe.run(poster).response["violations"]
+                if v.get("impact") in ("serious", "critical")] == []

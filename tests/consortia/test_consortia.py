@@ -1,5 +1,7 @@
 """Consortia through the pages: forming a team, inviting, answering, agreeing the split,
 commenting, bidding as one, the award, and every refusal with its message."""
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -16,6 +18,8 @@ from marketplace.notifications.models import Notification
 from ..factories import make_coop
 from .conftest import (accept, after_deadline, bid_data, errors, form_consortium, invite, member, split,
                        team_of_three)
+
+CONFIRMED = {"confirmed": "yes"}  # as the confirmation page's "Yes" button sends it
 
 
 def events(action):
@@ -225,8 +229,15 @@ def test_the_lead_cannot_leave(clients, coops, job):
 def test_dissolving(clients, coops, job):
     consortium = team_of_three(clients, coops, job)
     clients["alpha"].post(f"/consortia/{consortium.id}/jobs/{job.id}/bid", data=bid_data(job, submit=False))
-    assert clients["beta"].post(f"/consortia/{consortium.id}/dissolve").status_code == 422
-    assert clients["alpha"].post(f"/consortia/{consortium.id}/dissolve").status_code == 302
+    assert clients["beta"].post(f"/consortia/{consortium.id}/dissolve", data=CONFIRMED).status_code == 422
+    # The first POST asks to confirm, saying what will happen and who is told; nothing changes.
+    asked = clients["alpha"].post(f"/consortia/{consortium.id}/dissolve")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Yes, dissolve it" in page and 'name="confirmed" value="yes"' in page
+    assert f"{job.title} (draft): withdrawn" in page and "Gamma Co-op" in page
+    db.session.expire_all()
+    assert consortium.status == "forming"
+    assert clients["alpha"].post(f"/consortia/{consortium.id}/dissolve", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert consortium.status == "dissolved"
     assert db.session.scalars(select(Bid)).one().status == "withdrawn"
@@ -320,7 +331,7 @@ def test_award_to_a_consortium(clients, coops, job, users, poster):
         assert "Development" in page and "30 %" in page and "Comments" not in page
         start = (job.bids_deadline + timedelta(days=10)).date().isoformat()
         response = clients["poster"].post(f"/bids/{bid.id}/award", data={
-            f"award-{bid.id}-agreed_value": "9000", f"award-{bid.id}-agreed_start": start})
+            f"award-{bid.id}-agreed_value": "9000", f"award-{bid.id}-agreed_start": start, **CONFIRMED})
         assert response.status_code == 302
         awarded = db.session.scalars(select(Notification).where(Notification.kind == "bid_awarded")).all()
         assert {n.user_id for n in awarded} == {users[k].id for k in ("alpha", "beta", "gamma")}
@@ -331,6 +342,11 @@ def test_award_to_a_consortium(clients, coops, job, users, poster):
         history = clients["poster"].get(f"/jobs/{job.id}").get_data(as_text=True)
         assert "the consortium Alpha and friends: Alpha Co-op, Beta Co-op, Gamma Co-op" in history
         assert "Awarded to <strong>Alpha and friends (consortium led by Alpha Co-op)" in history
+        # The bids' spreadsheet names the consortium and every co-op of its team.
+        rows = list(csv.reader(io.StringIO(
+            clients["poster"].get(f"/jobs/{job.id}/bids.csv").get_data(as_text=True).lstrip("\ufeff"))))
+        assert rows[1][:2] == ["Alpha and friends (consortium led by Alpha Co-op)",
+                               "Alpha Co-op; Beta Co-op; Gamma Co-op"]
 
 
 def test_partner_offers(clients, coops, job):

@@ -6,6 +6,7 @@ from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
 from ..factories import make_coop, make_user
+from ..matrix import awarded_world, world  # noqa: F401
 
 
 @pytest.fixture

@@ -219,3 +219,4 @@ def test_cached_job_pages_never_cross_audiences(app, world, csrf):
         assert {signed.loads(token) for token in seen} == {own}, kind
         for other, theirs in tokens.items():
             assert kind == other or not seen & theirs, (kind, other)
+

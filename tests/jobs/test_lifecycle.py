@@ -136,7 +136,8 @@ def test_editing_a_draft_tells_nobody(poster_client, poster_coop, networks, skil
 def test_withdrawing_after_the_deadline_is_refused(poster_client, poster_coop):
     job = make_job(poster_coop, "public", "open")
     with frozen_now(job.bids_deadline + timedelta(seconds=1)):
-        page = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x"}, follow_redirects=True)
+        page = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "confirmed": "yes"},
+                                  follow_redirects=True)
         assert "cancel the job with a reason" in page.get_data(as_text=True)
     db.session.refresh(job)
     assert job.status == "published" and utcnow() < job.bids_deadline

@@ -172,21 +172,29 @@ def test_other_coops_cannot_manage(client, poster_coop, networks):
     login(client, other)
     assert client.get(f"/jobs/{job.id}").status_code == 200
     assert client.get(f"/jobs/{job.id}/edit").status_code == 403
-    assert client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x"}).status_code == 403
+    assert client.post(f"/jobs/{job.id}/withdraw", data={"reason": "x", "confirmed": "yes"}).status_code == 403
     db.session.refresh(job)
     assert job.state == "open"
 
 
 def test_withdraw(poster_client, poster_coop):
     job = make_job(poster_coop, "public", "open")
-    response = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled"})
+    # The form's first POST asks to confirm: what will happen, who is told; nothing changes yet.
+    asked = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Yes, withdraw the job" in page and "Client cancelled" in page
+    assert "Nobody follows the job yet" in page and f'href="/jobs/{job.id}">Cancel</a>' in page
+    db.session.refresh(job)
+    assert job.state == "open"
+    response = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled", "confirmed": "yes"})
     assert response.status_code == 302
     db.session.refresh(job)
     assert job.state == "withdrawn" and job.withdrawn_reason == "Client cancelled"
     page = poster_client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "withdrawn" in page and "Client cancelled" in page
     # a second withdraw is refused with a message, nothing changes
-    again = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "again"}, follow_redirects=True)
+    again = poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "again", "confirmed": "yes"},
+                               follow_redirects=True)
     assert "Only a published job can be withdrawn" in again.get_data(as_text=True)
     assert audit_actions(job).count("job.withdrawn") == 1
 
