@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from ..axe import follow
 from ..bids.conftest import make_open_job
 from ..factories import make_coop, make_user
-from .test_bidding_flow import flash, sign_in  # noqa: F401  (the fixture)
+from .test_bidding_flow import flash
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from marketplace.extensions import db
 from sqlalchemy import select, update
 
 from ..factories import counted_statements
-from ..matrix import SEES, STATES, VISIBILITIES, as_viewer, expected, world  # noqa: F401
+from ..matrix import SEES, STATES, VISIBILITIES, as_viewer, expected
 
 def _titles(html):
     return set(re.findall(r"MATRIX (\w+) (\w+)", html))

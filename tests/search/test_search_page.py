@@ -101,13 +101,14 @@ def test_empty_search_is_a_helpful_page(poster, search, skills):
     assert search("   ").titles == [] and search("AND OR").status == 200
 
 
-def test_unmatched_search_is_a_helpful_page(poster, search):
+def test_unmatched_search_is_a_helpful_page(poster, search, skills):
     _, coop = poster
-    _jobs(coop, "Accessible website")
+    _jobs(coop, "Accessible website", skills=[skills["python"]])
     answer = search("zzyzx")
     assert answer.status == 200 and answer.titles == [] and answer.total == 0
     assert "No jobs match “zzyzx”" in answer.html
     assert "Browse the open jobs" in answer.html
+    assert "Python (1)" in answer.html  # skills with open jobs, as other ways in
 
 
 @whoosh_only
