@@ -38,11 +38,14 @@ limiter = Limiter(key_func=get_remote_address)
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite: enforce foreign keys, let readers and a writer work at once (WAL), and wait
-    for a busy database instead of failing (several gunicorn workers share the file)."""
+    for a busy database instead of failing (several gunicorn workers share the file). With
+    WAL, synchronous=NORMAL syncs at checkpoints rather than at every commit: a power cut may
+    lose the last commits, never corrupt the file."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("memory", "wal"):
             cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -4,6 +4,8 @@ import pytest
 from marketplace import create_app
 from marketplace.config import ConfigError
 
+from .conftest import DATABASE
+
 pytestmark = pytest.mark.no_app_context
 
 
@@ -55,3 +57,14 @@ def test_passwords_are_hashed_with_scrypt_unless_a_setting_says_otherwise(monkey
         user.set_password("another horse")
     assert user.password_hash.startswith("pbkdf2:sha256:600000$")
     assert user.check_password("another horse") and not user.check_password("correct horse battery")
+
+
+@pytest.mark.skipif(DATABASE != "SQLite", reason="SQLite's settings")
+def test_sqlite_connections_use_wal_and_sync_at_checkpoints(app):
+    from marketplace.extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        pragma = connection.exec_driver_sql
+        assert pragma("PRAGMA journal_mode").scalar() == "wal"
+        assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert pragma("PRAGMA foreign_keys").scalar() == 1
