@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..core.models import compare_and_set
+from ..core.rules import checked_text
 from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
 from ..extensions import db
@@ -187,12 +188,7 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
 # --- the standstill period -------------------------------------------------------------------
 
 def _required_text(text, field, missing, name):
-    text = (text or "").strip()
-    if not text:
-        raise BidRuleError(missing, field=field)
-    if len(text) > MAX_FEEDBACK:
-        raise BidRuleError(f"{name} must be at most {MAX_FEEDBACK:,} characters.", field=field)
-    return text
+    return checked_text(text, MAX_FEEDBACK, field, BidRuleError, missing, name)
 
 
 def request_feedback(bid, user, text):

@@ -17,6 +17,7 @@ from ..bids import services as bids
 from ..bids.models import Bid, BidStatus, LIVE_STATUSES, status_values
 from ..core.markdown import render_markdown
 from ..core.models import compare_and_set, lock_row
+from ..core.rules import checked_text
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
@@ -119,13 +120,8 @@ def _check_free_to_join(coop, job, consortium=None):
 
 
 def _text(value, limit, name, label, required=False):
-    value = (value or "").strip()
-    if required and not value:
-        raise ConsortiumRuleError(f"Give {label}.", field=name)
-    if len(value) > limit:
-        raise ConsortiumRuleError(f"{label[0].upper() + label[1:]} must be at most {limit:,} characters.",
-                                  field=name)
-    return value
+    return checked_text(value, limit, name, ConsortiumRuleError, f"Give {label}." if required else None,
+                        label[0].upper() + label[1:])
 
 
 # --- forming ---------------------------------------------------------------------------------

@@ -8,3 +8,15 @@ class RuleError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def checked_text(value, limit, field, error=RuleError, missing=None, name=None):
+    """``value`` stripped, or ``error`` raised: when it is empty and ``missing`` says what to
+    write, or when it is longer than ``limit`` (``name`` starts that message)."""
+    value = (value or "").strip()
+    if missing and not value:
+        raise error(missing, field=field)
+    if len(value) > limit:
+        raise error(f"{name or 'It'} must be at most {limit:,} characters." if name
+                    else f"Must be at most {limit:,} characters.", field=field)
+    return value

@@ -10,7 +10,7 @@ from ..audit.services import record
 from ..bids.policy import can_see_asker, coop_can_view_job
 from ..bids.services import closed_message, engaged_coop_ids
 from ..core.markdown import render_markdown
-from ..core.rules import RuleError
+from ..core.rules import RuleError, checked_text
 from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..extensions import db
@@ -29,12 +29,7 @@ class QuestionRuleError(RuleError):
 
 
 def _text(value, limit, field_name, missing):
-    value = (value or "").strip()
-    if not value:
-        raise QuestionRuleError(missing, field=field_name)
-    if len(value) > limit:
-        raise QuestionRuleError(f"Must be at most {limit:,} characters.", field=field_name)
-    return value
+    return checked_text(value, limit, field_name, QuestionRuleError, missing)
 
 
 def _questions_url(job):
