@@ -7,6 +7,7 @@ from marketplace.documents.models import Document
 from marketplace.extensions import db
 
 from ..jobs.conftest import job_form, poster, poster_client, poster_coop  # noqa: F401
+from ..matrix import documents_world, world  # noqa: F401
 
 
 def document_count():

@@ -9,7 +9,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.federation import viewer_for
 from marketplace.federation.policy import can_see_document
 
-from ..matrix import SEES, as_viewer, documents_world, sees_document, world  # noqa: F401
+from ..matrix import SEES, as_viewer, sees_document
 
 
 def _deadline_passed(documents_world):
