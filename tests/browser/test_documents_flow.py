@@ -7,7 +7,7 @@ import pytest
 
 from marketplace.core.time import to_local, utcnow
 
-from ..axe import follow
+from ..axe import follow, serious_violations
 from ..documents.files import PDF
 from ..factories import PASSWORD, make_coop, make_user
 
@@ -34,6 +34,7 @@ def test_post_a_job_with_a_pdf_and_download_it_as_another_member(browser_page, c
 
     page = _signed_in(browser_page, poster)
     page.goto("/jobs/new")
+    assert serious_violations(page) == []
     page.fill("#title", "Booking system")
     page.fill("#summary", "A booking system for a community energy co-op.")
     page.check(f"#skill-{skills['python'].id}")
@@ -43,6 +44,7 @@ def test_post_a_job_with_a_pdf_and_download_it_as_another_member(browser_page, c
     page.set_input_files("#documents", str(spec))
     follow(page.get_by_role("button", name="Publish"))
     assert "Specification.pdf" in page.locator(".summary-list").inner_text()
+    assert serious_violations(page) == []
     follow(page.get_by_role("button", name="Publish"))
     assert page.locator("h1").inner_text() == "Booking system"
     job_url = page.url
@@ -51,6 +53,7 @@ def test_post_a_job_with_a_pdf_and_download_it_as_another_member(browser_page, c
     try:
         other = _signed_in(context.new_page(), reader)
         other.goto(job_url)
+        assert serious_violations(other) == []
         link = other.locator("#documents").get_by_role("link", name="Specification.pdf")
         with other.expect_download() as download:
             link.click()

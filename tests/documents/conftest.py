@@ -22,8 +22,8 @@ def stored_files(app):
 
 @pytest.fixture(autouse=True)
 def _empty_storage(app):
-    """Each test starts with no stored file (the storage directory is the run's)."""
-    yield
+    """Each test starts with no stored file (the storage directory is the run's: tests of
+    other folders leave theirs)."""
     root = app.config["DOCUMENTS_PATH"]
     for folder in os.listdir(root):
         for name in os.listdir(os.path.join(root, folder)):
