@@ -254,9 +254,10 @@ def _ownerless():
 # --- who may remove --------------------------------------------------------------------------
 
 def removal_redirect(document):
-    """(endpoint, arguments) of the page a document is removed from, or None when the viewer's
-    co-op may not remove it: a draft job's files by the posting co-op; a bid's files by the
-    bidding co-op while the bid can still change (sealed: nobody else has seen them)."""
+    """Who may remove the document and where to go after: (the co-op id, (endpoint, arguments)),
+    or None when nobody may. A draft job's files, by the posting co-op; a bid's files, by the
+    bidding co-op while the bid can still change (sealed: nobody else has seen them). A
+    published job's files stay (bidders may have read them), as do a withdrawn bid's."""
     from ..bids.models import Bid, BidStatus
     from ..jobs.models import Job, JobStatus
 
