@@ -271,7 +271,3 @@ def removal_redirect(document):
             return bid.coop_id, ("bids.show", {"bid_id": bid.id})
     return None
 
-
-def can_remove(viewer, document):
-    found = removal_redirect(document)
-    return found is not None and found[0] in viewer.coop_ids

@@ -147,3 +147,8 @@ def test_a_rolled_back_upload_leaves_no_file_and_prune_cleans_what_a_crash_left(
     assert "Removed 1 file(s) no document points to" in result.output
     assert f"Missing file: document {gone.id} “gone.pdf”" in result.output
     assert stored_files(app) == [kept.storage_key]
+
+
+def test_a_form_sent_from_another_site_stores_no_file(app, poster_client, job_form, csrf):
+    response = _post(poster_client, job_form, ("spec.pdf", files.PDF))
+    assert response.status_code == 400 and document_count() == 0 and stored_files(app) == []
