@@ -39,7 +39,8 @@ def _owned_by(obj):
 
 
 def before_flush(session, _flush_context, _instances):
-    conditions = [c for obj in list(session.deleted) if obj.id is not None
+    # Not every model has an ``id`` (association rows): only owners are asked.
+    conditions = [c for obj in list(session.deleted) if getattr(obj, "id", None) is not None
                   for c in (_owned_by(obj),) if c is not None]
     if conditions:
         with session.no_autoflush:
