@@ -26,6 +26,8 @@ def create_app(overrides=None):
     if app.config.get("SESSION_COOKIE_SECURE"):
         app.config["REMEMBER_COOKIE_SECURE"] = True  # remember-me is Secure whenever sessions are
     settings.check(app.config, app.debug)
+    from .documents import check_settings as check_document_settings
+    check_document_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["TRUST_PROXY_HEADERS"]:
         hops = app.config["TRUST_PROXY_HEADERS"]
@@ -60,6 +62,8 @@ def _init_extensions(app):
     login_manager.init_app(app)
     fragments.init_app(app)
     _provide_core_hooks(app)
+    from .documents import hooks as document_hooks
+    document_hooks.register()
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
@@ -150,6 +154,8 @@ def _register_blueprints(app):
     app.register_blueprint(api_bp)
     from .operations.routes import bp as operations_bp
     app.register_blueprint(operations_bp)
+    from .documents.routes import bp as documents_bp
+    app.register_blueprint(documents_bp)
 
 
 def _register_cli(app):
@@ -168,6 +174,8 @@ def _register_cli(app):
     app.cli.add_command(feeds_cli)
     from .alerts.cli import alerts_cli
     app.cli.add_command(alerts_cli)
+    from .documents.cli import documents_cli
+    app.cli.add_command(documents_cli)
 
 
 def _register_template_helpers(app):

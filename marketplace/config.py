@@ -144,6 +144,21 @@ def from_environment(instance_path):
         # Who may read /metrics: addresses and networks (comma-separated), or a bearer of the token.
         "METRICS_ALLOWED": os.environ.get("METRICS_ALLOWED", "127.0.0.1,::1"),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Documents attached to jobs, questions, answers and bids: "local" keeps them in
+        # DOCUMENTS_PATH (default instance/documents); "s3" in DOCUMENTS_S3_BUCKET of an
+        # S3-compatible store (DOCUMENTS_S3_ENDPOINT for one other than AWS; credentials from
+        # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; needs the "s3" extra), which every app
+        # server shares. DOCUMENTS_TYPES: pdf, odt, ods, docx, xlsx, png, jpeg, txt, csv.
+        "DOCUMENTS_STORAGE": os.environ.get("DOCUMENTS_STORAGE", "local"),
+        "DOCUMENTS_PATH": os.environ.get("DOCUMENTS_PATH") or os.path.join(instance_path, "documents"),
+        "DOCUMENTS_S3_BUCKET": os.environ.get("DOCUMENTS_S3_BUCKET", ""),
+        "DOCUMENTS_S3_ENDPOINT": os.environ.get("DOCUMENTS_S3_ENDPOINT", ""),
+        "DOCUMENTS_S3_REGION": os.environ.get("DOCUMENTS_S3_REGION", ""),
+        "DOCUMENTS_S3_PREFIX": os.environ.get("DOCUMENTS_S3_PREFIX", ""),
+        "DOCUMENTS_MAX_MB": _float("DOCUMENTS_MAX_MB", 20),
+        "DOCUMENTS_TYPES": os.environ.get("DOCUMENTS_TYPES", "pdf,odt,ods,docx,xlsx,png,jpeg,txt,csv"),
+        # The largest request (a form with several files): larger ones answer 413.
+        "MAX_CONTENT_LENGTH": int(_float("MAX_REQUEST_MB", 4 * _float("DOCUMENTS_MAX_MB", 20) + 1) * 1024 * 1024),
         # OCDS export: each job's ocid is this prefix and its id (register a prefix with OCP to publish).
         "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX", "ocds-cotech-"),
     }
@@ -165,3 +180,4 @@ def check(config, debug):
         "string (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
         "or run with FLASK_DEBUG=1 for development."
     )
+

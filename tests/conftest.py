@@ -115,6 +115,7 @@ def app(database_url, tmp_path_factory):
         # Every test call comes from one address: the rate-limit tests set their own limits.
         "API_RATE_LIMIT": "100000/minute",
         "API_ADDRESS_RATE_LIMIT": "100000/minute",
+        "DOCUMENTS_PATH": str(tmp_path_factory.mktemp("documents")),
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

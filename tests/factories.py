@@ -197,3 +197,15 @@ def bearer(user, label="test"):
     _, plain = create_token(user, label)
     _commit()
     return {"Authorization": f"Bearer {plain}"}
+
+
+def make_document(owner_kind, owner, content=b"%PDF-1.4\n%%EOF\n", name="spec.pdf", user=None, coop=None):
+    """A document of ``owner`` (a job, question or bid; for "pending", a user), its file stored."""
+    import io
+
+    from marketplace.documents import services as documents
+
+    upload = documents.check_upload(name, io.BytesIO(content))
+    document = documents.store(upload, owner_kind, owner.id, user, coop)
+    _commit()
+    return document

@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
 from .conftest import login
-from .factories import batched, make_coop, make_job, make_user
+from .factories import batched, make_coop, make_document, make_job, make_user
 
 VISIBILITIES = ("cotech", "federation", "public")
 STATES = ("draft", "open", "closed", "withdrawn")
@@ -109,3 +109,52 @@ def awarded_world(world):
                                submitted_at=now - timedelta(days=2), decided_at=now - timedelta(hours=1)))
             awarded[(visibility, published)] = job
     return {**world, "awarded": awarded}
+
+
+# --- documents: who downloads the files of jobs, questions, answers and bids -----------------
+
+OWNERS = ("job", "question", "answer", "pending_question", "bid")
+BIDDER = "both"  # bids and asks on every open job, with files
+# The networks in each visibility's audience, whose coordinators review closed bids.
+REVIEWS = {"coordinator_cotech": {"cotech", "federation"}, "coordinator_workers": {"federation"}}
+
+
+def sees_document(kind, owner, visibility, state, closed=False):
+    """May ``kind`` download a file of ``owner`` on the job (visibility, state)? As the owner is
+    shown: a job's as the job; a published answer's and its question's as the job; an
+    unanswered question's to the poster and the asker; a bid's to the bidder, and once bids
+    close to the poster and the coordinators of the job's audience."""
+    if not expected(kind, visibility, state):
+        return False
+    if owner == "pending_question":
+        return kind in ("poster", BIDDER)
+    if owner == "bid":
+        return kind == BIDDER or (closed and (kind == "poster" or visibility in REVIEWS.get(kind, ())))
+    return True
+
+
+@pytest.fixture
+@batched
+def documents_world(world):
+    """``world`` with a file on every job, and on each open job a bid, an answered question
+    (a file with the question and one with the answer) and an unanswered one, each with a file."""
+    from marketplace.bids.models import Bid
+    from marketplace.core.time import utcnow
+    from marketplace.questions.models import Question
+
+    bidder = world["users"][BIDDER].coops[0]
+    documents = {}
+    for (visibility, state), job in world["jobs"].items():
+        documents[("job", visibility, state)] = make_document("job", job, name=f"job-{visibility}-{state}.pdf")
+        if state != "open":
+            continue
+        bid = Bid(job=job, coop=bidder, status="submitted", amount=1000, available_from=date.today(),
+                  proposal="P", proposal_html="<p>P</p>", submitted_at=utcnow())
+        answered = Question(job=job, coop=bidder, text="Q", answer="A", answer_html="<p>A</p>", answered_at=utcnow())
+        pending = Question(job=job, coop=bidder, text="Pending Q")
+        db.session.add_all([bid, answered, pending])
+        db.session.flush()
+        for owner, kind, row in (("bid", "bid", bid), ("question", "question", answered),
+                                 ("answer", "answer", answered), ("pending_question", "question", pending)):
+            documents[(owner, visibility, state)] = make_document(kind, row, name=f"{owner}-{visibility}.pdf")
+    return {**world, "documents": documents}

@@ -47,3 +47,13 @@ def test_api_bodies_with_a_nul_anywhere_are_refused(client, networks):
     assert db.session.scalar(select(func.count()).select_from(Question)) == 0
     response = client.post(f"/api/v1/jobs/{job.id}/questions", json={"text": "Why?"}, headers=headers)
     assert response.status_code == 201
+
+
+def test_a_multipart_part_with_an_unreadable_name_is_refused_not_a_500(client, networks):
+    user = make_user("Ann Example", coops={make_coop("Member Co-op", {networks["cotech"]: "active"}): "admin"})
+    login(client, user)
+    boundary = "6f9cf19471cdba90f3de805033f91d6e"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="\\"\r\n\r\nnull\r\n--{boundary}--\r\n'
+    response = client.post("/account/name", data=body,
+                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 400 and MESSAGE in response.get_data(as_text=True)

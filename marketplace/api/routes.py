@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..coops.models import Coop
 from ..core.fragments import remembered
 from ..core.time import site_today
+from ..documents.services import owned
 from ..extensions import db
 from ..federation import Viewer, audience_key, get_job_or_404
 from ..jobs.services import JobFilters, list_jobs, load_job, next_state_change
@@ -21,7 +22,7 @@ from . import schemas
 from .base import ApiError, api_viewer, bp, int_arg
 from .schemas import MAX_PER_PAGE, MAX_QUERY
 from .ocds import disclosed_awards
-from .serializers import coop_json, job_json, plain, skill_json
+from .serializers import coop_json, job_detail_json, job_json, plain, skill_json
 from .spec import operation
 
 JobAnswer = dict[str, Any]
@@ -122,13 +123,14 @@ def _list(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:
 
 
 @bp.get("/jobs/<int:job_id>")
-@operation("getJob", "jobs", {200: (schemas.Job, "The job")}, (401, 404), token="optional")
+@operation("getJob", "jobs", {200: (schemas.JobDetail, "The job")}, (401, 404), token="optional")
 def jobs_show(job_id: int) -> Response:
-    """A job the caller may see"""
+    """A job the caller may see, with its specification files"""
     viewer = api_viewer()
     get_job_or_404(job_id, viewer)
     job = load_job(job_id)
-    return jsonify(plain(job_json(job, disclosed_awards([job], viewer).get(job.id))))
+    # A job's files are seen by whoever sees the job (federation.policy.can_see_document).
+    return jsonify(plain(job_detail_json(job, owned("job", job_id), disclosed_awards([job], viewer).get(job.id))))
 
 
 @bp.get("/coops/<slug>")

@@ -126,6 +126,29 @@ class Job(Answer):
                                           "and for everyone when the poster published the outcome; else null")
 
 
+class Document(Answer):
+    id: int
+    name: str = doc(description="The uploaded file's name, cleaned")
+    media_type: str = doc(description="Told from the file's content")
+    size: Annotated[int, Field(ge=1)] = doc(description="In bytes")
+    url: str = doc(description="Where to download it (with the same token)")
+
+
+class JobDetail(Job):
+    documents: list[Document] = doc(description="The job's specification files")
+
+
+class DocumentList(Answer):
+    items: list[Document]
+
+
+class DocumentUpload(BaseModel):
+    """A multipart/form-data body: one or more files, each in a part named ``documents``."""
+
+    documents: list[bytes] = doc(description="The files (PDF, OpenDocument, Word/Excel, PNG, JPEG, text or "
+                                             "CSV; the type is told from the content; DOCUMENTS_MAX_MB each)")
+
+
 class Page(Answer):
     page: Annotated[int, Field(ge=1)]
     per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)]

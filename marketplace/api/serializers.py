@@ -3,6 +3,7 @@ already been allowed to see them."""
 from datetime import date
 from typing import Any, overload
 
+from flask import url_for
 from pydantic import BaseModel
 
 from ..bids.models import Bid, Interest
@@ -78,6 +79,19 @@ def job_json(job: Job, award: Bid | None = None) -> schemas.Job:
         coop=coop_ref(job.coop),
         skills=[skill_json(s) for s in job.skills],
     )
+
+
+def document_json(document: Any) -> schemas.Document:
+    return schemas.Document(
+        **_same(document, "id", "name", "media_type", "size"),
+        url=url_for("documents.download", document_id=document.id, filename=document.name, _external=True),
+    )
+
+
+def job_detail_json(job: Job, documents: list[Any], award: Bid | None = None) -> schemas.JobDetail:
+    """A single job, with its specification files (``documents``: the caller may see the job)
+    and its award as ``job_json`` gives it."""
+    return schemas.JobDetail(**job_json(job, award).model_dump(), documents=[document_json(d) for d in documents])
 
 
 def question_json(question: Question, show_asker: bool) -> schemas.Question:

@@ -64,15 +64,16 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 def operation(operation_id: str, tag: str, ok: Mapping[int, tuple[type[BaseModel] | None, str]],
               errors: Sequence[int] = (), body: type[BaseModel] | None = None,
-              query: type[BaseModel] | None = None, token: Token = "required",
+              query: type[BaseModel] | None = None, form: type[BaseModel] | None = None,
+              token: Token = "required",
               created: bool = False, body_required: bool = True) -> Callable[[View], View]:
     """Describe the view below: its summary and description are its docstring's."""
     answers = {f"HTTP_{status}": (model, text) for status, (model, text) in ok.items()}
     answers.update({f"HTTP_{status}": (Error, ERRORS[status]) for status in errors})
     EXTRAS[operation_id] = Extra(created=created, body_required=body_required)
     # A bad query argument (any, e.g. a NUL) is a 400; a bad body a 422.
-    refusal = 422 if body is not None else 400
+    refusal = 422 if body is not None or form is not None else 400
     describe: Callable[[View], View] = spec.validate(
-        query=query, json=body, resp=Response(**answers), tags=[tag], security=SECURITY[token],
+        query=query, json=body, form=form, resp=Response(**answers), tags=[tag], security=SECURITY[token],
         operation_id=operation_id, skip_validation=True, validation_error_status=refusal)
     return describe

@@ -21,6 +21,7 @@ from ..coops.models import Coop
 from ..core.pagination import Page
 from ..core.rules import RuleError
 from ..core.work import flush_retrying
+from ..documents import services as document_services
 from ..extensions import db
 from ..federation import can_view_job, get_job_or_404, viewer_for
 from ..federation.policy import posting_visibilities
@@ -35,7 +36,8 @@ from . import schemas
 from .base import ApiError, api_viewer, bp, int_arg, invalid, optional_body, parsed, token_user
 from .idempotency import commit_with_answer
 from .schemas import MAX_PER_PAGE
-from .serializers import bid_json, interest_json, job_json, notification_json, plain, question_json
+from .serializers import (bid_json, document_json, interest_json, job_json, notification_json, plain,
+                          question_json)
 from .spec import operation
 
 ACT_ERRORS = (401, 403, 404, 409, 422)
@@ -213,6 +215,26 @@ def jobs_withdraw(job_id: int) -> Response:
         job_services.withdraw_job(job, user, reason)
 
     return _job_action(job_id, withdraw)
+
+
+@bp.post("/jobs/<int:job_id>/documents")
+@operation("addJobDocuments", "jobs", {201: (schemas.DocumentList, "The files added")},
+           (400, *ACT_ERRORS), form=schemas.DocumentUpload, created=True)
+def jobs_add_documents(job_id: int) -> Response:
+    """Attach specification files to a draft or open job the caller's co-op posted
+    (multipart/form-data, each file in a part named documents)"""
+    user = token_user()
+    job = _managed_job(job_id, user)
+    if not job_services.is_editable(job):
+        raise ApiError(409, "conflict", "This job is closed or withdrawn: files can no longer be added.")
+    uploads, errors = document_services.checked_uploads(request.files.getlist(document_services.FIELD))
+    if errors:
+        raise invalid({"documents": " ".join(errors)})
+    if not uploads:
+        raise invalid({"documents": "Attach at least one file, in a part named documents."})
+    added = [document_services.store(upload, "job", job.id, user, job.coop) for upload in uploads]
+    return commit_with_answer(plain(schemas.DocumentList(items=[document_json(d) for d in added])), 201,
+                              {"Location": url_for("api.jobs_show", job_id=job.id)})
 
 
 # --- questions -------------------------------------------------------------------------------

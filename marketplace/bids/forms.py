@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..documents.forms import AttachmentsMixin
 from ..core.forms import strip_filter
 from ..core.i18n import format_date
 from ..jobs.models import BudgetType
@@ -41,7 +42,7 @@ class InterestForm(CoopChoiceMixin, FlaskForm):
         self._set_coops(coops)
 
 
-class BidForm(CoopChoiceMixin, FlaskForm):
+class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     coop = SelectField("Bidding co-op", coerce=int, validate_choice=False)
     # The bid this form edits, so that a form opened before a withdrawal cannot reopen it.
     bid_id = HiddenField()
@@ -116,6 +117,7 @@ class BidForm(CoopChoiceMixin, FlaskForm):
             (self.available_from.label.text, format_date(self.available_from.data), "available_from"),
             (self.proposal.label.text, self.proposal.data, "proposal"),
             *[(requirement.text, answer.data, answer.id) for requirement, answer in self.answer_fields],
+            *([self.documents_answer()] if self.takes_documents else []),
         ]
 
     @property

@@ -12,5 +12,5 @@ def check_before_submitting(job, form, bid, **context):
     if ((bid is None or bid.status == "draft") and needs_check(form.submit.data)
             and services.would_submit(job, form.values())):
         return render_template("bids/check.html", job=job, form=form, action=request.full_path.rstrip("?"),
-                               carried=carried_fields(), **context)
+                               carried=form.carried_with_documents(carried_fields()), **context)
     return None

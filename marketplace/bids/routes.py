@@ -9,6 +9,7 @@ from ..core.check import changing, confirmation, needs_check
 from ..core.forms import ActionForm, attach_error
 from ..core.rules import RuleError
 from ..core.work import save_change
+from ..documents import services as documents
 from ..extensions import db
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -82,7 +83,7 @@ def edit(job_id):
     if request.method == "GET" and not job.is_open:
         flash(services.closed_message(job) + " It takes no more bids.", "error")
         return redirect(url_for("jobs.show", job_id=job.id))
-    form = bid_form(job.requirements, coops)
+    form = bid_form(job.requirements, coops).receive_documents(current_user)
     bid = services.live_bid(job, coop)
     if request.method == "GET":
         form.coop.data = coop.id
@@ -94,9 +95,13 @@ def edit(job_id):
             return check
         coop = next(c for c in coops if c.id == form.coop.data)
         submit = bool(form.submit.data)
-        saved = save_change(lambda: services.save_bid(
-            job, coop, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id,
-        ), form, retry=True)
+        def save():
+            saved_bid = services.save_bid(job, coop, current_user, form.values(), submit=submit,
+                                          bid_id=form.edited_bid_id)
+            documents.attach(form.pending, "bid", saved_bid, coop)
+            return saved_bid
+
+        saved = save_change(save, form, retry=True)
         if saved:
             bid = saved.result
             if bid.status == "draft":
@@ -106,7 +111,8 @@ def edit(job_id):
                       f"{format_datetime(job.bids_deadline)}; you can edit or withdraw it until then.",
                       "success")
             return redirect(url_for("bids.show", bid_id=bid.id))
-    return render_template("bids/form.html", job=job, form=form, bid=bid, coop=coop), \
+    return render_template("bids/form.html", job=job, form=form, bid=bid, coop=coop,
+                           attached=documents.owned("bid", bid.id) if bid else []), \
         (422 if form.errors else 200)
 
 
@@ -131,6 +137,8 @@ def _render_bid(bid, feedback_request_form=None):
                and bid.feedback_requested_at is None)
     return render_template(
         "bids/show.html", bid=bid, job=bid.job, own=own, action_form=ActionForm(),
+        documents=documents.owned("bid", bid.id), 
+        removable=own and bid.job.is_open and bid.status in ("draft", "submitted"),
         decide=can_decide_bids(viewer, bid.job),
         award_form=AwardForm(prefix=f"award-{bid.id}", agreed_value=bid.total,
                              agreed_start=bid.available_from),

@@ -25,8 +25,10 @@ def bad_fields():
     JSON is named by its top-level field."""
     found = {}
     for name, values in request.form.lists():
-        if not text_ok(name) or not all(text_ok(v) for v in values):
-            found[name] = "Not valid text (a NUL character?)."
+        # A multipart part whose name cannot be read (a lone backslash before its closing
+        # quote) comes with no name at all.
+        if name is None or not text_ok(name) or not all(text_ok(v) for v in values):
+            found[name or "form"] = "Not valid text (a NUL character?)."
     if request.is_json:
         body = request.get_json(silent=True)
         items = body.items() if isinstance(body, dict) else [("body", body)]

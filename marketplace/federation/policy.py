@@ -258,6 +258,35 @@ def can_see_outcome(viewer, job):
     return bool(viewer.acting_coop_ids) or viewer.is_coordinator
 
 
+def can_see_document(viewer, document):
+    """May ``viewer`` download ``document``? As its owner is shown: a job's files as the job; a
+    question's and an answer's as the question (published answers to everyone who sees the
+    job, an unanswered question to the poster's co-op and the asking co-op); a bid's as the
+    bid's contents (the bidding co-op always, the reviewers once bids close). A pending upload,
+    not yet part of anything, to nobody. Anything else answers 404, as a hidden job does."""
+    from ..bids.models import Bid
+    from ..bids.policy import can_view_bid
+    from ..documents.models import OwnerKind
+    from ..jobs.models import Job
+    from ..questions.models import Question
+
+    kind = document.owner_kind
+    if kind == OwnerKind.JOB:
+        return can_view_job(viewer, db.session.get(Job, document.owner_id))
+    if kind in (OwnerKind.QUESTION, OwnerKind.ANSWER):
+        question = db.session.get(Question, document.owner_id)
+        if question is None or not can_view_job(viewer, question.job):
+            return False
+        if question.is_answered:
+            return True
+        return kind == OwnerKind.QUESTION and (question.job.coop_id in viewer.coop_ids
+                                               or question.coop_id in viewer.coop_ids)
+    if kind == OwnerKind.BID:
+        bid = db.session.get(Bid, document.owner_id)
+        return bid is not None and can_view_bid(viewer, bid)
+    return False
+
+
 def networks_in_audience(job):
     """The networks whose coordinators see ``job`` (empty for public jobs: everybody does)."""
     if job.visibility == Visibility.PUBLIC or job.visibility not in AUDIENCE:

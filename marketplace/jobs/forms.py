@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..core.i18n import format_date, format_datetime, format_money
 from ..core.forms import LocalDateTimeField, NotBlank, strip_filter
+from ..documents.forms import AttachmentsMixin
 from ..federation.models import Visibility
 from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
@@ -18,7 +19,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class JobForm(FlaskForm):
+class JobForm(AttachmentsMixin, FlaskForm):
     coop = SelectField("Posting co-op", coerce=int, validate_choice=False)
     # The job's rules (required text, lengths, budget, skills, deadlines…) are
     # services.job_errors's, asked by ``validate``: the API asks the same.
@@ -100,6 +101,7 @@ class JobForm(FlaskForm):
             (self.visibility.label.text, dict(self.visibility.choices).get(self.visibility.data), "visibility"),
             ("Looking for partners", "Yes" if self.looking_for_partners.data else "No", "looking_for_partners"),
             (self.requirements.label.text, "\n".join(self.requirement_list()), "requirements"),
+            *([self.documents_answer()] if self.takes_documents else []),
         ]
 
     def values(self):

@@ -17,6 +17,7 @@ from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..core.work import save_change
+from ..documents import services as documents
 from ..extensions import db
 from ..federation import can_see_outcome, current_viewer, get_job_or_404
 from ..federation.policy import networks_in_audience, posting_visibilities
@@ -113,7 +114,8 @@ def _job_page(job_id, viewer, render):
     bidding.waiting = bid_services.waiting_to_act(mine, job) if job.is_open else []
     questions = question_services.questions_panel(job, viewer)
     # Several forms on one page: their fields' ids are prefixed, so that none repeats.
-    ask_form = id_prefixed(AskForm(coops=bidding.coops), "ask") if bidding.coops and job.questions_open else None
+    ask_form = (id_prefixed(AskForm(coops=bidding.coops).receive_documents(None), "ask")
+                if bidding.coops and job.questions_open else None)
     interest_form = (id_prefixed(InterestForm(coops=bidding.interest_coops), "interest")
                      if bidding.interest_coops and job.is_open else None)
     return render(
@@ -123,6 +125,7 @@ def _job_page(job_id, viewer, render):
         cancel_form=id_prefixed(CancelForm(), "cancel") if manage else None, audience=networks_in_audience(job),
         bidding=bidding, questions=questions, consortia=consortia_panel(job, coops, viewer),
         ask_form=ask_form, interest_form=interest_form, can_review=can_review,
+        documents=documents.owned("job", job.id),
         can_match=can_match(viewer, job),
     )
 
@@ -140,18 +143,24 @@ def new():
         return redirect(url_for("coops.index"))
     chosen = next((c for c in coops if str(c.id) == request.form.get("coop")), coops[0])
     form = JobForm(coops=coops, skills=all_skills(), visibilities=posting_visibilities(chosen))
+    form.receive_documents(current_user)
     if request.method == "GET":
         form.coop.data = chosen.id
         form.visibility.data = form.visibility.choices[0][0]
     if not changing() and form.validate_on_submit():
         if needs_check(form.publish.data):
             return _check_page(form, None)
-        saved = save_change(lambda: services.post_job(
-            chosen, current_user, form.values(), _chosen_skills(form), publish=form.publish.data,
-        ), form, "Job published." if form.publish.data else "Draft saved. Publish it when it is ready.")
+        def post():
+            job = services.post_job(chosen, current_user, form.values(), _chosen_skills(form),
+                                    publish=form.publish.data)
+            documents.attach(form.pending, "job", job, chosen)
+            return job
+
+        saved = save_change(post, form, "Job published." if form.publish.data else
+                            "Draft saved. Publish it when it is ready.")
         if saved:
             return redirect(url_for("jobs.show", job_id=saved.result.id))
-    return render_template("jobs/form.html", form=form, job=None), (422 if form.errors else 200)
+    return _form_page(form, None)
 
 
 @bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
@@ -163,6 +172,7 @@ def edit(job_id):
         return redirect(url_for("jobs.show", job_id=job.id))
     form = JobForm(obj=job if request.method == "GET" else None, coops=[job.coop], skills=all_skills(),
                    visibilities=posting_visibilities(job.coop), job=job)
+    form.receive_documents(current_user)
     if request.method == "GET":
         form.coop.data = job.coop_id
         form.skills.data = [s.id for s in job.skills]
@@ -173,17 +183,24 @@ def edit(job_id):
 
         def change():
             services.update_job(job, current_user, form.values(), _chosen_skills(form))
+            documents.attach(form.pending, "job", job, job.coop)
             if form.publish.data and job.status == "draft":
                 services.publish_job(job, current_user)
 
         if save_change(change, form, "Job saved."):
             return redirect(url_for("jobs.show", job_id=job.id))
-    return render_template("jobs/form.html", form=form, job=job), (422 if form.errors else 200)
+    return _form_page(form, job)
+
+
+def _form_page(form, job):
+    attached = documents.owned("job", job.id) if job is not None else []
+    return render_template("jobs/form.html", form=form, job=job, attached=attached,
+                           removable=job is not None and job.status == "draft"), (422 if form.errors else 200)
 
 
 def _check_page(form, job):
     return render_template("jobs/check.html", form=form, job=job, action=request.full_path.rstrip("?"),
-                           carried=carried_fields())
+                           carried=form.carried_with_documents(carried_fields()))
 
 
 @bp.post("/jobs/<int:job_id>/publish")

@@ -5,6 +5,7 @@ from wtforms.validators import Length
 
 from ..bids.forms import CoopChoiceMixin
 from ..core.forms import NotBlank, strip_filter
+from ..documents.forms import AttachmentsMixin
 from .services import MAX_ANSWER, MAX_QUESTION
 
 
@@ -20,7 +21,7 @@ def _answer_field(label="Answer"):
                          render_kw={"rows": 4})
 
 
-class AskForm(CoopChoiceMixin, FlaskForm):
+class AskForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     coop = SelectField("Asking for", coerce=int, validate_choice=False)
     text = _question_field("Your question")
     submit = SubmitField("Send the question")
@@ -30,12 +31,12 @@ class AskForm(CoopChoiceMixin, FlaskForm):
         self._set_coops(coops)
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AttachmentsMixin, FlaskForm):
     answer = _answer_field("Answer (Markdown; published to everyone who can see the job)")
     submit = SubmitField("Publish the answer")
 
 
-class PublishAnswerForm(FlaskForm):
+class PublishAnswerForm(AttachmentsMixin, FlaskForm):
     text = _question_field("Question")
     answer = _answer_field()
     submit = SubmitField("Publish")

@@ -13,6 +13,7 @@ from ..core.markdown import render_markdown
 from ..core.rules import RuleError, checked_text
 from ..core.templating import format_datetime
 from ..core.time import utcnow
+from ..documents.services import documents_of
 from ..extensions import db
 from ..federation.policy import NOT_VETTED, may_act
 from ..jobs.models import JobState
@@ -120,6 +121,9 @@ class QuestionsPanel:
     answered: list = field(default_factory=list)
     pending: list = field(default_factory=list)  # the poster's: all; an asker's: its own
     show_asker: bool = False
+    # {question id: [documents]}: the files asked with each question, and answered with it.
+    question_files: dict = field(default_factory=dict)
+    answer_files: dict = field(default_factory=dict)
 
 
 def questions_panel(job, viewer):
@@ -137,4 +141,7 @@ def questions_panel(job, viewer):
         stmt = stmt.where(or_(Question.answered_at.is_not(None), mine))
     for question in db.session.scalars(stmt.order_by(Question.answered_at, Question.id)):
         (panel.answered if question.is_answered else panel.pending).append(question)
+    ids = [q.id for q in panel.answered + panel.pending]
+    panel.question_files = documents_of("question", ids)
+    panel.answer_files = documents_of("answer", [q.id for q in panel.answered])
     return panel

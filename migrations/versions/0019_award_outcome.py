@@ -1,6 +1,6 @@
 """Awards as in a tender: the outcome published on request, feedback asked during standstill
 
-Revision ID: 0019_award_outcome
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 06:30:00
 
@@ -8,7 +8,7 @@ Create Date: 2026-12-07 06:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019_award_outcome'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None

@@ -11,7 +11,7 @@ import schemathesis
 from marketplace.api.base import bp
 from marketplace.api.openapi import OPERATION_METHODS
 
-from ..factories import bearer, make_coop, make_job, make_user
+from ..factories import bearer, make_coop, make_document, make_job, make_user
 
 PREFIX = bp.url_prefix
 
@@ -117,10 +117,13 @@ def test_real_jobs_coops_and_skills_match_their_schemas(client, document, networ
     draft = make_job(coop, "public", "draft", budget_max=None, kind="lead")
     headers = bearer(member)
 
-    job = _validator(document, "Job")
+    job = _validator(document, "JobDetail")
+    make_document("job", full)
     for job_id in (full.id, draft.id):
         body = client.get(f"{PREFIX}/jobs/{job_id}", headers=headers).get_json()
         job.validate(body)
+    assert [d["name"] for d in client.get(f"{PREFIX}/jobs/{full.id}", headers=headers).get_json()["documents"]] == [
+        "spec.pdf"]
     assert body["published_at"] is None and body["budget"]["max"] is None
     page = client.get(f"{PREFIX}/jobs?state=any", headers=headers).get_json()
     assert page["total"] == 2

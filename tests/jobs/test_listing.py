@@ -144,7 +144,7 @@ def test_job_page_statements(client, coop, skills):
             assert client.get(url).status_code == 200
         counts.append(len(statements))
     # Rendered: the job (may the viewer see it?), the site revision, the job with its co-op,
-    # requirements and counts, its skills, whether it was imported from a feed, its history, and
-    # when the page next changes by the clock (an interest lapsing). Then shared: the job and
-    # the revision.
-    assert counts == [7, 2], counts
+    # requirements and counts, its skills, its specification files, whether it was imported from
+    # a feed, its history, and when the page next changes by the clock (an interest lapsing).
+    # Then shared: the job and the revision.
+    assert counts == [8, 2], counts

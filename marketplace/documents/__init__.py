@@ -1,0 +1,16 @@
+"""Documents: files attached to jobs (specifications), questions, answers and bids."""
+
+
+def check_settings(config):
+    """Refuse to start with documents' settings that cannot work."""
+    from ..config import ConfigError
+    from .kinds import allowed_kinds
+
+    try:
+        allowed_kinds(config["DOCUMENTS_TYPES"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if config["DOCUMENTS_STORAGE"] not in ("local", "s3"):
+        raise ConfigError("DOCUMENTS_STORAGE must be local or s3.")
+    if config["DOCUMENTS_STORAGE"] == "s3" and not config["DOCUMENTS_S3_BUCKET"]:
+        raise ConfigError("DOCUMENTS_STORAGE is s3: set DOCUMENTS_S3_BUCKET.")

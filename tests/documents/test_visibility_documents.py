@@ -1,0 +1,47 @@
+"""The visibility matrix, grown to documents: every kind of viewer × every visibility × every
+owner kind (a job in each state, a question, an answer, an unanswered question, a bid), before
+and after the bids deadline. A file one may not see answers 404, never 403."""
+from datetime import timedelta
+
+import pytest
+
+from marketplace.core.time import frozen_now, utcnow
+from marketplace.federation import viewer_for
+from marketplace.federation.policy import can_see_document
+
+from ..matrix import SEES, as_viewer, sees_document
+
+
+def _deadline_passed(documents_world):
+    job = documents_world["jobs"][("public", "open")]
+    return frozen_now(job.bids_deadline + timedelta(minutes=1))
+
+
+def _check(client, documents_world, kind, closed):
+    viewer = viewer_for(documents_world["users"][kind])
+    for (owner, visibility, state), document in documents_world["documents"].items():
+        want = sees_document(kind, owner, visibility, state, closed)
+        assert can_see_document(viewer, document) == want, (kind, owner, visibility, state, closed)
+        response = client.get(f"/documents/{document.id}/{document.name}")
+        assert response.status_code == (200 if want else 404), (kind, owner, visibility, state, closed)
+
+
+@pytest.mark.parametrize("kind", SEES)
+def test_documents_before_bids_close(client, documents_world, kind):
+    _check(as_viewer(client, documents_world, kind), documents_world, kind, closed=False)
+
+
+@pytest.mark.parametrize("kind", SEES)
+def test_documents_after_bids_close(client, documents_world, kind):
+    with _deadline_passed(documents_world):
+        _check(as_viewer(client, documents_world, kind), documents_world, kind, closed=True)
+
+
+def test_a_sealed_bids_file_is_404_to_the_poster_until_the_deadline(client, documents_world):
+    as_viewer(client, documents_world, "poster")
+    document = documents_world["documents"][("bid", "cotech", "open")]
+    url = f"/documents/{document.id}/{document.name}"
+    assert client.get(url).status_code == 404
+    with _deadline_passed(documents_world):
+        assert client.get(url).status_code == 200
+    assert utcnow() < documents_world["jobs"][("cotech", "open")].bids_deadline
