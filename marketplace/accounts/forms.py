@@ -47,7 +47,7 @@ class LoginForm(FlaskForm):
     # Not checked for shape: a malformed address fails exactly like a wrong one.
     email = EmailField("Email address", filters=[normalise_email],
                        validators=[DataRequired("Give your email address."), Length(max=EMAIL_MAX)],
-                       render_kw={"autocomplete": "username"})
+                       render_kw={"autocomplete": "email"})
     password = PasswordField("Password", validators=[DataRequired("Give your password."),
                                                      Length(max=PASSWORD_MAX)],
                              render_kw={"autocomplete": "current-password"})

@@ -20,7 +20,7 @@ class SaveSearchForm(FlaskForm):
     name = StringField("Name", validators=[NotBlank(), Length(max=120)])
     delivery = RadioField("Send me", choices=DELIVERY_CHOICES, default=Delivery.DAILY.value,
                           validators=[InputRequired()])
-    audience = SelectField("For", validators=[InputRequired()])
+    audience = SelectField("For")  # WTForms refuses a value not among the choices
     query = HiddenField(validators=[Length(max=1000)])
     submit = SubmitField("Save the search")
 
