@@ -1,4 +1,4 @@
-"""Soak bench: mixed load on gunicorn and PostgreSQL for N minutes, then the invariants checked in
+"""Soak bench: mixed load on gunicorn and PostgreSQL (or SQLite) for N minutes, then the invariants checked in
 the database, and each worker's memory every 30 seconds.
 
     .venv/bin/python bench/bench_soak.py --database-url postgresql+psycopg://postgres@127.0.0.1/soak \
@@ -410,9 +410,13 @@ def memory_summary(curve, cache_mb):
     if kept:
         ends = [last[4][pid][0] for pid in kept]
         slopes = [slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]]) for pid in kept]
+        # Per request too: a busier or quieter machine answers more or fewer in the same minutes.
+        answered = (half[-1][1] - half[0][1]) / len(kept) / 1000
+        per_thousand = sum(half[-1][4][p][0] - half[0][4][p][0] for p in kept) / len(kept) / answered if answered else 0
         click.echo(f"  mean: warm-up {sum(first[4][p][0] for p in kept) / len(kept):.1f} MB, end "
                    f"{sum(ends) / len(ends):.1f} MB (largest {max(ends):.1f}), last half "
-                   f"{sum(slopes) / len(slopes):+.2f} MB/min")
+                   f"{sum(slopes) / len(slopes):+.2f} MB/min, {per_thousand:+.2f} MB per 1,000 requests a worker "
+                   f"({last[1]} requests in all)")
     if len(kept) < len(last[4]):
         click.echo(f"  {len(last[4]) - len(kept)} worker(s) started during the run (restarted): not in the figures")
 

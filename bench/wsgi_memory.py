@@ -25,7 +25,7 @@ from flask import abort, request  # noqa: E402
 
 from marketplace import create_app  # noqa: E402
 
-FRAMES = int(os.environ.get("BENCH_TRACE_FRAMES", "12"))
+FRAMES = int(os.environ.get("BENCH_TRACE_FRAMES", "1"))  # more frames: far slower
 TOP = int(os.environ.get("BENCH_TRACE_TOP", "40"))
 _first = {}
 
@@ -45,7 +45,7 @@ def memory():
         abort(404)
     gc.collect()
     snapshot = _ours(tracemalloc.take_snapshot())
-    group = request.args.get("by", "traceback" if request.args.get("stack") else "lineno")
+    group = "traceback" if FRAMES > 1 else "lineno"
     first = _first.setdefault(os.getpid(), snapshot)
     lines = [f"pid {os.getpid()} rss {_rss_mb():.1f} MB traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB"
              f" gc objects {len(gc.get_objects())}"]
