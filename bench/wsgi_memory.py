@@ -12,6 +12,7 @@ memory goes, not for timing. Nothing of this is in the app that ``marketplace:cr
 serves.
 """
 import gc
+import linecache
 import os
 import sys
 import tracemalloc
@@ -36,8 +37,9 @@ def _rss_mb():
 
 
 def _ours(snapshot):
-    # Leave out tracemalloc's own bookkeeping.
-    return snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    # Leave out tracemalloc's own bookkeeping, and the source lines this route reads to show.
+    return snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__),
+                                   tracemalloc.Filter(False, linecache.__file__)])
 
 
 def memory():
