@@ -8,8 +8,9 @@ tells where they went.
 traced total, and the lines that hold the most memory now, with what each gained since the
 first snapshot the worker took (its first call of this route: call it once after warm-up, then
 again at the end). Tracing slows every request down a few times over: it is for finding where
-memory goes, not for timing. Nothing of this is in the app that ``marketplace:create_app()``
-serves.
+memory goes, not for timing; the first snapshot, kept for the comparison, itself adds to the
+worker's RSS and traced total (compare the lines, not the totals). Nothing of this is in the app
+that ``marketplace:create_app()`` serves.
 """
 import gc
 import linecache
