@@ -73,7 +73,7 @@ def _job_for_page(job_id, viewer):
     """The job with its co-op, requirements and its bid, interest and answer counts in one
     statement (and its skills in a second)."""
     return get_job_or_404(job_id, viewer, options=[
-        joinedload(Job.coop), selectinload(Job.skills), joinedload(Job.requirements), selectinload(Job.criteria),
+        joinedload(Job.coop), selectinload(Job.skills), joinedload(Job.requirements), joinedload(Job.criteria),
         *bid_services.with_counts(),
     ])
 
