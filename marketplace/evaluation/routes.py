@@ -1,7 +1,7 @@
 """Scoring pages: the ranking of a job's bids, and the scoring of one bid. Both answer 404 to
 everyone but the poster's members once bids close (``policy.can_see_scores``)."""
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..bids.models import RECEIVED_STATUSES, Bid
@@ -25,8 +25,9 @@ def _job_with_scores(job_id):
     return job
 
 
+# No login_required: a visitor gets the same 404 as everyone else who may not see scores,
+# not a sign-in page that would treat the scores as something to be had.
 @bp.get("/jobs/<int:job_id>/scores")
-@login_required
 def ranking(job_id):
     job = _job_with_scores(job_id)
     return render_template("evaluation/ranking.html", job=job, rows=services.ranking(job, current_user),
@@ -34,7 +35,6 @@ def ranking(job_id):
 
 
 @bp.route("/jobs/<int:job_id>/bids/<int:bid_id>/score", methods=["GET", "POST"])
-@login_required
 def score(job_id, bid_id):
     job = _job_with_scores(job_id)
     bid = db.session.get(Bid, bid_id, options=[selectinload(Bid.answers), joinedload(Bid.coop)])
