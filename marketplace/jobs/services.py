@@ -179,12 +179,12 @@ def _apply_requirements(job, essential, nice_to_have):
     order (None keeps that kind as it is). A requirement whose text and kind are kept keeps
     its id, so draft bids keep their answers to it."""
     wanted = []
-    for kind, texts, field in ((RequirementKind.ESSENTIAL, essential, "requirements"),
-                               (RequirementKind.NICE_TO_HAVE, nice_to_have, "nice_to_have")):
+    for kind, texts, name in ((RequirementKind.ESSENTIAL, essential, "requirements"),
+                              (RequirementKind.NICE_TO_HAVE, nice_to_have, "nice_to_have")):
         texts = _requirement_rows(job, kind) if texts is None else [t.strip() for t in texts if t and t.strip()]
         error = requirement_errors(texts, kind.label.lower())
         if error:
-            raise JobRuleError(error, field=field)
+            raise JobRuleError(error, field=name)
         wanted += [(kind.value, text) for text in texts]
     if [(r.kind, r.text) for r in job.requirements] == wanted:
         return

@@ -11,7 +11,7 @@ from ..factories import make_user
 CRITERIA = (("Technical approach", 60), ("Cultural fit", 20), ("Price", 20))
 
 
-def add_criteria(job, criteria=CRITERIA):
+def add_criteria(job, criteria=CRITERIA):  # noqa: F811
     for position, (name, weight) in enumerate(criteria):
         db.session.add(JobCriterion(job=job, position=position, name=name, weight=weight))
     db.session.add(JobRequirement(job=job, position=9, text="Has worked with charities", kind="nice_to_have"))
@@ -30,7 +30,7 @@ def second_poster(poster_coop):  # noqa: F811
     return make_user("Sam Second", coops=[poster_coop])
 
 
-def score_data(job, *scores, comment=""):
+def score_data(job, *scores, comment=""):  # noqa: F811
     """The scoring form with ``scores`` in the order of the job's criteria."""
     data = {}
     for criterion, score in zip(job.criteria, scores):
