@@ -160,6 +160,15 @@ class AwardForm(FlaskForm):
     submit = SubmitField("Award this bid")
 
 
+class FeedbackReplyForm(FlaskForm):
+    """The poster's answer to a bidder's request for feedback."""
+
+    feedback = TextAreaField("Your feedback to the bidder", filters=[strip_filter],
+                             validators=[InputRequired("Write your feedback to the bidder."),
+                                         Length(max=MAX_FEEDBACK)], render_kw={"rows": 5})
+    submit = SubmitField("Send the feedback")
+
+
 class FeedbackRequestForm(FlaskForm):
     """An unsuccessful bidder asks the poster for feedback, during the award's standstill."""
 

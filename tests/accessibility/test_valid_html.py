@@ -8,12 +8,14 @@ stays small, and the checker runs once over all of them: starting Java is the sl
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
 from marketplace.accounts.models import User
+from marketplace.core.time import utcnow
 from marketplace.demo import data
 
 from ..conftest import login
@@ -61,6 +63,36 @@ def _crawl(client, start="/"):
     return pages
 
 
+def _check_pages(client):
+    """The "check your answers" pages, which only a POST reaches: a job's and a bid's."""
+    from marketplace.jobs.models import Job
+    from marketplace.skills.models import Skill
+
+    now = utcnow()
+    member = User.query.filter_by(email=data.TWO_COOP_MEMBER["email"]).one()
+    coop = member.coops[0]
+    job_form = {"coop": str(coop.id), "title": "A checked tender", "summary": "What the check page shows.",
+                "description": "## Scope\n\nA **booking** system.", "kind": "tender",
+                "skills": [str(Skill.query.first().id)], "budget_type": "fixed", "budget_min": "8000",
+                "budget_max": "12000", "currency": "GBP", "work_mode": "remote", "location": "",
+                "questions_deadline": f"{now + timedelta(days=7):%Y-%m-%dT%H:%M}",
+                "bids_deadline": f"{now + timedelta(days=14):%Y-%m-%dT%H:%M}", "visibility": "cotech",
+                "requirements": "WCAG 2.2 AA experience", "publish": "Publish"}
+    yield "/jobs/new (check)", _checked(client.post("/jobs/new", data=job_form))
+    job = next(j for j in Job.query.filter(Job.status == "published").order_by(Job.id)
+               if j.is_open and j.coop_id not in {c.id for c in member.coops})
+    bid = {"coop": str(coop.id), "price_type": "fixed", "price": "9000",
+           "available_from": f"{now + timedelta(days=30):%Y-%m-%d}", "proposal": "We will **do it well**.",
+           **{f"answer_{r.id}": "Yes." for r in job.requirements}, "submit": "Submit bid"}
+    yield f"/jobs/{job.id}/bid (check)", _checked(client.post(f"/jobs/{job.id}/bid?coop={coop.id}", data=bid))
+
+
+def _checked(response):
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Check your" in html, html[:2000]
+    return html
+
+
 @pytest.fixture
 def demo_world(runner, app, monkeypatch):
     monkeypatch.setitem(app.config, "SERVER_NAME", None)
@@ -76,6 +108,8 @@ def test_every_crawled_page_is_valid_html(app, demo_world, tmp_path):
             with app.app_context():
                 login(client, User.query.filter_by(email=email).one())
         pages += [(email or "anonymous", path, html) for path, html in _crawl(client)]
+        if email == data.TWO_COOP_MEMBER["email"]:
+            pages += [(email, path, html) for path, html in _check_pages(client)]
     assert len(pages) > 100, "the crawl should reach most of the site"
 
     for n, (who, path, html) in enumerate(pages):

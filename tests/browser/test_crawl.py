@@ -1,8 +1,12 @@
 """The main pages at a phone's width and a desktop's, as an anonymous visitor and as a member:
 no sideways scroll, every button at least 40 px high, no repeated id, and no axe violation."""
+from datetime import timedelta
+
 import pytest
 
-from ..axe import sign_in
+from marketplace.core.time import utcnow
+
+from ..axe import follow, sign_in
 from ..factories import batched, make_coop, make_job, make_user
 
 pytestmark = pytest.mark.browser
@@ -44,6 +48,36 @@ def _violations(page):
     return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in Axe().run(page).response["violations"]]
 
 
+def _problems(page, width):
+    found = page.evaluate(CHECKS)
+    found = {"overflow": found["width"] if found["width"] > width else None,
+             "repeated ids": found["repeated"], "short buttons": found["short"], "axe": _violations(page)}
+    return {k: v for k, v in found.items() if v}
+
+
+def _check_pages(page, job):
+    """The "check your answers" pages, reached as a member does: a job filled in and
+    "Publish" pressed, then a bid filled in and "Submit bid" pressed."""
+    now = utcnow()
+    page.goto("/jobs/new")
+    page.fill("#title", "A checked tender with a rather long title that has to wrap on a phone")
+    page.fill("#summary", "What the check page shows before publishing.")
+    page.locator("input[id^=skill-]").first.check()
+    page.fill("#budget_min", "8000")
+    page.fill("#questions_deadline", (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#bids_deadline", (now + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"))
+    follow(page.get_by_role("button", name="Publish"))
+    assert page.locator("h1").inner_text() == "Check your job before publishing"
+    yield "check job"
+    page.goto(f"/jobs/{job.id}/bid")
+    page.fill("#price", "9000")
+    page.fill("#available_from", (now + timedelta(days=30)).date().isoformat())
+    page.fill("#proposal", "A proposal long enough to read: " + "we build accessible things. " * 10)
+    follow(page.get_by_role("button", name="Submit bid"))
+    assert "Check your bid" in page.locator("h1").inner_text()
+    yield "check bid"
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("member", [False, True], ids=["anonymous", "member"])
 def test_the_main_pages(app, browser_page, live_server, site, width, member):
@@ -56,11 +90,8 @@ def test_the_main_pages(app, browser_page, live_server, site, width, member):
     for path in paths:
         response = browser_page.goto(path)
         assert response.status == 200, path
-        found = browser_page.evaluate(CHECKS)
-        found = {"overflow": found["width"] if found["width"] > width else None,
-                 "repeated ids": found["repeated"], "short buttons": found["short"],
-                 "axe": _violations(browser_page)}
-        found = {k: v for k, v in found.items() if v}
-        if found:
-            problems[path] = found
-    assert problems == {}
+        problems[path] = _problems(browser_page, width)
+    if member:
+        for name in _check_pages(browser_page, site["job"]):
+            problems[name] = _problems(browser_page, width)
+    assert {path: found for path, found in problems.items() if found} == {}
