@@ -223,6 +223,8 @@ class Question(Answer):
     asked_at: Time
     answered_at: Time | None
     coop: CoopRef | None = doc(description="The asking co-op: for the poster's co-op alone")
+    documents: list[Document] = doc(default=[], description="Files sent with the question")
+    answer_documents: list[Document] = doc(default=[], description="Files published with the answer")
 
 
 class QuestionList(Answer):

@@ -21,6 +21,7 @@ from ..coops.models import Coop
 from ..core.pagination import Page
 from ..core.rules import RuleError
 from ..core.work import flush_retrying
+from ..documents import services as document_services
 from ..extensions import db
 from ..federation import can_view_job, get_job_or_404, viewer_for
 from ..federation.policy import posting_visibilities
@@ -231,10 +232,16 @@ def questions_index(job_id: int) -> Response:
     viewer = api_viewer()
     job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), *bid_services.with_counts()])
     panel = question_services.questions_panel(job, viewer)
-    return jsonify(plain(schemas.QuestionList(
-        answered=[question_json(q, panel.show_asker) for q in panel.answered],
-        pending=[question_json(q, panel.show_asker) for q in panel.pending],
-    )))
+    shown = [*panel.answered, *panel.pending]
+    files = document_services.documents_of("question", [q.id for q in shown])
+    answer_files = document_services.documents_of("answer", [q.id for q in panel.answered])
+
+    def described(question: Any) -> schemas.Question:
+        return question_json(question, panel.show_asker, files.get(question.id, []),
+                             answer_files.get(question.id, []))
+
+    return jsonify(plain(schemas.QuestionList(answered=[described(q) for q in panel.answered],
+                                              pending=[described(q) for q in panel.pending])))
 
 
 def _acting_coops(job: Job, user: User, action: str) -> list[Coop]:

