@@ -92,7 +92,15 @@ def document_json(document: Any) -> schemas.Document:
 def job_detail_json(job: Job, documents: list[Any], award: Bid | None = None) -> schemas.JobDetail:
     """A single job, with its specification files (``documents``: the caller may see the job)
     and its award as ``job_json`` gives it."""
-    return schemas.JobDetail(**job_json(job, award).model_dump(), documents=[document_json(d) for d in documents])
+    return schemas.JobDetail(
+        **job_json(job, award).model_dump(), documents=[document_json(d) for d in documents],
+        requirements=[schemas.Requirement(id=r.id, text=r.text, kind=r.kind) for r in job.requirements],
+        criteria=[criterion_json(c) for c in job.criteria],
+    )
+
+
+def criterion_json(criterion: Any) -> schemas.Criterion:
+    return schemas.Criterion(id=criterion.id, name=criterion.name, weight=criterion.weight)
 
 
 def question_json(question: Question, show_asker: bool, documents: Sequence[Any] = (),

@@ -100,12 +100,16 @@ def _job_values(body: schemas.JobUpdate, job: Job | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if job is not None:
         values = {name: getattr(job, name) for name in job_services.EDITABLE_FIELDS}
-        values["requirements"] = [r.text for r in job.requirements]
+        values["requirements"] = [r.text for r in job.requirements if r.essential]
+        values["nice_to_have"] = [r.text for r in job.requirements if not r.essential]
+        values["criteria"] = job_services.criteria_values(job)
     given = body.model_fields_set if job is not None else None
     values.update(body.model_dump(include=given, exclude={"skills", "coop", "publish"}))
     values["description"] = values["description"] or ""
     values["location"] = values["location"] or ""
-    values["requirements"] = [text for text in values["requirements"] or () if text]
+    for name in ("requirements", "nice_to_have"):
+        values[name] = [text for text in values[name] or () if text]
+    values["criteria"] = values["criteria"] or []
     return values
 
 
