@@ -37,6 +37,7 @@ def pytest_report_header(config):
 
 
 POSTGRES_SKIP_REASON = "needs PostgreSQL: set TEST_DATABASE_URL (as make test does)"
+SQLITE_ONLY_REASON = "slow, and what it checks does not depend on the database: run with SQLite"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -45,6 +46,8 @@ def pytest_collection_modifyitems(config, items):
         skips["browser"] = pytest.mark.skip(reason=BROWSER_SKIP_REASON)
     if not (TEST_DATABASE_URL or "").startswith("postgresql"):
         skips["postgres_only"] = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
+    else:
+        skips["sqlite_only"] = pytest.mark.skip(reason=SQLITE_ONLY_REASON)
     for item in items:
         for keyword, skip in skips.items():
             if keyword in item.keywords:

@@ -91,3 +91,37 @@ def test_upgrade_downgrade_and_models_agree(empty_database):
     assert _diff(app) == []
     with app.app_context():
         db.engine.dispose()
+
+
+def test_stored_markdown_headings_are_rendered_again(empty_database):
+    """0021 renders again the stored HTML of text with headings (``##`` was h4 under the page's
+    h2); an imported job's HTML, which is its feed's, is left alone."""
+    from sqlalchemy import text
+
+    from marketplace.feeds.models import FeedSource, ImportedEntry
+
+    from . import factories
+
+    app = _app(empty_database)
+    with app.app_context():
+        upgrade(revision="0020")
+        networks = factories.make_networks()
+        coop = factories.make_coop("Headings", {networks["cotech"]: "active"}, description="## What we do")
+        job = factories.make_job(coop, description="## Background\n\nText.")
+        imported = factories.make_job(coop, description="## Feed")
+        source = FeedSource(name="A council", url="https://example.org/feed", coop=coop)
+        db.session.add(ImportedEntry(source=source, guid="1", job=imported, content_hash="x"))
+        db.session.commit()
+        ids = coop.id, job.id, imported.id
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE coop SET description_html = '<h4>What we do</h4>'"))
+            conn.execute(text("UPDATE job SET description_html = '<h4>Old</h4>'"))
+        db.session.remove()
+    with app.app_context():
+        upgrade()
+        coop_html = db.session.execute(text("SELECT description_html FROM coop WHERE id = :i"), {"i": ids[0]}).scalar()
+        jobs = dict(db.session.execute(text("SELECT id, description_html FROM job")).all())
+        db.engine.dispose()
+    assert coop_html.strip() == "<h3>What we do</h3>"
+    assert jobs[ids[1]].strip() == "<h3>Background</h3>\n<p>Text.</p>"
+    assert jobs[ids[2]] == "<h4>Old</h4>"  # the feed's HTML, as it was

@@ -71,3 +71,16 @@ def test_only_members_of_a_vetted_co_op_are_offered_post_a_job(app, networks):
         html = client_for(app, active).get(path).get_data(as_text=True)
         assert ">Post a job</a>" in html and "cannot post jobs" not in html
     assert client_for(app, pending).get("/jobs/new").status_code == 302  # as before: told why
+
+
+@pytest.mark.parametrize("source, levels", [
+    ("## Background\n\n## What we need\n\n#### Detail", ["h3", "h3", "h4"]),
+    ("### First\n\n# Top\n\n###### Deep", ["h3", "h3", "h4"]),
+    ("# Scope\n\n## Details", ["h3", "h4"]),
+])
+def test_markdown_headings_never_skip_a_level(source, levels):
+    """The text's headings start at h3, under the page's h2 section, and none is more than one
+    level below the one before it, whatever levels the author typed (axe: heading-order)."""
+    from marketplace.core.markdown import render_markdown
+
+    assert re.findall(r"<(h[1-6])>", render_markdown(source)) == levels

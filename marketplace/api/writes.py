@@ -36,7 +36,7 @@ from . import schemas
 from .base import ApiError, api_viewer, bp, int_arg, invalid, optional_body, parsed, token_user
 from .idempotency import commit_with_answer
 from .schemas import MAX_PER_PAGE
-from .serializers import (bid_json, document_json, interest_json, job_json, notification_json, plain,
+from .serializers import (bid_json, interest_json, job_json, notification_json, plain,
                           question_json)
 from .spec import operation
 
@@ -100,12 +100,16 @@ def _job_values(body: schemas.JobUpdate, job: Job | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if job is not None:
         values = {name: getattr(job, name) for name in job_services.EDITABLE_FIELDS}
-        values["requirements"] = [r.text for r in job.requirements]
+        values["requirements"] = [r.text for r in job.requirements if r.essential]
+        values["nice_to_have"] = [r.text for r in job.requirements if not r.essential]
+        values["criteria"] = job_services.criteria_values(job)
     given = body.model_fields_set if job is not None else None
     values.update(body.model_dump(include=given, exclude={"skills", "coop", "publish"}))
     values["description"] = values["description"] or ""
     values["location"] = values["location"] or ""
-    values["requirements"] = [text for text in values["requirements"] or () if text]
+    for name in ("requirements", "nice_to_have"):
+        values[name] = [text for text in values[name] or () if text]
+    values["criteria"] = values["criteria"] or []
     return values
 
 
@@ -136,7 +140,7 @@ def _job_answer(job_id: int, status: int = 200, **headers: str) -> Response:
     return commit_with_answer(plain(job_json(job_services.load_job(job_id))), status, headers)
 
 
-def _managed_job(job_id: int, user: User) -> Job:
+def managed_job(job_id: int, user: User) -> Job:
     """A job the caller's co-op posted: 404 if they may not see it, 403 if they only see it."""
     job: Job = get_job_or_404(job_id, viewer_for(user))
     if not job_services.can_manage(user, job):
@@ -174,7 +178,7 @@ def jobs_update(job_id: int) -> Response:
     """Change fields of a draft or open job the caller's co-op posted"""
     user = token_user()
     body = parsed(schemas.JobUpdate)
-    job = _managed_job(job_id, user)
+    job = managed_job(job_id, user)
     if not job_services.is_editable(job):
         raise ApiError(409, "conflict", "This job is closed or withdrawn and can no longer be edited.")
     values, skills = _checked_job(job.coop, body, job)
@@ -187,7 +191,7 @@ def jobs_update(job_id: int) -> Response:
 
 def _job_action(job_id: int, change: Callable[[Job, User], object]) -> Response:
     user = token_user()
-    job = _managed_job(job_id, user)
+    job = managed_job(job_id, user)
     try:
         change(job, user)
     except job_services.JobRuleError as error:
@@ -217,26 +221,6 @@ def jobs_withdraw(job_id: int) -> Response:
     return _job_action(job_id, withdraw)
 
 
-@bp.post("/jobs/<int:job_id>/documents")
-@operation("addJobDocuments", "jobs", {201: (schemas.DocumentList, "The files added")},
-           (400, *ACT_ERRORS), form=schemas.DocumentUpload, created=True)
-def jobs_add_documents(job_id: int) -> Response:
-    """Attach specification files to a draft or open job the caller's co-op posted
-    (multipart/form-data, each file in a part named documents)"""
-    user = token_user()
-    job = _managed_job(job_id, user)
-    if not job_services.is_editable(job):
-        raise ApiError(409, "conflict", "This job is closed or withdrawn: files can no longer be added.")
-    uploads, errors = document_services.checked_uploads(request.files.getlist(document_services.FIELD))
-    if errors:
-        raise invalid({"documents": " ".join(errors)})
-    if not uploads:
-        raise invalid({"documents": "Attach at least one file, in a part named documents."})
-    added = [document_services.store(upload, "job", job.id, user, job.coop) for upload in uploads]
-    return commit_with_answer(plain(schemas.DocumentList(items=[document_json(d) for d in added])), 201,
-                              {"Location": url_for("api.jobs_show", job_id=job.id)})
-
-
 # --- questions -------------------------------------------------------------------------------
 
 @bp.get("/jobs/<int:job_id>/questions")
@@ -248,10 +232,16 @@ def questions_index(job_id: int) -> Response:
     viewer = api_viewer()
     job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), *bid_services.with_counts()])
     panel = question_services.questions_panel(job, viewer)
-    return jsonify(plain(schemas.QuestionList(
-        answered=[question_json(q, panel.show_asker) for q in panel.answered],
-        pending=[question_json(q, panel.show_asker) for q in panel.pending],
-    )))
+    shown = [*panel.answered, *panel.pending]
+    files = document_services.documents_of("question", [q.id for q in shown])
+    answer_files = document_services.documents_of("answer", [q.id for q in panel.answered])
+
+    def described(question: Any) -> schemas.Question:
+        return question_json(question, panel.show_asker, files.get(question.id, []),
+                             answer_files.get(question.id, []))
+
+    return jsonify(plain(schemas.QuestionList(answered=[described(q) for q in panel.answered],
+                                              pending=[described(q) for q in panel.pending])))
 
 
 def _acting_coops(job: Job, user: User, action: str) -> list[Coop]:
@@ -303,7 +293,7 @@ def _bid_values(body: schemas.BidChange, bid: Bid | None = None) -> bid_services
     return values
 
 
-def _own_bid(bid_id: int, user: User) -> Bid:
+def own_bid(bid_id: int, user: User) -> Bid:
     """A bid the caller may see (else 404) and edit for its bidding co-op (else 403)."""
     bid = _get_or_404(Bid, bid_id, options=[joinedload(Bid.job).joinedload(Job.requirements),
                                             joinedload(Bid.coop), selectinload(Bid.answers)])
@@ -377,7 +367,7 @@ def bids_update(bid_id: int) -> Response:
     """Edit, or submit, the co-op's bid"""
     user = token_user()
     body = parsed(schemas.BidChange)
-    bid = _own_bid(bid_id, user)
+    bid = own_bid(bid_id, user)
     values = _bid_values(body, bid)
     submit = body.submit
 
@@ -395,7 +385,7 @@ def bids_update(bid_id: int) -> Response:
 def bids_withdraw(bid_id: int) -> Response:
     """Withdraw the co-op's bid while bids are open"""
     user = token_user()
-    bid = _own_bid(bid_id, user)
+    bid = own_bid(bid_id, user)
     _saved_bid(lambda: bid_services.withdraw_bid(bid, user))
     return commit_with_answer(plain(bid_json(bid)))
 

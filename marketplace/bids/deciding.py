@@ -211,6 +211,22 @@ def request_feedback(bid, user, text):
     return bid
 
 
+def reply_to_feedback(bid, user, text):
+    """The poster's co-op answers an unsuccessful bidder's request for feedback: the answer is
+    the bid's feedback, shown to the bidder, who is told. It may be written again (to add to
+    it), while the award is intended or after it is final: a request is never left unanswerable."""
+    job = bid.job
+    if not user.is_member_of(job.coop):
+        raise BidRuleError("Only the co-op that posted the job answers requests for feedback.")
+    if bid.feedback_requested_at is None:
+        raise BidRuleError("This bidder has not asked for feedback.")
+    bid.feedback = _required_text(text, "feedback", "Write your feedback to the bidder.", "Your feedback")
+    record("bid.feedback_given", bid, actor=user, coop=job.coop, job_id=job.id)
+    _tell_bidder(bid, NotificationKind.BID_UNSUCCESSFUL,
+                 f"The poster answered your request for feedback on “{job.title}”.")
+    return bid
+
+
 def withdraw_award(job, user, reason):
     """The poster withdraws an intended award, with a reason, before its standstill period
     ends: the job is closed again, awaiting a decision, and the bids that the award decided

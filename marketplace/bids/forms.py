@@ -126,10 +126,10 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
 
 
 def bid_form(requirements, coops, **kwargs):
-    """A bid form with one answer field per essential requirement of the job."""
+    """A bid form with one answer field per requirement of the job, essential or nice to have."""
     fields = {
         f"answer_{r.id}": TextAreaField(
-            r.text, filters=[strip_filter], validators=[Optional(), Length(max=MAX_ANSWER)],
+            r.text if r.essential else f"{r.text} (nice to have)", filters=[strip_filter], validators=[Optional(), Length(max=MAX_ANSWER)],
             render_kw={"rows": 3},
         )
         for r in requirements
@@ -158,6 +158,15 @@ class AwardForm(FlaskForm):
     publish_outcome = BooleanField("Publish the outcome publicly: visitors who are not signed in see who won "
                                    "and the agreed value too")
     submit = SubmitField("Award this bid")
+
+
+class FeedbackReplyForm(FlaskForm):
+    """The poster's answer to a bidder's request for feedback."""
+
+    feedback = TextAreaField("Your feedback to the bidder", filters=[strip_filter],
+                             validators=[InputRequired("Write your feedback to the bidder."),
+                                         Length(max=MAX_FEEDBACK)], render_kw={"rows": 5})
+    submit = SubmitField("Send the feedback")
 
 
 class FeedbackRequestForm(FlaskForm):

@@ -11,10 +11,11 @@ from ..core.rules import RuleError
 from ..core.work import save_change
 from ..documents import services as documents
 from ..extensions import db
+from ..evaluation.policy import can_see_scores
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
 from . import services
-from .forms import (AwardForm, FeedbackForm, FeedbackRequestForm, InterestForm, WithdrawAwardForm,
+from .forms import (AwardForm, FeedbackForm, FeedbackReplyForm, FeedbackRequestForm, InterestForm, WithdrawAwardForm,
                     bid_form)
 from .models import Bid
 from .panels import check_before_submitting
@@ -130,20 +131,24 @@ def show(bid_id):
     return _render_bid(_visible_bid(bid_id))
 
 
-def _render_bid(bid, feedback_request_form=None):
+def _render_bid(bid, feedback_request_form=None, feedback_reply_form=None):
     viewer = current_viewer()
     own = is_own_bid(viewer, bid)
     may_ask = (own and bid.status == "unsuccessful" and bid.job.award_intended
                and bid.feedback_requested_at is None)
+    decide = can_decide_bids(viewer, bid.job)
+    may_reply = decide and bid.feedback_requested_at is not None
     return render_template(
         "bids/show.html", bid=bid, job=bid.job, own=own, action_form=ActionForm(),
         documents=documents.owned("bid", bid.id), 
         removable=own and bid.job.is_open and bid.status in ("draft", "submitted"),
-        decide=can_decide_bids(viewer, bid.job),
+        decide=decide,
         award_form=AwardForm(prefix=f"award-{bid.id}", agreed_value=bid.total,
                              agreed_start=bid.available_from),
         feedback_form=FeedbackForm(prefix=f"reject-{bid.id}"),
         feedback_request_form=feedback_request_form or (FeedbackRequestForm() if may_ask else None),
+        feedback_reply_form=feedback_reply_form or (
+            FeedbackReplyForm(formdata=None, feedback=bid.feedback) if may_reply else None),
     )
 
 
@@ -189,7 +194,7 @@ def _render_review(job, forms=None, status=200):
         "bids/review.html", job=job, bids=bids, unsealed=unsealed,
         count=len(bids) if unsealed else services.received_count(job),
         decide=decide, action_form=ActionForm(), withdraw_award_form=withdraw_form,
-        download=can_download_bids(viewer, job),
+        download=can_download_bids(viewer, job), scores=bool(job.criteria) and can_see_scores(viewer, job),
         award_forms=award_forms, feedback_forms=feedback_forms, failed=list(forms.values()),
     ), status
 
@@ -291,6 +296,18 @@ def request_feedback(bid_id):
             "Your request is sent: the poster has been told.", retry=True):
         return redirect(url_for("bids.show", bid_id=bid.id))
     return _render_bid(bid, feedback_request_form=form), 422
+
+
+@bp.post("/bids/<int:bid_id>/feedback")
+def reply_to_feedback(bid_id):
+    """The poster's co-op answers a request for feedback, from the bid's page."""
+    bid = _decided_bid(bid_id)
+    form = FeedbackReplyForm()
+    if form.validate_on_submit() and save_change(
+            lambda: services.reply_to_feedback(bid, current_user, form.feedback.data), form,
+            "Your feedback is sent: the bidder has been told."):
+        return redirect(url_for("bids.show", bid_id=bid.id))
+    return _render_bid(bid, feedback_reply_form=form), 422
 
 
 @bp.post("/jobs/<int:job_id>/award/withdraw")

@@ -33,7 +33,7 @@ from .rules import (MAX_ANSWER, MAX_DAY_RATE, MAX_DAYS, MAX_FEEDBACK, MAX_PRICE,
                     MAX_PROPOSAL, MAX_START_AHEAD, BidRuleError, closed_message, consortium_taking_part,
                     received_count)
 from .deciding import (award_bid, bidder_coops, check_award, jobs_to_notice,  # noqa: F401
-                       notice_bids_closed, reject_bid, request_feedback, rivals, shortlist_bid,
+                       notice_bids_closed, reject_bid, reply_to_feedback, request_feedback, rivals, shortlist_bid,
                        standstill_ends, withdraw_award)
 
 

@@ -14,6 +14,7 @@ from ..bids.panels import check_before_submitting
 from ..bids.models import Bid
 from ..core.templating import format_datetime
 from ..core.work import save_change
+from ..documents import services as documents
 from ..extensions import db
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -242,7 +243,7 @@ def bid(consortium_id, job_id):
         flash(bid_services.closed_message(job) + " It takes no more bids.", "error")
         return redirect(url_for("consortia.show", consortium_id=consortium.id))
     lead = consortium.lead_coop
-    form = bid_form(job.requirements, [lead])
+    form = bid_form(job.requirements, [lead]).receive_documents(current_user)
     current = services.live_consortium_bid(consortium, job)
     if request.method == "GET":
         form.coop.data = lead.id
@@ -254,8 +255,13 @@ def bid(consortium_id, job_id):
         if check is not None:
             return check
         submit = bool(form.submit.data)
-        done = save_change(lambda: services.save_consortium_bid(
-            consortium, job, current_user, form.values(), submit=submit, bid_id=form.edited_bid_id), form, retry=True)
+        def save():
+            saved_bid = services.save_consortium_bid(consortium, job, current_user, form.values(), submit=submit,
+                                                     bid_id=form.edited_bid_id)
+            documents.attach(form.pending, "bid", saved_bid, lead)
+            return saved_bid
+
+        done = save_change(save, form, retry=True)
         if done:
             saved = done.result
             if saved.status == "draft":
@@ -267,6 +273,7 @@ def bid(consortium_id, job_id):
             return redirect(url_for("bids.show", bid_id=saved.id))
     return render_template(
         "bids/form.html", job=job, form=form, bid=current, coop=lead,
+        attached=documents.owned("bid", current.id) if current else [],
         action_url=url_for("consortia.bid", consortium_id=consortium.id, job_id=job.id),
         bidding_for=bidding_for,
     ), (422 if form.errors else 200)

@@ -22,9 +22,24 @@ def sanitise_html(html):
     )
 
 
-# Markdown's headings move down two levels (# is h3, ## is h4, the rest h6): the page owns h1,
-# and the h2 sections it puts the text in.
-HEADING_SHIFT = 2
+# The page owns h1 and the h2 section it puts the text in: the text's headings start at h3.
+SECTION_LEVEL = 2
+
+
+def _heading_levels(tokens):
+    """Give the text's headings levels from h3 down that never skip one: the highest level the
+    author used becomes h3, the next h4 …, and no heading is more than one below the heading
+    before it (``## A`` then ``#### B`` is h3 then h4), so that the page's outline holds."""
+    used = sorted({int(t.tag[1]) for t in tokens if t.type == "heading_open"})
+    rank = {level: SECTION_LEVEL + 1 + i for i, level in enumerate(used)}
+    previous = SECTION_LEVEL
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            level = min(rank[int(token.tag[1])], previous + 1, 6)
+            token.tag = f"h{level}"
+            previous = level
+            closing = next(t for t in tokens[i + 1:] if t.type == "heading_close")
+            closing.tag = token.tag
 
 
 def render_markdown(source):
@@ -33,9 +48,7 @@ def render_markdown(source):
         return ""
     env = {}
     tokens = _md.parse(source, env)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+    _heading_levels(tokens)
     return sanitise_html(_md.renderer.render(tokens, _md.options, env))
 
 

@@ -101,6 +101,35 @@ def test_intended_award_feedback_and_then_final(app, job, poster, alpha_user, be
         assert late.status_code == 422 and "The award is final" in late.get_data(as_text=True)
 
 
+def test_the_poster_answers_a_request_for_feedback(app, job, poster, alpha_user, beta_user, two_bids, standstill):
+    alpha_bid, beta_bid = two_bids
+    poster_client, beta = client_for(app, poster), client_for(app, beta_user)
+    with after_deadline(job):
+        poster_client.post(f"/bids/{alpha_bid.id}/award", data=award_data(alpha_bid, others_feedback="Close call."))
+        # Nothing to answer before the bidder asks.
+        assert "Answer Beta Co-op" not in poster_client.get(f"/bids/{beta_bid.id}").get_data(as_text=True)
+        early = poster_client.post(f"/bids/{beta_bid.id}/feedback", data={"feedback": "Unasked."})
+        assert early.status_code == 422 and "has not asked for feedback" in early.get_data(as_text=True)
+        beta.post(f"/bids/{beta_bid.id}/feedback-request", data={"request": "Was it the price?"})
+        page = poster_client.get(f"/bids/{beta_bid.id}").get_data(as_text=True)
+        assert "Answer Beta Co-op's request for feedback" in page and "Close call." in page
+        empty = poster_client.post(f"/bids/{beta_bid.id}/feedback", data={"feedback": " "})
+        assert empty.status_code == 422 and "Write your feedback to the bidder." in empty.get_data(as_text=True)
+        # Only the poster's co-op answers: the bidder may see its bid but not answer for the poster.
+        assert beta.post(f"/bids/{beta_bid.id}/feedback", data={"feedback": "x"}).status_code == 403
+        assert client_for(app, alpha_user).post(f"/bids/{beta_bid.id}/feedback",
+                                                data={"feedback": "x"}).status_code == 404
+        answered = poster_client.post(f"/bids/{beta_bid.id}/feedback",
+                                      data={"feedback": "Your price was 20% above the winner's."})
+        assert answered.status_code == 302
+        assert "Your price was 20% above the winner&#39;s." in beta.get(f"/bids/{beta_bid.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert beta_bid.feedback == "Your price was 20% above the winner's." and beta_bid.status == "unsuccessful"
+    assert "The poster answered your request for feedback" in notes_for(beta_user)[-1].message
+    assert not any("answered your request" in n.message for n in notes_for(alpha_user))
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "bid.feedback_given")).all()
+
+
 def test_the_poster_withdraws_an_intended_award(app, job, poster, alpha_user, beta_user, two_bids, standstill):
     alpha_bid, beta_bid = two_bids
     poster_client = client_for(app, poster)

@@ -407,3 +407,28 @@ def test_a_standing_consortium_bids_on_jobs_all_its_co_ops_can_see(clients, coop
     response = clients["outsider"].post(f"/jobs/{public.id}/bid", data=bid_data(public))
     assert response.status_code == 422 and "Standing team" in errors(response)
     assert clients["outsider"].get(f"/bids/{bid.id}").status_code == 200
+
+
+def test_the_consortium_bids_with_files_every_member_downloads(clients, coops, job):
+    from werkzeug.datastructures import MultiDict
+
+    from marketplace.documents.models import Document
+
+    from ..documents.files import PDF
+
+    consortium = team_of_three(clients, coops, job)
+    form = clients["alpha"].get(f"/consortia/{consortium.id}/jobs/{job.id}/bid").get_data(as_text=True)
+    assert 'type="file"' in form
+    data = MultiDict(bid_data(job))
+    data.add("documents", (io.BytesIO(PDF), "joint-method.pdf"))
+    response = clients["alpha"].post(f"/consortia/{consortium.id}/jobs/{job.id}/bid", data=data,
+                                     content_type="multipart/form-data")
+    assert response.status_code == 302, errors(response)
+    bid = db.session.scalars(select(Bid)).one()
+    document = db.session.scalars(select(Document)).one()
+    assert (document.owner_kind, document.owner_id, document.coop_id) == ("bid", bid.id, coops["alpha"].id)
+    for key in ("alpha", "beta", "gamma"):
+        assert clients[key].get(f"/documents/{document.id}/joint-method.pdf").status_code == 200, key
+    assert clients["poster"].get(f"/documents/{document.id}/joint-method.pdf").status_code == 404  # sealed
+    with after_deadline(job):
+        assert clients["poster"].get(f"/documents/{document.id}/joint-method.pdf").status_code == 200

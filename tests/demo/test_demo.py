@@ -77,7 +77,7 @@ def test_jobs_cover_every_visibility_kind_and_state(demo):
     assert any(j.looking_for_partners for j in jobs)
     now = utcnow()
     for job in jobs:
-        assert job.skills and "<h4>Background</h4>" in job.description_html
+        assert job.skills and "<h3>Background</h3>" in job.description_html
         if job.state == "closed":
             assert job.bids_deadline < now and job.published_at < job.questions_deadline
         if job.state == "open":
@@ -207,7 +207,7 @@ def test_pages_show_the_demo(demo, client):
     page = client.get(f"/jobs/{public_open.id}")
     assert page.status_code == 200
     assert shows(page, public_open) and str(escape(public_open.coop.name)).encode() in page.data
-    assert b"<h4>What we need</h4>" in page.data
+    assert b"<h3>What we need</h3>" in page.data
     assert client.get(f"/jobs/{cotech_open.id}").status_code == 404
     skills = client.get("/skills/")
     assert skills.status_code == 200 and b"Accessibility" in skills.data
@@ -217,3 +217,16 @@ def test_pages_show_the_demo(demo, client):
     login(client, coop("kestrel-and-loom").members[0].user)
     assert shows(client.get("/jobs"), cotech_open)
     assert client.get(f"/jobs/{cotech_open.id}").status_code == 200
+
+
+def test_some_jobs_have_evaluation_criteria(demo, client):
+    from marketplace.jobs.models import JobCriterion
+
+    criteria = db.session.scalars(select(JobCriterion)).all()
+    by_job = {}
+    for criterion in criteria:
+        by_job.setdefault(criterion.job, []).append(criterion.weight)
+    assert len(by_job) == 4 and all(sum(weights) == 100 for weights in by_job.values())
+    public = [job for job in by_job if job.visibility == "public" and job.status != "draft"]
+    if public:
+        assert "How bids are evaluated" in client.get(f"/jobs/{public[0].id}").get_data(as_text=True)

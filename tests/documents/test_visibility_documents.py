@@ -9,6 +9,7 @@ from marketplace.core.time import frozen_now, utcnow
 from marketplace.federation import viewer_for
 from marketplace.federation.policy import can_see_document
 
+from ..factories import bearer
 from ..matrix import SEES, as_viewer, sees_document
 
 
@@ -35,6 +36,46 @@ def test_documents_before_bids_close(client, documents_world, kind):
 def test_documents_after_bids_close(client, documents_world, kind):
     with _deadline_passed(documents_world):
         _check(as_viewer(client, documents_world, kind), documents_world, kind, closed=True)
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
+@pytest.mark.parametrize("kind", SEES)
+def test_a_bids_files_through_the_api(client, documents_world, kind, closed):
+    """``GET /api/v1/bids/<id>/documents`` lists a bid's files to those who may download them,
+    and is 404 to everyone else (401 without a token)."""
+    headers = bearer(documents_world["users"][kind])
+    bids = {key: d for key, d in documents_world["documents"].items() if key[0] == "bid"}
+    with _deadline_passed(documents_world) if closed else frozen_now(utcnow()):
+        for (owner, visibility, state), document in bids.items():
+            response = client.get(f"/api/v1/bids/{document.owner_id}/documents", headers=headers)
+            if not headers:
+                assert response.status_code == 401
+                continue
+            want = sees_document(kind, owner, visibility, state, closed)
+            assert response.status_code == (200 if want else 404), (kind, visibility, state, closed)
+            if want:
+                assert [d["name"] for d in response.get_json()["items"]] == [document.name]
+
+
+@pytest.mark.parametrize("kind", SEES)
+def test_question_files_in_the_apis_questions(client, documents_world, kind):
+    """``GET /api/v1/jobs/<id>/questions`` names a question's and an answer's files exactly when
+    the viewer may download them (a job it may not see is 404)."""
+    headers = bearer(documents_world["users"][kind])
+    owners = ("question", "answer", "pending_question")
+    for (visibility, state), job in documents_world["jobs"].items():
+        if state != "open":
+            continue
+        response = client.get(f"/api/v1/jobs/{job.id}/questions", headers=headers)
+        if response.status_code == 404:
+            assert not any(sees_document(kind, o, visibility, state) for o in owners), (kind, visibility)
+            continue
+        answer = response.get_json()
+        listed = {d["name"] for q in answer["answered"] + answer["pending"]
+                  for d in q["documents"] + q["answer_documents"]}
+        want = {documents_world["documents"][(o, visibility, state)].name for o in owners
+                if sees_document(kind, o, visibility, state)}
+        assert listed == want, (kind, visibility)
 
 
 def test_a_sealed_bids_file_is_404_to_the_poster_until_the_deadline(client, documents_world):
