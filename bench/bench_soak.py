@@ -1,4 +1,4 @@
-"""Soak bench: mixed load on gunicorn and PostgreSQL for N minutes, then the invariants checked in
+"""Soak bench: mixed load on gunicorn and PostgreSQL (or SQLite) for N minutes, then the invariants checked in
 the database, and each worker's memory every 30 seconds.
 
     .venv/bin/python bench/bench_soak.py --database-url postgresql+psycopg://postgres@127.0.0.1/soak \
@@ -199,12 +199,22 @@ def client(soak, seed):
 
 # --- the world, the server, the watch ------------------------------------------------------------
 
-def build(url, n_coops, n_jobs, secret):
+def fresh_database(url):
+    """Drop the database of ``url`` and make it again (a SQLite file: remove it and its journal)."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(parsed.database + suffix):
+                os.remove(parsed.database + suffix)
+        return
     admin = parsed.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def build(url, n_coops, n_jobs, secret):
+    fresh_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
     coops = []
     with app.app_context():
@@ -255,7 +265,20 @@ def cache_bytes(base):
     return {int(pid): float(value) for pid, value in found}
 
 
-def watch(soak, master, started, curve):
+def traced(base, scratch, name):
+    """Each worker's allocations (bench/wsgi_memory.py) into a file of the scratch directory:
+    asked as many times as there are workers, so that most likely each one answers."""
+    path = os.path.join(scratch, f"trace-{name}.txt")
+    with open(path, "a", encoding="utf-8") as out:
+        for _ in range(3):
+            try:
+                out.write(requests.get(base + "/bench/memory", timeout=120).text + "\n")
+            except requests.RequestException as error:
+                out.write(f"no answer: {error!r}\n")
+    click.echo(f"  allocations ({name}) in {path}")
+
+
+def watch(soak, master, started, curve, trace_to=None):
     while time.monotonic() < soak.until + 1:
         time.sleep(min(SAMPLE_SECONDS, max(0.1, soak.until - time.monotonic() + 1)))
         with soak.lock:
@@ -267,6 +290,8 @@ def watch(soak, master, started, curve):
         curve.append(row)
         click.echo(f"{row[0] / 60:5.1f} min  {total:7d} requests  {errors:4d} 5xx  load {row[3]:4.1f}  " + "  ".join(
             f"{pid}: {mb:6.1f} MB (cache {c * 1024:6.1f} KB)" for pid, (mb, c) in row[4].items()))
+        if trace_to and (len(curve) == 1 or time.monotonic() >= soak.until):
+            traced(soak.base, trace_to, "warm-up" if len(curve) == 1 else "end")
 
 
 INVARIANTS = {
@@ -296,7 +321,8 @@ INVARIANTS = {
 
 
 @click.command()
-@click.option("--database-url", required=True, help="PostgreSQL URL; the database is dropped and made again.")
+@click.option("--database-url", required=True,
+              help="PostgreSQL URL, or sqlite:///FILE; the database is dropped and made again.")
 @click.option("--minutes", default=3.0, show_default=True, help="How long the load runs.")
 @click.option("--workers", default=4, show_default=True, help="gunicorn workers.")
 @click.option("--clients", default=8, show_default=True, help="Concurrent clients (threads).")
@@ -304,7 +330,9 @@ INVARIANTS = {
 @click.option("--jobs", default=1000, show_default=True,
               help="Standing open jobs (at most SEARCH_AUTO_BUILD_MAX, 2000, so the index builds on the spot).")
 @click.option("--search-cache-mb", default=64, show_default=True, help="SEARCH_CACHE_MB of the workers.")
-def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb):
+@click.option("--trace", is_flag=True,
+              help="Trace allocations (bench/wsgi_memory.py, slow): where memory went, after warm-up and at the end.")
+def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb, trace):
     secret = secrets.token_hex(16)
     app, world = build(database_url, coops, jobs, secret)
     scratch = tempfile.mkdtemp(prefix="marketplace-soak-")
@@ -316,9 +344,12 @@ def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb):
     subprocess.run([sys.executable, "-m", "flask", "--app", "marketplace", "search", "reindex"], env=env, check=True,
                    stdout=log, stderr=subprocess.STDOUT)
     env["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(scratch, "metrics")  # gunicorn's alone, as the README says
+    served = ["--chdir", HERE, "wsgi_memory:create_traced_app()"] if trace else ["marketplace:create_app()"]
+    if trace:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "marketplace:create_app()"],
+         "--bind", f"127.0.0.1:{port}", "--timeout", "60", *served],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -337,7 +368,8 @@ def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb):
                    f"SEARCH_CACHE_MB={search_cache_mb}; log in {scratch}")
         started, curve = time.monotonic(), []
         threads = [threading.Thread(target=client, args=(soak, n)) for n in range(clients)]
-        threads.append(threading.Thread(target=watch, args=(soak, server.pid, started, curve)))
+        threads.append(threading.Thread(target=watch, args=(soak, server.pid, started, curve,
+                                                            scratch if trace else None)))
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -347,6 +379,46 @@ def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb):
         server.wait(timeout=30)
         log.close()
     report(app, soak, curve, search_cache_mb)
+
+
+def slope(points):
+    """Least-squares slope of (minutes, MB) points, in MB per minute."""
+    n = len(points)
+    mean_t, mean_m = sum(t for t, _ in points) / n, sum(m for _, m in points) / n
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (m - mean_m) for t, m in points) / spread if spread else 0.0
+
+
+def memory_summary(curve, cache_mb):
+    """Each worker's RSS after warm-up (the first sample, 30 s into the load) and at the end, and
+    its growth in MB a minute over the last half of the run (a least-squares line through the
+    samples, less swayed by one sample than two points), for the workers that lived throughout."""
+    if len(curve) < 4:
+        click.echo("Memory: too short a run for a slope (4 samples at least).")
+        return
+    first, last = curve[0], curve[-1]
+    half = [row for row in curve if row[0] >= last[0] / 2]
+    loads = [row[3] for row in curve]
+    click.echo(f"Memory per worker (RSS; load average {min(loads):.1f} to {max(loads):.1f}, "
+               f"mean {sum(loads) / len(loads):.1f}, on {os.cpu_count()} CPUs):")
+    kept = sorted(set(first[4]) & set(last[4]))
+    for pid in kept:
+        growth = slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]])
+        click.echo(f"  worker {pid}: warm-up {first[4][pid][0]:6.1f} MB, end {last[4][pid][0]:6.1f} MB, "
+                   f"last half {growth:+.2f} MB/min; search cache at most "
+                   f"{max(row[4].get(pid, (0, 0))[1] for row in curve) * 1024:.1f} KB of {cache_mb} MB")
+    if kept:
+        ends = [last[4][pid][0] for pid in kept]
+        slopes = [slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]]) for pid in kept]
+        # Per request too: a busier or quieter machine answers more or fewer in the same minutes.
+        answered = (half[-1][1] - half[0][1]) / len(kept) / 1000
+        per_thousand = sum(half[-1][4][p][0] - half[0][4][p][0] for p in kept) / len(kept) / answered if answered else 0
+        click.echo(f"  mean: warm-up {sum(first[4][p][0] for p in kept) / len(kept):.1f} MB, end "
+                   f"{sum(ends) / len(ends):.1f} MB (largest {max(ends):.1f}), last half "
+                   f"{sum(slopes) / len(slopes):+.2f} MB/min, {per_thousand:+.2f} MB per 1,000 requests a worker "
+                   f"({last[1]} requests in all)")
+    if len(kept) < len(last[4]):
+        click.echo(f"  {len(last[4]) - len(kept)} worker(s) started during the run (restarted): not in the figures")
 
 
 def report(app, soak, curve, cache_mb):
@@ -367,14 +439,7 @@ def report(app, soak, curve, cache_mb):
             click.echo(f"  {name}: {found}")
         changes = db.session.execute(text("SELECT action, count(*) FROM audit_event GROUP BY action ORDER BY 1")).all()
         click.echo("  audit events: " + ", ".join(f"{a} {n}" for a, n in changes))
-    if len(curve) >= 4:
-        # Memory growth in each half of the run (the first half is the warm-up), per worker that lived throughout.
-        first, middle, last = curve[0], curve[len(curve) // 2], curve[-1]
-        for pid in sorted(set(first[4]) & set(last[4]) & set(middle[4])):
-            slopes = [(b[4][pid][0] - a[4][pid][0]) / ((b[0] - a[0]) / 60) for a, b in ((first, middle), (middle, last))]
-            click.echo(f"  worker {pid}: {first[4][pid][0]:.1f} -> {middle[4][pid][0]:.1f} -> {last[4][pid][0]:.1f} MB "
-                       f"({slopes[0]:+.2f} MB/min in the first half, {slopes[1]:+.2f} in the second); search cache "
-                       f"at most {max(row[4].get(pid, (0, 0))[1] for row in curve) * 1024:.1f} KB of {cache_mb} MB")
+    memory_summary(curve, cache_mb)
     sys.exit(1 if broken or errors or soak.violations else 0)
 
 

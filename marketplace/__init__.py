@@ -1,6 +1,7 @@
 """CoTech Marketplace: a work-sharing and bid marketplace for co-ops."""
 import os
 
+import click
 from flask import Flask, abort, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.exceptions import NotFound
@@ -8,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as settings
 from .core import input as input_guard
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager
 from .operations import logs
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,8 +56,7 @@ def _init_extensions(app):
     metrics.init_app(app)  # next: requests refused by a later hook are counted too
     headers.init_app(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
-                     render_as_batch=True, compare_type=True)
+    app.cli.add_command(_MigrationCommands())
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -71,6 +71,36 @@ def _init_extensions(app):
     from .accounts.services import load_user
 
     login_manager.user_loader(load_user)
+
+
+def init_migrations(app):
+    """Flask-Migrate on ``app`` (its ``upgrade()`` and the others need it); returns its ``db``
+    command group."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True,
+                compare_type=True)
+    from flask_migrate.cli import db as commands
+
+    return commands
+
+
+class _MigrationCommands(click.Command):
+    """``flask db …``. Flask-Migrate brings Alembic and Mako, about 10 MB in every process that
+    imports them: loaded when this command runs, never in a worker that serves pages. Its own
+    command group then reads the arguments, as if it had been registered itself."""
+
+    def __init__(self):
+        super().__init__("db", help="Perform database migrations (Flask-Migrate).", add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+
+    def invoke(self, ctx):
+        from flask.cli import ScriptInfo
+
+        commands = init_migrations(ctx.ensure_object(ScriptInfo).load_app())
+        with commands.make_context(ctx.info_name, list(ctx.args), parent=ctx.parent) as inner:
+            return commands.invoke(inner)
 
 
 def _provide_core_hooks(app):

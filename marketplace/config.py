@@ -114,6 +114,7 @@ def from_environment(instance_path):
         "CACHE_TYPE": os.environ.get("CACHE_TYPE", "SimpleCache"),
         "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
         "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 2000),  # SimpleCache: parts kept per process
+        "PAGE_CACHE_MB": _float("PAGE_CACHE_MB", 16),  # SimpleCache: and their size at most, per process
         "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketplace:"),
         # Feeds out: entries per feed, and how long readers may reuse one (seconds).
         "FEED_ITEMS": _int("FEED_ITEMS", 50),

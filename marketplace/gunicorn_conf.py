@@ -41,3 +41,10 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# A safety net, not a fix: whatever a library may keep, a worker is replaced (after its request,
+# by a fresh fork of the master) once it has answered about this many requests; the jitter keeps
+# the workers from being replaced all at once. ``--max-requests 0`` on the command line turns it off.
+max_requests = 20000
+max_requests_jitter = 2000

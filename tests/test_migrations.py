@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from marketplace import create_app
+from marketplace import create_app, init_migrations
 from marketplace.extensions import db
 
 from .conftest import TEST_DATABASE_URL
@@ -39,7 +39,9 @@ def empty_database(tmp_path):
 
 
 def _app(url):
-    return create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    init_migrations(app)
+    return app
 
 
 def _diff(app):

@@ -90,3 +90,27 @@ def test_json_lines_carry_the_request_id(app, caplog):
         line = json.loads(formatter.format(record))
     assert line["message"] == "Failed twice" and line["level"] == "ERROR"
     assert line["request_id"] == "abc123" and line["status"] == 500 and line["time"].endswith("Z")
+
+
+COMMAND_LINE_ONLY = ("alembic", "flask_migrate", "mako", "icalendar", "feedparser")
+
+
+def test_a_worker_serving_pages_loads_no_command_line_library(app, tmp_path):
+    """What only `flask db`, feed fetching or the calendar use is imported when they run: a
+    worker that serves pages (a fresh interpreter, as gunicorn forks one) never pays for it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from marketplace import create_app\n"
+        "client = create_app().test_client()\n"
+        "statuses = [client.get(path).status_code for path in ('/', '/jobs', '/coops/', '/skills/', '/healthz')]\n"
+        "print(statuses)\n"
+        f"print(sorted(m for m in {COMMAND_LINE_ONLY!r} if m in sys.modules))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "probe",
+           "SEARCH_INDEX_PATH": str(tmp_path / "index"), "INSTANCE_PATH": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    statuses, loaded = done.stdout.strip().splitlines()[-2:]
+    assert "500" not in statuses and loaded == "[]", done.stdout + done.stderr[-2000:]

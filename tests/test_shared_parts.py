@@ -388,3 +388,46 @@ def test_a_request_reads_on_after_its_own_write(app, poster):
         db.session.commit()
         forget_current_viewer()
         assert current_viewer().coop_ids == {poster.id}
+
+
+# --- each worker's store of parts (core/partcache.py) ----------------------------------------------
+
+def _kept_parts(app):
+    """(entries, bytes of their stored values) in this app's own store of parts."""
+    with app.app_context():
+        store = fragments.cache.cache._cache
+        return len(store), sum(len(stored) for _expires, stored in store.values())
+
+
+def test_a_write_empties_the_store_of_what_older_revisions_left(client, app, poster):
+    """Every part is kept under the site revision: after a write none kept before can be served
+    again, so none stays in the worker's memory waiting for CACHE_THRESHOLD to push it out."""
+    make_job(poster, "public", title="Listed")
+    pages = ("/", "/jobs", "/jobs?page=2", "/coops/", "/skills/")
+    for page in pages:
+        assert client.get(page).status_code == 200
+    before, _ = _kept_parts(app)
+    assert before >= 3
+    make_job(poster, "public", title="Written")
+    assert "Written" in client.get("/jobs").get_data(as_text=True)
+    after, _ = _kept_parts(app)
+    assert after < before and after <= 2  # the new list part (and a value it read), nothing older
+
+
+def test_the_store_keeps_to_page_cache_mb(app, poster):
+    """Parts are bounded in bytes (PAGE_CACHE_MB), not only in number (CACHE_THRESHOLD): many
+    different addresses at one revision leave no more than the setting, the most recently used
+    kept."""
+    for n in range(30):
+        make_job(poster, "public", title=f"Job number {n} with a title long enough to weigh something")
+    small = create_app({**app.config, "PAGE_CACHE_MB": 0.05})
+    client = small.test_client()
+    for page in range(1, 40):
+        assert client.get(f"/jobs?page={page % 3 + 1}&q=&skill=&sort=newest&n={page}").status_code == 200
+    entries, stored = _kept_parts(small)
+    assert stored <= 0.05 * 1024 * 1024 and 0 < entries < 39
+    with small.app_context():
+        assert fragments.cache.cache.bytes <= 0.05 * 1024 * 1024
+        db.engine.dispose()
+    again = client.get("/jobs?page=3&q=&skill=&sort=newest&n=39")  # the newest is still there
+    assert again.status_code == 200 and _kept_parts(small)[0] == entries

@@ -4,7 +4,6 @@ their saved searches find (the ones they get, not paused; not the co-ops' skill 
 with a private feed token, so it is revocable like the private feeds; every job in it passes
 the visibility rule for the token's owner at the moment it is read."""
 from flask import current_app, url_for
-from icalendar import Calendar, Event
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -62,6 +61,9 @@ def _coops_jobs(viewer):
 
 def calendar(viewer):
     """The calendar as bytes: a questions deadline and a bids deadline event per job."""
+    # Here, not at the top: icalendar is 3 MB of modules in every worker, for a rare request.
+    from icalendar import Calendar, Event
+
     site = current_app.config["SITE_NAME"]
     cal = Calendar()
     cal.add("prodid", f"-//{site}//Deadlines//EN")

@@ -139,7 +139,11 @@ def _kept(kind, key, compute, expires=None, keep=None):
     seconds = _keep_seconds()
     if not seconds:
         return compute()
-    key = f"{kind}:" + hashlib.sha256(repr((revision.current(), key)).encode()).hexdigest()
+    token = revision.current()
+    at_revision = getattr(cache.cache, "at_revision", None)
+    if at_revision is not None:  # this worker's own store: what older revisions left goes now
+        at_revision(token)
+    key = f"{kind}:" + hashlib.sha256(repr((token, key)).encode()).hexdigest()
     now, kept = utcnow(), cache.get(key)
     if kept is not None and now < kept[0]:
         return kept[1]
@@ -176,5 +180,11 @@ def remembered(key, compute, expires=None, keep=None):
     return _kept("value", key, compute, expires, keep)
 
 
+# Flask-Caching's per-process "SimpleCache" is bounded in entries only: ours in bytes as well.
+OWN_STORE = {"SimpleCache": "marketplace.core.partcache.PartCache"}
+
+
 def init_app(app):
-    cache.init_app(app)
+    config = {**app.config}
+    config["CACHE_TYPE"] = OWN_STORE.get(config.get("CACHE_TYPE"), config.get("CACHE_TYPE"))
+    cache.init_app(app, config=config)

@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-
 from ..core.markdown import sanitise_html
 from ..core.time import site_zone
 
-# feedparser's complaints that do not make a feed unreadable: a charset that had to be
-# guessed, a feed served as text/plain or text/html, a namespace prefix never declared.
-HARMLESS_BOZO = (
-    feedparser.CharacterEncodingOverride,
-    feedparser.NonXMLContentType,
-    feedparser.UndeclaredNamespace,
-)
+# feedparser (a megabyte of modules) is imported when a feed is read, by the fetching command,
+# not in every worker that serves pages.
+
+
+def _harmless_bozo():
+    """feedparser's complaints that do not make a feed unreadable: a charset that had to be
+    guessed, a feed served as text/plain or text/html, a namespace prefix never declared."""
+    import feedparser
+
+    return feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType, feedparser.UndeclaredNamespace
 
 MAX_HTML = 100_000
 MAX_TEXT = 20_000
@@ -179,6 +180,8 @@ def parse_rss(body, content_type="", url="", key=None, known=frozenset()):
     # Bytes wrapped in a stream: feedparser would treat a bare string as a URL or a path.
     # feedparser neither sanitises nor resolves links here: ``clean_html`` does both, faster
     # (nh3, with the same rules as our own Markdown output).
+    import feedparser
+
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     if not parsed.get("version"):
@@ -247,7 +250,7 @@ def _harmless(problem):
     # An undeclared namespace prefix (a <dc:creator> without xmlns:dc, common in forum and
     # blog feeds) stops the strict XML parser; feedparser's loose parser then reads the feed
     # whole, so nothing is lost.
-    if isinstance(problem, HARMLESS_BOZO):
+    if isinstance(problem, _harmless_bozo()):
         return True
     return isinstance(problem, xml.sax.SAXParseException) and "unbound prefix" in str(problem)
 

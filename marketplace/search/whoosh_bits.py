@@ -2,6 +2,7 @@
 document) of the facet values, of the audience tokens and of recently used words, cached across
 queries (``BitCache``), and one ``View`` that joins the segments of an open index."""
 import heapq
+import sys
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
@@ -161,8 +162,20 @@ class _Segment:
         return head | (self.suffix[block] if block < len(self.suffix) else 0)
 
 
+# An entry's dict node and the pointers around it, beyond its key and value.
+ENTRY_OVERHEAD = 100
+
+
+def _cost(key, value):
+    """What an entry holds in memory: the bitset, its key (a tuple of short strings) and its
+    node. With a small index the bitsets are small and the rest is most of it: counting the
+    bitsets alone let a full cache hold over twice SEARCH_CACHE_MB."""
+    return (sys.getsizeof(value) + sys.getsizeof(key) + ENTRY_OVERHEAD
+            + sum(sys.getsizeof(part) for part in key if isinstance(part, str)))
+
+
 class BitCache:
-    """Least-recently-used bitsets, bounded by their total size in bytes."""
+    """Least-recently-used bitsets, bounded by the memory their entries take."""
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
@@ -176,15 +189,18 @@ class BitCache:
         return found
 
     def put(self, key, value):
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= _cost(key, old)
         self.entries[key] = value
-        self.bytes += (value.bit_length() >> 3) + 32
+        self.bytes += _cost(key, value)
         while self.bytes > self.max_bytes and len(self.entries) > 1:
-            _, old = self.entries.popitem(last=False)
-            self.bytes -= (old.bit_length() >> 3) + 32
+            oldest, old = self.entries.popitem(last=False)
+            self.bytes -= _cost(oldest, old)
 
     def forget_segments(self, live_ids):
         for key in [k for k in self.entries if k[0] not in live_ids]:
-            self.bytes -= (self.entries.pop(key).bit_length() >> 3) + 32
+            self.bytes -= _cost(key, self.entries.pop(key))
 
 
 class View:

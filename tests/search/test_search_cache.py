@@ -73,3 +73,25 @@ def test_a_page_read_while_changes_wait_for_the_index_is_not_kept(app, client, p
     assert drain(app) == 1
     assert db.session.scalar(select(SiteRevision.token)) == token
     assert set(search("orchard").titles) == {"Orchard survey", "Orchard pruning"}
+
+
+def test_the_bitset_cache_keeps_to_its_bound_in_memory():
+    """SEARCH_CACHE_MB bounds what the cache really holds, keys and entries included: with a
+    small index the bitsets are small and the rest is most of each entry."""
+    import tracemalloc
+
+    from marketplace.search.whoosh_bits import BitCache
+
+    bound = 200_000
+    tracemalloc.start()
+    try:
+        cache = BitCache(bound)
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(10_000):  # 1,000 documents a segment: 125-byte bitsets
+            cache.put(("segment0123456789", "text", f"word{n:06d}"), (1 << 999) | n)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.bytes <= bound and 100 < len(cache.entries) < 10_000
+    assert held <= bound, f"{held} bytes held for a bound of {bound}"
+    assert cache.get(("segment0123456789", "text", "word009999")) is not None  # the newest stays
