@@ -1,10 +1,16 @@
 """Forms for consortia: forming one, inviting, the split, comments and partner offers."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import NotBlank, strip_filter
 from .services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NAME, MAX_OFFER, MAX_ROLE, share_errors
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ConsortiumForm(FlaskForm):
@@ -17,7 +23,7 @@ class ConsortiumForm(FlaskForm):
                        description="For example: project management, development, design.")
     submit = SubmitField("Form the consortium")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args, coops=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and len(coops) == 1:
@@ -44,7 +50,7 @@ class CommentForm(FlaskForm):
                          validators=[NotBlank("Write a comment."), Length(max=MAX_COMMENT)], render_kw={"rows": 3})
     submit = SubmitField("Post the comment")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args, coops=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
@@ -62,7 +68,7 @@ class OfferForm(FlaskForm):
                                         Length(max=MAX_OFFER)], render_kw={"rows": 2})
     submit = SubmitField("Offer to partner")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args, coops=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
@@ -79,11 +85,11 @@ class SplitForm(FlaskForm):
     team = HiddenField()  # the member ids the form was built for, to catch a changed team
     submit = SubmitField("Save the split")
 
-    def rows(self):
+    def rows(self) -> dict[Any, Any]:
         return {m.id: (self[f"role_{m.id}"].data, self[f"work_{m.id}"].data, self[f"money_{m.id}"].data)
                 for m in self.members}
 
-    def member_fields(self):
+    def member_fields(self) -> list[Any]:
         return [(m, self[f"role_{m.id}"], self[f"work_{m.id}"], self[f"money_{m.id}"]) for m in self.members]
 
     def validate(self, extra_validators=None):

@@ -82,7 +82,7 @@ class Consortium(db.Model):
     )
 
     @property
-    def is_standing(self):
+    def is_standing(self) -> bool:
         return self.job_id is None
 
     @property
@@ -109,7 +109,7 @@ class Consortium(db.Model):
         people = self.participants
         return sum(m.work_share for m in people), sum(m.money_share for m in people)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Consortium {self.id} {self.name!r} lead={self.lead_coop_id} job={self.job_id}>"
 
 
@@ -148,7 +148,7 @@ class ConsortiumMember(db.Model):
     def is_lead(self):
         return self.coop_id == self.consortium.lead_coop_id
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ConsortiumMember consortium={self.consortium_id} coop={self.coop_id} {self.status}>"
 
 

@@ -9,6 +9,10 @@ consortium. A co-op in the team of a consortium for a job may not also bid alone
 (``bids.services.check_bidding_alone``), and a co-op with its own live bid on a job cannot
 form or join a consortium for it (``_check_free_to_join``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import url_for
 from sqlalchemy import select
 
@@ -28,6 +32,14 @@ from ..notifications.services import notify_coops
 from .models import (IN_TEAM, PARTICIPATING, Consortium, ConsortiumComment, ConsortiumMember,
                      ConsortiumStatus, MemberStatus, PartnerOffer)
 
+if TYPE_CHECKING:
+    from ..core.pagination import Page
+    from typing import Any
+    from typing import Sequence
+    from ..accounts.models import User
+    from ..federation.policy import Viewer
+    from ..jobs.models import Job
+
 MAX_NAME = 120
 MAX_ROLE = 120
 MAX_DESCRIPTION = 5_000
@@ -43,19 +55,19 @@ class ConsortiumRuleError(bids.BidRuleError):
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _url(consortium):
+def _url(consortium: Consortium) -> str:
     return url_for("consortia.show", consortium_id=consortium.id)
 
 
-def _tell(consortium, kind, message, coops, actor=None):
+def _tell(consortium: Consortium, kind, message, coops, actor: User | None = None) -> None:
     notify_coops(kind, message, _url(consortium), coops, job=consortium.job, actor=actor)
 
 
-def _team_coops(consortium):
+def _team_coops(consortium: Consortium) -> list[Any]:
     return [m.coop for m in consortium.team]
 
 
-def _lock_team(consortium):
+def _lock_team(consortium: Consortium) -> None:
     """Changes to a consortium's team and split take turns, each deciding on the team as it is
     now rather than as the page showed it: two saves of the split read at once could otherwise
     each write the shares they changed over the other's, leaving a split that is not 100 %."""
@@ -65,30 +77,30 @@ def _lock_team(consortium):
                        .execution_options(populate_existing=True)).all()
 
 
-def _check_lead(consortium, user):
+def _check_lead(consortium: Consortium, user: User):
     if not user.is_member_of(consortium.lead_coop):
         raise ConsortiumRuleError(f"Only the lead co-op, {consortium.lead_coop.name}, can do this.")
     _check_not_dissolved(consortium)
 
 
-def _check_not_dissolved(consortium):
+def _check_not_dissolved(consortium: Consortium):
     if consortium.is_dissolved:
         raise ConsortiumRuleError("This consortium was dissolved.")
 
 
-def _check_job_open(consortium):
+def _check_job_open(consortium: Consortium):
     job = consortium.job
     if job is not None and job.state != JobState.OPEN:
         raise ConsortiumRuleError(bids.closed_message(job) + " The consortium can no longer change.")
 
 
-def frozen_bid(consortium):
+def frozen_bid(consortium: Consortium):
     """The consortium's bid that fixes its team and split (submitted, shortlisted or won)."""
     return db.session.scalar(select(Bid).where(
         Bid.consortium_id == consortium.id, Bid.status.in_(status_values(FROZEN_STATUSES))))
 
 
-def _check_not_frozen(consortium, what):
+def _check_not_frozen(consortium: Consortium, what):
     bid = frozen_bid(consortium)
     if bid is not None:
         raise ConsortiumRuleError(
@@ -97,11 +109,11 @@ def _check_not_frozen(consortium, what):
         )
 
 
-def live_consortium_bid(consortium, job, lock=False):
+def live_consortium_bid(consortium: Consortium, job: Job, lock: bool = False):
     return bids.live_bid(job, consortium.lead_coop, lock=lock, consortium=consortium)
 
 
-def _check_free_to_join(coop, job, consortium=None):
+def _check_free_to_join(coop: Coop, job: Job | None, consortium: Consortium | None = None):
     """A co-op with its own live bid on the job, or in another consortium bidding on it, may
     not join (or form) a consortium for it."""
     if job is None:
@@ -119,21 +131,22 @@ def _check_free_to_join(coop, job, consortium=None):
         )
 
 
-def _text(value, limit, name, label, required=False):
+def _text(value, limit: int, name: str, label: str, required: bool = False) -> str:
     return checked_text(value, limit, name, ConsortiumRuleError, f"Give {label}." if required else None,
                         label[0].upper() + label[1:])
 
 
 # --- forming ---------------------------------------------------------------------------------
 
-def leading_coops(user, job=None):
+def leading_coops(user: User, job: Job | None = None):
     """The user's co-ops that may lead a consortium (for ``job``: those that may bid on it)."""
     if job is not None:
         return bids.bidding_coops(user, job)
     return list(user.coops) if user.is_authenticated else []
 
 
-def create_consortium(user, coop, name, description="", role="", job=None):
+def create_consortium(user: User, coop: Coop, name: str, description: str = "", role: str = "",
+                      job: Job | None = None) -> Consortium:
     """``coop`` forms a consortium (for ``job``, or a standing one) and leads it. The lead
     starts with the whole of the work and the money; it shares them out as others join."""
     if not user.is_member_of(coop):
@@ -156,7 +169,7 @@ def create_consortium(user, coop, name, description="", role="", job=None):
     return consortium
 
 
-def find_coop(text):
+def find_coop(text: str):
     """A co-op by slug or by name (case-insensitive), or None."""
     text = (text or "").strip()
     if not text:
@@ -167,7 +180,7 @@ def find_coop(text):
         (Coop.slug == text.lower()) | (func.lower(Coop.name) == text.lower())).order_by(Coop.id))
 
 
-def why_cannot_invite(consortium, coop):
+def why_cannot_invite(consortium: Consortium, coop: Coop):
     """None if the lead may invite ``coop``; otherwise why not (shown to the lead)."""
     member = consortium.member_for(coop.id)
     if member is not None and member.status in IN_TEAM:
@@ -182,7 +195,7 @@ def why_cannot_invite(consortium, coop):
     return None
 
 
-def invitable_names(consortium):
+def invitable_names(consortium: Consortium) -> Sequence[str]:
     """The names of the co-ops ``why_cannot_invite`` would let the lead invite, in one
     statement: the invite form's suggestions."""
     taken = [m.coop_id for m in consortium.members if m.status in IN_TEAM or m.status == MemberStatus.INVITED]
@@ -193,7 +206,7 @@ def invitable_names(consortium):
     return db.session.scalars(stmt).all()
 
 
-def invite(consortium, user, coop, role=""):
+def invite(consortium: Consortium, user: User, coop: Coop, role: str = ""):
     """The lead invites ``coop`` (with a role; its shares start at 0 % until the split is
     agreed). A co-op that declined or left may be invited again."""
     _lock_team(consortium)
@@ -227,7 +240,7 @@ def invite(consortium, user, coop, role=""):
     return member
 
 
-def accept(consortium, member, user):
+def accept(consortium: Consortium, member, user: User):
     """The invited co-op accepts the invitation, or a member accepts the changed split."""
     _lock_team(consortium)
     if not user.is_member_of(member.coop):
@@ -258,13 +271,13 @@ def accept(consortium, member, user):
     return member
 
 
-def _nothing_to_accept(member):
+def _nothing_to_accept(member) -> ConsortiumRuleError:
     if member.status == MemberStatus.ACCEPTED:
         return ConsortiumRuleError(f"{member.coop.name} has already accepted.")
     return ConsortiumRuleError(f"{member.coop.name} has nothing to accept: it is {member.status_label.lower()}.")
 
 
-def decline(consortium, member, user):
+def decline(consortium: Consortium, member, user: User):
     """The invited co-op declines (or a member turns the changed split down: it is then out)."""
     _lock_team(consortium)
     if not user.is_member_of(member.coop):
@@ -282,7 +295,7 @@ def decline(consortium, member, user):
     return member
 
 
-def leave(consortium, member, user):
+def leave(consortium: Consortium, member, user: User):
     """A member co-op leaves. Refused for the lead (it dissolves the consortium instead) and
     once the consortium's bid is submitted (the bid was made with that co-op's share)."""
     _lock_team(consortium)
@@ -307,19 +320,19 @@ def leave(consortium, member, user):
     return member
 
 
-def check_dissolve(consortium, user):
+def check_dissolve(consortium: Consortium, user: User) -> None:
     """Raise ConsortiumRuleError if ``user`` may not dissolve ``consortium`` now (writes nothing)."""
     _check_lead(consortium, user)
     _check_not_frozen(consortium, "the consortium cannot be dissolved")
 
 
-def live_bids(consortium):
+def live_bids(consortium: Consortium) -> Sequence[Bid]:
     """The consortium's bids that dissolving it withdraws."""
     return db.session.scalars(select(Bid).where(Bid.consortium_id == consortium.id,
                                                 Bid.status.in_(status_values(LIVE_STATUSES)))).all()
 
 
-def dissolve(consortium, user):
+def dissolve(consortium: Consortium, user: User) -> None:
     """The lead dissolves the consortium; its draft bid, if any, is discarded."""
     _lock_team(consortium)
     check_dissolve(consortium, user)
@@ -337,7 +350,7 @@ def dissolve(consortium, user):
 
 # --- the split -------------------------------------------------------------------------------
 
-def share_errors(rows):
+def share_errors(rows) -> dict[tuple[Any, str], str]:
     """Problems with a split: {(member id, field) or None: message}. ``rows``: {member id:
     (role, work %, money %)} for every co-op taking part. Shared by the form and the rules."""
     errors = {}
@@ -357,7 +370,7 @@ def share_errors(rows):
     return errors
 
 
-def save_split(consortium, user, rows):
+def save_split(consortium: Consortium, user: User, rows) -> list[Any]:
     """The lead sets each co-op's role and shares; together they must make 100 %. A member
     whose role or shares change after it accepted must accept again."""
     _lock_team(consortium)
@@ -394,7 +407,7 @@ def save_split(consortium, user, rows):
 
 # --- comments --------------------------------------------------------------------------------
 
-def add_comment(consortium, user, coop, text):
+def add_comment(consortium: Consortium, user: User, coop: Coop, text: str) -> ConsortiumComment:
     if not user.is_member_of(coop):
         raise ConsortiumRuleError("You can only act for a co-op you belong to.")
     member = consortium.member_for(coop.id)
@@ -414,12 +427,12 @@ def add_comment(consortium, user, coop, text):
 
 # --- partner offers --------------------------------------------------------------------------
 
-def offer_of(job, coop):
+def offer_of(job: Job, coop: Coop):
     return db.session.scalar(select(PartnerOffer).where(PartnerOffer.job_id == job.id,
                                                         PartnerOffer.coop_id == coop.id))
 
 
-def offer_partnership(job, coop, user, message):
+def offer_partnership(job: Job, coop: Coop, user: User, message):
     """``coop`` offers itself as a partner on ``job``; a second offer changes the message."""
     bids.check_can_bid(coop, user, job)
     message = _text(message, MAX_OFFER, "message", "a short message", required=True)
@@ -439,7 +452,7 @@ def offer_partnership(job, coop, user, message):
     return offer
 
 
-def withdraw_offer(job, coop, user):
+def withdraw_offer(job: Job, coop: Coop, user: User):
     if not user.is_member_of(coop):
         raise ConsortiumRuleError("You can only act for a co-op you belong to.")
     offer = offer_of(job, coop)
@@ -449,14 +462,14 @@ def withdraw_offer(job, coop, user):
     db.session.delete(offer)
 
 
-def job_consortia(job):
+def job_consortia(job: Job) -> Sequence[Consortium]:
     """The job's consortia that are not dissolved."""
     return db.session.scalars(select(Consortium).where(
         Consortium.job_id == job.id, Consortium.status == ConsortiumStatus.FORMING.value
     ).order_by(Consortium.id)).all()
 
 
-def offers_on(job, exclude_coop_ids=()):
+def offers_on(job: Job, exclude_coop_ids=()) -> Sequence[PartnerOffer]:
     return db.session.scalars(select(PartnerOffer).where(
         PartnerOffer.job_id == job.id, PartnerOffer.coop_id.not_in(sorted(exclude_coop_ids) or [0])
     ).order_by(PartnerOffer.created_at, PartnerOffer.id)).all()
@@ -464,7 +477,7 @@ def offers_on(job, exclude_coop_ids=()):
 
 # --- bidding as one --------------------------------------------------------------------------
 
-def check_can_bid_together(consortium, job, user, submit):
+def check_can_bid_together(consortium: Consortium, job: Job, user: User, submit):
     """Before the consortium's bid is saved: it bids as one co-op, with every co-op of its
     team able to see the job, and (to submit) a split that every member accepted, of 100 %."""
     _check_lead(consortium, user)
@@ -498,7 +511,7 @@ def check_can_bid_together(consortium, job, user, submit):
             "100 % of each before submitting.")
 
 
-def save_consortium_bid(consortium, job, user, values, submit=False, bid_id=None):
+def save_consortium_bid(consortium: Consortium, job: Job, user: User, values, submit: bool = False, bid_id=None):
     _lock_team(consortium)  # the bid is made with the team and split as they are now
     check_can_bid_together(consortium, job, user, submit)
     before = live_consortium_bid(consortium, job, lock=True)
@@ -514,7 +527,7 @@ def save_consortium_bid(consortium, job, user, values, submit=False, bid_id=None
     return bid
 
 
-def consortia_of(viewer, page, per_page=20):
+def consortia_of(viewer: Viewer, page, per_page: int = 20) -> Page:
     """The consortia the viewer's co-ops take part in (or are invited to), newest first."""
     from ..core.pagination import paginate
     from .policy import visible_consortia

@@ -8,7 +8,7 @@ CHART_WIDTH = 360
 COLOURS = ("#1d6f42", "#b35c00", "#3b5ba5")
 
 
-def bar_chart(chart_id, title, desc, rows, series):
+def bar_chart(chart_id, title, desc: str, rows, series) -> Markup:
     """Horizontal bars, one group per row. ``rows``: [(label, [value per series])];
     ``series``: the names of the values (the legend)."""
     peak = max((v for _, values in rows for v in values), default=0) or 1

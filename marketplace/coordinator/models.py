@@ -42,7 +42,7 @@ class CoopCapacity(db.Model):
                                        self.day_rate_min, self.day_rate_max))
 
     @property
-    def day_rate_label(self):
+    def day_rate_label(self) -> str:
         low, high = self.day_rate_min, self.day_rate_max
         if low is None and high is None:
             return ""
@@ -97,7 +97,7 @@ class Invitation(db.Model):
     def is_pending(self):
         return self.status == InvitationStatus.PENDING
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Invitation job={self.job_id} coop={self.coop_id} {self.status}>"
 
 

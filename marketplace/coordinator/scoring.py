@@ -1,5 +1,9 @@
 """The parts of a co-op's score for a job, and the reason each gives, as plain functions (every
 number lives in ``WEIGHTS``); ``matching.rank`` puts them together (see its docstring)."""
+from __future__ import annotations
+
+from datetime import date
+
 import math
 from dataclasses import dataclass
 
@@ -30,7 +34,7 @@ class Weights:
 WEIGHTS = Weights()
 
 
-def rarity(population, offered_by):
+def rarity(population, offered_by) -> float:
     """The weight of a skill: ``log(1 + N / n)``; a skill nobody offers weighs nothing."""
     return math.log(1 + population / offered_by) if offered_by else 0.0
 
@@ -72,11 +76,11 @@ def track_score(bids, awards, weights=WEIGHTS):
     return weights.track_record * min(1.0, done / weights.track_record_full)
 
 
-def _plural(n, word, plural=None):
+def _plural(n, word: str, plural=None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-def skills_reason(skill_ids, weight_of, population):
+def skills_reason(skill_ids, weight_of, population) -> str:
     covered = sorted((weight_of[sid] for sid in skill_ids), key=lambda s: (-s.weight, s.name))
     text = "Offers " + ", ".join(f"{s.name} (offered by {s.offered_by} of {population} co-ops)" for s in covered)
     missing = sorted(s.name for sid, s in weight_of.items() if sid not in skill_ids and s.offered_by)
@@ -85,7 +89,7 @@ def skills_reason(skill_ids, weight_of, population):
     return text + "."
 
 
-def capacity_reason(people, months, day):
+def capacity_reason(people, months, day: date) -> str:
     when = f"within {_plural(months, 'month')} (the work starts around {day:%-d %b %Y})"
     if people is None:
         return f"Has not said how many people are free {when}."
@@ -94,7 +98,7 @@ def capacity_reason(people, months, day):
     return f"Says {_plural(people, 'person', 'people')} free {when}."
 
 
-def day_rate_reason(low, high, budget):
+def day_rate_reason(low, high, budget) -> str:
     if low is None:
         return "Has not stated its day rates."
     if low <= budget:
@@ -103,17 +107,17 @@ def day_rate_reason(low, high, budget):
     return f"Lowest day rate £{low:,} is above the budget of £{budget:,} a day."
 
 
-def track_reason(bids, awards):
+def track_reason(bids, awards) -> str:
     if bids:
         return f"Has bid on {_plural(bids, 'job')} with these skills and won {awards}."
     return "Has not bid on jobs with these skills here yet."
 
 
-def location_reason(coop_location, job_location):
+def location_reason(coop_location, job_location) -> str:
     if same_place(coop_location, job_location):
         return f"Based in {coop_location}, where the work is."
     return f"Based in {coop_location or 'an unstated place'}; the work is in {job_location}."
 
 
-def recent_reason(invitations, awards):
+def recent_reason(invitations, awards) -> str:
     return f"{_plural(invitations, 'referral')} and {_plural(awards, 'award')} in the last 12 months."
