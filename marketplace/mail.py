@@ -36,7 +36,8 @@ class MailError(Exception):
     """The message could not be handed over to the mail server."""
 
 
-def send_mail(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None, zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
+def send_mail(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None,
+              zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
     """Render and send one message to ``to`` (an address or a list of them), with any extra
     ``headers`` (such as List-Unsubscribe); returns it. Dates in it are in ``zone`` (the
     recipient user's time zone), or the site's (``TIMEZONE``) for a message to no user of ours."""
@@ -50,7 +51,8 @@ def send_mail(to: str | Sequence[str], subject: str, template: str, headers: dic
     return message
 
 
-def build_message(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None, zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
+def build_message(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None,
+                  zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
     config = current_app.config
     recipients = [to] if isinstance(to, str) else list(to)
     sender = config["MAIL_DEFAULT_SENDER"]

@@ -34,7 +34,8 @@ def carried_fields() -> list[Any]:
             for value in values]
 
 
-def confirmation(heading: str, rows: Iterable[tuple[str, Any]], button: str, cancel_url: str, intro: str = "Nothing has happened yet.", danger: bool = False) -> str:
+def confirmation(heading: str, rows: Iterable[tuple[str, Any]], button: str, cancel_url: str,
+                 intro: str = "Nothing has happened yet.", danger: bool = False) -> str:
     """The confirmation page of the form just posted: ``rows`` of (label, value) say what will
     happen and who is told; ``button`` posts the same fields again with ``confirmed=yes``."""
     return render_template("confirm.html", heading=heading, rows=rows, button=button, cancel_url=cancel_url,

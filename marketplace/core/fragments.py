@@ -144,7 +144,8 @@ def _keep_seconds() -> int:
     return seconds
 
 
-def _kept(kind: str, key: object, compute: Callable[[], T], expires: Callable[[datetime], datetime | None] | None=None, keep: Callable[[], bool] | None=None) -> T:
+def _kept(kind: str, key: object, compute: Callable[[], T],
+          expires: Callable[[datetime], datetime | None] | None=None, keep: Callable[[], bool] | None=None) -> T:
     """``compute()``, or what it returned for ``key`` at this site revision, until
     ``PAGE_CACHE_SECONDS`` have passed or the clock reaches ``expires(now)``. With ``keep``,
     a value is kept only if ``keep()`` says so after computing it."""
@@ -166,7 +167,9 @@ def _kept(kind: str, key: object, compute: Callable[[], T], expires: Callable[[d
     return value
 
 
-def shared(name: str, viewer: Any, render: Callable[[], object], expires: Callable[[datetime], datetime | None] | None=None, keep: Callable[[], bool] | None=None) -> Markup:
+def shared(name: str, viewer: Any, render: Callable[[], object],
+           expires: Callable[[datetime], datetime | None] | None=None,
+           keep: Callable[[], bool] | None=None) -> Markup:
     """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
     of the same audience asked for the same address since the last write, with this viewer's
     CSRF token in its forms.
@@ -180,7 +183,8 @@ def shared(name: str, viewer: Any, render: Callable[[], object], expires: Callab
     return Markup(_with_viewers_token(placeholder, html))
 
 
-def remembered(key: object, compute: Callable[[], T], expires: Callable[[datetime], datetime | None] | None=None, keep: Callable[[], bool] | None=None) -> T:
+def remembered(key: object, compute: Callable[[], T], expires: Callable[[datetime], datetime | None] | None=None,
+               keep: Callable[[], bool] | None=None) -> T:
     """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``, or
     ``expires(now)``): for values read from the database on every page, such as a signed-in
     viewer's audience, and for whole feeds. ``key`` must hold everything else the value

@@ -88,7 +88,8 @@ def contains(column: Any, text: str) -> ColumnElement[bool]:
 CLAIM_BATCH = 1000  # rows per statement: within SQLite's limit of bound values
 
 
-def claim_new(model: Any, rows: list[dict[str, Any]], unique: Sequence[str], returning: Sequence[Any]) -> list[Row[Any]]:
+def claim_new(model: Any, rows: list[dict[str, Any]], unique: Sequence[str],
+              returning: Sequence[Any]) -> list[Row[Any]]:
     """Insert the ``rows`` (dicts) of ``model`` whose ``unique`` columns are not there yet, and
     return the ``returning`` columns of those this call inserted: of callers claiming the same
     rows at once, each row goes to one of them (the unique index decides, PostgreSQL or SQLite)."""

@@ -10,7 +10,8 @@ class RuleError(Exception):
         self.field = field
 
 
-def checked_text(value: str | None, limit: int, field: str | None, error: type[RuleError]=RuleError, missing: str | None=None, name: str | None = None) -> str:
+def checked_text(value: str | None, limit: int, field: str | None, error: type[RuleError]=RuleError,
+                 missing: str | None=None, name: str | None = None) -> str:
     """``value`` stripped, or ``error`` raised: when it is empty and ``missing`` says what to
     write, or when it is longer than ``limit`` (``name`` starts that message)."""
     value = (value or "").strip()

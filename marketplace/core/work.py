@@ -52,7 +52,8 @@ def flush_retrying(change: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     raise ValueError(f"flush_retrying needs at least one attempt, not {attempts}")
 
 
-def save_change(change: Callable[[], Any], form: Any=None, success: str | None = None, *, retry: bool = False, show: bool = True) -> Saved:
+def save_change(change: Callable[[], Any], form: Any=None, success: str | None = None, *, retry: bool = False,
+                show: bool = True) -> Saved:
     """Run ``change()`` and commit it: the view's one transaction. A change the rules refuse
     is rolled back and its message shown on ``form`` (on the field it names), or flashed
     without a form, or left to the caller (``show=False``); anything else is rolled back and
