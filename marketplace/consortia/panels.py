@@ -12,10 +12,11 @@ if TYPE_CHECKING:
     from ..consortia.models import PartnerOffer
     from typing import Any
     from ..federation.policy import Viewer
+    from ..coops.models import Coop
     from ..jobs.models import Job
 
 
-def consortia_panel(job: Job, coops, viewer: Viewer) -> dict[Any, Any] | None:
+def consortia_panel(job: Job, coops: Sequence[Coop], viewer: Viewer) -> dict[str, Any] | None:
     """What the job page shows about consortia to ``viewer``: their co-ops' consortia for the
     job, the partner offers (theirs; all of them for a lead). ``coops`` are the viewer's
     co-ops that may bid on it. None for a viewer without a co-op."""

@@ -142,6 +142,7 @@ def invite(consortium_id):
     if form.validate_on_submit():
         coop = services.find_coop(form.coop.data)
         if save_change(lambda: services.invite(consortium, current_user, coop, form.role.data), form, retry=True):
+            assert coop is not None  # invite refuses a co-op that was not found
             flash(f"{coop.name} is invited. Agree its share of the work and money in the split below.", "success")
             return redirect(url_for("consortia.show", consortium_id=consortium.id))
     return _render(consortium, 422, invite_form=form)

@@ -75,7 +75,7 @@ def notify(kind: NotificationKind, job: Job, message: str, url: str, coops: Iter
     return written
 
 
-def notify_coops(kind: NotificationKind, message: str, url: str, coops: Iterable[Coop], job: Job | None = None,
+def notify_coops(kind: NotificationKind, message: str, url: str, coops: Iterable[Coop | int], job: Job | None = None,
                  actor: User | None = None) -> list[Notification]:
     """Tell the members of ``coops`` about something that may concern no job (a standing
     consortium). With a ``job``, the same as ``notify``: its visibility rule applies."""
