@@ -26,7 +26,7 @@ class ConsortiumForm(FlaskForm):
                        description="For example: project management, development, design.")
     submit = SubmitField("Form the consortium")
 
-    def __init__(self, *args: Any, coops: Sequence[Coop]=(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and len(coops) == 1:
@@ -53,7 +53,7 @@ class CommentForm(FlaskForm):
                          validators=[NotBlank("Write a comment."), Length(max=MAX_COMMENT)], render_kw={"rows": 3})
     submit = SubmitField("Post the comment")
 
-    def __init__(self, *args: Any, coops: Sequence[Coop]=(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
@@ -71,7 +71,7 @@ class OfferForm(FlaskForm):
                                         Length(max=MAX_OFFER)], render_kw={"rows": 2})
     submit = SubmitField("Offer to partner")
 
-    def __init__(self, *args: Any, coops: Sequence[Coop]=(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
@@ -95,7 +95,7 @@ class SplitForm(FlaskForm):
     def member_fields(self) -> list[Any]:
         return [(m, self[f"role_{m.id}"], self[f"work_{m.id}"], self[f"money_{m.id}"]) for m in self.members]
 
-    def validate(self, extra_validators: Any=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         if self.team.data and self.team.data != self.team_key:
             self.form_errors.append("The team changed since you opened the page. Reload it and agree the split again.")

@@ -479,7 +479,7 @@ def job_consortia(job: Job) -> Sequence[Consortium]:
     ).order_by(Consortium.id)).all()
 
 
-def offers_on(job: Job, exclude_coop_ids: Iterable[int]=()) -> Sequence[PartnerOffer]:
+def offers_on(job: Job, exclude_coop_ids: Iterable[int] = ()) -> Sequence[PartnerOffer]:
     return db.session.scalars(select(PartnerOffer).where(
         PartnerOffer.job_id == job.id, PartnerOffer.coop_id.not_in(sorted(exclude_coop_ids) or [0])
     ).order_by(PartnerOffer.created_at, PartnerOffer.id)).all()
@@ -522,7 +522,7 @@ def check_can_bid_together(consortium: Consortium, job: Job, user: User, submit:
 
 
 def save_consortium_bid(consortium: Consortium, job: Job, user: User, values: BidValues, submit: bool = False,
-                        bid_id: int | None=None) -> Bid:
+                        bid_id: int | None = None) -> Bid:
     _lock_team(consortium)  # the bid is made with the team and split as they are now
     check_can_bid_together(consortium, job, user, submit)
     before = live_consortium_bid(consortium, job, lock=True)

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _people(label: str):
+def _people(label: str) -> Any:
     return IntegerField(label, validators=[
         Optional(), NumberRange(min=0, max=MAX_PEOPLE, message=f"Must be a whole number from 0 to {MAX_PEOPLE:,}.")])
 
 
-def _rate(label: str):
+def _rate(label: str) -> Any:
     return IntegerField(label, validators=[
         Optional(), NumberRange(min=0, max=MAX_DAY_RATE, message=f"Must be between £0 and £{MAX_DAY_RATE:,}.")])
 
@@ -32,7 +32,7 @@ class CapacityForm(FlaskForm):
     day_rate_max = _rate("Highest day rate (£)")
     submit = SubmitField("Save capacity")
 
-    def validate_day_rate_max(self, field):
+    def validate_day_rate_max(self, field: Any) -> None:
         low = self.day_rate_min.data
         if field.data is not None and low is not None and not self.day_rate_min.errors and field.data < low:
             raise ValidationError("The highest day rate must not be below the lowest.")

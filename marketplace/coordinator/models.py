@@ -37,7 +37,7 @@ class CoopCapacity(db.Model):
     coop: Mapped["Coop"] = relationship()  # noqa: F821
 
     @property
-    def is_empty(self):
+    def is_empty(self) -> bool:
         return all(v is None for v in (self.people_1m, self.people_3m, self.people_6m,
                                        self.day_rate_min, self.day_rate_max))
 
@@ -57,7 +57,7 @@ class InvitationStatus(StrEnum):
     DECLINED = "declined"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"pending": "Waiting for an answer", "accepted": "Accepted",
                 "declined": "Declined"}[self]
 
@@ -90,11 +90,11 @@ class Invitation(db.Model):
     answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])  # noqa: F821
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return InvitationStatus(self.status).label
 
     @property
-    def is_pending(self):
+    def is_pending(self) -> bool:
         return self.status == InvitationStatus.PENDING
 
     def __repr__(self) -> str:

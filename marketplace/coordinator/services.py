@@ -2,7 +2,7 @@
 and the figures of the coordinator's and a co-op's dashboards. Callers commit."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +31,11 @@ from .matching import recent_counts
 from .models import CoopCapacity, Invitation, InvitationStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from sqlalchemy import ColumnElement
+    from sqlalchemy import Select
     from typing import Any
     from typing import Sequence
     from ..accounts.models import User
@@ -42,6 +47,10 @@ MAX_REASON = 2_000
 CLOSING_SOON = timedelta(days=7)
 
 
+T = TypeVar("T")
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
+
+
 class CoordinatorRuleError(RuleError):
     """A change that the rules refuse."""
 
@@ -51,11 +60,11 @@ class CoordinatorRuleError(RuleError):
 CAPACITY_FIELDS = ("people_1m", "people_3m", "people_6m", "day_rate_min", "day_rate_max")
 
 
-def capacity_of(coop: Coop):
+def capacity_of(coop: Coop) -> CoopCapacity | None:
     return db.session.get(CoopCapacity, coop.id)
 
 
-def can_see_capacity(viewer: Viewer, coop: Coop):
+def can_see_capacity(viewer: Viewer, coop: Coop) -> bool:
     """A co-op's capacity is for the network, not the public: signed-in members of co-ops
     that see federation posts (active members of a federation network, guests of CoTech), the co-op itself,
     coordinators and site admins."""
@@ -65,7 +74,7 @@ def can_see_capacity(viewer: Viewer, coop: Coop):
             or Visibility.FEDERATION.value in viewer.visibilities)
 
 
-def save_capacity(coop: Coop, user: User, values):
+def save_capacity(coop: Coop, user: User, values: Mapping[str, int | None]) -> CoopCapacity:
     """``values``: {field: int or None}. Writes an audit event with what changed."""
     if not user.is_admin_of(coop):
         raise CoordinatorRuleError(f"Only admins of {coop.name} can change its capacity.")
@@ -88,7 +97,7 @@ def save_capacity(coop: Coop, user: User, values):
 
 # --- who may match and invite ----------------------------------------------------------------
 
-def coordinates_job(viewer: Viewer, job: Job):
+def coordinates_job(viewer: Viewer, job: Job) -> bool:
     """A coordinator of a network in the job's audience; a public job is every network's."""
     if not viewer.is_coordinator:
         return False
@@ -97,7 +106,7 @@ def coordinates_job(viewer: Viewer, job: Job):
     return coordinates_audience(viewer, job)
 
 
-def can_match(viewer: Viewer, job: Job):
+def can_match(viewer: Viewer, job: Job) -> bool:
     """Who sees the suggestions for a job and invites co-ops to bid: the poster's co-op, the
     coordinators of its audience, and site admins; never for a draft."""
     if job.status == JobStatus.DRAFT or not can_view_job(viewer, job):
@@ -105,7 +114,7 @@ def can_match(viewer: Viewer, job: Job):
     return viewer.is_site_admin or is_poster(viewer, job) or coordinates_job(viewer, job)
 
 
-def eligible_coops(job: Job, coop_ids) -> list[Any] | Sequence[Coop]:
+def eligible_coops(job: Job, coop_ids: Iterable[int]) -> list[Any] | Sequence[Coop]:
     """Those of ``coop_ids`` that may be invited: they may see the job, are in a network,
     and did not post it."""
     if not coop_ids:
@@ -125,7 +134,7 @@ def invitations_for_job(job: Job) -> Sequence[Invitation]:
     ).all()
 
 
-def invite(job: Job, coop_ids, user: User, viewer: Viewer) -> list[Invitation]:
+def invite(job: Job, coop_ids: Iterable[int], user: User, viewer: Viewer) -> list[Invitation]:
     """Invite the co-ops ``coop_ids`` to bid on ``job``; returns the invitations written."""
     if not can_match(viewer, job):
         raise CoordinatorRuleError("You cannot invite co-ops to bid on this job.")
@@ -156,7 +165,7 @@ def invite(job: Job, coop_ids, user: User, viewer: Viewer) -> list[Invitation]:
     return written
 
 
-def flush_invitations(change):
+def flush_invitations(change: Callable[[], T]) -> T:
     """Run ``change`` and flush it, turning a race on the one-invitation-per-co-op rule into a
     rule error (the caller commits)."""
     try:
@@ -165,7 +174,7 @@ def flush_invitations(change):
         raise CoordinatorRuleError("One of the co-ops was invited by someone else meanwhile.", "coops") from None
 
 
-def visible_invitation(invitation_id, viewer: Viewer) -> Invitation | None:
+def visible_invitation(invitation_id: int, viewer: Viewer) -> Invitation | None:
     """An invitation to one of the viewer's co-ops, on a job that co-op may still see."""
     invitation = db.session.get(Invitation, invitation_id,
                                 options=[joinedload(Invitation.job), joinedload(Invitation.coop)])
@@ -176,7 +185,7 @@ def visible_invitation(invitation_id, viewer: Viewer) -> Invitation | None:
     return invitation
 
 
-def answer(invitation, user: User, accept, reason: str = ""):
+def answer(invitation: Invitation, user: User, accept: bool, reason: str = "") -> Invitation:
     if not user.is_member_of(invitation.coop):
         raise CoordinatorRuleError("You can only answer for a co-op you belong to.")
     if not invitation.is_pending:
@@ -192,27 +201,27 @@ def answer(invitation, user: User, accept, reason: str = ""):
 
 # --- the coordinator's dashboard -------------------------------------------------------------
 
-def can_use_dashboard(viewer: Viewer):
+def can_use_dashboard(viewer: Viewer) -> bool:
     return viewer.is_coordinator or viewer.is_site_admin
 
 
-def network_coops_clause(viewer: Viewer):
+def network_coops_clause(viewer: Viewer) -> ColumnElement[bool]:
     """The co-ops a dashboard reports on: current active or guest members of the networks
     the viewer coordinates (every network, for a site admin)."""
     return acting_coops_clause(None if viewer.is_site_admin else viewer.coordinated_network_ids)
 
 
-def _open(stmt):
+def _open(stmt: S) -> S:
     return stmt.where(Job.in_state(JobState.OPEN))
 
 
-def unanswered_jobs(viewer: Viewer, limit: int = 50):
+def unanswered_jobs(viewer: Viewer, limit: int = 50) -> tuple[Sequence[Job], int]:
     """Open jobs the viewer may see that nobody has shown interest in or bid on yet, the
     nearest deadline first; and how many there are."""
     nobody = ~exists(select(Interest.id).where(Interest.job_id == Job.id)) & ~exists(
         select(Bid.id).where(Bid.job_id == Job.id, Bid.status.in_(status_values(RECEIVED_STATUSES))))
     base = visible_jobs(_open(select(Job.id)), viewer).where(nobody)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     jobs = db.session.scalars(
         visible_jobs(_open(select(Job)), viewer).where(nobody)
         .options(joinedload(Job.coop)).order_by(Job.bids_deadline, Job.id).limit(limit)
@@ -254,7 +263,7 @@ def referrals_and_awards(viewer: Viewer) -> list[Any]:
     return sorted(coops.values(), key=lambda c: (-(c.referrals + c.awards), -c.awards, c.name.lower(), c.id))
 
 
-def gini(values):
+def gini(values: Iterable[int]) -> float | None:
     """The Gini coefficient of non-negative counts: 0 when all are equal, near 1 when one
     co-op has everything. None when there is nothing to share."""
     values = sorted(values)
@@ -302,7 +311,7 @@ def capacity_totals(viewer: Viewer) -> dict[Any, Any]:
     return {"1": row[0], "3": row[1], "6": row[2], "coops": row[3]}
 
 
-def capacities(coop_ids) -> dict[Any, Any]:
+def capacities(coop_ids: Iterable[int]) -> dict[int, CoopCapacity]:
     if not coop_ids:
         return {}
     return {c.coop_id: c for c in db.session.scalars(
@@ -371,7 +380,7 @@ def pending_invitations_for(user: User, viewer: Viewer) -> list[Any] | Sequence[
     ).all()
 
 
-def member_coop(user: User, slug: str):
+def member_coop(user: User, slug: str) -> Coop | None:
     return db.session.scalar(
         select(Coop).join(CoopMember, CoopMember.coop_id == Coop.id)
         .where(Coop.slug == slug, CoopMember.user_id == user.id)
