@@ -156,6 +156,8 @@ def _register_blueprints(app):
     app.register_blueprint(operations_bp)
     from .documents.routes import bp as documents_bp
     app.register_blueprint(documents_bp)
+    from .evaluation.routes import bp as evaluation_bp
+    app.register_blueprint(evaluation_bp)
 
 
 def _register_cli(app):

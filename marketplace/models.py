@@ -12,3 +12,4 @@ from .api.models import ApiToken, IdempotentRequest  # noqa: F401
 from .core.revision import SiteRevision  # noqa: F401
 from .alerts.models import AlertDelivery, AlertOptOut, ReminderSent, SavedSearch  # noqa: F401
 from .documents.models import Document  # noqa: F401
+from .evaluation.models import BidScore  # noqa: F401

@@ -29,16 +29,20 @@ LAYOUT = """() => {
 }"""
 
 
+def violations(page):
+    """Every axe-core violation on ``page``, whatever its impact: (rule, first targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in Axe().run(page).response["violations"]]
+
+
 def layout_problems(page, width, axe=True):
     """What is wrong with the page as shown ``width`` pixels wide: sideways scroll, repeated ids,
     buttons under 40 px high, and (``axe``) every axe-core violation, whatever its impact."""
-    from axe_playwright_python.sync_playwright import Axe
-
     found = page.evaluate(LAYOUT)
     found = {"overflow": found["width"] if found["width"] > width else None,
              "repeated ids": found["repeated"], "short buttons": found["short"],
-             "axe": [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in Axe().run(page).response["violations"]]
-             if axe else []}
+             "axe": violations(page) if axe else []}
     return {k: v for k, v in found.items() if v}
 
 

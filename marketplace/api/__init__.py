@@ -5,3 +5,4 @@ from . import writes  # noqa: F401,E402
 from . import files  # noqa: F401,E402
 from . import openapi  # noqa: F401,E402
 from . import export  # noqa: F401,E402
+from . import scoring  # noqa: F401,E402

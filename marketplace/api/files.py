@@ -1,6 +1,7 @@
 """Files through the API: a job's specification files (added by its poster), a bid's files
 (added and listed by the bidding co-op while the bid can change; read by the reviewers once
-bids close, as the bid is), and removing a file where the site lets one be removed.
+bids close, as the bid is), a question's (added by the asking co-op while it is unanswered;
+listed with the questions), and removing a file where the site lets one be removed.
 
 Every file is read through ``federation.can_see_document`` as on the site: a file the caller
 may not see is 404, never confirmed to exist.
@@ -12,13 +13,14 @@ from flask import Flask, Response, abort, current_app, jsonify, request, url_for
 from ..accounts.models import User
 from ..bids.models import Bid, BidStatus
 from ..bids.policy import can_view_bid
+from ..coops.models import Coop
 from ..documents import services as document_services
 from ..documents.models import Document
 from ..extensions import db
-from ..federation import viewer_for
+from ..federation import can_view_job, viewer_for
 from ..federation.policy import can_see_document
 from ..jobs import services as job_services
-from ..coops.models import Coop
+from ..questions.models import Question
 from . import schemas
 from .base import ApiError, bp, invalid, token_user
 from .idempotency import commit_with_answer
@@ -91,6 +93,30 @@ def bids_add_documents(bid_id: int) -> Response:
     added = _stored("bid", bid.id, user, bid.coop)
     return commit_with_answer(plain(_listed(added)), 201,
                               {"Location": url_for("api.bids_documents", bid_id=bid.id)})
+
+
+@bp.post("/questions/<int:question_id>/documents")
+@operation("addQuestionDocuments", "questions", FILES, (400, *ACT_ERRORS), form=schemas.DocumentUpload,
+           created=True)
+def questions_add_documents(question_id: int) -> Response:
+    """Attach files to a question the caller's co-op asked, while it is unanswered and questions
+    are still open; they are shown as the question is (to the poster and the asking co-op, and to
+    everyone who sees the job once it is answered)"""
+    user = token_user()
+    question = db.session.get(Question, question_id)
+    if question is None or not can_view_job(viewer_for(user), question.job):
+        abort(404)
+    asker = question.coop
+    if asker is None or not user.is_member_of(asker):
+        if question.is_answered or user.is_member_of(question.job.coop):
+            raise ApiError(403, "forbidden", "Only the co-op that asked the question adds files to it.")
+        abort(404)  # another co-op's unanswered question: not theirs to know of
+    if question.is_answered or not question.job.questions_open:
+        raise ApiError(409, "conflict", "This question is answered or questions are closed: files can no "
+                                        "longer be added.")
+    added = _stored("question", question.id, user, asker)
+    return commit_with_answer(plain(_listed(added)), 201,
+                              {"Location": url_for("api.questions_index", job_id=question.job_id)})
 
 
 @bp.delete("/documents/<int:document_id>")

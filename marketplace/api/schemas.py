@@ -17,9 +17,11 @@ from ..bids.models import BidStatus, InterestState
 from ..bids.services import MAX_PROPOSAL
 from ..core.models import MAX_ROW_ID
 from ..federation.models import Visibility
-from ..jobs.models import BudgetType, Currency, JobKind, JobState, WorkMode
-from ..jobs.services import (MAX_BUDGET, MAX_LENGTHS, MAX_REQUIREMENT_LENGTH, MAX_REQUIREMENTS,
-                             MAX_SKILLS)
+from ..evaluation.models import MAX_SCORE
+from ..evaluation.services import MAX_COMMENT
+from ..jobs.models import BudgetType, Currency, JobKind, JobState, RequirementKind, WorkMode
+from ..jobs.services import (MAX_BUDGET, MAX_CRITERIA, MAX_CRITERION_LENGTH, MAX_LENGTHS, MAX_REQUIREMENT_LENGTH,
+                             MAX_REQUIREMENTS, MAX_SKILLS)
 from ..notifications.models import NotificationKind
 from ..questions.services import MAX_QUESTION
 from ..search import SORTS
@@ -134,8 +136,59 @@ class Document(Answer):
     url: str = doc(description="Where to download it (with the same token)")
 
 
+class Criterion(Answer):
+    id: int
+    name: str
+    weight: Annotated[int, Field(ge=1, le=100)] = doc(description="Per cent; a job's criteria add up to 100")
+
+
+class Requirement(Answer):
+    id: int
+    text: str
+    kind: RequirementKind = doc(description="essential: a bid answering no is flagged when bids are scored")
+
+
 class JobDetail(Job):
     documents: list[Document] = doc(description="The job's specification files")
+    requirements: list[Requirement] = doc(description="Every bid answers each")
+    criteria: list[Criterion] = doc(description="How bids are evaluated (none: bids are not scored)")
+
+
+class CriterionMean(Answer):
+    criterion_id: int
+    mean: float = doc(description=f"The scorers' mean score, 0 to {MAX_SCORE}")
+
+
+class RankedBid(Answer):
+    bid_id: int
+    bidder: str
+    rank: Annotated[int, Field(ge=1)] | None = doc(description="null until the caller has scored the bid")
+    total: float | None = doc(description="Out of 100: the mean of the scorers' weighted totals; null until the "
+                                          "caller has scored the bid (scorers see each other's scores only then)")
+    scorers: Annotated[int, Field(ge=0)]
+    scored_by_you: bool
+    criteria: list[CriterionMean] = doc(description="Empty until the caller has scored the bid")
+    flagged_requirements: list[int] = doc(description="Essential requirements the bid answered no to, or not at all")
+
+
+class Ranking(Answer):
+    job_id: int
+    scoring_open: bool = doc(description="Scores may change (bids closed, the job not awarded or cancelled)")
+    criteria: list[Criterion]
+    items: list[RankedBid] = doc(description="The bids the caller scored, highest total first (ties in the order "
+                                             "the bids came), then the others")
+
+
+class Score(Answer):
+    criterion_id: int
+    score: Annotated[int, Field(ge=0, le=MAX_SCORE)]
+    comment: str
+
+
+class BidScores(Answer):
+    bid_id: int
+    scores: list[Score] = doc(description="The caller's own scores")
+    ranked: RankedBid
 
 
 class DocumentList(Answer):
@@ -170,6 +223,8 @@ class Question(Answer):
     asked_at: Time
     answered_at: Time | None
     coop: CoopRef | None = doc(description="The asking co-op: for the poster's co-op alone")
+    documents: list[Document] = doc(default=[], description="Files sent with the question")
+    answer_documents: list[Document] = doc(default=[], description="Files published with the answer")
 
 
 class QuestionList(Answer):
@@ -336,6 +391,18 @@ _REQUIREMENTS: dict[str, Any] = {"maxItems": MAX_REQUIREMENTS, "description": "E
                  "items": {"type": "string", "maxLength": MAX_REQUIREMENT_LENGTH}}
 
 
+_NICE: dict[str, Any] = {**_REQUIREMENTS, "description": "Nice-to-have requirements"}
+
+
+class CriterionInput(Body):
+    name: Stripped = doc(maxLength=MAX_CRITERION_LENGTH)
+    weight: int = doc(minimum=1, maximum=100, description="Per cent")
+
+
+_CRITERIA: dict[str, Any] = {"maxItems": MAX_CRITERIA, "description": "Evaluation criteria, whose weights add up to "
+                             "100 (none: bids are not scored); they cannot change once a bid is submitted"}
+
+
 class JobUpdate(Body):
     """Fields of a job to change; those left out keep their values."""
 
@@ -356,6 +423,8 @@ class JobUpdate(Body):
     visibility: Visibility = _unset()
     looking_for_partners: bool = _unset()
     requirements: list[Stripped] | None = _unset(**_REQUIREMENTS)
+    nice_to_have: list[Stripped] | None = _unset(**_NICE)
+    criteria: list[CriterionInput] | None = _unset(**_CRITERIA)
 
 
 class JobCreate(JobUpdate):
@@ -378,6 +447,8 @@ class JobCreate(JobUpdate):
     visibility: Visibility
     looking_for_partners: bool = False
     requirements: list[Stripped] | None = Field(None, json_schema_extra=_REQUIREMENTS)
+    nice_to_have: list[Stripped] | None = Field(None, json_schema_extra=_NICE)
+    criteria: list[CriterionInput] | None = Field(None, json_schema_extra=_CRITERIA)
     coop: CoopChoice | None = None
     publish: bool = doc(default=False, description="Publish at once (else a draft)")
 
@@ -405,6 +476,18 @@ class BidChange(Body):
 
 class BidCreate(BidChange):
     coop: CoopChoice | None = None
+
+
+class ScoreInput(Body):
+    criterion_id: int
+    score: int = doc(minimum=0, maximum=MAX_SCORE)
+    comment: str = doc("", maxLength=MAX_COMMENT)
+
+
+class ScoresChange(Body):
+    """The caller's scores of a bid: one for every criterion of the job."""
+
+    scores: list[ScoreInput] = doc(maxItems=MAX_CRITERIA)
 
 
 class InterestCreate(Body):

@@ -1,6 +1,7 @@
 """How the API writes the site's objects as its answers (api/schemas.py). The caller has
 already been allowed to see them."""
 from datetime import date
+from collections.abc import Sequence
 from typing import Any, overload
 
 from flask import url_for
@@ -91,17 +92,29 @@ def document_json(document: Any) -> schemas.Document:
 def job_detail_json(job: Job, documents: list[Any], award: Bid | None = None) -> schemas.JobDetail:
     """A single job, with its specification files (``documents``: the caller may see the job)
     and its award as ``job_json`` gives it."""
-    return schemas.JobDetail(**job_json(job, award).model_dump(), documents=[document_json(d) for d in documents])
+    return schemas.JobDetail(
+        **job_json(job, award).model_dump(), documents=[document_json(d) for d in documents],
+        requirements=[schemas.Requirement(id=r.id, text=r.text, kind=r.kind) for r in job.requirements],
+        criteria=[criterion_json(c) for c in job.criteria],
+    )
 
 
-def question_json(question: Question, show_asker: bool) -> schemas.Question:
-    """A clarification question; the asking co-op only for the poster's co-op (``show_asker``)."""
+def criterion_json(criterion: Any) -> schemas.Criterion:
+    return schemas.Criterion(id=criterion.id, name=criterion.name, weight=criterion.weight)
+
+
+def question_json(question: Question, show_asker: bool, documents: Sequence[Any] = (),
+                  answer_documents: Sequence[Any] = ()) -> schemas.Question:
+    """A clarification question; the asking co-op only for the poster's co-op (``show_asker``);
+    its files and its answer's (the caller may see the question)."""
     return schemas.Question(
         **_same(question, "id", "job_id", "text"),
         **_times(question, "answered_at"),
         answer=question.answer if question.is_answered else None,
         asked_at=iso(question.created_at),
         coop=coop_ref(question.coop) if show_asker and question.coop is not None else None,
+        documents=[document_json(d) for d in documents],
+        answer_documents=[document_json(d) for d in answer_documents] if question.is_answered else [],
     )
 
 

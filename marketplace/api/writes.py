@@ -21,6 +21,7 @@ from ..coops.models import Coop
 from ..core.pagination import Page
 from ..core.rules import RuleError
 from ..core.work import flush_retrying
+from ..documents import services as document_services
 from ..extensions import db
 from ..federation import can_view_job, get_job_or_404, viewer_for
 from ..federation.policy import posting_visibilities
@@ -99,12 +100,16 @@ def _job_values(body: schemas.JobUpdate, job: Job | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if job is not None:
         values = {name: getattr(job, name) for name in job_services.EDITABLE_FIELDS}
-        values["requirements"] = [r.text for r in job.requirements]
+        values["requirements"] = [r.text for r in job.requirements if r.essential]
+        values["nice_to_have"] = [r.text for r in job.requirements if not r.essential]
+        values["criteria"] = job_services.criteria_values(job)
     given = body.model_fields_set if job is not None else None
     values.update(body.model_dump(include=given, exclude={"skills", "coop", "publish"}))
     values["description"] = values["description"] or ""
     values["location"] = values["location"] or ""
-    values["requirements"] = [text for text in values["requirements"] or () if text]
+    for name in ("requirements", "nice_to_have"):
+        values[name] = [text for text in values[name] or () if text]
+    values["criteria"] = values["criteria"] or []
     return values
 
 
@@ -227,10 +232,16 @@ def questions_index(job_id: int) -> Response:
     viewer = api_viewer()
     job = get_job_or_404(job_id, viewer, options=[joinedload(Job.coop), *bid_services.with_counts()])
     panel = question_services.questions_panel(job, viewer)
-    return jsonify(plain(schemas.QuestionList(
-        answered=[question_json(q, panel.show_asker) for q in panel.answered],
-        pending=[question_json(q, panel.show_asker) for q in panel.pending],
-    )))
+    shown = [*panel.answered, *panel.pending]
+    files = document_services.documents_of("question", [q.id for q in shown])
+    answer_files = document_services.documents_of("answer", [q.id for q in panel.answered])
+
+    def described(question: Any) -> schemas.Question:
+        return question_json(question, panel.show_asker, files.get(question.id, []),
+                             answer_files.get(question.id, []))
+
+    return jsonify(plain(schemas.QuestionList(answered=[described(q) for q in panel.answered],
+                                              pending=[described(q) for q in panel.pending])))
 
 
 def _acting_coops(job: Job, user: User, action: str) -> list[Coop]:

@@ -126,10 +126,10 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
 
 
 def bid_form(requirements, coops, **kwargs):
-    """A bid form with one answer field per essential requirement of the job."""
+    """A bid form with one answer field per requirement of the job, essential or nice to have."""
     fields = {
         f"answer_{r.id}": TextAreaField(
-            r.text, filters=[strip_filter], validators=[Optional(), Length(max=MAX_ANSWER)],
+            r.text if r.essential else f"{r.text} (nice to have)", filters=[strip_filter], validators=[Optional(), Length(max=MAX_ANSWER)],
             render_kw={"rows": 3},
         )
         for r in requirements

@@ -11,6 +11,7 @@ from ..core.rules import RuleError
 from ..core.work import save_change
 from ..documents import services as documents
 from ..extensions import db
+from ..evaluation.policy import can_see_scores
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
 from . import services
@@ -193,7 +194,7 @@ def _render_review(job, forms=None, status=200):
         "bids/review.html", job=job, bids=bids, unsealed=unsealed,
         count=len(bids) if unsealed else services.received_count(job),
         decide=decide, action_form=ActionForm(), withdraw_award_form=withdraw_form,
-        download=can_download_bids(viewer, job),
+        download=can_download_bids(viewer, job), scores=bool(job.criteria) and can_see_scores(viewer, job),
         award_forms=award_forms, feedback_forms=feedback_forms, failed=list(forms.values()),
     ), status
 

@@ -184,6 +184,8 @@ class JobSpec:
     location: str = ""
     partners: bool = False
     currency: str = "GBP"
+    # Evaluation criteria: (name, weight in per cent), adding up to 100; none: bids are not scored.
+    criteria: tuple = ()
 
 
 JOBS = (
@@ -195,6 +197,7 @@ JOBS = (
         ("Online booking with reminders by email and text", "An admin view for the volunteer rota",
          "WCAG 2.2 AA, tested with screen reader users"),
         budget_min=14000, budget_max=18000,
+        criteria=(("Technical approach", 50), ("Accessibility experience", 30), ("Price", 20)),
     ),
     JobSpec(
         "Drupal 7 to Drupal 10 migration for a housing charity",
@@ -220,6 +223,7 @@ JOBS = (
         ("Hosting in the UK with daily off-site backups", "Single sign-on with their existing accounts",
          "Support for organisers during office hours"),
         budget_min=4500, budget_max=6000,
+        criteria=(("Support and reliability", 50), ("Price", 30), ("Cultural fit", 20)),
     ),
     JobSpec(
         "Data dashboard for a regional food poverty alliance",
@@ -229,6 +233,7 @@ JOBS = (
         ("A shared data model and import from spreadsheets", "Public and private dashboards",
          "Documentation so that volunteers can maintain it"),
         budget_min=20000, budget_max=28000, partners=True,
+        criteria=(("Technical approach", 60), ("Cultural fit", 20), ("Price", 20)),
     ),
     JobSpec(
         "React Native developer for a cycling charity app",
@@ -245,6 +250,7 @@ JOBS = (
         "The council must publish an accessibility statement and wants an independent audit first.",
         ("Audit against WCAG 2.2 AA", "Testing sessions with disabled residents", "A prioritised fix list"),
         budget_min=9000, budget_max=12000, work_mode="hybrid", location="Wakefield",
+        criteria=(("Research method", 40), ("Accessibility experience", 40), ("Price", 20)),
     ),
     JobSpec(
         "Moodle course for new co-op directors",

@@ -248,6 +248,7 @@ def _jobs(coops, people, skills, rng, now):
             "budget_max": spec.budget_max, "currency": spec.currency, "location": spec.location,
             "work_mode": spec.work_mode, "questions_deadline": questions, "bids_deadline": bids,
             "start_date": start, "visibility": visibility, "looking_for_partners": spec.partners,
+            "criteria": [{"name": name, "weight": weight} for name, weight in spec.criteria],
         }
         plan.append((posted, coop, rng.choice(people[coop.slug]), values, spec, state, withdrawn))
 

@@ -1,4 +1,6 @@
 """Forms for posting, editing, withdrawing and filtering jobs."""
+import re
+
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
@@ -49,6 +51,14 @@ class JobForm(AttachmentsMixin, FlaskForm):
         "Essential requirements (optional)", filters=[strip_filter],
         validators=[Optional(), Length(max=4000)], render_kw={"rows": 4},
     )
+    nice_to_have = TextAreaField(
+        "Nice-to-have requirements (optional)", filters=[strip_filter],
+        validators=[Optional(), Length(max=4000)], render_kw={"rows": 3},
+    )
+    criteria = TextAreaField(
+        "Evaluation criteria (optional)", filters=[strip_filter],
+        validators=[Optional(), Length(max=2000)], render_kw={"rows": 4},
+    )
     save_draft = SubmitField("Save as draft")
     publish = SubmitField("Publish")
 
@@ -70,8 +80,23 @@ class JobForm(AttachmentsMixin, FlaskForm):
         if field.data not in ids:
             raise ValidationError("Choose one of your co-ops.")
 
-    def requirement_list(self):
-        return [line.strip() for line in (self.requirements.data or "").splitlines() if line.strip()]
+    def requirement_list(self, field=None):
+        field = field or self.requirements
+        return [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+
+    def criteria_list(self):
+        """The criteria typed one a line as "Name: weight" ("Price: 20", "Price 20 %"); a line
+        without a weight has None, which the rules refuse."""
+        criteria = []
+        for line in self.requirement_list(self.criteria):
+            match = CRITERION_LINE.match(line)
+            criteria.append({"name": match["name"].strip(), "weight": int(match["weight"])} if match
+                            else {"name": line, "weight": None})
+        return criteria
+
+    def criteria_text(self, criteria):
+        """``criteria`` ([{"name", "weight"}]) as the field shows them."""
+        return "\n".join(f"{c['name']}: {c['weight']}" for c in criteria)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -101,6 +126,9 @@ class JobForm(AttachmentsMixin, FlaskForm):
             (self.visibility.label.text, dict(self.visibility.choices).get(self.visibility.data), "visibility"),
             ("Looking for partners", "Yes" if self.looking_for_partners.data else "No", "looking_for_partners"),
             (self.requirements.label.text, "\n".join(self.requirement_list()), "requirements"),
+            (self.nice_to_have.label.text, "\n".join(self.requirement_list(self.nice_to_have)), "nice_to_have"),
+            (self.criteria.label.text, "\n".join(f"{c['name']}: {c['weight']} %" for c in self.criteria_list()),
+             "criteria"),
             *([self.documents_answer()] if self.takes_documents else []),
         ]
 
@@ -117,7 +145,13 @@ class JobForm(AttachmentsMixin, FlaskForm):
             "visibility": self.visibility.data,
             "looking_for_partners": bool(self.looking_for_partners.data),
             "requirements": self.requirement_list(),
+            "nice_to_have": self.requirement_list(self.nice_to_have),
+            "criteria": self.criteria_list(),
         }
+
+
+# "Technical approach: 60", "Price 20 %", "Cultural fit – 20%".
+CRITERION_LINE = re.compile(r"^(?P<name>.*?\S)\s*[:–-]?\s*(?P<weight>\d{1,3})\s*%?$")
 
 
 def _grouped(skills):

@@ -165,6 +165,9 @@ class Job(db.Model):
     requirements: Mapped[list["JobRequirement"]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="JobRequirement.position"
     )
+    criteria: Mapped[list["JobCriterion"]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", order_by="JobCriterion.position"
+    )
 
     # Counts loaded only by the queries that ask for them (``bids.services.with_counts``),
     # in the same statement as the job; None elsewhere.
@@ -255,18 +258,58 @@ class Job(db.Model):
         return f"<Job {self.id} {self.title!r}>"
 
 
+class RequirementKind(StrEnum):
+    ESSENTIAL = "essential"  # a bid that answers "no" or misses it is flagged in the ranking
+    NICE_TO_HAVE = "nice_to_have"
+
+    @property
+    def label(self):
+        return {"essential": "Essential", "nice_to_have": "Nice to have"}[self]
+
+
 class JobRequirement(db.Model):
-    """An essential requirement of a job: every bid answers each one."""
+    """A requirement of a job, essential or nice to have: every bid answers each one."""
 
     __tablename__ = "job_requirement"
-    __table_args__ = (Index("ix_job_requirement_job_id_position", "job_id", "position"),)
+    __table_args__ = (Index("ix_job_requirement_job_id_position", "job_id", "position"),
+                      choice_check("kind", RequirementKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = choice_column(RequirementKind, default=RequirementKind.ESSENTIAL,
+                                      server_default=RequirementKind.ESSENTIAL.value)
+
+    @property
+    def essential(self):
+        return self.kind == RequirementKind.ESSENTIAL
+
+    @property
+    def kind_label(self):
+        return RequirementKind(self.kind).label
 
     job: Mapped[Job] = relationship(back_populates="requirements")
 
     def __repr__(self):
         return f"<JobRequirement {self.id} {self.text!r}>"
+
+
+class JobCriterion(db.Model):
+    """An evaluation criterion of a job and its weight in per cent: a job's criteria weigh
+    100 % together (``jobs.services.criteria_errors``), and its bids are scored on each."""
+
+    __tablename__ = "job_criterion"
+    __table_args__ = (Index("ix_job_criterion_job_id_position", "job_id", "position"),
+                      CheckConstraint("weight BETWEEN 1 AND 100", name="weight_range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    weight: Mapped[int] = mapped_column(Integer)
+
+    job: Mapped[Job] = relationship(back_populates="criteria")
+
+    def __repr__(self):
+        return f"<JobCriterion {self.id} {self.name!r} {self.weight}%>"

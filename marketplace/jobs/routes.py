@@ -18,6 +18,7 @@ from ..core import revision
 from ..core.fragments import render_shared, shared
 from ..core.work import save_change
 from ..documents import services as documents
+from ..evaluation.policy import can_see_scores
 from ..extensions import db
 from ..federation import can_see_outcome, current_viewer, get_job_or_404
 from ..federation.policy import networks_in_audience, posting_visibilities
@@ -72,7 +73,7 @@ def _job_for_page(job_id, viewer):
     """The job with its co-op, requirements and its bid, interest and answer counts in one
     statement (and its skills in a second)."""
     return get_job_or_404(job_id, viewer, options=[
-        joinedload(Job.coop), selectinload(Job.skills), joinedload(Job.requirements),
+        joinedload(Job.coop), selectinload(Job.skills), joinedload(Job.requirements), joinedload(Job.criteria),
         *bid_services.with_counts(),
     ])
 
@@ -126,7 +127,7 @@ def _job_page(job_id, viewer, render):
         bidding=bidding, questions=questions, consortia=consortia_panel(job, coops, viewer),
         ask_form=ask_form, interest_form=interest_form, can_review=can_review,
         documents=documents.owned("job", job.id),
-        can_match=can_match(viewer, job),
+        can_match=can_match(viewer, job), can_score=can_see_scores(viewer, job),
     )
 
 
@@ -176,7 +177,9 @@ def edit(job_id):
     if request.method == "GET":
         form.coop.data = job.coop_id
         form.skills.data = [s.id for s in job.skills]
-        form.requirements.data = "\n".join(r.text for r in job.requirements)
+        form.requirements.data = "\n".join(r.text for r in job.requirements if r.essential)
+        form.nice_to_have.data = "\n".join(r.text for r in job.requirements if not r.essential)
+        form.criteria.data = form.criteria_text(services.criteria_values(job))
     if not changing() and form.validate_on_submit():
         if job.status == "draft" and needs_check(form.publish.data):
             return _check_page(form, job)

@@ -20,11 +20,13 @@ from ..federation.policy import posting_visibilities
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
 from ..skills.models import Skill
-from .models import Job, JobRequirement, JobState, JobStatus, WorkMode, job_skill
+from .models import Job, JobCriterion, JobRequirement, JobState, JobStatus, RequirementKind, WorkMode, job_skill
 
 MAX_SKILLS = 12
 MAX_REQUIREMENTS = 10
 MAX_REQUIREMENT_LENGTH = 300
+MAX_CRITERIA = 10
+MAX_CRITERION_LENGTH = 120
 MAX_BUDGET = 100_000_000
 # The longest text of each field: {field: characters}.
 MAX_LENGTHS = {"title": 200, "summary": 500, "description": 20000, "location": 120}
@@ -129,6 +131,8 @@ def job_errors(coop, values, skills, previous=None):
     errors.update(_text_errors(values))
     errors.update(_budget_errors(values.get("budget_min"), values.get("budget_max")))
     found = {"skills": _skills_error(skills), "requirements": requirement_errors(values.get("requirements") or []),
+             "nice_to_have": requirement_errors(values.get("nice_to_have") or [], "nice-to-have"),
+             "criteria": criteria_errors(values.get("criteria") or []),
              "visibility": coop and _visibility_error(coop, values.get("visibility"))}
     errors.update({name: message for name, message in found.items() if message})
     return errors
@@ -152,39 +156,101 @@ def _apply(job, values, skills):
         if len(skills) > MAX_SKILLS:
             raise JobRuleError(f"Choose at most {MAX_SKILLS} skills.", field="skills")
         job.skills = list(skills)
-    if values.get("requirements") is not None:
-        _apply_requirements(job, values["requirements"])
+    if values.get("requirements") is not None or values.get("nice_to_have") is not None:
+        _apply_requirements(job, values.get("requirements"), values.get("nice_to_have"))
+    if values.get("criteria") is not None:
+        _apply_criteria(job, values["criteria"])
 
 
-def requirement_errors(texts):
+def requirement_errors(texts, kind="essential"):
     if len(texts) > MAX_REQUIREMENTS:
-        return f"List at most {MAX_REQUIREMENTS} essential requirements."
+        return f"List at most {MAX_REQUIREMENTS} {kind} requirements."
     if any(len(t) > MAX_REQUIREMENT_LENGTH for t in texts):
         return f"Each requirement must be at most {MAX_REQUIREMENT_LENGTH} characters."
     return None
 
 
-def _apply_requirements(job, texts):
-    """Make the job's requirements ``texts``, in order. A requirement whose text is kept
-    keeps its id, so draft bids keep their answers to it."""
-    texts = [t.strip() for t in texts if t and t.strip()]
-    if [r.text for r in job.requirements] == texts:
+def _requirement_rows(job, kind):
+    return [r.text for r in job.requirements if r.kind == kind]
+
+
+def _apply_requirements(job, essential, nice_to_have):
+    """Make the job's requirements the ``essential`` texts then the ``nice_to_have`` ones, in
+    order (None keeps that kind as it is). A requirement whose text and kind are kept keeps
+    its id, so draft bids keep their answers to it."""
+    wanted = []
+    for kind, texts, name in ((RequirementKind.ESSENTIAL, essential, "requirements"),
+                              (RequirementKind.NICE_TO_HAVE, nice_to_have, "nice_to_have")):
+        texts = _requirement_rows(job, kind) if texts is None else [t.strip() for t in texts if t and t.strip()]
+        error = requirement_errors(texts, kind.label.lower())
+        if error:
+            raise JobRuleError(error, field=name)
+        wanted += [(kind.value, text) for text in texts]
+    if [(r.kind, r.text) for r in job.requirements] == wanted:
         return
-    error = requirement_errors(texts)
-    if error:
-        raise JobRuleError(error, field="requirements")
     if job.id is not None and received_count(job):
-        raise JobRuleError("Bids have been submitted against the essential requirements: "
+        raise JobRuleError("Bids have been submitted against the requirements: "
                            "they can no longer change.", field="requirements")
     spare = {}
     for requirement in job.requirements:
-        spare.setdefault(requirement.text, []).append(requirement)
+        spare.setdefault((requirement.kind, requirement.text), []).append(requirement)
     kept = []
-    for position, text in enumerate(texts):
-        requirement = spare.get(text, []).pop(0) if spare.get(text) else JobRequirement(text=text)
+    for position, (kind, text) in enumerate(wanted):
+        found = spare.get((kind, text))
+        requirement = found.pop(0) if found else JobRequirement(text=text, kind=kind)
         requirement.position = position
         kept.append(requirement)
     job.requirements = kept
+
+
+def criteria_errors(criteria):
+    """What is wrong with a job's evaluation criteria ([{"name", "weight"}]), or None. A job
+    may have none (no scoring by criteria); if it has any, their weights add up to 100 %."""
+    if not criteria:
+        return None
+    if len(criteria) > MAX_CRITERIA:
+        return f"List at most {MAX_CRITERIA} evaluation criteria."
+    names = [(c.get("name") or "").strip() for c in criteria]
+    if not all(names):
+        return "Give each criterion a name."
+    if any(len(name) > MAX_CRITERION_LENGTH for name in names):
+        return f"Each criterion's name must be at most {MAX_CRITERION_LENGTH} characters."
+    if len({name.casefold() for name in names}) != len(names):
+        return "Give each criterion a different name."
+    weights = [c.get("weight") for c in criteria]
+    if not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 100 for w in weights):
+        return "Each criterion's weight must be a whole number from 1 to 100 (per cent)."
+    total = sum(weights)
+    if total != 100:
+        return f"The criteria's weights must add up to 100 %: they add up to {total} %."
+    return None
+
+
+def criteria_values(job):
+    """The job's criteria as ``values["criteria"]`` holds them."""
+    return [{"name": c.name, "weight": c.weight} for c in job.criteria]
+
+
+def _apply_criteria(job, criteria):
+    """Make the job's criteria ``criteria``, in order. They can change only while no bid has
+    been submitted: bids are scored against them, and a bidder may have written to them."""
+    wanted = [{"name": (c.get("name") or "").strip(), "weight": c.get("weight")} for c in criteria]
+    if criteria_values(job) == wanted:
+        return
+    error = criteria_errors(wanted)
+    if error:
+        raise JobRuleError(error, field="criteria")
+    if job.id is not None and received_count(job):
+        raise JobRuleError("Bids have been submitted: the evaluation criteria can no longer change.",
+                           field="criteria")
+    spare = {c.name: c for c in job.criteria}
+    kept = []
+    for position, wanted_one in enumerate(wanted):
+        criterion = spare.pop(wanted_one["name"], None) or JobCriterion(name=wanted_one["name"])
+        criterion.weight = wanted_one["weight"]
+        criterion.position = position
+        kept.append(criterion)
+    job.criteria = kept
 
 
 def post_job(coop, user, values, skills, publish=False):
@@ -210,13 +276,16 @@ def update_job(job, user, values, skills):
     _check_deadlines({**{n: getattr(job, n) for n in EDITABLE_FIELDS}, **values}, previous=job)
     before = {n: getattr(job, n) for n in EDITABLE_FIELDS}
     before_skills = {s.id for s in job.skills}
-    before_requirements = [r.text for r in job.requirements]
+    before_requirements = [(r.kind, r.text) for r in job.requirements]
+    before_criteria = criteria_values(job)
     _apply(job, values, skills)
     changed = sorted(n for n in EDITABLE_FIELDS if getattr(job, n) != before[n])
     if skills is not None and {s.id for s in job.skills} != before_skills:
         changed.append("skills")
-    if [r.text for r in job.requirements] != before_requirements:
+    if [(r.kind, r.text) for r in job.requirements] != before_requirements:
         changed.append("requirements")
+    if criteria_values(job) != before_criteria:
+        changed.append("criteria")
     if changed:
         extra = {}
         if "visibility" in changed:

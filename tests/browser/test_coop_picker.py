@@ -8,10 +8,9 @@ from marketplace.consortia.models import ConsortiumMember
 from marketplace.consortia.services import create_consortium
 from marketplace.extensions import db
 
-from ..axe import follow, sign_in
+from ..axe import follow, sign_in, violations
 from ..bids.conftest import make_open_job
 from ..factories import make_coop, make_user
-from .test_crawl import _violations
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +42,7 @@ def _violations_of_the_unenhanced_page(page, app, live_server, consortium):
         sign_in(checked, app, live_server, consortium["user"])
         checked.goto(f"/consortia/{consortium['id']}")
         assert checked.locator("#coop").get_attribute("list") == "invitable-coops"  # not enhanced
-        return _violations(checked)
+        return violations(checked)
     finally:
         context.close()
 
@@ -68,7 +67,7 @@ def test_inviting_a_coop_with_and_without_javascript(app, browser_page, live_ser
             options = page.get_by_role("option")
             assert options.all_inner_texts() == ["Beta Builders", "Betony Design"]
             assert field.get_attribute("aria-expanded") == "true"
-            assert _violations(page) == []
+            assert violations(page) == []
             field.press("ArrowDown")
             field.press("ArrowDown")
             assert field.get_attribute("aria-activedescendant") == options.nth(1).get_attribute("id")
@@ -81,7 +80,7 @@ def test_inviting_a_coop_with_and_without_javascript(app, browser_page, live_ser
             field.fill("Betony Design")
             assert _violations_of_the_unenhanced_page(page, app, live_server, consortium) == []
         if javascript:
-            assert _violations(page) == []
+            assert violations(page) == []
         follow(page.get_by_role("button", name="Invite", exact=True))
         assert "Betony Design is invited" in page.content()
         assert _invited() == ["Betony Design"]

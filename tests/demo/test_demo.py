@@ -217,3 +217,16 @@ def test_pages_show_the_demo(demo, client):
     login(client, coop("kestrel-and-loom").members[0].user)
     assert shows(client.get("/jobs"), cotech_open)
     assert client.get(f"/jobs/{cotech_open.id}").status_code == 200
+
+
+def test_some_jobs_have_evaluation_criteria(demo, client):
+    from marketplace.jobs.models import JobCriterion
+
+    criteria = db.session.scalars(select(JobCriterion)).all()
+    by_job = {}
+    for criterion in criteria:
+        by_job.setdefault(criterion.job, []).append(criterion.weight)
+    assert len(by_job) == 4 and all(sum(weights) == 100 for weights in by_job.values())
+    public = [job for job in by_job if job.visibility == "public" and job.status != "draft"]
+    if public:
+        assert "How bids are evaluated" in client.get(f"/jobs/{public[0].id}").get_data(as_text=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from marketplace.documents.models import Document
 from marketplace.extensions import db
 
-from ..factories import bearer, make_coop, make_job, make_user
+from ..factories import bearer, make_coop, make_document, make_job, make_user
 from . import files
 from .conftest import document_count, stored_files
 
@@ -128,3 +128,46 @@ def test_a_draft_jobs_file_is_removed_by_its_poster_only(app, client, networks):
     assert client.delete(f"{PREFIX}/documents/{spec}", headers=bearer(other)).status_code == 404  # a draft is hidden
     assert client.delete(f"{PREFIX}/documents/{spec}", headers=bearer(poster)).status_code == 204
     assert document_count() == 0 and stored_files(app) == []
+
+
+def test_a_question_takes_files_from_its_asker_and_lists_them_as_it_is_shown(app, client, networks):
+    poster_coop = make_coop("Poster", {networks["cotech"]: "active"})
+    poster = make_user(coops={poster_coop: "admin"})
+    job = make_job(poster_coop, "cotech", "open", user=poster)
+    asker = make_user(coops=[make_coop("Asker", {networks["cotech"]: "active"})])
+    other = make_user(coops=[make_coop("Other", {networks["cotech"]: "active"})])
+    asked = client.post(f"{PREFIX}/jobs/{job.id}/questions", json={"text": "Is hosting included?"},
+                        headers=bearer(asker))
+    question_id = asked.get_json()["id"]
+    assert asked.get_json()["documents"] == []
+
+    def upload(headers, *uploads):
+        data = {"documents": [(io.BytesIO(content), name) for name, content in uploads]}
+        return client.post(f"{PREFIX}/questions/{question_id}/documents", data=data, headers=headers,
+                           content_type="multipart/form-data")
+
+    added = upload(bearer(asker), ("diagram.png", files.png()))
+    assert added.status_code == 201, added.get_json()
+    assert upload(bearer(other), ("x.pdf", files.PDF)).status_code == 404  # another co-op's pending question
+    assert upload(bearer(poster), ("x.pdf", files.PDF)).status_code == 403
+    assert upload(bearer(asker), ("page.pdf", files.HTML)).status_code == 422
+
+    def listed(user):
+        answer = client.get(f"{PREFIX}/jobs/{job.id}/questions", headers=bearer(user)).get_json()
+        return {q["id"]: [d["name"] for d in q["documents"]] for q in answer["answered"] + answer["pending"]}
+
+    assert listed(asker) == listed(poster) == {question_id: ["diagram.png"]}
+    assert listed(other) == {}
+    # Answered (with a file of the answer, on the site), it is everyone's who sees the job.
+    from marketplace.questions.models import Question
+    from marketplace.questions.services import answer_question
+
+    question = db.session.get(Question, question_id)
+    answer_question(question, poster, "Yes.")
+    make_document("answer", question, name="hosting.pdf")
+    db.session.commit()
+    answered = client.get(f"{PREFIX}/jobs/{job.id}/questions", headers=bearer(other)).get_json()["answered"]
+    assert [(q["documents"][0]["name"], q["answer_documents"][0]["name"]) for q in answered] == [
+        ("diagram.png", "hosting.pdf")]
+    assert upload(bearer(asker), ("late.pdf", files.PDF)).status_code == 409
+    assert document_count() == 2

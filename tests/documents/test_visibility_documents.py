@@ -57,6 +57,27 @@ def test_a_bids_files_through_the_api(client, documents_world, kind, closed):
                 assert [d["name"] for d in response.get_json()["items"]] == [document.name]
 
 
+@pytest.mark.parametrize("kind", SEES)
+def test_question_files_in_the_apis_questions(client, documents_world, kind):
+    """``GET /api/v1/jobs/<id>/questions`` names a question's and an answer's files exactly when
+    the viewer may download them (a job it may not see is 404)."""
+    headers = bearer(documents_world["users"][kind])
+    owners = ("question", "answer", "pending_question")
+    for (visibility, state), job in documents_world["jobs"].items():
+        if state != "open":
+            continue
+        response = client.get(f"/api/v1/jobs/{job.id}/questions", headers=headers)
+        if response.status_code == 404:
+            assert not any(sees_document(kind, o, visibility, state) for o in owners), (kind, visibility)
+            continue
+        answer = response.get_json()
+        listed = {d["name"] for q in answer["answered"] + answer["pending"]
+                  for d in q["documents"] + q["answer_documents"]}
+        want = {documents_world["documents"][(o, visibility, state)].name for o in owners
+                if sees_document(kind, o, visibility, state)}
+        assert listed == want, (kind, visibility)
+
+
 def test_a_sealed_bids_file_is_404_to_the_poster_until_the_deadline(client, documents_world):
     as_viewer(client, documents_world, "poster")
     document = documents_world["documents"][("bid", "cotech", "open")]

@@ -1,0 +1,1 @@
+"""Evaluating bids: the poster's members score each submitted bid on the job's criteria."""
