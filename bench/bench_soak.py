@@ -247,10 +247,13 @@ def worker_pids(master):
     return sorted(pids)
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """A process's resident memory from /proc (``VmRSS``); ``RssAnon`` is the part of it that is
+    the process's own heap, without the pages of mapped files (the search index's segments,
+    shared libraries), which the kernel may drop and which grow as an index grows."""
     try:
         with open(f"/proc/{pid}/status") as status:
-            return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024
+            return int(next(line for line in status if line.startswith(field + ":")).split()[1]) / 1024
     except (OSError, StopIteration):
         return 0.0
 
@@ -286,10 +289,11 @@ def watch(soak, master, started, curve, trace_to=None):
             errors = sum(n for (_, status), n in soak.statuses.items() if isinstance(status, int) and status >= 500)
         pids, cache = worker_pids(master), cache_bytes(soak.base)
         row = (time.monotonic() - started, total, errors, os.getloadavg()[0],
-               {pid: (rss_mb(pid), cache.get(pid, 0) / 2**20) for pid in pids})
+               {pid: (rss_mb(pid), cache.get(pid, 0) / 2**20, rss_mb(pid, "RssAnon")) for pid in pids})
         curve.append(row)
         click.echo(f"{row[0] / 60:5.1f} min  {total:7d} requests  {errors:4d} 5xx  load {row[3]:4.1f}  " + "  ".join(
-            f"{pid}: {mb:6.1f} MB (cache {c * 1024:6.1f} KB)" for pid, (mb, c) in row[4].items()))
+            f"{pid}: {mb:6.1f} MB (anon {anon:6.1f}, cache {c * 1024:6.1f} KB)"
+            for pid, (mb, c, anon) in row[4].items()))
         if trace_to and (len(curve) == 1 or time.monotonic() >= soak.until):
             traced(soak.base, trace_to, "warm-up" if len(curve) == 1 else "end")
 
@@ -404,19 +408,23 @@ def memory_summary(curve, cache_mb):
     kept = sorted(set(first[4]) & set(last[4]))
     for pid in kept:
         growth = slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]])
+        anon = slope([(row[0] / 60, row[4][pid][2]) for row in half if pid in row[4]])
         click.echo(f"  worker {pid}: warm-up {first[4][pid][0]:6.1f} MB, end {last[4][pid][0]:6.1f} MB, "
-                   f"last half {growth:+.2f} MB/min; search cache at most "
+                   f"last half {growth:+.2f} MB/min (its own heap, RssAnon: {first[4][pid][2]:.1f} → "
+                   f"{last[4][pid][2]:.1f} MB, {anon:+.2f} MB/min); search cache at most "
                    f"{max(row[4].get(pid, (0, 0))[1] for row in curve) * 1024:.1f} KB of {cache_mb} MB")
     if kept:
         ends = [last[4][pid][0] for pid in kept]
         slopes = [slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]]) for pid in kept]
+        anon_slopes = [slope([(row[0] / 60, row[4][pid][2]) for row in half if pid in row[4]]) for pid in kept]
         # Per request too: a busier or quieter machine answers more or fewer in the same minutes.
         answered = (half[-1][1] - half[0][1]) / len(kept) / 1000
         per_thousand = sum(half[-1][4][p][0] - half[0][4][p][0] for p in kept) / len(kept) / answered if answered else 0
         click.echo(f"  mean: warm-up {sum(first[4][p][0] for p in kept) / len(kept):.1f} MB, end "
                    f"{sum(ends) / len(ends):.1f} MB (largest {max(ends):.1f}), last half "
                    f"{sum(slopes) / len(slopes):+.2f} MB/min, {per_thousand:+.2f} MB per 1,000 requests a worker "
-                   f"({last[1]} requests in all)")
+                   f"({last[1]} requests in all); own heap (RssAnon) last half "
+                   f"{sum(anon_slopes) / len(anon_slopes):+.2f} MB/min")
     if len(kept) < len(last[4]):
         click.echo(f"  {len(last[4]) - len(kept)} worker(s) started during the run (restarted): not in the figures")
 

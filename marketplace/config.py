@@ -3,30 +3,37 @@
 The default install needs nothing set: SQLite under ``instance/``, mail printed to the
 console. Production sets at least ``SECRET_KEY`` and ``DATABASE_URL``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import os
 from datetime import timedelta
+
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import MutableMapping
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 
 
-def _bool(name, default=False):
+def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name, default):
+def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
 
 
-def _float(name, default):
+def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
 
 
-def _database_url(instance_path):
+def _database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
         return "sqlite:///" + os.path.join(instance_path, "marketplace.db")
@@ -38,7 +45,7 @@ def _database_url(instance_path):
     return url
 
 
-def from_environment(instance_path):
+def from_environment(instance_path: str) -> dict[Any, Any]:
     """Return the settings dictionary for an app whose instance folder is ``instance_path``."""
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
@@ -169,7 +176,7 @@ class ConfigError(RuntimeError):
     """The app cannot start with these settings."""
 
 
-def check(config, debug):
+def check(config: MutableMapping[str, Any], debug: bool) -> None:
     """Refuse to start a production app without a real secret key."""
     if config.get("SECRET_KEY"):
         return

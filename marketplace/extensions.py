@@ -1,4 +1,7 @@
 """Unbound extension objects, bound to the app in ``create_app``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import sqlite3
 
 from flask_babel import Babel
@@ -10,6 +13,9 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Named constraints, so that migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -34,7 +40,7 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """SQLite: enforce foreign keys, let readers and a writer work at once (WAL), and wait
     for a busy database instead of failing (several gunicorn workers share the file). With
     WAL, synchronous=NORMAL syncs at checkpoints rather than at every commit: a power cut may

@@ -10,6 +10,9 @@ alternative part when it exists). ``MAIL_BACKEND`` chooses where the message goe
 
 Links in messages must be absolute: build them with ``url_for(..., _external=True)``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import smtplib
 import ssl
 import sys
@@ -21,6 +24,11 @@ from jinja2 import TemplateNotFound
 
 from .core.time import shown_in
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Sequence
+    from flask import Flask
+
 OUTBOX = "mail_outbox"
 
 
@@ -28,7 +36,8 @@ class MailError(Exception):
     """The message could not be handed over to the mail server."""
 
 
-def send_mail(to, subject, template, headers=None, zone=None, **context):
+def send_mail(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None,
+              zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
     """Render and send one message to ``to`` (an address or a list of them), with any extra
     ``headers`` (such as List-Unsubscribe); returns it. Dates in it are in ``zone`` (the
     recipient user's time zone), or the site's (``TIMEZONE``) for a message to no user of ours."""
@@ -42,7 +51,8 @@ def send_mail(to, subject, template, headers=None, zone=None, **context):
     return message
 
 
-def build_message(to, subject, template, headers=None, zone=None, **context):
+def build_message(to: str | Sequence[str], subject: str, template: str, headers: dict[str, str] | None=None,
+                  zone: str | None=None, **context: Any) -> EmailMessage[Any, Any]:
     config = current_app.config
     recipients = [to] if isinstance(to, str) else list(to)
     sender = config["MAIL_DEFAULT_SENDER"]
@@ -75,21 +85,22 @@ def build_message(to, subject, template, headers=None, zone=None, **context):
 CONSOLE_HEADERS = ("From", "To", "Date", "Subject")
 
 
-def _console(message):
+def _console(message: EmailMessage) -> None:
     """The message as its reader would see it: the plain-text body decoded (its wire form,
     quoted-printable, breaks long links across lines), the HTML alternative only named."""
     headers = "".join(f"{name}: {message[name]}\n" for name in CONSOLE_HEADERS)
-    text = message.get_body(("plain",)).get_content().rstrip("\n")
+    plain = message.get_body(("plain",))
+    text = plain.get_content().rstrip("\n") if plain is not None else ""
     html = "\n[and an HTML version of the same]" if message.get_body(("html",)) is not None else ""
     sys.stdout.write(f"{'-' * 30} mail {'-' * 30}\n{headers}\n{text}\n{html}{'-' * 66}\n")
     sys.stdout.flush()
 
 
-def _memory(message):
+def _memory(message: EmailMessage) -> None:
     current_app.extensions.setdefault(OUTBOX, []).append(message)
 
 
-def _smtp(message):
+def _smtp(message: EmailMessage) -> None:
     config = current_app.config
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
@@ -106,6 +117,6 @@ def _smtp(message):
 BACKENDS = {"console": _console, "smtp": _smtp, "memory": _memory}
 
 
-def outbox(app=None):
+def outbox(app: Flask | None=None) -> list[EmailMessage]:
     """The messages kept by the ``memory`` backend (a live list: tests may clear it)."""
     return (app or current_app).extensions.setdefault(OUTBOX, [])

@@ -1,4 +1,7 @@
 """Forms for registering, signing in, resetting and changing passwords, and account settings."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
@@ -6,10 +9,13 @@ from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 from ..core.forms import NotBlank, strip_filter
 from .services import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, TIME_ZONES, normalise_email
 
+if TYPE_CHECKING:
+    from typing import Any
+
 PASSWORD_HINT = f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong password."
 
 
-def _new_password(label="Password"):
+def _new_password(label: str = "Password") -> Any:
     return PasswordField(label, validators=[
         DataRequired("Choose a password."),
         Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
@@ -17,20 +23,20 @@ def _new_password(label="Password"):
     ], render_kw={"autocomplete": "new-password"})
 
 
-def _confirmation(of):
+def _confirmation(of: str) -> Any:
     return PasswordField("Repeat the password", validators=[
         DataRequired("Type the password again."), EqualTo(of, message="The two passwords are not the same."),
     ], render_kw={"autocomplete": "new-password"})
 
 
-def _email():
+def _email() -> Any:
     return EmailField("Email address", filters=[normalise_email], validators=[
         DataRequired("Give your email address."), Length(max=EMAIL_MAX),
         Email("This is not a valid email address."),
     ], render_kw={"autocomplete": "email"})
 
 
-def _name():
+def _name() -> Any:
     return StringField("Your name", filters=[strip_filter], validators=[NotBlank(), Length(max=NAME_MAX)],
                        render_kw={"autocomplete": "name"})
 

@@ -1,4 +1,7 @@
 """People: users, and the record of failed sign-ins used to slow down guessing."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import secrets
 from datetime import datetime
 
@@ -11,8 +14,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..core.models import created_column
 from ..extensions import db
 
+if TYPE_CHECKING:
+    from ..coops.models import Coop
 
-def hash_method():
+
+def hash_method() -> str:
     """Werkzeug's hash method for new passwords: scrypt unless ``PASSWORD_HASH_METHOD`` says
     otherwise (the test suite sets a cheap one; stored hashes name their own method)."""
     return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
@@ -50,44 +56,44 @@ class User(UserMixin, db.Model):
     )
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.active
 
-    def get_id(self):
+    def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember-me cookie."""
         return f"{self.id}:{self.session_token}"
 
-    def end_sessions(self):
+    def end_sessions(self) -> None:
         """Every session and remember-me cookie of this user stops working."""
         self.session_token = secrets.token_hex(16)
 
     @property
-    def email_verified(self):
+    def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
-    def set_password(self, password):
+    def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=hash_method())
 
-    def check_password(self, password):
+    def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     @property
-    def coops(self):
+    def coops(self) -> list[Coop]:
         return [link.coop for link in self.coop_links]
 
-    def role_in(self, coop):
+    def role_in(self, coop: Coop) -> str | None:
         for link in self.coop_links:
             if link.coop_id == coop.id:
                 return link.role
         return None
 
-    def is_member_of(self, coop):
+    def is_member_of(self, coop: Coop) -> bool:
         return self.role_in(coop) is not None
 
-    def is_admin_of(self, coop):
+    def is_admin_of(self, coop: Coop) -> bool:
         return self.role_in(coop) == "admin"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<User {self.email}>"
 
 

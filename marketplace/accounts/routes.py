@@ -152,7 +152,7 @@ def _unconfirmed_users_only_look():
     to a signed-in user who has not confirmed their address (``services.why_user_cannot_act``),
     except their own account's. The API checks its writes itself (``api.base.token_user``)."""
     rule = request.url_rule
-    if (rule is None or request.blueprint == "api" or not (rule.methods & WRITE_METHODS)
+    if (rule is None or request.blueprint == "api" or not ((rule.methods or set()) & WRITE_METHODS)
             or request.endpoint in OPEN_TO_UNCONFIRMED or not current_user.is_authenticated):
         return None
     reason = services.why_user_cannot_act(current_user)

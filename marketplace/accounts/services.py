@@ -1,6 +1,11 @@
 """Accounts: registering and confirming the email address, who may act, signing in (slowed
 down with device cookies), password resets and changes, and loading users for Flask-Login.
 Business rules as plain functions; callers commit."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import hashlib
 import hmac
 import math
@@ -25,6 +30,13 @@ from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import NetworkCoordinator
 from .models import LoginFailure, User, hash_method
+
+if TYPE_CHECKING:
+    from itsdangerous import URLSafeTimedSerializer
+    from sqlalchemy import ColumnElement
+    from typing import Any
+    from typing import Sequence
+    from ..federation.models import Network
 
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -55,7 +67,7 @@ class AccountError(RuleError):
 class SignInThrottled(AccountError):
     """Too many failed sign-ins: no attempt is checked until ``retry_at`` (naive UTC)."""
 
-    def __init__(self, retry_at):
+    def __init__(self, retry_at: datetime) -> None:
         self.retry_at = retry_at
         # Rounded up: "try again in 1 minute" must not come a few seconds too early.
         self.seconds = max(1, math.ceil((retry_at - utcnow()).total_seconds()))
@@ -63,7 +75,7 @@ class SignInThrottled(AccountError):
         super().__init__(f"Too many attempts: try again in {minutes} minute{'' if minutes == 1 else 's'}.")
 
 
-def load_user(session_id):
+def load_user(session_id: str) -> User | None:
     """The user of a session or remember-me cookie (``User.get_id``), while its token is the
     user's current one: a password change or a sign-out ends every other copy."""
     user_id, _, token = str(session_id).partition(":")
@@ -78,15 +90,15 @@ def load_user(session_id):
 
 # --- validation ------------------------------------------------------------------------------
 
-def normalise_email(email):
+def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def find_user(email):
+def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def check_email(email):
+def check_email(email: str) -> str:
     """A well-formed address of the right length, lower-cased (as stored)."""
     email = normalise_email(email)
     if not email or len(email) > EMAIL_MAX:
@@ -98,14 +110,14 @@ def check_email(email):
     return email
 
 
-def check_name(name):
+def check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise AccountError(f"Give a name of at most {NAME_MAX} characters.", field="name")
     return name
 
 
-def check_password(password, field="password"):
+def check_password(password: str, field: str = "password") -> str:
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
         raise AccountError(
             f"The password must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters long.", field=field
@@ -118,13 +130,13 @@ def check_password(password, field="password"):
 class _SiteClockSigner(TimestampSigner):
     """Timestamps from the site's clock, so that token age follows ``frozen_now`` in tests."""
 
-    def get_timestamp(self):
+    def get_timestamp(self) -> int:
         return int(utcnow().replace(tzinfo=timezone.utc).timestamp())
 
 
 # --- registering -----------------------------------------------------------------------------
 
-def register_user(name, email, password):
+def register_user(name: str, email: str, password: str) -> tuple[User | None, bool]:
     """Someone making their own account. Returns (user, created).
 
     The answer must not tell whether the address has an account, so a taken address is no
@@ -150,7 +162,7 @@ def register_user(name, email, password):
     return user, True
 
 
-def create_user(name, email, password, is_site_admin=False, actor=None):
+def create_user(name: str, email: str, password: str, is_site_admin: bool = False, actor: User | None = None) -> User:
     """An account made for someone (by a site admin, or on the command line: no actor). Its
     address counts as confirmed: whoever makes the account vouches for it."""
     name, email, password = check_name(name), check_email(email), check_password(password)
@@ -171,7 +183,7 @@ def create_user(name, email, password, is_site_admin=False, actor=None):
 
 # --- confirming the email address ------------------------------------------------------------
 
-def note_verification_mail(user):
+def note_verification_mail(user: User) -> bool:
     """May a confirmation link or a registration notice go to ``user``'s address now? At most
     one a minute, so that nobody can flood an inbox through the site. If so, this one is noted
     (the caller commits, then sends)."""
@@ -182,17 +194,17 @@ def note_verification_mail(user):
     return True
 
 
-def _verify_serializer():
+def _verify_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT, signer=_SiteClockSigner)
 
 
-def make_verify_token(user):
+def make_verify_token(user: User) -> str:
     """The token of a confirmation link: it names the address, so that it stops working if the
     account's address changes."""
     return _verify_serializer().dumps({"user": user.id, "email": user.email})
 
 
-def verify_link_hours():
+def verify_link_hours() -> int:
     return current_app.config["EMAIL_VERIFY_HOURS"]
 
 
@@ -200,7 +212,8 @@ class VerifyLinkError(AccountError):
     """A confirmation link that cannot be used (expired, tampered with or stale)."""
 
 
-def _signed_link(serializer, token, max_age, error, expired, invalid):
+def _signed_link(serializer: URLSafeTimedSerializer, token: str, max_age: int, error: type[AccountError],
+                 expired: str, invalid: str) -> tuple[Any, User | None]:
     """The payload of a signed link, and the active user it names (or None); ``error`` with
     the message ``expired`` or ``invalid`` when the link cannot be read."""
     try:
@@ -215,7 +228,7 @@ def _signed_link(serializer, token, max_age, error, expired, invalid):
     return payload, (user if user is not None and user.active else None)
 
 
-def user_for_verify_token(token):
+def user_for_verify_token(token: str) -> User:
     """The user a confirmation link was made for, or ``VerifyLinkError`` saying why it cannot
     be used. A link for an address already confirmed still names its user (following it again
     is harmless)."""
@@ -229,7 +242,7 @@ def user_for_verify_token(token):
     return user
 
 
-def confirm_email(user):
+def confirm_email(user: User) -> bool:
     """Mark the address confirmed; False if it already was. Compare-and-set, so that the same
     link followed twice at once confirms (and writes an audit event) once."""
     done = compare_and_set(user, User.email == user.email, User.email_verified_at.is_(None),
@@ -241,7 +254,7 @@ def confirm_email(user):
 
 # --- who may act -----------------------------------------------------------------------------
 
-def why_user_cannot_act(user, someone_else=False):
+def why_user_cannot_act(user: User, someone_else: bool = False) -> str | None:
     """None if ``user`` may join co-ops and act (post work, register interest, ask, bid, form
     consortia, use API tokens); otherwise why not. The rule for people, as
     ``federation.policy.why_coop_cannot_act`` is for co-ops: their address must be confirmed.
@@ -261,24 +274,24 @@ def why_user_cannot_act(user, someone_else=False):
 # (4x per address) each attempt is refused, without checking the password, for a delay that
 # doubles with each further failure, up to LOGIN_MAX_DELAY_MINUTES. Nothing sleeps.
 
-def _window():
+def _window() -> timedelta:
     return timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
 
 
-def _device_serializer():
+def _device_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT, signer=_SiteClockSigner)
 
 
-def device_cookie_days():
+def device_cookie_days() -> int:
     return current_app.config["DEVICE_COOKIE_DAYS"]
 
 
-def make_device_cookie(user):
+def make_device_cookie(user: User) -> str:
     """A new device cookie for ``user``'s browser: the account and a random nonce, signed."""
     return _device_serializer().dumps({"user": user.id, "nonce": secrets.token_hex(16)})
 
 
-def device_nonce(cookie, user):
+def device_nonce(cookie: str | None, user: User | None) -> str | None:
     """The nonce of ``cookie`` if it is a valid, unexpired device cookie of ``user``, else None."""
     if user is None or not cookie or len(cookie) > 200:
         return None
@@ -292,11 +305,11 @@ def device_nonce(cookie, user):
     return nonce if isinstance(nonce, str) and len(nonce) == 32 else None
 
 
-def _key(email):
+def _key(email: str) -> str:
     return normalise_email(email)[:EMAIL_MAX]
 
 
-def _paused_until(since, allowed, *where):
+def _paused_until(since: datetime, allowed: int, *where: ColumnElement[bool]) -> datetime | None:
     """When the next attempt may be checked, by the failures matching ``where``: after
     ``allowed`` of them, the delay doubles with each one, from the last."""
     count, last = db.session.execute(
@@ -310,7 +323,7 @@ def _paused_until(since, allowed, *where):
     return last + timedelta(seconds=delay)
 
 
-def paused_until(email, ip, device=None):
+def paused_until(email: str, ip: str | None, device: str | None = None) -> datetime | None:
     """The moment the next attempt for ``email`` may be checked, or None if it may be now.
 
     ``device``: the nonce of the client's device cookie for this account; such a client is
@@ -329,18 +342,18 @@ def paused_until(email, ip, device=None):
     return retry_at if retry_at is not None and retry_at > utcnow() else None
 
 
-def note_failure(email, ip, device=None):
+def note_failure(email: str, ip: str | None, device: str | None = None) -> None:
     """Remember a failed sign-in; rows older than the window are pruned at the same time."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.created_at <= utcnow() - _window()))
     db.session.add(LoginFailure(email=_key(email), ip=ip, device=device))
 
 
-def clear_failures(email):
+def clear_failures(email: str) -> None:
     """Forget every failure on the account (its owner proved herself: a reset, an admin)."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == _key(email)))
 
 
-def _forgive(email, ip, device):
+def _forgive(email: str, ip: str | None, device: str | None) -> None:
     """After a successful sign-in, forget this client's own mistakes (not other clients')."""
     this_client = (LoginFailure.device == device if device is not None
                    else (LoginFailure.device.is_(None) & (LoginFailure.ip == ip)))
@@ -349,17 +362,17 @@ def _forgive(email, ip, device):
 
 # Checked against when the email is unknown, so that the answer takes as long as for a
 # wrong password and the two cannot be told apart (one per hash method in use).
-_DUMMY_HASHES = {}
+_DUMMY_HASHES: dict[str, str] = {}
 
 
-def _dummy_check(password):
+def _dummy_check(password: str) -> None:
     method = hash_method()
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash("not a password of anyone", method=method)
     check_password_hash(_DUMMY_HASHES[method], password)
 
 
-def authenticate(email, password, ip, device_cookie=None):
+def authenticate(email: str, password: str, ip: str | None, device_cookie: str | None = None) -> User | None:
     """The user with this email and password, or None (a failure is noted: commit it too).
 
     ``device_cookie``: the client's device cookie, if any. Raises ``SignInThrottled`` without
@@ -385,7 +398,7 @@ def authenticate(email, password, ip, device_cookie=None):
 
 # --- where to go after signing in ------------------------------------------------------------
 
-def safe_next_url(target):
+def safe_next_url(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None.
 
     Only a relative path starting with a single "/" is accepted: "//host" and "/\\host" are
@@ -406,18 +419,18 @@ def safe_next_url(target):
 
 # --- password reset --------------------------------------------------------------------------
 
-def _reset_serializer():
+def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"], salt=RESET_SALT, signer=_SiteClockSigner
     )
 
 
-def _password_fingerprint(user):
+def _password_fingerprint(user: User) -> str:
     """Changes whenever the password does: a used (or outdated) reset link stops working."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
 
 
-def make_reset_token(user):
+def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"user": user.id, "password": _password_fingerprint(user)})
 
 
@@ -425,7 +438,7 @@ class ResetLinkError(AccountError):
     """A reset link that cannot be used (expired, tampered with or already used)."""
 
 
-def user_for_reset_token(token):
+def user_for_reset_token(token: str) -> User:
     """The user a reset link was made for, or ``ResetLinkError`` saying why it cannot be used."""
     payload, user = _signed_link(
         _reset_serializer(), token, current_app.config["PASSWORD_RESET_MAX_AGE"], ResetLinkError,
@@ -438,7 +451,7 @@ def user_for_reset_token(token):
     return user
 
 
-def reset_password(user, password):
+def reset_password(user: User, password: str) -> None:
     """A new password from a reset link. The link reached the address, so it is confirmed too."""
     check_password(password)
     user.set_password(password)
@@ -450,7 +463,7 @@ def reset_password(user, password):
 
 # --- account settings ------------------------------------------------------------------------
 
-def change_name(user, name):
+def change_name(user: User, name: str) -> bool:
     name = check_name(name)
     if name == user.name:
         return False
@@ -459,7 +472,7 @@ def change_name(user, name):
     return True
 
 
-def change_time_zone(user, name):
+def change_time_zone(user: User, name: str) -> bool:
     """Show and read ``user``'s dates in the zone ``name``; False when it is unchanged."""
     if name not in TIME_ZONES:
         raise AccountError("Choose a time zone from the list.", field="time_zone")
@@ -470,7 +483,7 @@ def change_time_zone(user, name):
     return True
 
 
-def change_password(user, current, new, actor=None):
+def change_password(user: User, current: str, new: str, actor: User | None = None) -> None:
     """Change a password; the user must give the current one (``actor`` is the user)."""
     if not user.check_password(current or ""):
         raise AccountError("Your current password is not right.", field="current_password")
@@ -480,7 +493,7 @@ def change_password(user, current, new, actor=None):
     record("user.password_changed", user, actor=actor or user)
 
 
-def set_password(user, password, actor=None):
+def set_password(user: User, password: str, actor: User | None = None) -> None:
     """An administrator's reset of a password (no current password needed)."""
     check_password(password)
     user.set_password(password)
@@ -491,14 +504,14 @@ def set_password(user, password, actor=None):
 
 # --- roles given when an account is made -----------------------------------------------------
 
-def add_coop_member(user, coop, role, actor=None):
+def add_coop_member(user: User, coop: Coop, role: str, actor: User | None = None) -> CoopMember:
     link = CoopMember(coop=coop, user=user, role=CoopRole(role).value)
     db.session.add(link)
     record("coop.member_added", coop, actor=actor, coop=coop, user_id=user.id, role=link.role)
     return link
 
 
-def add_coordinator(user, network, actor=None):
+def add_coordinator(user: User, network: Network, actor: User | None = None) -> None:
     db.session.add(NetworkCoordinator(user=user, network=network))
     record("network.coordinator_added", network, actor=actor, user_id=user.id)
 
@@ -506,7 +519,7 @@ def add_coordinator(user, network, actor=None):
 
 # --- the dashboard ---------------------------------------------------------------------------
 
-def coop_links(user):
+def coop_links(user: User) -> Sequence[CoopMember]:
     """The user's co-op memberships, by co-op name, with the co-ops loaded."""
     return db.session.scalars(
         select(CoopMember).join(CoopMember.coop).options(contains_eager(CoopMember.coop))
@@ -514,7 +527,7 @@ def coop_links(user):
     ).all()
 
 
-def pending_join_requests(user):
+def pending_join_requests(user: User) -> Sequence[JoinRequest]:
     return db.session.scalars(
         select(JoinRequest).join(JoinRequest.coop).options(contains_eager(JoinRequest.coop))
         .where(JoinRequest.user_id == user.id, JoinRequest.status == JoinRequestStatus.PENDING.value)

@@ -3,6 +3,10 @@ co-ops posted (open), said they would bid on (a live interest) or bid on (a live
 their saved searches find (the ones they get, not paused; not the co-ops' skill matches). Read
 with a private feed token, so it is revocable like the private feeds; every job in it passes
 the visibility rule for the token's owner at the moment it is read."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import current_app, url_for
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload
@@ -18,18 +22,23 @@ from ..jobs.models import Job, JobState
 from ..search import SearchUnavailable
 from . import services
 
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import Sequence
+    from ..federation.policy import Viewer
+
 MAX_JOBS = 500
 PER_SEARCH = 50  # newest jobs of each saved search
 
 
-def followed_jobs(viewer):
+def followed_jobs(viewer: Viewer) -> list[Any]:
     """Open jobs the viewer's co-ops posted, mean to bid on or bid on, or the viewer's saved
     searches find, that the viewer may see; soonest bids deadline first."""
-    found = {job.id: job for job in _coops_jobs(viewer) + _searched_jobs(viewer)}
+    found = {job.id: job for job in [*_coops_jobs(viewer), *_searched_jobs(viewer)]}
     return sorted(found.values(), key=lambda job: (job.bids_deadline, job.id))[:MAX_JOBS]
 
 
-def _searched_jobs(viewer):
+def _searched_jobs(viewer: Viewer) -> list[Any]:
     user = db.session.get(User, viewer.user_id) if viewer.user_id is not None else None
     if user is None:
         return []
@@ -45,7 +54,7 @@ def _searched_jobs(viewer):
     return found
 
 
-def _coops_jobs(viewer):
+def _coops_jobs(viewer: Viewer) -> list[Any] | Sequence[Any]:
     coops = sorted(viewer.coop_ids)
     if not coops:
         return []
@@ -59,7 +68,7 @@ def _coops_jobs(viewer):
     return db.session.scalars(stmt).all()
 
 
-def calendar(viewer):
+def calendar(viewer: Viewer) -> bytes:
     """The calendar as bytes: a questions deadline and a bids deadline event per job."""
     # Here, not at the top: icalendar is 3 MB of modules in every worker, for a rare request.
     from icalendar import Calendar, Event

@@ -8,6 +8,11 @@ the site's time zone, with ``flask alerts send``. Each (co-op, member, week) is 
 process at once, sends nothing twice. Every item passes the visibility rule for its recipient
 when it is sent. Co-ops go in batches: the statements of a batch do not depend on its size.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from datetime import date, datetime
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -37,6 +42,12 @@ from .services import (
     visible_news,
 )
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Callable
+    from collections.abc import Sequence
+    from sqlalchemy import Row
+
 BATCH = 200  # co-ops per batch
 WEEK = timedelta(days=7)
 UNSUBSCRIBE_SALT = "weekly-digest-unsubscribe"
@@ -45,15 +56,15 @@ UNSUBSCRIBE_SALT = "weekly-digest-unsubscribe"
 @dataclass
 class Digest:
     """What one member gets: lists of jobs they may see."""
-    work: list = field(default_factory=list)
-    lapsing: list = field(default_factory=list)  # (job, the interest's date)
-    questions: list = field(default_factory=list)  # (job, questions waiting)
+    work: list[Job] = field(default_factory=list)
+    lapsing: list[tuple[Job, date]] = field(default_factory=list)  # (job, the interest's date)
+    questions: list[tuple[Job, int]] = field(default_factory=list)  # (job, questions waiting)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.work or self.lapsing or self.questions)
 
 
-def week_of(now):
+def week_of(now: datetime) -> str | None:
     """The week a sending at ``now`` belongs to (ISO, in the site's time zone), or None before
     the weekly day and hour of that week."""
     local = to_local(now)
@@ -69,13 +80,13 @@ def week_of(now):
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def when():
+def when() -> str:
     """When the digest goes, for people: "Monday from 07:00"."""
     config = current_app.config
     return f"{DAYS[(config['ALERTS_WEEKLY_DAY'] - 1) % 7]} from {config['ALERTS_DIGEST_HOUR']:02d}:00"
 
 
-def send_weekly(report, now=None):
+def send_weekly(report: Any, now: datetime | None = None) -> None:
     """Send the week's digests that are due and not sent yet (adds to ``report``)."""
     now = now or utcnow()
     week = week_of(now)
@@ -89,7 +100,7 @@ def send_weekly(report, now=None):
         _send_batch(coop_ids[start:start + BATCH], week, now, report)
 
 
-def _members(coop_ids):
+def _members(coop_ids: Sequence[int]) -> Sequence[Row[int, User]]:
     """[(co-op id, user)] of the active members who have not stopped the digest."""
     opted_out = select(WeeklyDigestOptOut.user_id).where(WeeklyDigestOptOut.coop_id == CoopMember.coop_id)
     return db.session.execute(
@@ -99,15 +110,16 @@ def _members(coop_ids):
     ).all()
 
 
-def _items(coop_ids, now):
+def _items(coop_ids: Sequence[int],
+           now: datetime) -> tuple[dict[int, set[int]], list[Any], dict[int, list[Any]], dict[int, list[Any]]]:
     """({co-op id: {skill ids}}, new jobs with their skills, {co-op id: [(job, date)]} of interests
     lapsing within the week, {co-op id: [(job, count)]} of questions waiting): before visibility."""
-    skills = {}
+    skills: dict[int, set[int]] = {}
     for coop_id, skill_id in db.session.execute(
             select(coop_skill.c.coop_id, coop_skill.c.skill_id).where(coop_skill.c.coop_id.in_(coop_ids))):
         skills.setdefault(coop_id, set()).add(skill_id)
     work = new_jobs_with_skills(set().union(*skills.values()), now - WEEK)
-    lapsing = {}
+    lapsing: dict[int, list[Any]] = {}
     for interest, job in db.session.execute(
         select(Interest, Job).join(Job, Job.id == Interest.job_id)
         .where(Interest.coop_id.in_(coop_ids), Interest.state == InterestState.ACTIVE,
@@ -115,7 +127,7 @@ def _items(coop_ids, now):
         .options(*job_options()).order_by(Interest.bid_by, Job.id)
     ):
         lapsing.setdefault(interest.coop_id, []).append((job, interest.bid_by))
-    questions = {}
+    questions: dict[int, list[Any]] = {}
     for job, count in db.session.execute(
         select(Job, func.count(Question.id)).join(Question, Question.job_id == Job.id)
         .where(Job.coop_id.in_(coop_ids), Question.answered_at.is_(None), Job.in_state(JobState.OPEN))
@@ -125,7 +137,7 @@ def _items(coop_ids, now):
     return skills, work, lapsing, questions
 
 
-def _send_batch(coop_ids, week, now, report):
+def _send_batch(coop_ids: Sequence[int], week: str, now: datetime, report: Any) -> int:
     """Send one batch of co-ops' digests; returns how many members it had."""
     members = _members(coop_ids)
     if not members:
@@ -155,7 +167,7 @@ def _send_batch(coop_ids, week, now, report):
     return len(members)
 
 
-def _notices(coop_name, user, digest, item):
+def _notices(coop_name: str, user: User, digest: Digest, item: Callable[[Job], dict[str, Any]]) -> list[Any]:
     """The digest's items as in-app notices, one per job."""
     kind = NotificationKind.WEEKLY_DIGEST
     return ([(user.id, kind, j, f"Work for {coop_name}: {j.title}", item(j)["path"]) for j in digest.work]
@@ -165,7 +177,8 @@ def _notices(coop_name, user, digest, item):
                 f"{'waits' if n == 1 else 'wait'} for an answer", item(j)["path"]) for j, n in digest.questions])
 
 
-def _message(coop_id, coop_name, user, digest, job):
+def _message(coop_id: int, coop_name: str, user: User, digest: Digest,
+             job: Callable[[Job], dict[str, Any]]) -> dict[str, Any]:
     site = current_app.config["SITE_NAME"]
     unsubscribe_link = url_for("alerts.weekly_unsubscribe", token=unsubscribe_token(coop_id, user.id), _external=True)
     return dict(
@@ -184,11 +197,11 @@ def _message(coop_id, coop_name, user, digest, job):
 
 # --- getting it or not -------------------------------------------------------------------------
 
-def is_getting(coop_id, user_id):
+def is_getting(coop_id: int, user_id: int) -> bool:
     return db.session.get(WeeklyDigestOptOut, (coop_id, user_id)) is None
 
 
-def set_getting(coop_id, user_id, getting):
+def set_getting(coop_id: int, user_id: int, getting: bool) -> None:
     """A member starts or stops getting their co-op's weekly digest."""
     found = db.session.get(WeeklyDigestOptOut, (coop_id, user_id))
     if getting and found is not None:
@@ -197,11 +210,11 @@ def set_getting(coop_id, user_id, getting):
         db.session.add(WeeklyDigestOptOut(coop_id=coop_id, user_id=user_id))
 
 
-def unsubscribe_token(coop_id, user_id):
+def unsubscribe_token(coop_id: int, user_id: int) -> str:
     return signed(UNSUBSCRIBE_SALT, {"coop": coop_id, "user": user_id})
 
 
-def read_unsubscribe_token(token):
+def read_unsubscribe_token(token: str) -> tuple[Coop, User] | None:
     """(co-op, user) a link was made for, or None when it is not valid (or either is gone)."""
     payload = unsigned(UNSUBSCRIBE_SALT, token)
     if payload is None:

@@ -1,4 +1,7 @@
 """The saved-search forms."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,6 +16,11 @@ from wtforms.validators import InputRequired, Length
 from ..core.forms import NotBlank
 from .models import Delivery
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Sequence
+    from ..coops.models import Coop
+
 DELIVERY_CHOICES = [(d.value, d.label) for d in Delivery]
 
 
@@ -24,7 +32,7 @@ class SaveSearchForm(FlaskForm):
     query = HiddenField(validators=[Length(max=1000)])
     submit = SubmitField("Save the search")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.audience.choices = [("me", "Me alone")] + [(str(c.id), f"Every member of {c.name}") for c in coops]
 

@@ -17,7 +17,7 @@ class Delivery(StrEnum):
     FEED = "feed"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"instant": "As soon as a job is posted", "daily": "A daily digest",
                 "weekly": "A weekly digest", "feed": "No email: I read its feed"}[self]
 
@@ -47,7 +47,7 @@ class SavedSearch(db.Model):
     coop: Mapped["Coop | None"] = relationship()  # noqa: F821
 
     @property
-    def delivery_label(self):
+    def delivery_label(self) -> str:
         return Delivery(self.delivery).label
 
 

@@ -8,6 +8,11 @@ reminder is claimed in ``reminder_sent`` (unique per kind, job, co-op and step) 
 transaction as its notifications: ``flask alerts remind`` may run as often as you like, and
 twice at once, and each reminder is given once.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from datetime import datetime
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +30,9 @@ from ..notifications.services import notify
 from ..questions.models import Question
 from .models import ReminderSent
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 SOON = timedelta(days=2)  # an interest lapsing, or bids closing, within this is worth a reminder
 QUESTIONS_WAIT = timedelta(days=1)  # a question unanswered this long is worth a reminder
 AWARD_AFTER = (7, 28)  # days after bids closed to remind a poster who has not decided
@@ -39,7 +47,7 @@ class Due:
     message: str
 
 
-def _interests_lapsing(now):
+def _interests_lapsing(now: datetime) -> Iterator[Due]:
     rows = db.session.execute(
         select(Interest, Job).join(Job, Job.id == Interest.job_id)
         .where(Interest.state == InterestState.ACTIVE, Interest.bid_by <= (now + SOON).date(),
@@ -50,7 +58,7 @@ def _interests_lapsing(now):
                   f"Your co-op's interest in “{job.title}” lapses after {interest.bid_by:%d %B}: bid, or say when you will.")
 
 
-def _deadlines_near(now):
+def _deadlines_near(now: datetime) -> Iterator[Due]:
     rows = db.session.execute(
         select(Interest, Job).join(Job, Job.id == Interest.job_id)
         .where(Interest.state == InterestState.ACTIVE, Job.in_state(JobState.OPEN),
@@ -61,7 +69,7 @@ def _deadlines_near(now):
                   f"Bids on “{job.title}” close {format_datetime(job.bids_deadline)} and your co-op has not bid yet.")
 
 
-def _questions_waiting(now):
+def _questions_waiting(now: datetime) -> Iterator[Due]:
     rows = db.session.execute(
         select(Job, func.count(Question.id), func.max(Question.id)).join(Question, Question.job_id == Job.id)
         .where(Question.answered_at.is_(None), Question.created_at <= now - QUESTIONS_WAIT,
@@ -75,7 +83,7 @@ def _questions_waiting(now):
                   f"{'waits' if count == 1 else 'wait'} for an answer.")
 
 
-def _awards_due(now):
+def _awards_due(now: datetime) -> Iterator[Due]:
     for days in AWARD_AFTER:
         jobs = db.session.scalars(
             select(Job).where(Job.status == JobStatus.PUBLISHED.value, Job.in_state(JobState.CLOSED),
@@ -90,13 +98,13 @@ def _awards_due(now):
 FINDERS = (_interests_lapsing, _deadlines_near, _questions_waiting, _awards_due)
 
 
-def _claim(due):
+def _claim(due: Due) -> bool:
     row = {"kind": due.kind.value, "job_id": due.job.id, "coop_id": due.coop_id, "step": due.step,
            "sent_at": utcnow()}
     return bool(claim_new(ReminderSent, [row], ("kind", "job_id", "coop_id", "step"), (ReminderSent.id,)))
 
 
-def send_reminders(now=None):
+def send_reminders(now: datetime | None = None) -> int:
     """Give every reminder that is due and not given yet; returns how many were given."""
     now = now or utcnow()
     given = 0

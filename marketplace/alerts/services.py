@@ -8,6 +8,11 @@ viewer), claims them in ``alert_delivery`` (one row per search, recipient and jo
 only then sends the email: a job is sent to a recipient at most once, however often and however
 many times at once the command runs.
 """
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +40,14 @@ from ..notifications.services import add_notices
 from ..search import SearchUnavailable
 from .models import AlertDelivery, AlertOptOut, Delivery, SavedSearch
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Callable
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from ..federation.policy import Viewer
+
 log = logging.getLogger(__name__)
 
 MAX_SAVED = 50  # saved searches a user may have
@@ -50,7 +63,7 @@ class AlertRuleError(RuleError):
 
 # --- saving ----------------------------------------------------------------------------------
 
-def checked_query(args):
+def checked_query(args: Mapping[str, str]) -> tuple[str, queries.JobQuery]:
     """(query string to keep, ``JobQuery``) of a /jobs or /search query, or ``AlertRuleError``."""
     try:
         query = queries.job_query(args)
@@ -59,18 +72,21 @@ def checked_query(args):
     return urlencode(sorted(query.args.items())), query
 
 
-def query_of(search):
+def query_of(search: SavedSearch) -> queries.JobQuery:
     """The saved search's ``JobQuery``; a co-op's skill match reads the co-op's skills now.
     ``InvalidQuery`` when it cannot run (a skill or co-op it names has gone, no skills)."""
     if search.match_skills:
-        skill_ids = tuple(sorted(s.id for s in search.coop.skills))
+        coop = search.coop
+        if coop is None:  # not kept: the co-op's searches go with it
+            raise queries.InvalidQuery("the co-op has gone")
+        skill_ids = tuple(sorted(s.id for s in coop.skills))
         if not skill_ids:
-            raise queries.InvalidQuery(f"{search.coop.name} lists no skills")
+            raise queries.InvalidQuery(f"{coop.name} lists no skills")
         return queries.listing(JobFilters(any_skill_ids=skill_ids))
     return queries.job_query(dict(parse_qsl(search.query)))
 
 
-def can_manage(user, search):
+def can_manage(user: User, search: SavedSearch) -> bool:
     """Its author, or an admin of the co-op it is for."""
     return search.user_id == user.id or (search.coop is not None and user.is_admin_of(search.coop))
 
@@ -78,7 +94,7 @@ def can_manage(user, search):
 SKILL_MATCH_NAME = "New jobs matching our co-op's skills"
 
 
-def add_skill_matches(now=None):
+def add_skill_matches(now: datetime | None = None) -> int:
     """Give every co-op that lists skills its skill match (a daily digest to every member, who
     may stop it with one click), if it has none yet; returns how many were added."""
     have = select(SavedSearch.coop_id).where(SavedSearch.match_skills.is_(True))
@@ -91,7 +107,7 @@ def add_skill_matches(now=None):
     return len(coop_ids)
 
 
-def set_getting(search, user, getting):
+def set_getting(search: SavedSearch, user: User, getting: bool) -> None:
     """A member of a co-op's saved search starts or stops getting it."""
     found = db.session.get(AlertOptOut, (search.id, user.id))
     if getting and found is not None:
@@ -100,11 +116,11 @@ def set_getting(search, user, getting):
         db.session.add(AlertOptOut(saved_search_id=search.id, user_id=user.id))
 
 
-def save_search(user, name, args, delivery, coop=None):
+def save_search(user: User, name: str, args: Mapping[str, str], delivery: str, coop: Coop | None = None) -> SavedSearch:
     if coop is not None and not user.is_member_of(coop):
         raise AlertRuleError("You can only save a search for a co-op you belong to.", field="audience")
     count = db.session.scalar(select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id))
-    if count >= MAX_SAVED:
+    if (count or 0) >= MAX_SAVED:
         raise AlertRuleError(f"You have {MAX_SAVED} saved searches: delete one first.")
     query_string, query = checked_query(args)
     search = SavedSearch(user=user, coop=coop, name=(name or "").strip() or query.title, query=query_string,
@@ -113,7 +129,7 @@ def save_search(user, name, args, delivery, coop=None):
     return search
 
 
-def update_search(search, user, name, delivery, paused):
+def update_search(search: SavedSearch, user: User, name: str, delivery: str, paused: bool) -> None:
     if not can_manage(user, search):
         raise AlertRuleError("Only whoever saved this search, or an admin of its co-op, can change it.")
     search.name = (name or "").strip() or search.name
@@ -123,14 +139,14 @@ def update_search(search, user, name, delivery, paused):
     search.paused = bool(paused)
 
 
-def delete_search(search, user):
+def delete_search(search: SavedSearch, user: User) -> None:
     if not can_manage(user, search):
         raise AlertRuleError("Only whoever saved this search, or an admin of its co-op, can delete it.")
     db.session.execute(delete(AlertDelivery).where(AlertDelivery.saved_search_id == search.id))
     db.session.delete(search)
 
 
-def searches_for(user):
+def searches_for(user: User) -> list[Any]:
     """The user's own saved searches and those of their co-ops, each with whether the user
     gets it (not opted out)."""
     coop_ids = [link.coop_id for link in user.coop_links]
@@ -143,24 +159,24 @@ def searches_for(user):
     return [(search, search.id not in opted_out) for search in found]
 
 
-def visible_search(user, search_id):
+def visible_search(user: User, search_id: int) -> SavedSearch | None:
     """A saved search the user may see (their own, or their co-op's), or None."""
     search = db.session.get(SavedSearch, search_id)
     if search is None:
         return None
-    if search.user_id == user.id or (search.coop_id is not None and user.is_member_of(search.coop)):
+    if search.user_id == user.id or (search.coop is not None and user.is_member_of(search.coop)):
         return search
     return None
 
 
 # --- unsubscribing ---------------------------------------------------------------------------
 
-def signed(salt, payload):
+def signed(salt: str, payload: dict[str, Any]) -> str:
     """A link's token holding ``payload`` (a dict), signed with the site's key."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt).dumps(payload)
 
 
-def unsigned(salt, token):
+def unsigned(salt: str, token: str) -> dict[Any, Any] | None:
     """The dict ``signed`` put in ``token``, or None when it is not valid."""
     try:
         payload = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt).loads(token)
@@ -169,11 +185,11 @@ def unsigned(salt, token):
     return payload if isinstance(payload, dict) else None
 
 
-def unsubscribe_token(search, user):
+def unsubscribe_token(search: SavedSearch, user: User) -> str:
     return signed(UNSUBSCRIBE_SALT, {"search": search.id, "user": user.id})
 
 
-def read_unsubscribe_token(token):
+def read_unsubscribe_token(token: str) -> tuple[SavedSearch, User] | None:
     """(saved search, user) a link was made for, or None when it is not valid (or the search
     is gone)."""
     payload = unsigned(UNSUBSCRIBE_SALT, token)
@@ -183,7 +199,7 @@ def read_unsubscribe_token(token):
     return (search, user) if search is not None and user is not None else None
 
 
-def unsubscribe(search, user):
+def unsubscribe(search: SavedSearch, user: User) -> None:
     """The recipient stops getting it: their own search is paused; a co-op's is opted out of."""
     if search.user_id == user.id and search.coop_id is None:
         search.paused = True
@@ -199,11 +215,11 @@ class SendReport:
     emails: int = 0
     jobs: int = 0
     digests: int = 0  # weekly co-op digests sent (not in ``emails``)
-    failed: list = field(default_factory=list)  # (what, address, reason)
-    skipped: list = field(default_factory=list)  # (search id, reason)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (what, address, reason)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (search id, reason)
 
 
-def is_due(search, now):
+def is_due(search: SavedSearch, now: datetime) -> bool:
     """Instant alerts at every sending; digests from the digest hour of the site's time zone,
     once a day (daily) or seven days after the last (weekly)."""
     if search.paused or search.delivery == Delivery.FEED:
@@ -217,11 +233,12 @@ def is_due(search, now):
     return days >= (1 if search.delivery == Delivery.DAILY else 7)
 
 
-def _recipients(searches):
+def _recipients(searches: Sequence[SavedSearch]) -> dict[int, list[User]]:
     """{search id: [active users who get it]}: its author, or its co-op's members not opted
     out. Two statements for any number of searches."""
     coop_ids = sorted({s.coop_id for s in searches if s.coop_id is not None})
-    members, opted_out = {}, set()
+    members: dict[int, list[Any]] = {}
+    opted_out: set[Any] = set()
     if coop_ids:
         for coop_id, user in db.session.execute(
             select(CoopMember.coop_id, User).join(User, User.id == CoopMember.user_id)
@@ -241,7 +258,7 @@ def _recipients(searches):
     return found
 
 
-def news_for(viewer, query, since):
+def news_for(viewer: Viewer, query: queries.JobQuery, since: datetime) -> list[Job]:
     """Open jobs of the query published after ``since`` (give or take OVERLAP) that ``viewer``
     may see now. The overlap catches a job committed just after a sending read the jobs but
     published (stamped) just before it; the claims keep it from being sent twice."""
@@ -250,7 +267,7 @@ def news_for(viewer, query, since):
             and job.state == JobState.OPEN][:MAX_JOBS]
 
 
-def job_options():
+def job_options() -> tuple[Any, ...]:
     """What an alert shows of a job (a function: the mappers are set up once the app is)."""
     return joinedload(Job.coop), selectinload(Job.skills)
 
@@ -259,13 +276,13 @@ def job_options():
 class News:
     """A new job with what picking its recipients needs, worked out once per batch."""
     job: Job
-    published_at: object
+    published_at: datetime | None  # set: only published jobs are news
     coop_id: int
-    skill_ids: frozenset
-    audience: frozenset  # federation.audience_of(job)
+    skill_ids: frozenset[int]
+    audience: frozenset[str]  # federation.audience_of(job)
 
 
-def new_jobs_with_skills(skill_ids, since):
+def new_jobs_with_skills(skill_ids: Iterable[int], since: datetime) -> list[News]:
     """``News`` of the open jobs published after ``since`` with any of ``skill_ids``, newest
     first, for many recipients at once: each recipient's share is picked with ``visible_news``."""
     if not skill_ids:
@@ -279,20 +296,22 @@ def new_jobs_with_skills(skill_ids, since):
             for job in jobs]
 
 
-def visible_news(news, viewer, skill_ids, since, not_by=None):
+def visible_news(news: Iterable[News], viewer: Viewer, skill_ids: frozenset[int] | set[int], since: datetime,
+                 not_by: int | None = None) -> list[Job]:
     """The jobs of ``news`` with one of ``skill_ids``, published after ``since``, not posted by
     the co-op ``not_by``, that ``viewer`` may see: ``can_view_job``, the audiences worked out once."""
     tokens = viewer.tokens
-    return [n.job for n in news if n.published_at > since and n.coop_id != not_by and n.skill_ids & skill_ids
+    return [n.job for n in news
+            if n.published_at is not None and n.published_at > since and n.coop_id != not_by and n.skill_ids & skill_ids
             and n.audience & tokens][:MAX_JOBS]
 
 
-def job_items():
+def job_items() -> Callable[[Job], dict[str, Any]]:
     """A function giving what an email and a notice show of a job, made once per job (a batch
     sends the same jobs to many recipients)."""
     made = {}
 
-    def item(job):
+    def item(job: Job) -> dict[str, Any]:
         if job.id not in made:
             made[job.id] = {"title": job.title, "coop": job.coop.name, "kind": job.kind_label,
                             "budget": job.budget_label, "deadline": job.bids_deadline,
@@ -302,21 +321,25 @@ def job_items():
     return item
 
 
-def _news(searches, recipients, viewers, report):
+def _news(searches: Sequence[SavedSearch], recipients: dict[int, list[User]], viewers: dict[int, Viewer],
+          report: SendReport) -> dict[int, list[tuple[User, list[Job]]]]:
     """{search id: [(user, jobs)]} of the due ``searches``. The co-ops' skill matches share one
     query of new jobs; each other search runs once per audience of its recipients. A search that
     cannot run is left out (and reported)."""
     matches = [s for s in searches if s.match_skills]
-    candidates = new_jobs_with_skills({k.id for s in matches for k in s.coop.skills},
+    candidates = new_jobs_with_skills({k.id for s in matches if s.coop is not None for k in s.coop.skills},
                                       min((s.sent_up_to for s in matches), default=utcnow()) - OVERLAP)
     wanted = {}
     for search in searches:
         users = recipients[search.id]
         try:
             if search.match_skills:
-                skill_ids = {k.id for k in search.coop.skills}
+                coop = search.coop
+                if coop is None:  # not kept: the co-op's searches go with it
+                    raise queries.InvalidQuery("the co-op has gone")
+                skill_ids = {k.id for k in coop.skills}
                 if not skill_ids:
-                    raise queries.InvalidQuery(f"{search.coop.name} lists no skills")
+                    raise queries.InvalidQuery(f"{coop.name} lists no skills")
                 wanted[search.id] = [(u, visible_news(candidates, viewers[u.id], frozenset(skill_ids),
                                                       search.sent_up_to - OVERLAP))
                                      for u in users]
@@ -336,7 +359,7 @@ def _news(searches, recipients, viewers, report):
     return wanted
 
 
-def _claim(wanted):
+def _claim(wanted: dict[int, list[tuple[User, list[Job]]]]) -> set[Any]:
     """{(search id, user id, job id)} of ``wanted`` ({search id: [(user, jobs)]}) not sent yet,
     claimed for sending now."""
     rows = [{"saved_search_id": search_id, "user_id": user.id, "job_id": job.id, "sent_at": utcnow()}
@@ -345,7 +368,7 @@ def _claim(wanted):
                          (AlertDelivery.saved_search_id, AlertDelivery.user_id, AlertDelivery.job_id)))
 
 
-def send_outgoing(outgoing, report, what):
+def send_outgoing(outgoing: Iterable[dict[str, Any]], report: Any, what: str) -> list[dict[str, Any]]:
     """Send the emails prepared (after the commit of their claims); failures are reported.
     Returns those sent."""
     sent = []
@@ -359,7 +382,7 @@ def send_outgoing(outgoing, report, what):
     return sent
 
 
-def send_due(now=None):
+def send_due(now: datetime | None = None) -> SendReport:
     """Send every saved search that is due, in batches of BATCH searches (a fixed number of
     statements each, whatever the number of recipients); returns a ``SendReport``."""
     now = now or utcnow()
@@ -380,7 +403,7 @@ def send_due(now=None):
     return report
 
 
-def _send_batch(searches, now, report):
+def _send_batch(searches: Sequence[SavedSearch], now: datetime, report: SendReport) -> int:
     """Send one batch of due searches; returns how many recipients it had."""
     recipients = _recipients(searches)
     viewers = viewers_for({u.id: u for users in recipients.values() for u in users}.values())
@@ -405,7 +428,7 @@ def _send_batch(searches, now, report):
     return sum(len(users) for users in recipients.values())
 
 
-def _message(search, user, jobs):
+def _message(search: SavedSearch, user: User, jobs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     site = current_app.config["SITE_NAME"]
     unsubscribe_link = url_for("alerts.unsubscribe", token=unsubscribe_token(search, user), _external=True)
     count = ngettext("%(num)d new job", "%(num)d new jobs", len(jobs))

@@ -1,4 +1,6 @@
 """Audit events: who did what to which object, written in the same transaction as the change."""
+from typing import Any
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,7 +21,7 @@ class AuditEvent(db.Model):
     target_id: Mapped[int] = mapped_column(Integer)
     # Shown in a job's public history (published, withdrawn …) rather than only to its poster.
     public: Mapped[bool] = mapped_column(Boolean, default=False)
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped["User | None"] = relationship()  # noqa: F821
     coop: Mapped["Coop | None"] = relationship()  # noqa: F821

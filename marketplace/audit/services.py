@@ -1,11 +1,22 @@
 """Writing and reading audit events."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from ..extensions import db
 from .models import AuditEvent
 
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import Sequence
+    from ..accounts.models import User
+    from ..coops.models import Coop
 
-def record(action, target, actor=None, coop=None, public=False, **data):
+
+def record(action: str, target: Any, actor: User | None = None, coop: Coop | None = None, public: bool = False,
+           **data: Any) -> AuditEvent:
     """Add an audit event to the current session: it commits or rolls back with the change.
 
     ``target`` must already have an id (the session is flushed to get one if needed).
@@ -25,7 +36,7 @@ def record(action, target, actor=None, coop=None, public=False, **data):
     return event
 
 
-def history(target, public_only=True):
+def history(target: Any, public_only: bool = True) -> Sequence[AuditEvent]:
     stmt = select(AuditEvent).where(
         AuditEvent.target_type == target.__tablename__, AuditEvent.target_id == target.id
     )

@@ -1,10 +1,19 @@
 """Forms for consortia: forming one, inviting, the split, comments and partner offers."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import NotBlank, strip_filter
 from .services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NAME, MAX_OFFER, MAX_ROLE, share_errors
+
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Sequence
+    from ..coops.models import Coop
+    from ..consortia.models import ConsortiumMember
 
 
 class ConsortiumForm(FlaskForm):
@@ -17,13 +26,13 @@ class ConsortiumForm(FlaskForm):
                        description="For example: project management, development, design.")
     submit = SubmitField("Form the consortium")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and len(coops) == 1:
             self.coop.data = coops[0].id
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
             raise ValidationError("Choose one of your co-ops.")
 
@@ -44,13 +53,13 @@ class CommentForm(FlaskForm):
                          validators=[NotBlank("Write a comment."), Length(max=MAX_COMMENT)], render_kw={"rows": 3})
     submit = SubmitField("Post the comment")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
             self.coop.data = coops[0].id
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
             raise ValidationError("Choose one of your co-ops in the consortium.")
 
@@ -62,13 +71,13 @@ class OfferForm(FlaskForm):
                                         Length(max=MAX_OFFER)], render_kw={"rows": 2})
     submit = SubmitField("Offer to partner")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and coops:
             self.coop.data = coops[0].id
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
             raise ValidationError("Choose one of your co-ops.")
 
@@ -79,14 +88,14 @@ class SplitForm(FlaskForm):
     team = HiddenField()  # the member ids the form was built for, to catch a changed team
     submit = SubmitField("Save the split")
 
-    def rows(self):
+    def rows(self) -> dict[int, tuple[str | None, int | None, int | None]]:
         return {m.id: (self[f"role_{m.id}"].data, self[f"work_{m.id}"].data, self[f"money_{m.id}"].data)
                 for m in self.members}
 
-    def member_fields(self):
+    def member_fields(self) -> list[Any]:
         return [(m, self[f"role_{m.id}"], self[f"work_{m.id}"], self[f"money_{m.id}"]) for m in self.members]
 
-    def validate(self, extra_validators=None):
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         if self.team.data and self.team.data != self.team_key:
             self.form_errors.append("The team changed since you opened the page. Reload it and agree the split again.")
@@ -102,7 +111,7 @@ class SplitForm(FlaskForm):
         return ok
 
 
-def split_form(members, **kwargs):
+def split_form(members: Sequence[ConsortiumMember], **kwargs: Any) -> SplitForm:
     percent = [InputRequired("Give a whole percentage."),
                NumberRange(min=0, max=100, message="Give a whole percentage between 0 and 100.")]
     fields = {}

@@ -1,6 +1,7 @@
 """Consortia, their members (with role and agreed shares), comments on the split, and
 co-ops offering themselves as partners on a job."""
 from datetime import datetime
+from collections.abc import Iterable
 from enum import StrEnum
 
 from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
@@ -16,7 +17,7 @@ class ConsortiumStatus(StrEnum):
     DISSOLVED = "dissolved"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"forming": "Active", "dissolved": "Dissolved"}[self]
 
 
@@ -29,7 +30,7 @@ class MemberStatus(StrEnum):
     LEFT = "left"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return MEMBER_STATUS_LABELS[self]
 
 
@@ -48,7 +49,7 @@ IN_TEAM = frozenset({MemberStatus.ACCEPTED, MemberStatus.REACCEPT})
 PARTICIPATING = IN_TEAM | {MemberStatus.INVITED}
 
 
-def values(statuses):
+def values(statuses: Iterable[StrEnum]) -> list[str]:
     return sorted(s.value for s in statuses)
 
 
@@ -82,34 +83,34 @@ class Consortium(db.Model):
     )
 
     @property
-    def is_standing(self):
+    def is_standing(self) -> bool:
         return self.job_id is None
 
     @property
-    def is_dissolved(self):
+    def is_dissolved(self) -> bool:
         return self.status == ConsortiumStatus.DISSOLVED
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return ConsortiumStatus(self.status).label
 
     @property
-    def participants(self):
+    def participants(self) -> "list[ConsortiumMember]":
         return [m for m in self.members if m.status in PARTICIPATING]
 
     @property
-    def team(self):
+    def team(self) -> "list[ConsortiumMember]":
         return [m for m in self.members if m.status in IN_TEAM]
 
-    def member_for(self, coop_id):
+    def member_for(self, coop_id: int) -> "ConsortiumMember | None":
         return next((m for m in self.members if m.coop_id == coop_id), None)
 
-    def totals(self):
+    def totals(self) -> tuple[int, int]:
         """(work %, money %) over the co-ops taking part."""
         people = self.participants
         return sum(m.work_share for m in people), sum(m.money_share for m in people)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Consortium {self.id} {self.name!r} lead={self.lead_coop_id} job={self.job_id}>"
 
 
@@ -141,14 +142,14 @@ class ConsortiumMember(db.Model):
     coop: Mapped["Coop"] = relationship()  # noqa: F821
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return MemberStatus(self.status).label
 
     @property
-    def is_lead(self):
+    def is_lead(self) -> bool:
         return self.coop_id == self.consortium.lead_coop_id
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ConsortiumMember consortium={self.consortium_id} coop={self.coop_id} {self.status}>"
 
 

@@ -11,6 +11,10 @@ rule: whoever may not see a consortium's job sees nothing of the consortium (404
 - the comments on the split: the co-ops taking part alone;
 - partner offers on a job: the offering co-op, and the leads of the job's consortia.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import or_, select
 
 from ..bids.models import RECEIVED_STATUSES
@@ -19,17 +23,23 @@ from ..extensions import db
 from ..federation import can_view_job, job_visibility_clause
 from .models import PARTICIPATING, Consortium, ConsortiumMember, values
 
+if TYPE_CHECKING:
+    from typing import Any
+    from sqlalchemy import Select
+    from ..bids.models import Bid
+    from ..federation.policy import Viewer
 
-def taking_part(viewer, consortium):
+
+def taking_part(viewer: Viewer, consortium: Consortium) -> bool:
     """Does one of the viewer's co-ops take part (in the team, or invited)?"""
     return any(m.coop_id in viewer.coop_ids and m.status in PARTICIPATING for m in consortium.members)
 
 
-def leads(viewer, consortium):
+def leads(viewer: Viewer, consortium: Consortium) -> bool:
     return consortium.lead_coop_id in viewer.coop_ids and not consortium.is_dissolved
 
 
-def received_bid(consortium):
+def received_bid(consortium: Consortium) -> Bid | None:
     """The consortium's bid that the poster received on its job, if any."""
     if consortium.job_id is None:
         return None
@@ -40,12 +50,12 @@ def received_bid(consortium):
         Bid.status.in_(sorted(s.value for s in RECEIVED_STATUSES))))
 
 
-def _reviews(viewer, consortium):
+def _reviews(viewer: Viewer, consortium: Consortium) -> bool:
     job = consortium.job
     return job is not None and can_review_bids(viewer, job) and received_bid(consortium) is not None
 
 
-def can_view_consortium(viewer, consortium):
+def can_view_consortium(viewer: Viewer, consortium: Consortium | None) -> bool:
     if consortium is None:
         return False
     job = consortium.job
@@ -56,17 +66,17 @@ def can_view_consortium(viewer, consortium):
     return _reviews(viewer, consortium)
 
 
-def can_view_shares(viewer, consortium):
+def can_view_shares(viewer: Viewer, consortium: Consortium) -> bool:
     if not can_view_consortium(viewer, consortium):
         return False
     return taking_part(viewer, consortium) or _reviews(viewer, consortium)
 
 
-def can_comment(viewer, consortium):
+def can_comment(viewer: Viewer, consortium: Consortium) -> bool:
     return can_view_consortium(viewer, consortium) and taking_part(viewer, consortium)
 
 
-def visible_consortia(stmt, viewer):
+def visible_consortia(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
     """Narrow a SELECT of ``Consortium`` to those the viewer's co-ops take part in, whose job
     (if any) the viewer may still see. (Lists show one's own consortia only.)"""
     from ..jobs.models import Job

@@ -1,5 +1,8 @@
 """Consortium pages: forming one, its page (members, split, comments, bid), partner offers."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from flask import (Blueprint, abort, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,19 +18,23 @@ from ..bids.models import Bid
 from ..core.templating import format_datetime
 from ..core.work import save_change
 from ..documents import services as documents
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
 from . import policy, services
 from .forms import CommentForm, ConsortiumForm, InviteForm, OfferForm, split_form
 from .models import Consortium, ConsortiumMember
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from ..consortia.models import PartnerOffer
+
 bp = Blueprint("consortia", __name__)
 
 
 def _signed_in():
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
 
 
 def _consortium(consortium_id):
@@ -93,12 +100,12 @@ def _render(consortium, status=200, invite_form=None, split=None, comment_form=N
             if form is not None and form.errors:
                 error = error or " ".join(_messages(form))
                 invite_form = split = None
-    bids = []
+    bids: Sequence[Bid] = []
     if taking_part:
         bids = db.session.scalars(
             db.select(Bid).where(Bid.consortium_id == consortium.id).options(joinedload(Bid.job))
             .order_by(Bid.id.desc())).all()
-    offers = []
+    offers: Sequence[PartnerOffer] = []
     if leads and job is not None and job.is_open:
         offers = services.offers_on(job, {m.coop_id for m in consortium.participants})
     return render_template(
@@ -135,6 +142,7 @@ def invite(consortium_id):
     if form.validate_on_submit():
         coop = services.find_coop(form.coop.data)
         if save_change(lambda: services.invite(consortium, current_user, coop, form.role.data), form, retry=True):
+            assert coop is not None  # invite refuses a co-op that was not found
             flash(f"{coop.name} is invited. Agree its share of the work and money in the split below.", "success")
             return redirect(url_for("consortia.show", consortium_id=consortium.id))
     return _render(consortium, 422, invite_form=form)
@@ -165,7 +173,7 @@ def _member_action(consortium_id, member_id, change, message):
         abort(404)
     saved = save_change(lambda: change(consortium, member, current_user), retry=True, show=False)
     if not saved:
-        return _render(consortium, 422, error=saved.error.message)
+        return _render(consortium, 422, error=str(saved.error))
     flash(message.format(coop=member.coop.name, name=consortium.name), "success")
     return redirect(url_for("consortia.show", consortium_id=consortium.id))
 
@@ -205,7 +213,7 @@ def dissolve(consortium_id):
                             url_for("consortia.show", consortium_id=consortium.id), danger=True)
     saved = save_change(lambda: services.dissolve(consortium, current_user), retry=True, show=False)
     if not saved:
-        return _render(consortium, 422, error=saved.error.message)
+        return _render(consortium, 422, error=str(saved.error))
     flash("The consortium is dissolved.", "success")
     return redirect(url_for("consortia.show", consortium_id=consortium.id))
 

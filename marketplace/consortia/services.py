@@ -9,6 +9,10 @@ consortium. A co-op in the team of a consortium for a job may not also bid alone
 (``bids.services.check_bidding_alone``), and a co-op with its own live bid on a job cannot
 form or join a consortium for it (``_check_free_to_join``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import url_for
 from sqlalchemy import select
 
@@ -28,6 +32,19 @@ from ..notifications.services import notify_coops
 from .models import (IN_TEAM, PARTICIPATING, Consortium, ConsortiumComment, ConsortiumMember,
                      ConsortiumStatus, MemberStatus, PartnerOffer)
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from ..bids.models import Bid
+    from ..bids.services import BidValues
+    from ..notifications.models import NotificationKind
+    from ..core.pagination import Page
+    from typing import Sequence
+    from ..accounts.models import User
+    from ..federation.policy import Viewer
+    from ..jobs.models import Job
+
 MAX_NAME = 120
 MAX_ROLE = 120
 MAX_DESCRIPTION = 5_000
@@ -43,19 +60,20 @@ class ConsortiumRuleError(bids.BidRuleError):
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _url(consortium):
+def _url(consortium: Consortium) -> str:
     return url_for("consortia.show", consortium_id=consortium.id)
 
 
-def _tell(consortium, kind, message, coops, actor=None):
+def _tell(consortium: Consortium, kind: NotificationKind, message: str, coops: Iterable[Coop | int],
+          actor: User | None = None) -> None:
     notify_coops(kind, message, _url(consortium), coops, job=consortium.job, actor=actor)
 
 
-def _team_coops(consortium):
+def _team_coops(consortium: Consortium) -> list[Any]:
     return [m.coop for m in consortium.team]
 
 
-def _lock_team(consortium):
+def _lock_team(consortium: Consortium) -> None:
     """Changes to a consortium's team and split take turns, each deciding on the team as it is
     now rather than as the page showed it: two saves of the split read at once could otherwise
     each write the shares they changed over the other's, leaving a split that is not 100 %."""
@@ -65,30 +83,30 @@ def _lock_team(consortium):
                        .execution_options(populate_existing=True)).all()
 
 
-def _check_lead(consortium, user):
+def _check_lead(consortium: Consortium, user: User) -> None:
     if not user.is_member_of(consortium.lead_coop):
         raise ConsortiumRuleError(f"Only the lead co-op, {consortium.lead_coop.name}, can do this.")
     _check_not_dissolved(consortium)
 
 
-def _check_not_dissolved(consortium):
+def _check_not_dissolved(consortium: Consortium) -> None:
     if consortium.is_dissolved:
         raise ConsortiumRuleError("This consortium was dissolved.")
 
 
-def _check_job_open(consortium):
+def _check_job_open(consortium: Consortium) -> None:
     job = consortium.job
     if job is not None and job.state != JobState.OPEN:
         raise ConsortiumRuleError(bids.closed_message(job) + " The consortium can no longer change.")
 
 
-def frozen_bid(consortium):
+def frozen_bid(consortium: Consortium) -> Bid | None:
     """The consortium's bid that fixes its team and split (submitted, shortlisted or won)."""
     return db.session.scalar(select(Bid).where(
         Bid.consortium_id == consortium.id, Bid.status.in_(status_values(FROZEN_STATUSES))))
 
 
-def _check_not_frozen(consortium, what):
+def _check_not_frozen(consortium: Consortium, what: str) -> None:
     bid = frozen_bid(consortium)
     if bid is not None:
         raise ConsortiumRuleError(
@@ -97,11 +115,11 @@ def _check_not_frozen(consortium, what):
         )
 
 
-def live_consortium_bid(consortium, job, lock=False):
+def live_consortium_bid(consortium: Consortium, job: Job, lock: bool = False) -> Bid | None:
     return bids.live_bid(job, consortium.lead_coop, lock=lock, consortium=consortium)
 
 
-def _check_free_to_join(coop, job, consortium=None):
+def _check_free_to_join(coop: Coop, job: Job | None, consortium: Consortium | None = None) -> None:
     """A co-op with its own live bid on the job, or in another consortium bidding on it, may
     not join (or form) a consortium for it."""
     if job is None:
@@ -119,21 +137,22 @@ def _check_free_to_join(coop, job, consortium=None):
         )
 
 
-def _text(value, limit, name, label, required=False):
+def _text(value: str | None, limit: int, name: str, label: str, required: bool = False) -> str:
     return checked_text(value, limit, name, ConsortiumRuleError, f"Give {label}." if required else None,
                         label[0].upper() + label[1:])
 
 
 # --- forming ---------------------------------------------------------------------------------
 
-def leading_coops(user, job=None):
+def leading_coops(user: User, job: Job | None = None) -> list[Coop]:
     """The user's co-ops that may lead a consortium (for ``job``: those that may bid on it)."""
     if job is not None:
         return bids.bidding_coops(user, job)
     return list(user.coops) if user.is_authenticated else []
 
 
-def create_consortium(user, coop, name, description="", role="", job=None):
+def create_consortium(user: User, coop: Coop, name: str, description: str = "", role: str = "",
+                      job: Job | None = None) -> Consortium:
     """``coop`` forms a consortium (for ``job``, or a standing one) and leads it. The lead
     starts with the whole of the work and the money; it shares them out as others join."""
     if not user.is_member_of(coop):
@@ -156,7 +175,7 @@ def create_consortium(user, coop, name, description="", role="", job=None):
     return consortium
 
 
-def find_coop(text):
+def find_coop(text: str) -> Coop | None:
     """A co-op by slug or by name (case-insensitive), or None."""
     text = (text or "").strip()
     if not text:
@@ -167,7 +186,7 @@ def find_coop(text):
         (Coop.slug == text.lower()) | (func.lower(Coop.name) == text.lower())).order_by(Coop.id))
 
 
-def why_cannot_invite(consortium, coop):
+def why_cannot_invite(consortium: Consortium, coop: Coop) -> str | None:
     """None if the lead may invite ``coop``; otherwise why not (shown to the lead)."""
     member = consortium.member_for(coop.id)
     if member is not None and member.status in IN_TEAM:
@@ -182,7 +201,7 @@ def why_cannot_invite(consortium, coop):
     return None
 
 
-def invitable_names(consortium):
+def invitable_names(consortium: Consortium) -> Sequence[str]:
     """The names of the co-ops ``why_cannot_invite`` would let the lead invite, in one
     statement: the invite form's suggestions."""
     taken = [m.coop_id for m in consortium.members if m.status in IN_TEAM or m.status == MemberStatus.INVITED]
@@ -193,7 +212,7 @@ def invitable_names(consortium):
     return db.session.scalars(stmt).all()
 
 
-def invite(consortium, user, coop, role=""):
+def invite(consortium: Consortium, user: User, coop: Coop | None, role: str = "") -> ConsortiumMember:
     """The lead invites ``coop`` (with a role; its shares start at 0 % until the split is
     agreed). A co-op that declined or left may be invited again."""
     _lock_team(consortium)
@@ -227,7 +246,7 @@ def invite(consortium, user, coop, role=""):
     return member
 
 
-def accept(consortium, member, user):
+def accept(consortium: Consortium, member: ConsortiumMember, user: User) -> ConsortiumMember:
     """The invited co-op accepts the invitation, or a member accepts the changed split."""
     _lock_team(consortium)
     if not user.is_member_of(member.coop):
@@ -258,13 +277,13 @@ def accept(consortium, member, user):
     return member
 
 
-def _nothing_to_accept(member):
+def _nothing_to_accept(member: ConsortiumMember) -> ConsortiumRuleError:
     if member.status == MemberStatus.ACCEPTED:
         return ConsortiumRuleError(f"{member.coop.name} has already accepted.")
     return ConsortiumRuleError(f"{member.coop.name} has nothing to accept: it is {member.status_label.lower()}.")
 
 
-def decline(consortium, member, user):
+def decline(consortium: Consortium, member: ConsortiumMember, user: User) -> ConsortiumMember:
     """The invited co-op declines (or a member turns the changed split down: it is then out)."""
     _lock_team(consortium)
     if not user.is_member_of(member.coop):
@@ -282,7 +301,7 @@ def decline(consortium, member, user):
     return member
 
 
-def leave(consortium, member, user):
+def leave(consortium: Consortium, member: ConsortiumMember, user: User) -> ConsortiumMember:
     """A member co-op leaves. Refused for the lead (it dissolves the consortium instead) and
     once the consortium's bid is submitted (the bid was made with that co-op's share)."""
     _lock_team(consortium)
@@ -307,19 +326,19 @@ def leave(consortium, member, user):
     return member
 
 
-def check_dissolve(consortium, user):
+def check_dissolve(consortium: Consortium, user: User) -> None:
     """Raise ConsortiumRuleError if ``user`` may not dissolve ``consortium`` now (writes nothing)."""
     _check_lead(consortium, user)
     _check_not_frozen(consortium, "the consortium cannot be dissolved")
 
 
-def live_bids(consortium):
+def live_bids(consortium: Consortium) -> Sequence[Bid]:
     """The consortium's bids that dissolving it withdraws."""
     return db.session.scalars(select(Bid).where(Bid.consortium_id == consortium.id,
                                                 Bid.status.in_(status_values(LIVE_STATUSES)))).all()
 
 
-def dissolve(consortium, user):
+def dissolve(consortium: Consortium, user: User) -> None:
     """The lead dissolves the consortium; its draft bid, if any, is discarded."""
     _lock_team(consortium)
     check_dissolve(consortium, user)
@@ -337,10 +356,10 @@ def dissolve(consortium, user):
 
 # --- the split -------------------------------------------------------------------------------
 
-def share_errors(rows):
+def share_errors(rows: Mapping[int, tuple[str | None, int | None, int | None]]) -> dict[tuple[int | None, str], str]:
     """Problems with a split: {(member id, field) or None: message}. ``rows``: {member id:
     (role, work %, money %)} for every co-op taking part. Shared by the form and the rules."""
-    errors = {}
+    errors: dict[tuple[int | None, str], str] = {}
     for member_id, (role, work, money) in rows.items():
         for name, value in (("work", work), ("money", money)):
             if value is None or not 0 <= value <= 100:
@@ -348,8 +367,9 @@ def share_errors(rows):
         if len(role or "") > MAX_ROLE:
             errors[(member_id, "role")] = f"A role must be at most {MAX_ROLE} characters."
     if not errors:
-        work = sum(r[1] for r in rows.values())
-        money = sum(r[2] for r in rows.values())
+        # Every share is a whole percentage by now.
+        work = sum(r[1] or 0 for r in rows.values())
+        money = sum(r[2] or 0 for r in rows.values())
         if work != 100:
             errors[(None, "work")] = f"The shares of the work add up to {work} %, not 100 %."
         if money != 100:
@@ -357,7 +377,8 @@ def share_errors(rows):
     return errors
 
 
-def save_split(consortium, user, rows):
+def save_split(consortium: Consortium, user: User,
+               rows: Mapping[int, tuple[str | None, int | None, int | None]]) -> list[Any]:
     """The lead sets each co-op's role and shares; together they must make 100 %. A member
     whose role or shares change after it accepted must accept again."""
     _lock_team(consortium)
@@ -373,12 +394,14 @@ def save_split(consortium, user, rows):
         (_, name), message = next(iter(errors.items()))
         raise ConsortiumRuleError(message, field=name)
     changed = []
-    for member_id, (role, work, money) in rows.items():
+    for member_id, (role, work_share, money_share) in rows.items():
+        # Checked above: both shares are whole percentages.
+        work, money = work_share or 0, money_share or 0
         member = people[member_id]
         if (member.role, member.work_share, member.money_share) == (role, work, money):
             continue
         changed.append(member)
-        member.role, member.work_share, member.money_share = role, work, money
+        member.role, member.work_share, member.money_share = role or "", work, money
         if member.status == MemberStatus.ACCEPTED and not member.is_lead:
             member.status = MemberStatus.REACCEPT.value
     if not changed:
@@ -394,7 +417,7 @@ def save_split(consortium, user, rows):
 
 # --- comments --------------------------------------------------------------------------------
 
-def add_comment(consortium, user, coop, text):
+def add_comment(consortium: Consortium, user: User, coop: Coop, text: str) -> ConsortiumComment:
     if not user.is_member_of(coop):
         raise ConsortiumRuleError("You can only act for a co-op you belong to.")
     member = consortium.member_for(coop.id)
@@ -414,12 +437,12 @@ def add_comment(consortium, user, coop, text):
 
 # --- partner offers --------------------------------------------------------------------------
 
-def offer_of(job, coop):
+def offer_of(job: Job, coop: Coop) -> PartnerOffer | None:
     return db.session.scalar(select(PartnerOffer).where(PartnerOffer.job_id == job.id,
                                                         PartnerOffer.coop_id == coop.id))
 
 
-def offer_partnership(job, coop, user, message):
+def offer_partnership(job: Job, coop: Coop, user: User, message: str | None) -> PartnerOffer:
     """``coop`` offers itself as a partner on ``job``; a second offer changes the message."""
     bids.check_can_bid(coop, user, job)
     message = _text(message, MAX_OFFER, "message", "a short message", required=True)
@@ -439,7 +462,7 @@ def offer_partnership(job, coop, user, message):
     return offer
 
 
-def withdraw_offer(job, coop, user):
+def withdraw_offer(job: Job, coop: Coop, user: User) -> None:
     if not user.is_member_of(coop):
         raise ConsortiumRuleError("You can only act for a co-op you belong to.")
     offer = offer_of(job, coop)
@@ -449,14 +472,14 @@ def withdraw_offer(job, coop, user):
     db.session.delete(offer)
 
 
-def job_consortia(job):
+def job_consortia(job: Job) -> Sequence[Consortium]:
     """The job's consortia that are not dissolved."""
     return db.session.scalars(select(Consortium).where(
         Consortium.job_id == job.id, Consortium.status == ConsortiumStatus.FORMING.value
     ).order_by(Consortium.id)).all()
 
 
-def offers_on(job, exclude_coop_ids=()):
+def offers_on(job: Job, exclude_coop_ids: Iterable[int] = ()) -> Sequence[PartnerOffer]:
     return db.session.scalars(select(PartnerOffer).where(
         PartnerOffer.job_id == job.id, PartnerOffer.coop_id.not_in(sorted(exclude_coop_ids) or [0])
     ).order_by(PartnerOffer.created_at, PartnerOffer.id)).all()
@@ -464,7 +487,7 @@ def offers_on(job, exclude_coop_ids=()):
 
 # --- bidding as one --------------------------------------------------------------------------
 
-def check_can_bid_together(consortium, job, user, submit):
+def check_can_bid_together(consortium: Consortium, job: Job, user: User, submit: bool) -> None:
     """Before the consortium's bid is saved: it bids as one co-op, with every co-op of its
     team able to see the job, and (to submit) a split that every member accepted, of 100 %."""
     _check_lead(consortium, user)
@@ -498,7 +521,8 @@ def check_can_bid_together(consortium, job, user, submit):
             "100 % of each before submitting.")
 
 
-def save_consortium_bid(consortium, job, user, values, submit=False, bid_id=None):
+def save_consortium_bid(consortium: Consortium, job: Job, user: User, values: BidValues, submit: bool = False,
+                        bid_id: int | None = None) -> Bid:
     _lock_team(consortium)  # the bid is made with the team and split as they are now
     check_can_bid_together(consortium, job, user, submit)
     before = live_consortium_bid(consortium, job, lock=True)
@@ -514,7 +538,7 @@ def save_consortium_bid(consortium, job, user, values, submit=False, bid_id=None
     return bid
 
 
-def consortia_of(viewer, page, per_page=20):
+def consortia_of(viewer: Viewer, page: int, per_page: int = 20) -> Page:
     """The consortia the viewer's co-ops take part in (or are invited to), newest first."""
     from ..core.pagination import paginate
     from .policy import visible_consortia

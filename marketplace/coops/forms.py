@@ -1,4 +1,7 @@
 """Forms for the co-op directory, profiles, members and requests to join."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import re
 from urllib.parse import urlsplit
 
@@ -14,6 +17,14 @@ from ..skills.services import canonical_slug
 from .models import CoopRole
 from .services import MAX_SKILLS
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Iterable
+    from collections.abc import Callable
+    from collections.abc import Sequence
+    from ..skills.models import Skill
+    from ..federation.models import Network
+
 MAX_SIZE = 10_000
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in CoopRole]
 # Control characters other than tab and newlines: PostgreSQL refuses NUL in text, and none
@@ -21,7 +32,7 @@ ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in CoopRole]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(value):
+def clean_text(value: Any) -> Any:
     """Strip white space and drop control characters from typed text."""
     return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
 
@@ -29,10 +40,10 @@ def clean_text(value):
 class HttpUrl:
     """An absolute http:// or https:// address (no javascript:, data: …)."""
 
-    def __init__(self, message="Give a full web address starting with http:// or https://."):
+    def __init__(self, message: str = "Give a full web address starting with http:// or https://.") -> None:
         self.message = message
 
-    def __call__(self, form, field):
+    def __call__(self, form: Any, field: Any) -> None:
         if not field.data:
             return
         try:
@@ -43,13 +54,13 @@ class HttpUrl:
             raise ValidationError(self.message)
 
 
-def page_arg(limit=100_000):
+def page_arg(limit: int = 100_000) -> int:
     """The ``page`` query argument as a page number in 1..limit (anything else is page 1)."""
     return min(max(request.args.get("page", 1, type=int) or 1, 1), limit)
 
 
-def grouped(items, key):
-    groups = {}
+def grouped(items: Iterable[Any], key: Callable[[Any], Any]) -> dict[Any, Any]:
+    groups: dict[Any, list[Any]] = {}
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return groups
@@ -71,7 +82,8 @@ class CoopForm(FlaskForm):
     skills = MultiCheckboxField("Skills", coerce=int)
     networks = MultiCheckboxField("Apply to join these networks", coerce=int)
 
-    def __init__(self, *args, skills=(), networks=None, **kwargs):
+    def __init__(self, *args: Any, skills: Sequence[Skill] = (), networks: Sequence[Network] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.skills.choices = [(s.id, s.name) for s in skills]
         self.skill_groups = grouped(skills, lambda s: s.group)
@@ -81,11 +93,11 @@ class CoopForm(FlaskForm):
             self.networks.choices = [(n.id, n.name) for n in networks]
             self.network_list = list(networks)
 
-    def validate_skills(self, field):
+    def validate_skills(self, field: Any) -> None:
         if len(field.data or []) > MAX_SKILLS:
             raise ValidationError(f"Choose at most {MAX_SKILLS} skills.")
 
-    def values(self):
+    def values(self) -> dict[Any, Any]:
         return {
             "name": self.name.data, "website": self.website.data or "", "email": self.email.data or "",
             "description": self.description.data or "", "size": self.size.data,
@@ -104,7 +116,8 @@ class DirectoryFilterForm(FlaskForm):
     skill = SelectField("Skill", validators=[Optional()])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
 
-    def __init__(self, *args, networks=(), skills=(), **kwargs):
+    def __init__(self, *args: Any, networks: Sequence[Network] = (), skills: Sequence[Skill] = (),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.network.choices = [("", "Any network")] + [(n.slug, n.name) for n in networks]
         self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]

@@ -62,7 +62,7 @@ class Coop(db.Model):
         secondary=coop_skill, back_populates="coops", order_by="Skill.name"
     )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Coop {self.slug}>"
 
 
@@ -80,7 +80,7 @@ class CoopMember(db.Model):
     user: Mapped["User"] = relationship(back_populates="coop_links")  # noqa: F821
 
     @property
-    def is_admin(self):
+    def is_admin(self) -> bool:
         return self.role == CoopRole.ADMIN
 
 
@@ -110,5 +110,5 @@ class JoinRequest(db.Model):
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
 
     @property
-    def status_label(self):
-        return JOIN_REQUEST_LABELS[self.status]
+    def status_label(self) -> str:
+        return JOIN_REQUEST_LABELS[JoinRequestStatus(self.status)]

@@ -1,5 +1,10 @@
 """Business rules for co-ops, as plain functions: the directory, registering and editing a
 co-op, its members and their roles, and requests to join it."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, TypeGuard
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -20,6 +25,18 @@ from ..federation.policy import membership_counts_clause
 from ..skills.services import slugify
 from .models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus, coop_skill
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from ..skills.models import Skill
+    from ..federation.models import Network
+    from ..core.pagination import Page
+    from sqlalchemy.sql.selectable import Select
+    from typing import Sequence
+    from ..accounts.models import User
+    from ..federation.policy import Viewer
+
 MAX_SKILLS = 40
 # Paths under /coops/ that a co-op's slug must not shadow.
 RESERVED_SLUGS = {"new", "join-requests"}
@@ -32,11 +49,11 @@ class CoopRuleError(RuleError):
 
 # --- who may do what -------------------------------------------------------------------------
 
-def _signed_in(user):
+def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and getattr(user, "is_authenticated", False)
 
 
-def coops_of(viewer):
+def coops_of(viewer: Viewer) -> list[Any] | Sequence[Coop]:
     """The co-ops ``viewer`` belongs to, by name. Pages shared by an audience are built from
     the viewer (whose co-ops are part of the audience), never from the user's own rows."""
     if not viewer.coop_ids:
@@ -44,15 +61,15 @@ def coops_of(viewer):
     return db.session.scalars(select(Coop).where(Coop.id.in_(viewer.coop_ids)).order_by(Coop.name)).all()
 
 
-def is_member(user, coop):
+def is_member(user: User | None, coop: Coop) -> bool:
     return _signed_in(user) and user.is_member_of(coop)
 
 
-def is_admin(user, coop):
+def is_admin(user: User | None, coop: Coop) -> bool:
     return _signed_in(user) and user.is_admin_of(coop)
 
 
-def _require_admin(user, coop):
+def _require_admin(user: User | None, coop: Coop) -> None:
     if not is_admin(user, coop):
         raise CoopRuleError(f"Only admins of {coop.name} can do that.")
 
@@ -61,12 +78,12 @@ def _require_admin(user, coop):
 
 @dataclass
 class DirectoryFilters:
-    network: object | None = None  # a Network: co-ops whose membership of it is in force
-    skill: object | None = None  # a Skill
+    network: Network | None = None  # a Network: co-ops whose membership of it is in force
+    skill: Skill | None = None  # a Skill
     name: str = ""  # part of the name, any case
 
 
-def directory_query(filters=None):
+def directory_query(filters: DirectoryFilters | None = None) -> Select[Coop]:
     filters = filters or DirectoryFilters()
     stmt = select(Coop)
     if filters.name:
@@ -86,30 +103,30 @@ def directory_query(filters=None):
     return stmt.order_by(Coop.name, Coop.id)
 
 
-def _profile_options():
+def _profile_options() -> list[Any]:
     """Skills, memberships and their networks, each in one statement whatever the number of co-ops."""
     return [selectinload(Coop.skills), selectinload(Coop.memberships).selectinload(NetworkMembership.network)]
 
 
-def list_coops(filters=None, page=1, per_page=20):
+def list_coops(filters: DirectoryFilters | None = None, page: int = 1, per_page: int = 20) -> Page:
     """One page of the directory."""
     return paginate(directory_query(filters).options(*_profile_options()), page, per_page)
 
 
-def coops_offering(skill, limit):
+def coops_offering(skill: Skill, limit: int) -> Page:
     """The first ``limit`` co-ops offering ``skill``, by name, as a ``Page`` that knows how many
     there are (a common skill has thousands: the directory lists the rest)."""
     return paginate(directory_query(DirectoryFilters(skill=skill)), 1, limit)
 
 
-def coop_by_slug(slug, members=False):
+def coop_by_slug(slug: str, members: bool = False) -> Coop | None:
     options = _profile_options()
     if members:
         options.append(selectinload(Coop.members).selectinload(CoopMember.user))
     return db.session.scalar(select(Coop).where(Coop.slug == slug).options(*options))
 
 
-def find_coop(text):
+def find_coop(text: str) -> Coop | None:
     """A co-op by its slug or, failing that, by its exact name in any case."""
     text = (text or "").strip()
     if not text:
@@ -119,7 +136,7 @@ def find_coop(text):
     )
 
 
-def current_memberships(coop, today=None):
+def current_memberships(coop: Coop, today: date | None = None) -> list[Any]:
     """[(membership, state)] of a co-op, by network name (ended ones included)."""
     today = today or site_today()
     return [
@@ -128,7 +145,7 @@ def current_memberships(coop, today=None):
     ]
 
 
-def members_of(coop):
+def members_of(coop: Coop) -> Sequence[CoopMember]:
     return db.session.scalars(
         select(CoopMember).where(CoopMember.coop_id == coop.id)
         .options(selectinload(CoopMember.user)).order_by(CoopMember.role, CoopMember.id)
@@ -137,14 +154,14 @@ def members_of(coop):
 
 # --- registering and editing -----------------------------------------------------------------
 
-def _name_taken(name, exclude=None):
+def _name_taken(name: str, exclude: Coop | None = None) -> bool:
     stmt = select(Coop.id).where(func.lower(Coop.name) == name.strip().lower())
     if exclude is not None:
         stmt = stmt.where(Coop.id != exclude.id)
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def unique_slug(name):
+def unique_slug(name: str) -> str:
     """The slug of ``name``, with -2, -3 … when it is taken (or would shadow a page)."""
     base = slugify(name)[:72].strip("-") or "coop"
     taken = set(db.session.scalars(
@@ -158,7 +175,7 @@ def unique_slug(name):
     return f"{base}-{n}"
 
 
-def _apply_profile(coop, values, skills):
+def _apply_profile(coop: Coop, values: Mapping[str, Any], skills: Sequence[Skill] | None) -> None:
     for name in PROFILE_FIELDS:
         if name in values:
             setattr(coop, name, values[name])
@@ -169,7 +186,8 @@ def _apply_profile(coop, values, skills):
         coop.skills = list(skills)
 
 
-def register_coop(user, values, skills=(), networks=()):
+def register_coop(user: User, values: Mapping[str, Any], skills: Sequence[Skill] = (),
+                  networks: Iterable[Network] = ()) -> Coop:
     """Register a co-op: its creator becomes its admin, and each chosen network membership
     is applied for (pending until a coordinator decides)."""
     if not _signed_in(user):
@@ -192,7 +210,7 @@ def register_coop(user, values, skills=(), networks=()):
     return coop
 
 
-def update_coop(coop, user, values, skills=None):
+def update_coop(coop: Coop, user: User, values: Mapping[str, Any], skills: Sequence[Skill] | None = None) -> list[str]:
     """Edit a co-op's profile (its slug stays, so links keep working); returns changed fields."""
     _require_admin(user, coop)
     if "name" in values and _name_taken(values["name"], exclude=coop):
@@ -210,17 +228,17 @@ def update_coop(coop, user, values, skills=None):
 
 # --- members ---------------------------------------------------------------------------------
 
-def _lock_admins(coop):
+def _lock_admins(coop: Coop) -> None:
     """Serialise changes to a co-op's admins, so that two at once cannot remove the last one.
     (FOR UPDATE on PostgreSQL; SQLite has one writer at a time anyway.)"""
     db.session.execute(select(Coop.id).where(Coop.id == coop.id).with_for_update())
 
 
-def _admin_count(coop):
+def _admin_count(coop: Coop) -> int:
     return db.session.scalar(
         select(func.count()).select_from(CoopMember)
         .where(CoopMember.coop_id == coop.id, CoopMember.role == CoopRole.ADMIN.value)
-    )
+    ) or 0
 
 
 LAST_ADMIN_VERBS = {
@@ -229,7 +247,7 @@ LAST_ADMIN_VERBS = {
 }
 
 
-def _check_not_last_admin(coop, member, action, actor):
+def _check_not_last_admin(coop: Coop, member: CoopMember, action: str, actor: User) -> None:
     if member.role == CoopRole.ADMIN and _admin_count(coop) <= 1:
         yourself = actor.id == member.user_id
         who = "You are" if yourself else f"{member.user.name} is"
@@ -239,7 +257,7 @@ def _check_not_last_admin(coop, member, action, actor):
         )
 
 
-def _enrol(coop, user, role, actor, via=None):
+def _enrol(coop: Coop, user: User, role: str, actor: User, via: str | None = None) -> CoopMember:
     """Make ``user`` a member of ``coop``; a pending request to join is closed as approved.
     Only a user who has confirmed their email address joins."""
     reason = why_user_cannot_act(user, someone_else=True)
@@ -254,7 +272,7 @@ def _enrol(coop, user, role, actor, via=None):
     return member
 
 
-def add_member(coop, actor, email, role=CoopRole.MEMBER.value):
+def add_member(coop: Coop, actor: User, email: str, role: str = CoopRole.MEMBER.value) -> CoopMember:
     """An admin adds an existing user (found by email) to the co-op."""
     _require_admin(actor, coop)
     if role not in {r.value for r in CoopRole}:
@@ -268,7 +286,7 @@ def add_member(coop, actor, email, role=CoopRole.MEMBER.value):
     return _enrol(coop, user, role, actor)
 
 
-def change_role(coop, actor, member, role):
+def change_role(coop: Coop, actor: User, member: CoopMember, role: str) -> bool:
     _require_admin(actor, coop)
     if role not in {r.value for r in CoopRole}:
         raise CoopRuleError("Choose member or admin.", field="role")
@@ -283,7 +301,7 @@ def change_role(coop, actor, member, role):
     return True
 
 
-def remove_member(coop, actor, member):
+def remove_member(coop: Coop, actor: User, member: CoopMember) -> None:
     """An admin removes a member, or a member leaves (``actor`` is the member)."""
     leaving = actor.id == member.user_id
     if not leaving:
@@ -295,13 +313,13 @@ def remove_member(coop, actor, member):
     db.session.delete(member)
 
 
-def membership_for(coop, user):
+def membership_for(coop: Coop, user: User) -> CoopMember | None:
     return db.session.scalar(
         select(CoopMember).where(CoopMember.coop_id == coop.id, CoopMember.user_id == user.id)
     )
 
 
-def member_by_id(coop, member_id):
+def member_by_id(coop: Coop, member_id: int) -> CoopMember | None:
     return db.session.scalar(
         select(CoopMember).where(CoopMember.coop_id == coop.id, CoopMember.id == member_id)
     )
@@ -309,21 +327,21 @@ def member_by_id(coop, member_id):
 
 # --- requests to join ------------------------------------------------------------------------
 
-def _pending_request(coop, user):
+def _pending_request(coop: Coop, user: User) -> JoinRequest | None:
     return db.session.scalar(select(JoinRequest).where(
         JoinRequest.coop_id == coop.id, JoinRequest.user_id == user.id,
         JoinRequest.status == JoinRequestStatus.PENDING.value,
     ))
 
 
-def pending_request(coop, user):
+def pending_request(coop: Coop, user: User | None) -> JoinRequest | None:
     return _pending_request(coop, user) if _signed_in(user) else None
 
 
 DUPLICATE_REQUEST = "You have already asked to join {coop}; its admins have not answered yet."
 
 
-def request_to_join(coop, user, message=""):
+def request_to_join(coop: Coop, user: User, message: str = "") -> JoinRequest:
     """A signed-in user asks to join; at most one pending request per user and co-op."""
     if not _signed_in(user):
         raise CoopRuleError("Sign in to ask to join a co-op.")
@@ -342,7 +360,7 @@ def request_to_join(coop, user, message=""):
     return join_request
 
 
-def _decide(join_request, actor, status):
+def _decide(join_request: JoinRequest, actor: User, status: JoinRequestStatus) -> None:
     join_request.status = status.value
     join_request.decided_at = utcnow()
     join_request.decided_by_id = actor.id
@@ -350,7 +368,7 @@ def _decide(join_request, actor, status):
            user_id=join_request.user_id)
 
 
-def decide_request(join_request, actor, approve):
+def decide_request(join_request: JoinRequest, actor: User, approve: bool) -> JoinRequest:
     """An admin approves (the requester becomes a member) or declines a pending request."""
     coop = join_request.coop
     _require_admin(actor, coop)
@@ -365,7 +383,7 @@ def decide_request(join_request, actor, approve):
     return join_request
 
 
-def pending_requests(coop):
+def pending_requests(coop: Coop) -> Sequence[JoinRequest]:
     return db.session.scalars(
         select(JoinRequest).where(JoinRequest.coop_id == coop.id,
                                   JoinRequest.status == JoinRequestStatus.PENDING.value)
@@ -373,13 +391,13 @@ def pending_requests(coop):
     ).all()
 
 
-def request_by_id(coop, request_id):
+def request_by_id(coop: Coop, request_id: int) -> JoinRequest | None:
     return db.session.scalar(
         select(JoinRequest).where(JoinRequest.coop_id == coop.id, JoinRequest.id == request_id)
     )
 
 
-def requests_of(user):
+def requests_of(user: User) -> Sequence[JoinRequest]:
     """A user's own requests, newest first, with their outcome."""
     return db.session.scalars(
         select(JoinRequest).where(JoinRequest.user_id == user.id)

@@ -1,6 +1,12 @@
 """Server-drawn SVG bar charts: no JavaScript, nothing fetched from elsewhere. Each chart has a
 <title> and <desc> for screen readers; the pages print the same figures as a table."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ROW = 22
 LABEL_WIDTH = 200
@@ -8,7 +14,8 @@ CHART_WIDTH = 360
 COLOURS = ("#1d6f42", "#b35c00", "#3b5ba5")
 
 
-def bar_chart(chart_id, title, desc, rows, series):
+def bar_chart(chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, Sequence[int]]],
+              series: Sequence[str]) -> Markup:
     """Horizontal bars, one group per row. ``rows``: [(label, [value per series])];
     ``series``: the names of the values (the legend)."""
     peak = max((v for _, values in rows for v in values), default=0) or 1

@@ -1,4 +1,7 @@
 """Forms of the coordinator: a co-op's capacity, inviting co-ops to bid, declining an invitation."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
@@ -7,13 +10,16 @@ from ..core.forms import strip_filter
 from ..jobs.forms import MultiCheckboxField
 from .services import MAX_DAY_RATE, MAX_PEOPLE, MAX_REASON
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _people(label):
+
+def _people(label: str) -> Any:
     return IntegerField(label, validators=[
         Optional(), NumberRange(min=0, max=MAX_PEOPLE, message=f"Must be a whole number from 0 to {MAX_PEOPLE:,}.")])
 
 
-def _rate(label):
+def _rate(label: str) -> Any:
     return IntegerField(label, validators=[
         Optional(), NumberRange(min=0, max=MAX_DAY_RATE, message=f"Must be between £0 and £{MAX_DAY_RATE:,}.")])
 
@@ -26,12 +32,12 @@ class CapacityForm(FlaskForm):
     day_rate_max = _rate("Highest day rate (£)")
     submit = SubmitField("Save capacity")
 
-    def validate_day_rate_max(self, field):
+    def validate_day_rate_max(self, field: Any) -> None:
         low = self.day_rate_min.data
         if field.data is not None and low is not None and not self.day_rate_min.errors and field.data < low:
             raise ValidationError("The highest day rate must not be below the lowest.")
 
-    def values(self):
+    def values(self) -> dict[Any, Any]:
         return {name: self[name].data for name in
                 ("people_1m", "people_3m", "people_6m", "day_rate_min", "day_rate_max")}
 

@@ -24,6 +24,10 @@ Only co-ops that may see the job (``federation.policy.coops_seeing_job_clause``,
 as every other read path) and that hold a current active or guest membership of a network are
 ever considered; the poster's own co-op never is.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
@@ -40,6 +44,11 @@ from .models import CoopCapacity, Invitation
 from .scoring import (WEIGHTS, Weights, capacity_reason, capacity_score, day_rate_reason, day_rate_score,
                       location_reason, location_score, rarity, recent_reason, skills_reason, skills_score,
                       track_reason, track_score)
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+    from typing import Any
+    from ..federation.policy import Viewer
 
 
 # Written out, not bound: the databases then read awards from the partial index uq_bid_awarded.
@@ -78,11 +87,11 @@ class Match:
     reasons: list = field(default_factory=list)
 
     @property
-    def recent(self):
+    def recent(self) -> int:
         return self.recent_invitations + self.recent_awards
 
     @property
-    def percent(self):
+    def percent(self) -> int:
         return round(self.fit * 100)
 
 
@@ -92,7 +101,7 @@ class Consortium:
     fit: float
 
     @property
-    def percent(self):
+    def percent(self) -> int:
         return round(self.fit * 100)
 
 
@@ -110,11 +119,11 @@ class Ranking:
     weights: Weights = WEIGHTS
 
     @property
-    def single_covers(self):
+    def single_covers(self) -> bool:
         return any(m.covers_all for m in self.matches)
 
 
-def window_of(job, today=None):
+def window_of(job: Job, today: date | None = None):
     """(months, day): the capacity bucket of the job's window, and the day it starts from."""
     today = today or utcnow().date()
     day = job.start_date or job.bids_deadline.date()
@@ -125,11 +134,11 @@ def window_of(job, today=None):
     return 6, day  # pragma: no cover
 
 
-def eligible_clause(job):
+def eligible_clause(job: Job) -> ColumnElement[bool]:
     return and_(coops_seeing_job_clause(job), acting_coops_clause())
 
 
-def rank(job, viewer, weights=WEIGHTS, limit=None, consortia=True):
+def rank(job: Job, viewer: Viewer, weights=WEIGHTS, limit: int | None = None, consortia: bool = True) -> Ranking:
     """The co-ops that fit ``job``, best first, with their reasons (a ``Ranking``), as
     ``viewer`` may be shown them: past bids, awards and referrals count only on jobs the
     viewer may see (a count over hidden jobs tells what they are)."""
@@ -158,19 +167,19 @@ def rank(job, viewer, weights=WEIGHTS, limit=None, consortia=True):
     return Ranking(job, skills, months, day, population, len(matches), ordered, suggested, not_offered, weights)
 
 
-def _explain(job, shown, months, day, weight_of, population):
+def _explain(job: Job, shown, months, day: date, weight_of, population) -> None:
     """The reasons, and the invitation if any, of each co-op shown."""
     for match in shown:
         match.reasons = _reasons(match, job, months, day, weight_of, population)
     _attach_invitations(job, shown)
 
 
-def _unique(matches):
+def _unique(matches) -> list[Any]:
     """``matches`` without repeats, in their order."""
     return list({m.coop_id: m for m in matches}.values())
 
 
-def _candidates(job, job_skills, eligible):
+def _candidates(job: Job, job_skills, eligible):
     """({skill id: co-ops offering it among those that may see the job}, [Match of every such
     co-op but the poster's]), from one statement: every (co-op, skill) pair for the job's skills,
     with what the score needs of the co-op."""
@@ -194,19 +203,19 @@ def _candidates(job, job_skills, eligible):
     return offered, list(matches.values())
 
 
-def capacity_of(people_1m, people_3m, people_6m, day_rate_min, day_rate_max):
+def capacity_of(people_1m, people_3m, people_6m, day_rate_min, day_rate_max) -> dict[str, Any] | None:
     """A co-op's stated figures as ``Match.capacity``: None when it stated nothing."""
     figures = {"1": people_1m, "3": people_3m, "6": people_6m, "min": day_rate_min, "max": day_rate_max}
     return None if all(v is None for v in figures.values()) else figures
 
 
-def skill_weights(job_skills, offered, population):
+def skill_weights(job_skills, offered, population) -> list[Any]:
     """The job's skills as ``SkillWeight``, rarest first."""
     return sorted((SkillWeight(sid, name, offered[sid], rarity(population, offered[sid]))
                    for sid, name in job_skills.items()), key=lambda s: (-s.weight, s.name))
 
 
-def _score(job, matches, months, weight_of, coverable, weights):
+def _score(job: Job, matches, months, weight_of, coverable, weights) -> None:
     """Everything but the track record, on each match."""
     total_weight = sum(s.weight for s in weight_of.values() if s.id in coverable) or 1.0
     day_rate, budget = _applies_day_rate(job), _job_day_budget(job)
@@ -223,7 +232,7 @@ def _score(job, matches, months, weight_of, coverable, weights):
         ))
 
 
-def _add_history(job, matches, viewer, weights):
+def _add_history(job: Job, matches, viewer: Viewer, weights) -> None:
     """Recent referrals and awards, the track record, and so the fit, of each match."""
     _add_recent(matches, weights, viewer)
     _add_track(job, matches, viewer)
@@ -234,15 +243,15 @@ def _add_history(job, matches, viewer, weights):
 
 # --- scoring ---------------------------------------------------------------------------------
 
-def _applies_day_rate(job):
+def _applies_day_rate(job: Job) -> bool:
     return job.budget_type == BudgetType.DAY_RATE and job.currency == Currency.GBP
 
 
-def _applies_location(job):
+def _applies_location(job: Job) -> bool:
     return job.work_mode != WorkMode.REMOTE and bool((job.location or "").strip())
 
 
-def _maximum(job, weights):
+def _maximum(job: Job, weights):
     top = weights.skills + weights.capacity + weights.track_record
     if _applies_day_rate(job):
         top += weights.day_rate
@@ -261,11 +270,11 @@ def _low_rate(match):
     return (match.capacity or {}).get("min")
 
 
-def _job_day_budget(job):
+def _job_day_budget(job: Job) -> int:
     return job.budget_max or job.budget_min
 
 
-def _shortlist(job, matches, limit, weights):
+def _shortlist(job: Job, matches, limit: int, weights) -> list[Any]:
     """The co-ops whose track record and recent awards are looked up: the best
     ``history_pool`` by everything else; among equal scores, fewer recent referrals first,
     then an order that changes from job to job (so that no name always wins a tie).
@@ -279,7 +288,7 @@ def _shortlist(job, matches, limit, weights):
     return ordered[: max(weights.history_pool, limit)]
 
 
-def _fair_order(matches, weights):
+def _fair_order(matches, weights) -> list[Any]:
     """Best fit first; within each run of close matches, fewer recent referrals first."""
     ordered = sorted(matches, key=lambda m: (-m.fit, m.name.lower(), m.coop_id))
     result, i = [], 0
@@ -298,7 +307,7 @@ def _fair_order(matches, weights):
     return result
 
 
-def _add_recent(matches, weights, viewer, awards=True):
+def _add_recent(matches, weights, viewer: Viewer, awards: bool = True) -> None:
     """Referrals (and awards, unless ``awards`` is false) of each co-op in the recent window,
     on jobs ``viewer`` may see."""
     ids = [m.coop_id for m in matches]
@@ -309,7 +318,7 @@ def _add_recent(matches, weights, viewer, awards=True):
             m.recent_awards = won.get(m.coop_id, 0)
 
 
-def _add_track(job, matches, viewer):
+def _add_track(job: Job, matches, viewer: Viewer) -> None:
     """Past bids (received by the poster) and awards of each co-op on jobs with the job's skills
     that ``viewer`` may see."""
     if not matches:
@@ -328,7 +337,8 @@ def _add_track(job, matches, viewer):
         by_id[coop_id].track_bids, by_id[coop_id].track_awards = bids, awards
 
 
-def recent_counts(viewer, coop_ids=None, weights=WEIGHTS, awards=True):
+def recent_counts(viewer: Viewer, coop_ids=None, weights=WEIGHTS,
+                  awards: bool = True) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """({co-op id: invitations}, {co-op id: awards}) over the last ``recent_days`` days, on
     jobs ``viewer`` may see, for ``coop_ids`` or every co-op (awards left out, as {}, when
     ``awards`` is false)."""
@@ -344,7 +354,7 @@ def recent_counts(viewer, coop_ids=None, weights=WEIGHTS, awards=True):
             dict(db.session.execute(won.group_by(Bid.coop_id)).all()) if awards else {})
 
 
-def _attach_invitations(job, matches):
+def _attach_invitations(job: Job, matches) -> None:
     if not matches:
         return
     found = {i.coop_id: i for i in db.session.scalars(
@@ -356,7 +366,7 @@ def _attach_invitations(job, matches):
 
 # --- reasons ---------------------------------------------------------------------------------
 
-def _reasons(match, job, months, day, weight_of, population):
+def _reasons(match, job: Job, months, day: date, weight_of, population) -> list[Any]:
     reasons = [
         skills_reason(match.skill_ids, weight_of, population),
         capacity_reason(_people(match, months), months, day),
@@ -373,15 +383,16 @@ def _reasons(match, job, months, day, weight_of, population):
 
 # --- consortia -------------------------------------------------------------------------------
 
-def _consortium_pool(matches, coverable, weight_of, weights):
+def _consortium_pool(matches, coverable, weight_of, weights) -> list[Any]:
     """The co-ops searched for consortia: the best few for each skill (rarest skill first),
     then the best overall, up to ``consortium_pool``."""
     if not matches or any(m.covers_all for m in matches):
         return []  # one co-op covers the job (or none offers anything): no consortium needed
     by_score = sorted(matches, key=lambda m: (-m.score, m.name.lower(), m.coop_id))
-    pool, seen = [], set()
+    pool: list[Any] = []
+    seen: set[int] = set()
 
-    def take(m):
+    def take(m) -> None:
         if m.coop_id not in seen and len(pool) < weights.consortium_pool:
             seen.add(m.coop_id)
             pool.append(m)
@@ -394,7 +405,7 @@ def _consortium_pool(matches, coverable, weight_of, weights):
     return pool
 
 
-def _consortia(pool, coverable, weights):
+def _consortia(pool, coverable, weights) -> list[Any] | list[Consortium]:
     """Two or three co-ops that together offer every skill some co-op offers, best first:
     fewer members first, then the best average fit, then the fewest recent referrals."""
     if not pool or not coverable:

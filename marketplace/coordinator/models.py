@@ -37,12 +37,12 @@ class CoopCapacity(db.Model):
     coop: Mapped["Coop"] = relationship()  # noqa: F821
 
     @property
-    def is_empty(self):
+    def is_empty(self) -> bool:
         return all(v is None for v in (self.people_1m, self.people_3m, self.people_6m,
                                        self.day_rate_min, self.day_rate_max))
 
     @property
-    def day_rate_label(self):
+    def day_rate_label(self) -> str:
         low, high = self.day_rate_min, self.day_rate_max
         if low is None and high is None:
             return ""
@@ -57,7 +57,7 @@ class InvitationStatus(StrEnum):
     DECLINED = "declined"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"pending": "Waiting for an answer", "accepted": "Accepted",
                 "declined": "Declined"}[self]
 
@@ -90,14 +90,14 @@ class Invitation(db.Model):
     answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])  # noqa: F821
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return InvitationStatus(self.status).label
 
     @property
-    def is_pending(self):
+    def is_pending(self) -> bool:
         return self.status == InvitationStatus.PENDING
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Invitation job={self.job_id} coop={self.coop_id} {self.status}>"
 
 

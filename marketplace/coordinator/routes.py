@@ -1,6 +1,7 @@
 """Coordinator pages: suggestions for a job and invitations to bid, the coordinator's
 dashboard and its CSV export, a co-op's capacity and a co-op's own dashboard."""
 import csv
+from typing import Any
 import io
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
@@ -12,6 +13,7 @@ from ..core.forms import ActionForm
 from ..coops import services as coops
 from ..core.time import utcnow
 from ..core.work import save_change
+from ..extensions import login_manager
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job, JobState
 from . import matching, services
@@ -30,7 +32,7 @@ def _matchable_job(job_id):
     see it but neither posted it nor coordinate its audience."""
     job = get_job_or_404(job_id, options=[joinedload(Job.coop), selectinload(Job.skills)])
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
     if not services.can_match(current_viewer(), job):
         abort(403, description="Suggestions and invitations are for the co-op that posted the job, "
                                "the coordinators of its networks and site admins.")
@@ -67,7 +69,7 @@ def invite(job_id):
 
 def _own_invitation(invitation_id):
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
     invitation = services.visible_invitation(invitation_id, current_viewer())
     if invitation is None:
         abort(404)
@@ -195,7 +197,8 @@ def coop_dashboard(slug):
 
 def _consortia_url(coop):
     """The consortia pages, once that feature is installed."""
-    for endpoint, args in (("consortia.mine", {}), ("consortia.index", {})):
+    pages: tuple[tuple[str, dict[str, Any]], ...] = (("consortia.mine", {}), ("consortia.index", {}))
+    for endpoint, args in pages:
         if endpoint in current_app.view_functions:
             return url_for(endpoint, **args)
     return None

@@ -1,5 +1,9 @@
 """The coordinator's rules as plain functions: capacity, who may match and invite, invitations,
 and the figures of the coordinator's and a co-op's dashboards. Callers commit."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,10 +30,25 @@ from ..skills.models import Skill
 from .matching import recent_counts
 from .models import CoopCapacity, Invitation, InvitationStatus
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from sqlalchemy import ColumnElement
+    from sqlalchemy import Select
+    from typing import Any
+    from typing import Sequence
+    from ..accounts.models import User
+    from ..federation.policy import Viewer
+
 MAX_PEOPLE = 10_000
 MAX_DAY_RATE = 50_000
 MAX_REASON = 2_000
 CLOSING_SOON = timedelta(days=7)
+
+
+T = TypeVar("T")
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 class CoordinatorRuleError(RuleError):
@@ -41,11 +60,11 @@ class CoordinatorRuleError(RuleError):
 CAPACITY_FIELDS = ("people_1m", "people_3m", "people_6m", "day_rate_min", "day_rate_max")
 
 
-def capacity_of(coop):
+def capacity_of(coop: Coop) -> CoopCapacity | None:
     return db.session.get(CoopCapacity, coop.id)
 
 
-def can_see_capacity(viewer, coop):
+def can_see_capacity(viewer: Viewer, coop: Coop) -> bool:
     """A co-op's capacity is for the network, not the public: signed-in members of co-ops
     that see federation posts (active members of a federation network, guests of CoTech), the co-op itself,
     coordinators and site admins."""
@@ -55,7 +74,7 @@ def can_see_capacity(viewer, coop):
             or Visibility.FEDERATION.value in viewer.visibilities)
 
 
-def save_capacity(coop, user, values):
+def save_capacity(coop: Coop, user: User, values: Mapping[str, int | None]) -> CoopCapacity:
     """``values``: {field: int or None}. Writes an audit event with what changed."""
     if not user.is_admin_of(coop):
         raise CoordinatorRuleError(f"Only admins of {coop.name} can change its capacity.")
@@ -72,13 +91,13 @@ def save_capacity(coop, user, values):
             changed[name] = values.get(name)
             setattr(capacity, name, values.get(name))
     if changed:
-        record("coop.capacity_updated", coop, actor=user, coop=coop, **{"changed": changed})
+        record("coop.capacity_updated", coop, actor=user, coop=coop, changed=changed)
     return capacity
 
 
 # --- who may match and invite ----------------------------------------------------------------
 
-def coordinates_job(viewer, job):
+def coordinates_job(viewer: Viewer, job: Job) -> bool:
     """A coordinator of a network in the job's audience; a public job is every network's."""
     if not viewer.is_coordinator:
         return False
@@ -87,7 +106,7 @@ def coordinates_job(viewer, job):
     return coordinates_audience(viewer, job)
 
 
-def can_match(viewer, job):
+def can_match(viewer: Viewer, job: Job) -> bool:
     """Who sees the suggestions for a job and invites co-ops to bid: the poster's co-op, the
     coordinators of its audience, and site admins; never for a draft."""
     if job.status == JobStatus.DRAFT or not can_view_job(viewer, job):
@@ -95,7 +114,7 @@ def can_match(viewer, job):
     return viewer.is_site_admin or is_poster(viewer, job) or coordinates_job(viewer, job)
 
 
-def eligible_coops(job, coop_ids):
+def eligible_coops(job: Job, coop_ids: Iterable[int]) -> list[Any] | Sequence[Coop]:
     """Those of ``coop_ids`` that may be invited: they may see the job, are in a network,
     and did not post it."""
     if not coop_ids:
@@ -107,7 +126,7 @@ def eligible_coops(job, coop_ids):
     ).all()
 
 
-def invitations_for_job(job):
+def invitations_for_job(job: Job) -> Sequence[Invitation]:
     return db.session.scalars(
         select(Invitation).where(Invitation.job_id == job.id)
         .options(joinedload(Invitation.coop), joinedload(Invitation.invited_by))
@@ -115,7 +134,7 @@ def invitations_for_job(job):
     ).all()
 
 
-def invite(job, coop_ids, user, viewer):
+def invite(job: Job, coop_ids: Iterable[int], user: User, viewer: Viewer) -> list[Invitation]:
     """Invite the co-ops ``coop_ids`` to bid on ``job``; returns the invitations written."""
     if not can_match(viewer, job):
         raise CoordinatorRuleError("You cannot invite co-ops to bid on this job.")
@@ -146,7 +165,7 @@ def invite(job, coop_ids, user, viewer):
     return written
 
 
-def flush_invitations(change):
+def flush_invitations(change: Callable[[], T]) -> T:
     """Run ``change`` and flush it, turning a race on the one-invitation-per-co-op rule into a
     rule error (the caller commits)."""
     try:
@@ -155,7 +174,7 @@ def flush_invitations(change):
         raise CoordinatorRuleError("One of the co-ops was invited by someone else meanwhile.", "coops") from None
 
 
-def visible_invitation(invitation_id, viewer):
+def visible_invitation(invitation_id: int, viewer: Viewer) -> Invitation | None:
     """An invitation to one of the viewer's co-ops, on a job that co-op may still see."""
     invitation = db.session.get(Invitation, invitation_id,
                                 options=[joinedload(Invitation.job), joinedload(Invitation.coop)])
@@ -166,7 +185,7 @@ def visible_invitation(invitation_id, viewer):
     return invitation
 
 
-def answer(invitation, user, accept, reason=""):
+def answer(invitation: Invitation, user: User, accept: bool, reason: str = "") -> Invitation:
     if not user.is_member_of(invitation.coop):
         raise CoordinatorRuleError("You can only answer for a co-op you belong to.")
     if not invitation.is_pending:
@@ -182,27 +201,27 @@ def answer(invitation, user, accept, reason=""):
 
 # --- the coordinator's dashboard -------------------------------------------------------------
 
-def can_use_dashboard(viewer):
+def can_use_dashboard(viewer: Viewer) -> bool:
     return viewer.is_coordinator or viewer.is_site_admin
 
 
-def network_coops_clause(viewer):
+def network_coops_clause(viewer: Viewer) -> ColumnElement[bool]:
     """The co-ops a dashboard reports on: current active or guest members of the networks
     the viewer coordinates (every network, for a site admin)."""
     return acting_coops_clause(None if viewer.is_site_admin else viewer.coordinated_network_ids)
 
 
-def _open(stmt):
+def _open(stmt: S) -> S:
     return stmt.where(Job.in_state(JobState.OPEN))
 
 
-def unanswered_jobs(viewer, limit=50):
+def unanswered_jobs(viewer: Viewer, limit: int = 50) -> tuple[Sequence[Job], int]:
     """Open jobs the viewer may see that nobody has shown interest in or bid on yet, the
     nearest deadline first; and how many there are."""
     nobody = ~exists(select(Interest.id).where(Interest.job_id == Job.id)) & ~exists(
         select(Bid.id).where(Bid.job_id == Job.id, Bid.status.in_(status_values(RECEIVED_STATUSES))))
     base = visible_jobs(_open(select(Job.id)), viewer).where(nobody)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     jobs = db.session.scalars(
         visible_jobs(_open(select(Job)), viewer).where(nobody)
         .options(joinedload(Job.coop)).order_by(Job.bids_deadline, Job.id).limit(limit)
@@ -210,7 +229,7 @@ def unanswered_jobs(viewer, limit=50):
     return jobs, total
 
 
-def closing_soon(viewer, limit=20):
+def closing_soon(viewer: Viewer, limit: int = 20) -> list[Any]:
     """Open jobs whose bids close within a week, with their bid and interest counts."""
     now = utcnow()
     bids = select(func.count(Bid.id)).where(
@@ -233,7 +252,7 @@ class CoopFigures:
     awards: int = 0
 
 
-def referrals_and_awards(viewer):
+def referrals_and_awards(viewer: Viewer) -> list[Any]:
     """Per co-op of the viewer's networks: invitations and awards over the last 12 months,
     on jobs the viewer may see. Every co-op of the networks is listed (most first)."""
     coops = {row.id: CoopFigures(row.id, row.name, row.slug) for row in db.session.execute(
@@ -244,7 +263,7 @@ def referrals_and_awards(viewer):
     return sorted(coops.values(), key=lambda c: (-(c.referrals + c.awards), -c.awards, c.name.lower(), c.id))
 
 
-def gini(values):
+def gini(values: Iterable[int]) -> float | None:
     """The Gini coefficient of non-negative counts: 0 when all are equal, near 1 when one
     co-op has everything. None when there is nothing to share."""
     values = sorted(values)
@@ -263,13 +282,13 @@ class SkillDemand:
     supply: int  # co-ops of the viewer's networks that offer it
 
 
-def skills_against_demand(viewer, limit=None):
+def skills_against_demand(viewer: Viewer, limit: int | None = None) -> list[Any] | list[SkillDemand]:
     demand = dict(db.session.execute(
         visible_jobs(_open(select(job_skill.c.skill_id, func.count())
                            .join(Job, Job.id == job_skill.c.job_id)), viewer)
         .group_by(job_skill.c.skill_id)
     ).all())
-    supply = dict(db.session.execute(
+    supply: dict[int, int] = dict(db.session.execute(
         select(coop_skill.c.skill_id, func.count()).join(Coop, Coop.id == coop_skill.c.coop_id)
         .where(network_coops_clause(viewer)).group_by(coop_skill.c.skill_id)
     ).all())
@@ -282,7 +301,7 @@ def skills_against_demand(viewer, limit=None):
     return rows[:limit] if limit else rows
 
 
-def capacity_totals(viewer):
+def capacity_totals(viewer: Viewer) -> dict[Any, Any]:
     """People free within 1, 3 and 6 months across the viewer's networks, and how many co-ops said."""
     row = db.session.execute(
         select(func.coalesce(func.sum(CoopCapacity.people_1m), 0), func.coalesce(func.sum(CoopCapacity.people_3m), 0),
@@ -292,7 +311,7 @@ def capacity_totals(viewer):
     return {"1": row[0], "3": row[1], "6": row[2], "coops": row[3]}
 
 
-def capacities(coop_ids):
+def capacities(coop_ids: Iterable[int]) -> dict[int, CoopCapacity]:
     if not coop_ids:
         return {}
     return {c.coop_id: c for c in db.session.scalars(
@@ -301,7 +320,7 @@ def capacities(coop_ids):
 
 # --- a co-op's own dashboard -----------------------------------------------------------------
 
-def matching_jobs(coop, limit=20):
+def matching_jobs(coop: Coop, limit: int = 20) -> list[Any]:
     """Open jobs the co-op may see, posted by others, that ask for its skills: the most
     shared skills first, then the nearest deadline."""
     skill_ids = [s.id for s in coop.skills]
@@ -320,7 +339,7 @@ def matching_jobs(coop, limit=20):
     return [(jobs[r.id], r.shared) for r in rows]
 
 
-def coop_invitations(coop, limit=50):
+def coop_invitations(coop: Coop, limit: int = 50) -> Sequence[Any]:
     """The co-op's invitations on jobs it may still see: pending first, newest first."""
     pending_first = (Invitation.status != InvitationStatus.PENDING.value)
     return db.session.scalars(
@@ -331,7 +350,7 @@ def coop_invitations(coop, limit=50):
     ).all()
 
 
-def coop_interests(coop, limit=20):
+def coop_interests(coop: Coop, limit: int = 20) -> Sequence[Any]:
     return db.session.scalars(
         visible_jobs(select(Interest).join(Job, Job.id == Interest.job_id)
                      .where(Interest.coop_id == coop.id), viewer_for_coop(coop))
@@ -340,7 +359,7 @@ def coop_interests(coop, limit=20):
     ).all()
 
 
-def coop_bids(coop, limit=20):
+def coop_bids(coop: Coop, limit: int = 20) -> Sequence[Any]:
     return db.session.scalars(
         visible_bids(select(Bid).join(Job, Job.id == Bid.job_id).where(Bid.coop_id == coop.id),
                      viewer_for_coop(coop))
@@ -348,7 +367,7 @@ def coop_bids(coop, limit=20):
     ).all()
 
 
-def pending_invitations_for(user, viewer):
+def pending_invitations_for(user: User, viewer: Viewer) -> list[Any] | Sequence[Any]:
     """The pending invitations of the user's co-ops, on jobs the user may see (the dashboard)."""
     if viewer.is_anonymous or not viewer.coop_ids:
         return []
@@ -361,7 +380,7 @@ def pending_invitations_for(user, viewer):
     ).all()
 
 
-def member_coop(user, slug):
+def member_coop(user: User, slug: str) -> Coop | None:
     return db.session.scalar(
         select(Coop).join(CoopMember, CoopMember.coop_id == Coop.id)
         .where(Coop.slug == slug, CoopMember.user_id == user.id)

@@ -21,10 +21,13 @@ A part may hold forms: while it is rendered, every CSRF token (``csrf_token()``,
 served the placeholder is replaced by the token of the viewer it is served to. A part
 rendered outside ``shared`` that holds the request's own token is refused.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
 import hashlib
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, g, render_template, request
 from flask_babel import get_locale
@@ -36,7 +39,16 @@ from . import revision
 from .hooks import hook
 from .time import site_today, utcnow, viewer_zone
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+    from typing import NoReturn
+    from flask import Flask
+
 cache = Cache()
+
+
+T = TypeVar("T")
 
 
 class SharedPartError(RuntimeError):
@@ -46,24 +58,24 @@ class SharedPartError(RuntimeError):
 class _AnyoneSignedIn:
     """``current_user`` inside a shared part: whether someone is signed in, and nothing else."""
 
-    def __init__(self, signed_in):
+    def __init__(self, signed_in: bool) -> None:
         self.is_authenticated = signed_in
         self.is_anonymous = not signed_in
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> NoReturn:
         raise SharedPartError(f"a shared page part cannot show current_user.{name}")
 
 
 class _Refused:
     """A template name that a shared part may not use: it is about one person."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise SharedPartError(f"a shared page part cannot use {self.name}")
 
-    def __getattr__(self, attribute):
+    def __getattr__(self, attribute: str) -> NoReturn:
         raise SharedPartError(f"a shared page part cannot use {self.name}")
 
 
@@ -72,7 +84,7 @@ class _Refused:
 PERSONAL = ("session", "get_flashed_messages", "pending_invitations", "unread_notification_count")
 
 
-def _token_name():
+def _token_name() -> str:
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
@@ -80,7 +92,7 @@ PLACEHOLDER_PREFIX = "csrf-placeholder-"
 _PLACEHOLDER = "shared_part_token_placeholder"  # on ``g`` while a part is rendered
 
 
-def _with_token_placeholder(render):
+def _with_token_placeholder(render: Callable[[], object]) -> tuple[str, str]:
     """(placeholder, ``render()``) with Flask-WTF handing out the placeholder as this
     request's CSRF token (it keeps the token on ``g``): forms built in Python and in templates
     get it alike. The placeholder is new for every rendering, so nobody can know it in time
@@ -101,12 +113,12 @@ def _with_token_placeholder(render):
     return placeholder, html
 
 
-def _with_viewers_token(placeholder, html):
+def _with_viewers_token(placeholder: str, html: str) -> str:
     """The part as served: its placeholder replaced by this viewer's CSRF token."""
     return html.replace(placeholder, generate_csrf()) if placeholder in html else html
 
 
-def render_shared(template, viewer, **context):
+def render_shared(template: str, viewer: Any, **context: Any) -> str:
     """Render ``template`` as a shared part for ``viewer``'s audience. Python code it calls
     must depend on the viewer's audience alone (what ``audience_key`` holds), never on
     ``current_user`` beyond whether someone is signed in."""
@@ -123,7 +135,7 @@ def render_shared(template, viewer, **context):
     return html
 
 
-def _keep_seconds():
+def _keep_seconds() -> int:
     """How long what this request renders may be kept: 0 when caching is off, when the
     database has no revision, or when this request has written and not yet committed."""
     seconds = current_app.config["PAGE_CACHE_SECONDS"]
@@ -132,7 +144,8 @@ def _keep_seconds():
     return seconds
 
 
-def _kept(kind, key, compute, expires=None, keep=None):
+def _kept(kind: str, key: object, compute: Callable[[], T],
+          expires: Callable[[datetime], datetime | None] | None=None, keep: Callable[[], bool] | None=None) -> T:
     """``compute()``, or what it returned for ``key`` at this site revision, until
     ``PAGE_CACHE_SECONDS`` have passed or the clock reaches ``expires(now)``. With ``keep``,
     a value is kept only if ``keep()`` says so after computing it."""
@@ -158,7 +171,9 @@ def _kept(kind, key, compute, expires=None, keep=None):
     return value
 
 
-def shared(name, viewer, render, expires=None, keep=None):
+def shared(name: str, viewer: Any, render: Callable[[], object],
+           expires: Callable[[datetime], datetime | None] | None=None,
+           keep: Callable[[], bool] | None=None) -> Markup:
     """The HTML ``render()`` returns (a ``render_shared`` call), from the cache when a viewer
     of the same audience asked for the same address since the last write, with this viewer's
     CSRF token in its forms.
@@ -172,7 +187,8 @@ def shared(name, viewer, render, expires=None, keep=None):
     return Markup(_with_viewers_token(placeholder, html))
 
 
-def remembered(key, compute, expires=None, keep=None):
+def remembered(key: object, compute: Callable[[], T], expires: Callable[[datetime], datetime | None] | None=None,
+               keep: Callable[[], bool] | None=None) -> T:
     """``compute()``, kept under ``key`` until the next write (or ``PAGE_CACHE_SECONDS``, or
     ``expires(now)``): for values read from the database on every page, such as a signed-in
     viewer's audience, and for whole feeds. ``key`` must hold everything else the value
@@ -184,7 +200,8 @@ def remembered(key, compute, expires=None, keep=None):
 OWN_STORE = {"SimpleCache": "marketplace.core.partcache.PartCache"}
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     config = {**app.config}
-    config["CACHE_TYPE"] = OWN_STORE.get(config.get("CACHE_TYPE"), config.get("CACHE_TYPE"))
+    kind = config.get("CACHE_TYPE") or ""
+    config["CACHE_TYPE"] = OWN_STORE.get(kind, kind)
     cache.init_app(app, config=config)

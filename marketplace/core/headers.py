@@ -9,7 +9,14 @@ on as a referrer; HSTS is sent on answers over https (``request.is_secure``, whi
 Written out rather than taken from Flask-Talisman: its Referrer-Policy cannot change per view,
 and it believes ``X-Forwarded-Proto`` from any client.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask import request
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask import Response
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
@@ -17,9 +24,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     @app.after_request
-    def _security_headers(response):
+    def _security_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")

@@ -1,13 +1,21 @@
 """Dates, numbers, money and plurals through Flask-Babel: in the request's locale (en-GB unless
 ``LANGUAGES`` offers another), dates and times in the viewer's zone (core.time). Templates
 reach these as filters (core/templating.py); emails render with them too."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import flask_babel
 from flask_babel import gettext, ngettext
 
 from .time import to_viewer, utcnow
 
+if TYPE_CHECKING:
+    from datetime import date
+    from datetime import datetime
+    from .pagination import Page
 
-def format_datetime(moment, fmt="d MMM y, HH:mm"):
+
+def format_datetime(moment: datetime | None, fmt: str = "d MMM y, HH:mm") -> str:
     """'29 Mar 2027, 12:00 BST': the time in the viewer's zone, named by its abbreviation."""
     if moment is None:
         return ""
@@ -15,26 +23,26 @@ def format_datetime(moment, fmt="d MMM y, HH:mm"):
     return f"{flask_babel.format_datetime(local, fmt, rebase=False)} {local.tzname()}"
 
 
-def format_date(day, fmt="d MMM y"):
+def format_date(day: date | None, fmt: str = "d MMM y") -> str:
     return flask_babel.format_date(day, fmt) if day else ""
 
 
-def iso_datetime(moment):
+def iso_datetime(moment: datetime | None) -> str:
     return to_viewer(moment).isoformat() if moment else ""
 
 
-def format_number(number):
+def format_number(number: int | None) -> str:
     return flask_babel.format_decimal(number) if number is not None else ""
 
 
-def format_money(amount, currency="GBP"):
+def format_money(amount: int | None, currency: str = "GBP") -> str:
     """'£12,500': whole amounts (budgets and prices are whole pounds, euros or dollars)."""
     if amount is None:
         return ""
     return flask_babel.format_currency(amount, str(currency), "¤#,##0", currency_digits=False)
 
 
-def time_until(moment):
+def time_until(moment: datetime | None) -> str:
     """'in 3 days', '2 hours ago' — relative to now."""
     if moment is None:
         return ""
@@ -71,7 +79,7 @@ _SHOWING = {
 }
 
 
-def showing_text(page, noun):
+def showing_text(page: Page, noun: str) -> str:
     """What part of a list a page shows (``noun``: job, co-op or membership)."""
     whole, part = _SHOWING[noun]
     if page.pages == 1 and not page.capped:

@@ -10,7 +10,7 @@ MESSAGE = ("What was sent holds a NUL character or text that is not valid, which
            "Remove it and send it again.")
 
 
-def text_ok(value):
+def text_ok(value: str) -> bool:
     if "\x00" in value:
         return False
     try:
@@ -20,7 +20,7 @@ def text_ok(value):
     return True
 
 
-def bad_fields():
+def bad_fields() -> dict[str, str]:
     """{field name: why} for the request's form fields and JSON body; a value nested in the
     JSON is named by its top-level field."""
     found = {}

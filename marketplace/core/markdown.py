@@ -1,7 +1,14 @@
 """Markdown to safe HTML: raw HTML in the source is escaped, and the output is sanitised."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("table")
 
@@ -11,7 +18,7 @@ ALLOWED_TAGS = {
 }
 
 
-def sanitise_html(html):
+def sanitise_html(html: str) -> str:
     """Keep only harmless tags; links get rel=noopener nofollow."""
     return nh3.clean(
         html,
@@ -26,7 +33,7 @@ def sanitise_html(html):
 SECTION_LEVEL = 2
 
 
-def _heading_levels(tokens):
+def _heading_levels(tokens: list[Token]) -> None:
     """Give the text's headings levels from h3 down that never skip one: the highest level the
     author used becomes h3, the next h4 …, and no heading is more than one below the heading
     before it (``## A`` then ``#### B`` is h3 then h4), so that the page's outline holds."""
@@ -42,16 +49,16 @@ def _heading_levels(tokens):
             closing.tag = token.tag
 
 
-def render_markdown(source):
+def render_markdown(source: str | None) -> str:
     """Render user Markdown to sanitised HTML, its headings below the page's own."""
     if not source:
         return ""
-    env = {}
+    env: dict[str, Any] = {}
     tokens = _md.parse(source, env)
     _heading_levels(tokens)
     return sanitise_html(_md.renderer.render(tokens, _md.options, env))
 
 
-def as_markup(html):
+def as_markup(html: str) -> Markup:
     """Mark HTML that came from ``render_markdown`` as safe for templates."""
     return Markup(html or "")

@@ -10,6 +10,9 @@ The token is set as the last statement before the commit, when the session has n
 to flush: on PostgreSQL its row lock is held only for the commit itself, and a transaction
 holding it waits for no other lock (so two writers cannot deadlock on it).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import secrets
 
 from flask import has_app_context
@@ -18,6 +21,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
 from .cache import forget, request_cached
+
+if TYPE_CHECKING:
+    from typing import Any
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import InstanceState
+    from sqlalchemy.orm import ORMExecuteState
+    from sqlalchemy.orm import SessionTransaction
 
 WROTE = "site_revision_wrote"  # session.info: this transaction changed something pages show
 CURRENT = "site_revision"  # the request cache: the token this request reads at
@@ -47,12 +58,12 @@ class SiteRevision(db.Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
-def new_token():
+def new_token() -> str:
     return secrets.token_hex(16)
 
 
 @event.listens_for(SiteRevision.__table__, "after_create")
-def _first_revision(table, connection, **_):
+def _first_revision(table: Table, connection: Connection, **_: Any) -> None:
     connection.execute(table.insert().values(id=1, token=new_token()))
 
 
@@ -60,14 +71,14 @@ def _first_revision(table, connection, **_):
 _READ_TOKEN = select(SiteRevision.token).where(SiteRevision.id == 1)
 
 
-def current():
+def current() -> str | None:
     """The revision this request reads at (once per request, and again after the request's
     own write), or None when the database has none: then nothing is cached. Views with a
     shared part call it before reading anything the part shows."""
     return request_cached(CURRENT, lambda: db.session.scalar(_READ_TOKEN))
 
 
-def has_pending_writes():
+def has_pending_writes() -> bool:
     """Has this transaction changed something not yet committed? Its pages must not be
     cached: they show what may yet be rolled back."""
     session = db.session()
@@ -76,11 +87,11 @@ def has_pending_writes():
 
 # --- the session events ------------------------------------------------------------------------
 
-def _shown(table_name):
+def _shown(table_name: str) -> bool:
     return table_name not in UNSHOWN
 
 
-def _flush_shows(session, state):
+def _flush_shows(session: Session, state: InstanceState[Any]) -> bool:
     """Does flushing ``state`` change something pages show? (Its history is still there
     after the flush.)"""
     name = getattr(state.mapper.persist_selectable, "name", None)
@@ -93,13 +104,13 @@ def _flush_shows(session, state):
 
 
 @event.listens_for(Session, "after_flush")
-def _note_flush(session, flush_context):
+def _note_flush(session: Session, flush_context: Any) -> None:
     if any(_flush_shows(session, state) for state in flush_context.states):
         session.info[WROTE] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _note_statement(state):
+def _note_statement(state: ORMExecuteState) -> None:
     """UPDATE, DELETE or INSERT statements run through the session (not seen by a flush)."""
     if state.is_select:
         return
@@ -109,7 +120,7 @@ def _note_statement(state):
 
 
 @event.listens_for(Session, "before_commit")
-def _new_token_with_the_commit(session):
+def _new_token_with_the_commit(session: Session) -> None:
     """Must stay the last thing before the commit (no other before_commit listener may write
     after it): PostgreSQL then holds the token's row lock only for the commit itself."""
     if session.in_nested_transaction():
@@ -122,6 +133,6 @@ def _new_token_with_the_commit(session):
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget(session, transaction):
+def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(WROTE, None)

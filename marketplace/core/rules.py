@@ -4,13 +4,14 @@
 class RuleError(Exception):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
 
-    def __init__(self, message, field=None):
+    def __init__(self, message: str, field: str | None=None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
 
 
-def checked_text(value, limit, field, error=RuleError, missing=None, name=None):
+def checked_text(value: str | None, limit: int, field: str | None, error: type[RuleError]=RuleError,
+                 missing: str | None=None, name: str | None = None) -> str:
     """``value`` stripped, or ``error`` raised: when it is empty and ``missing`` says what to
     write, or when it is longer than ``limit`` (``name`` starts that message)."""
     value = (value or "").strip()

@@ -1,5 +1,8 @@
 """Jinja filters and globals used across the templates (dates, numbers, money and plurals:
 core/i18n.py)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import os
 from urllib.parse import urlencode
 
@@ -10,26 +13,30 @@ from .i18n import (format_date, format_datetime, format_money, format_number, is
 from .markdown import as_markup
 from .time import viewer_zone
 
+if TYPE_CHECKING:
+    from typing import Any
+    from flask import Flask
 
-def _locale():
+
+def _locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
     return request.accept_languages.best_match(languages, default=languages[0])
 
 
-def _encoded_args():
+def _encoded_args() -> dict[str, str]:
     """The current query string as {name: its encoded part}, worked out once per request (kept
     on the request itself, which no other request shares)."""
     encoded = getattr(request, "_encoded_args", None)
     if encoded is None:
-        encoded = request._encoded_args = {
+        encoded = request._encoded_args = {  # type: ignore[attr-defined]  # kept on this request
             name: urlencode([(name, v) for v in values]) for name, values in request.args.lists()
         }
     return encoded
 
 
-def url_with(**changes):
+def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (None removes one). A search page
     builds a link per facet value, so the unchanged arguments are encoded only once."""
     parts = dict(_encoded_args())
@@ -42,14 +49,14 @@ def url_with(**changes):
     return request.path + ("?" + query if query else "")
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     from ..extensions import babel
     from . import cache
 
     cache.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["LANGUAGES"][0])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
-                          os.path.join(os.path.dirname(app.template_folder), "translations"))
+                          os.path.join(os.path.dirname(str(app.template_folder)), "translations"))
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: viewer_zone().key)
     app.jinja_env.filters.update(
         datetime=format_datetime, date=format_date, isodatetime=iso_datetime,
@@ -62,5 +69,5 @@ def init_app(app):
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
-    def inject():
+    def inject() -> dict[Any, Any]:
         return {"site_name": app.config["SITE_NAME"]}

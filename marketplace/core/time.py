@@ -4,7 +4,11 @@ signed-in user's own, else the site's); calendar days of the rules decided in th
 Tests move the clock with ``frozen_now``; everything that decides "open" or "closed"
 asks ``utcnow()`` so that the derived state is the same in Python and in SQL.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import contextlib
+from typing import overload
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -12,12 +16,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_request_context
 from flask_login import current_user
 
-_frozen = None
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import date
+
+_frozen: datetime | None = None
 # The zone a message is rendered in (its recipient's), whoever's request sends it.
-_zone_override = ContextVar("zone_override", default=None)
+_zone_override: ContextVar[str | None] = ContextVar("zone_override", default=None)
 
 
-def utcnow():
+def utcnow() -> datetime:
     """The current time as a naive UTC datetime (what the database stores)."""
     if _frozen is not None:
         return _frozen
@@ -25,7 +33,7 @@ def utcnow():
 
 
 @contextlib.contextmanager
-def frozen_now(moment):
+def frozen_now(moment: datetime) -> Iterator[datetime]:
     """Pretend it is ``moment`` (naive UTC) inside the block."""
     global _frozen
     previous, _frozen = _frozen, moment
@@ -35,36 +43,48 @@ def frozen_now(moment):
         _frozen = previous
 
 
-def site_zone():
+def site_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def aware(moment):
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+def aware(moment: datetime | None) -> datetime | None:
     """Naive UTC → the same moment marked UTC (for feeds and calendars); None stays None."""
     return moment.replace(tzinfo=timezone.utc) if moment is not None else None
 
 
-def to_local(moment):
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
+def to_local(moment: datetime | None) -> datetime | None:
     """Naive UTC → aware datetime in the site's time zone."""
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc).astimezone(site_zone())
 
 
-def site_today():
+def site_today() -> date:
     """Today's date in the site's time zone: membership dates and other calendar days are
     decided by it (frozen with ``frozen_now`` too)."""
     return to_local(utcnow()).date()
 
 
-def from_local(moment):
+@overload
+def from_local(moment: datetime) -> datetime: ...
+@overload
+def from_local(moment: None) -> None: ...
+def from_local(moment: datetime | None) -> datetime | None:
     """Naive datetime typed in the site's time zone → naive UTC."""
     if moment is None:
         return None
     return moment.replace(tzinfo=site_zone()).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def viewer_zone():
+def viewer_zone() -> ZoneInfo:
     """The zone dates are shown and typed in: the recipient's while a message is rendered,
     else the signed-in user's, else the site's (anonymous visitors)."""
     name = _zone_override.get()
@@ -74,7 +94,7 @@ def viewer_zone():
 
 
 @contextlib.contextmanager
-def shown_in(zone):
+def shown_in(zone: str | None) -> Iterator[None]:
     """Inside the block, dates are shown in the zone named ``zone`` (the site's when None)."""
     token = _zone_override.set(zone or current_app.config["TIMEZONE"])
     try:
@@ -83,14 +103,22 @@ def shown_in(zone):
         _zone_override.reset(token)
 
 
-def to_viewer(moment):
+@overload
+def to_viewer(moment: datetime) -> datetime: ...
+@overload
+def to_viewer(moment: None) -> None: ...
+def to_viewer(moment: datetime | None) -> datetime | None:
     """Naive UTC → aware datetime in the viewer's zone."""
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc).astimezone(viewer_zone())
 
 
-def from_viewer(moment):
+@overload
+def from_viewer(moment: datetime) -> datetime: ...
+@overload
+def from_viewer(moment: None) -> None: ...
+def from_viewer(moment: datetime | None) -> datetime | None:
     """Naive datetime typed in the viewer's zone → naive UTC."""
     if moment is None:
         return None

@@ -1,5 +1,8 @@
 """Personal secret tokens (private feed addresses, API tokens), made, listed, revoked and looked
 up the same way: only a SHA-256 of the token is stored, so the plain token is shown once."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -13,11 +16,17 @@ from .models import created_column
 from .rules import RuleError
 from .time import utcnow
 
+if TYPE_CHECKING:
+    from typing import Any
+
 MAX_TOKENS_PER_USER = 20
 # A token's last use is written at most this often (feed readers and scripts poll; each poll
 # need not write).
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 MAX_TOKEN_LENGTH = 100
+
+
+T = TypeVar("T", bound="PersonalToken")
 
 
 class TokenRuleError(RuleError):
@@ -38,6 +47,10 @@ class PersonalToken:
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    if TYPE_CHECKING:
+        # db.Model's constructor, which every token class inherits along with these columns.
+        def __init__(self, **columns: Any) -> None: ...
+
     @declared_attr
     def user_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -47,16 +60,16 @@ class PersonalToken:
         return relationship()
 
 
-def hash_token(plain):
+def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()
 
 
-def create_token(model, user, label=""):
+def create_token(model: type[T], user: Any, label: str = "") -> tuple[T, str]:
     """Make a ``model`` token for ``user``; returns (token, plain token). Show the plain token once."""
     live = db.session.scalar(
         select(db.func.count(model.id)).where(model.user_id == user.id, model.revoked_at.is_(None))
     )
-    if live >= MAX_TOKENS_PER_USER:
+    if (live or 0) >= MAX_TOKENS_PER_USER:
         raise TokenRuleError(
             f"You have {MAX_TOKENS_PER_USER} {model.NOUNS} already: revoke one you no longer use first.",
             field="label",
@@ -68,15 +81,15 @@ def create_token(model, user, label=""):
     return token, plain
 
 
-def user_tokens(model, user):
+def user_tokens(model: type[T], user: Any) -> list[T]:
     """The user's tokens, live ones first, newest first."""
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(model).where(model.user_id == user.id)
         .order_by(model.revoked_at.is_not(None), model.created_at.desc(), model.id.desc())
-    ).all()
+    ))
 
 
-def revoke_token(token, user):
+def revoke_token(token: PersonalToken, user: Any) -> None:
     if token.user_id != user.id:
         raise TokenRuleError(f"This is not one of your {token.NOUNS}.")
     if token.revoked_at is not None:
@@ -85,7 +98,7 @@ def revoke_token(token, user):
     hook("record")(f"{token.AUDIT}.revoked", token, actor=user, label=token.label)
 
 
-def owner_of(model, plain):
+def owner_of(model: type[PersonalToken], plain: str | None) -> Any:
     """The active user of a live ``model`` token, or None for an unknown, revoked or malformed
     token and for a deactivated user. Notes the token's use (the caller commits)."""
     if not plain or len(plain) > MAX_TOKEN_LENGTH:
@@ -99,7 +112,7 @@ def owner_of(model, plain):
     return token.user
 
 
-def create_from_form(model, user, form):
+def create_from_form(model: type[PersonalToken], user: Any, form: Any) -> str | None:
     """The body of a "make a token" form's view: the plain token, or None with the refusal of
     the rules shown on the form (nothing saved)."""
     from .work import save_change
@@ -110,7 +123,7 @@ def create_from_form(model, user, form):
     return saved.result[1] if saved else None
 
 
-def revoke_own(model, token_id, user, revoked_message):
+def revoke_own(model: type[PersonalToken], token_id: int, user: Any, revoked_message: str) -> None:
     """The body of a "Revoke" button's view: 404 for a token that is not ``user``'s (never
     confirm it exists), 400 without a valid form; a refusal of the rules is flashed."""
     from flask import abort

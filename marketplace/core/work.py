@@ -1,6 +1,9 @@
 """One unit of work for the web views: run a change, then commit it, or roll it back and show
 why the rules refused it. Services decide and lock; views never commit by hand. (The API has
 its own: ``api.idempotency.commit_with_answer`` stores the answer with the change.)"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
 from flask import flash
 from sqlalchemy.exc import IntegrityError
 
@@ -9,8 +12,15 @@ from .cache import forget
 from .forms import attach_error
 from .rules import RuleError
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Callable
+
 # Tries of a change that lost a race on a unique index (``retry=True``).
 ATTEMPTS = 3
+
+
+T = TypeVar("T")
 
 
 class Saved:
@@ -19,14 +29,14 @@ class Saved:
 
     __slots__ = ("result", "error")
 
-    def __init__(self, result=None, error=None):
+    def __init__(self, result: Any=None, error: RuleError | None=None) -> None:
         self.result, self.error = result, error
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.error is None
 
 
-def flush_retrying(change, attempts=ATTEMPTS):
+def flush_retrying(change: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     """Run ``change()`` and flush it. When a concurrent request wins a unique index first (two
     first submits of one co-op's bid, two awards), everything is rolled back and ``change``
     runs again: it then finds what the other request wrote (and edits it, or refuses)."""
@@ -39,10 +49,11 @@ def flush_retrying(change, attempts=ATTEMPTS):
             db.session.rollback()
             if attempt == attempts - 1:
                 raise
-    return None
+    raise ValueError(f"flush_retrying needs at least one attempt, not {attempts}")
 
 
-def save_change(change, form=None, success=None, *, retry=False, show=True):
+def save_change(change: Callable[[], Any], form: Any=None, success: str | None = None, *, retry: bool = False,
+                show: bool = True) -> Saved:
     """Run ``change()`` and commit it: the view's one transaction. A change the rules refuse
     is rolled back and its message shown on ``form`` (on the field it names), or flashed
     without a form, or left to the caller (``show=False``); anything else is rolled back and

@@ -1,7 +1,15 @@
 """Documents: files attached to jobs (specifications), questions, answers and bids."""
 
+from __future__ import annotations
 
-def check_settings(config):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
     """Refuse to start with documents' settings that cannot work."""
     from ..config import ConfigError
     from .kinds import allowed_kinds

@@ -4,7 +4,12 @@ Deleting a job (a draft), a question or a bid in the session deletes its documen
 the same flush; their files are removed only after the commit succeeds (a rollback keeps
 them). A file written in a transaction that rolls back is removed at once.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import has_app_context
 from sqlalchemy import event, or_, select
@@ -14,16 +19,22 @@ from .models import Document, OwnerKind
 from .services import DOOMED, WRITTEN
 from .storage import storage
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session
+
 log = logging.getLogger(__name__)
 
 
-def _owned_by(obj):
+def _owned_by(obj: object) -> ColumnElement[bool] | None:
     """The condition on ``Document`` for the documents that go with ``obj``, if any."""
     from ..bids.models import Bid
     from ..jobs.models import Job
     from ..questions.models import Question
 
-    def of(kind, ids):
+    def of(kind: OwnerKind, ids: Any) -> ColumnElement[bool]:
         return (Document.owner_kind == kind.value) & Document.owner_id.in_(ids)
 
     if isinstance(obj, Job):
@@ -38,7 +49,7 @@ def _owned_by(obj):
     return None
 
 
-def before_flush(session, _flush_context, _instances):
+def before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
     # Not every model has an ``id`` (association rows): only owners are asked.
     conditions = [c for obj in list(session.deleted) if getattr(obj, "id", None) is not None
                   for c in (_owned_by(obj),) if c is not None]
@@ -51,17 +62,17 @@ def before_flush(session, _flush_context, _instances):
         session.info.setdefault(DOOMED, set()).update(doomed)
 
 
-def after_commit(session):
+def after_commit(session: Session) -> None:
     session.info.pop(WRITTEN, None)
     _remove(session.info.pop(DOOMED, ()))
 
 
-def after_rollback(session):
+def after_rollback(session: Session) -> None:
     session.info.pop(DOOMED, None)
     _remove(session.info.pop(WRITTEN, ()))
 
 
-def _remove(keys):
+def _remove(keys: Iterable[str]) -> None:
     if not keys or not has_app_context():
         return
     for key in keys:
@@ -71,10 +82,12 @@ def _remove(keys):
             log.exception("could not remove document file %s", key)
 
 
-HOOKS = {"before_flush": before_flush, "after_commit": after_commit, "after_rollback": after_rollback}
+HOOKS: dict[str, Callable[..., Any]] = {
+    "before_flush": before_flush, "after_commit": after_commit, "after_rollback": after_rollback,
+}
 
 
-def register():
+def register() -> None:
     for name, hook in HOOKS.items():
         if not event.contains(db.session, name, hook):
             event.listen(db.session, name, hook)

@@ -1,15 +1,21 @@
 """The kinds of file a document may be, told from its content (its first bytes, and for the
 office formats, which are zip files, the entry that names what the archive holds), never from
 its name or the type the browser sent."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import zipfile
 from dataclasses import dataclass
+
+if TYPE_CHECKING:
+    from typing import IO
 
 
 @dataclass(frozen=True)
 class Kind:
     name: str  # the setting's word (DOCUMENTS_TYPES)
     media_type: str
-    extensions: tuple
+    extensions: tuple[str, ...]
     label: str
 
 
@@ -40,7 +46,7 @@ _MARKUP = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?
            b"<a ", b"<img", b"<meta", b"<style", b"<!--")
 
 
-def detect(stream, name):
+def detect(stream: IO[bytes], name: str) -> Kind | None:
     """The ``Kind`` of the file in ``stream`` (seekable, at its start), or None. ``name`` only
     tells CSV from plain text, which their content cannot."""
     head = stream.read(8)
@@ -58,7 +64,7 @@ def detect(stream, name):
     return None
 
 
-def _zipped(stream):
+def _zipped(stream: IO[bytes]) -> Kind | None:
     try:
         with zipfile.ZipFile(stream) as archive:
             names = set(archive.namelist())
@@ -76,7 +82,7 @@ def _zipped(stream):
     return None
 
 
-def _is_text(stream):
+def _is_text(stream: IO[bytes]) -> bool:
     """UTF-8 text without control characters, and not markup a browser would run."""
     data = stream.read()
     stream.seek(0)
@@ -90,7 +96,7 @@ def _is_text(stream):
     return not start.startswith(_MARKUP)
 
 
-def allowed_kinds(setting):
+def allowed_kinds(setting: str) -> list[Kind]:
     """The kinds a setting's comma-separated words name (unknown words are a start-up error)."""
     words = [word.strip().lower() for word in setting.split(",") if word.strip()]
     unknown = [word for word in words if word not in KINDS]

@@ -41,19 +41,19 @@ class Document(db.Model):
     created_at = created_column()
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         from .kinds import BY_MEDIA_TYPE
 
         kind = BY_MEDIA_TYPE.get(self.media_type)
         return kind.label if kind else self.media_type
 
     @property
-    def size_label(self):
+    def size_label(self) -> str:
         if self.size < 1024:
             return f"{self.size} bytes"
         if self.size < 1024 * 1024:
             return f"{self.size / 1024:.0f} KB"
         return f"{self.size / (1024 * 1024):.1f} MB"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Document {self.id} {self.owner_kind}:{self.owner_id} {self.name!r}>"

@@ -6,12 +6,17 @@ again if the transaction rolls back; a file whose row is deleted is removed only
 commit succeeds (``hooks``). Whatever a crash leaves between the two, `flask documents prune`
 finds.
 """
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import hashlib
 import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 
 from flask import current_app
@@ -24,6 +29,16 @@ from .kinds import allowed_kinds, detect
 from .models import Document, OwnerKind
 from .storage import new_key, storage
 
+if TYPE_CHECKING:
+    from typing import IO
+    from typing import Any
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+    from datetime import timedelta
+    from werkzeug.datastructures import FileStorage
+    from ..accounts.models import User
+    from ..coops.models import Coop
+
 MB = 1024 * 1024
 PENDING_HOURS = 24  # a file uploaded with a form never saved is removed by prune after this
 FIELD = "documents"  # the forms' file field, and the API's multipart part
@@ -35,22 +50,22 @@ class DocumentRuleError(RuleError):
     """An upload the rules refuse."""
 
 
-def max_bytes():
+def max_bytes() -> int:
     return int(current_app.config["DOCUMENTS_MAX_MB"] * MB)
 
 
-def allowed():
+def allowed() -> list[Any]:
     return allowed_kinds(current_app.config["DOCUMENTS_TYPES"])
 
 
-def limits_hint():
+def limits_hint() -> str:
     """The limits in words, for the forms and the API's description."""
     labels = [kind.label for kind in allowed()]
     size = current_app.config["DOCUMENTS_MAX_MB"]
     return f"{', '.join(labels[:-1])} or {labels[-1]}; up to {size:g} MB each."
 
 
-def clean_name(raw):
+def clean_name(raw: str | None) -> str:
     """A file name fit to show and to send back: its last path part, printable, at most 150
     characters (keeping its extension)."""
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
@@ -71,10 +86,10 @@ class Upload:
     media_type: str
     size: int
     sha256: str
-    file: object
+    file: IO[bytes]
 
 
-def check_upload(filename, stream):
+def check_upload(filename: str | None, stream: IO[bytes]) -> Upload:
     """The upload in ``stream`` as an ``Upload``, or ``DocumentRuleError`` saying why not
     (nothing is written anywhere)."""
     name = clean_name(filename)
@@ -96,7 +111,7 @@ def check_upload(filename, stream):
         raise DocumentRuleError(f"“{shown}” is empty.", field=FIELD)
     kind = detect(spool, name)
     kinds = allowed()
-    if kind not in kinds:
+    if kind is None or kind not in kinds:
         spool.close()
         accepted = ", ".join(k.label for k in kinds)
         raise DocumentRuleError(f"“{shown}” is not a kind of file we accept ({accepted}): its content "
@@ -111,7 +126,8 @@ def check_upload(filename, stream):
     return Upload(name=name, media_type=kind.media_type, size=size, sha256=digest.hexdigest(), file=spool)
 
 
-def store(upload, owner_kind, owner_id, user=None, coop=None):
+def store(upload: Upload, owner_kind: str, owner_id: int, user: User | None = None,
+          coop: Coop | None = None) -> Document:
     """Write the upload's file and add its row (flushed; the caller commits)."""
     key = new_key()
     storage().put(key, upload.file)
@@ -125,7 +141,7 @@ def store(upload, owner_kind, owner_id, user=None, coop=None):
     return document
 
 
-def checked_uploads(files):
+def checked_uploads(files: Iterable[FileStorage]) -> tuple[list[Upload], list[str]]:
     """The files a form sent (werkzeug ``FileStorage``s), checked: (uploads, error messages)."""
     uploads, errors = [], []
     for file in files:
@@ -138,7 +154,8 @@ def checked_uploads(files):
     return uploads, errors
 
 
-def receive_uploads(files, user, kept_ids=()):
+def receive_uploads(files: Iterable[FileStorage], user: User,
+                    kept_ids: Iterable[int | str] = ()) -> tuple[list[Document], list[str]]:
     """A form's uploads, kept as the user's pending documents until the form is saved (so that
     they survive a form error and the "check your answers" step), with those it carried
     already (``kept_ids``). Returns (pending documents, error messages of refused files)."""
@@ -151,7 +168,7 @@ def receive_uploads(files, user, kept_ids=()):
     return kept, errors
 
 
-def pending_documents(user, ids):
+def pending_documents(user: User, ids: Iterable[int | str]) -> list[Document]:
     """The user's own pending documents among ``ids`` (anything else is ignored)."""
     wanted = sorted({int(i) for i in ids if str(i).isdigit() and int(i) < 2**31})
     if not wanted or user is None or not user.is_authenticated:
@@ -161,7 +178,7 @@ def pending_documents(user, ids):
         Document.owner_id == user.id).order_by(Document.id)))
 
 
-def attach(documents, owner_kind, owner, coop=None):
+def attach(documents: Iterable[Document], owner_kind: str, owner: Any, coop: Coop | None = None) -> None:
     """Give pending documents their owner (a job, question or bid, in the caller's transaction)."""
     if documents and owner.id is None:
         db.session.flush()
@@ -175,9 +192,9 @@ def attach(documents, owner_kind, owner, coop=None):
             document.coop_id = coop.id
 
 
-def documents_of(owner_kind, owner_ids):
+def documents_of(owner_kind: str, owner_ids: Iterable[int]) -> dict[int, list[Document]]:
     """{owner id: [documents]} for these owners of one kind, in one statement."""
-    found = {}
+    found: dict[int, list[Document]] = {}
     ids = sorted(set(owner_ids))
     if not ids:
         return found
@@ -188,16 +205,16 @@ def documents_of(owner_kind, owner_ids):
     return found
 
 
-def owned(owner_kind, owner_id):
+def owned(owner_kind: str, owner_id: int) -> list[Document]:
     return documents_of(owner_kind, [owner_id]).get(owner_id, [])
 
 
-def remove(document):
+def remove(document: Document) -> None:
     """Delete the document; its file goes once the transaction commits (``hooks``)."""
     db.session.delete(document)
 
 
-def read(document):
+def read(document: Document) -> IO[bytes]:
     return storage().open(document.storage_key)
 
 
@@ -209,13 +226,13 @@ class Pruned:
     leftovers: int = 0  # temporary files of interrupted writes
     stale_pending: int = 0  # uploads never attached
     ownerless: int = 0  # rows whose owner was deleted by a database cascade
-    missing: list = None  # rows whose file is gone (reported, kept)
+    missing: list[Document] = field(default_factory=list)  # rows whose file is gone (reported, kept)
 
 
-def prune(now=None, grace=timedelta(hours=1)):
+def prune(now: datetime | None = None, grace: timedelta = timedelta(hours=1)) -> Pruned:
     """Remove what no row needs, and report rows whose file is missing."""
     now = now or utcnow()
-    result = Pruned(missing=[])
+    result = Pruned()
     store_ = storage()
     for document in db.session.scalars(select(Document).where(
             Document.owner_kind == OwnerKind.PENDING.value,
@@ -240,12 +257,13 @@ def prune(now=None, grace=timedelta(hours=1)):
     return result
 
 
-def _ownerless():
+def _ownerless() -> Iterator[Document]:
     from ..bids.models import Bid
     from ..jobs.models import Job
     from ..questions.models import Question
 
-    tables = {OwnerKind.JOB: Job, OwnerKind.QUESTION: Question, OwnerKind.ANSWER: Question, OwnerKind.BID: Bid}
+    tables: dict[OwnerKind, Any] = {OwnerKind.JOB: Job, OwnerKind.QUESTION: Question, OwnerKind.ANSWER: Question,
+                                    OwnerKind.BID: Bid}
     for kind, model in tables.items():
         yield from db.session.scalars(select(Document).where(
             Document.owner_kind == kind.value, Document.owner_id.not_in(select(model.id))))
@@ -253,7 +271,7 @@ def _ownerless():
 
 # --- who may remove --------------------------------------------------------------------------
 
-def removal_redirect(document):
+def removal_redirect(document: Document) -> tuple[int, tuple[str, dict[str, Any]]] | None:
     """Who may remove the document and where to go after: (the co-op id, (endpoint, arguments)),
     or None when nobody may. A draft job's files, by the posting co-op; a bid's files, by the
     bidding co-op while the bid can still change (sealed: nobody else has seen them). A

@@ -1,4 +1,7 @@
 """Forms for networks, their coordinators and co-ops' memberships."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField,
                      URLField)
@@ -8,6 +11,12 @@ from ..coops.forms import HttpUrl, clean_text
 from ..core.forms import NotBlank
 from .models import MembershipStatus
 from .services import STATUS_LABELS
+
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Sequence
+    from ..federation.models import Network
+    from ..coops.models import Coop
 
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in MembershipStatus]
 
@@ -21,12 +30,12 @@ class MembershipForm(FlaskForm):
     since = DateField("Member since", validators=[Optional()])
     until = DateField("Member until (leave empty while it lasts)", validators=[Optional()])
 
-    def __init__(self, *args, adding=True, **kwargs):
+    def __init__(self, *args: Any, adding: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not adding:
             del self.coop
 
-    def validate_until(self, field):
+    def validate_until(self, field: Any) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("The end date must not be before the start date.")
 
@@ -53,7 +62,7 @@ class NetworkApplicationForm(FlaskForm):
 
     network = SelectField("Apply to join a network", coerce=int)
 
-    def __init__(self, *args, networks=(), **kwargs):
+    def __init__(self, *args: Any, networks: Sequence[Network] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.network.choices = [(n.id, n.name) for n in networks]
 
@@ -63,6 +72,6 @@ class CoopApplicationForm(FlaskForm):
 
     coop = SelectField("Co-op", coerce=int)
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]

@@ -21,7 +21,7 @@ class Visibility(StrEnum):
     PUBLIC = "public"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return VISIBILITY_LABELS[self]
 
 
@@ -54,7 +54,7 @@ class Network(db.Model):
         back_populates="network", cascade="all, delete-orphan"
     )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Network {self.slug}>"
 
 

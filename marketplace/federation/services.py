@@ -4,6 +4,11 @@ Who sees what is decided in ``policy.py``; this module only changes the data it 
 membership change takes effect on the next request, because the viewer is built afresh for
 every request.
 """
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
 import re
 from dataclasses import dataclass
 
@@ -20,6 +25,12 @@ from ..core.time import site_today
 from ..extensions import db
 from .models import MembershipStatus, Network, NetworkCoordinator, NetworkMembership
 from .policy import _membership_counts as membership_counts  # the one rule for dates
+
+if TYPE_CHECKING:
+    from ..core.pagination import Page
+    from typing import Any
+    from typing import Sequence
+    from ..coops.models import Coop
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Paths under /networks/ that a network's slug must not shadow.
@@ -38,25 +49,25 @@ class FederationRuleError(RuleError):
 
 # --- who may do what -------------------------------------------------------------------------
 
-def is_coordinator(user, network):
+def is_coordinator(user: User, network: Network) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return db.session.get(NetworkCoordinator, (user.id, network.id)) is not None
 
 
-def can_manage(user, network):
+def can_manage(user: User, network: Network) -> bool:
     """Coordinators of this network and site admins manage its memberships."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_site_admin) or is_coordinator(user, network)
 
 
-def can_manage_networks(user):
+def can_manage_networks(user: User) -> bool:
     """Only site admins create networks and name their coordinators."""
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_site_admin)
 
 
-def _require(allowed, message="You are not allowed to do that."):
+def _require(allowed: object, message: str = "You are not allowed to do that.") -> None:
     if not allowed:
         raise FederationRuleError(message)
 
@@ -71,7 +82,7 @@ class MembershipState:
     label: str
 
 
-def membership_state(membership, today=None):
+def membership_state(membership: NetworkMembership, today: date | None = None) -> MembershipState:
     today = today or site_today()
     if membership.until and membership.until < today:
         return MembershipState("ended", "Ended")
@@ -81,15 +92,15 @@ def membership_state(membership, today=None):
     return MembershipState(status.value, STATUS_LABELS[status])
 
 
-def network_by_slug(slug):
+def network_by_slug(slug: str) -> Network | None:
     return db.session.scalar(select(Network).where(Network.slug == slug))
 
 
-def all_networks():
+def all_networks() -> Sequence[Network]:
     return db.session.scalars(select(Network).order_by(Network.name)).all()
 
 
-def network_summaries():
+def network_summaries() -> list[Any]:
     """[(network, {state: count})] for every network, in two statements whatever the size."""
     networks = all_networks()
     today = site_today()
@@ -98,7 +109,7 @@ def network_summaries():
         (NetworkMembership.since > today, "upcoming"),
         else_=NetworkMembership.status,
     )
-    counts = {}
+    counts: dict[Any, Any] = {}
     rows = db.session.execute(
         select(NetworkMembership.network_id, state, func.count()).group_by(NetworkMembership.network_id, state)
     )
@@ -107,7 +118,7 @@ def network_summaries():
     return [(network, counts.get(network.id, {})) for network in networks]
 
 
-def memberships_page(network, page=1, per_page=50):
+def memberships_page(network: Network, page: int = 1, per_page: int = 50) -> Page:
     """One page of a network's memberships: in force first (active, guest, pending), then ended."""
     from ..coops.models import Coop
 
@@ -128,14 +139,14 @@ def memberships_page(network, page=1, per_page=50):
     return paginate(stmt, page, per_page)
 
 
-def coordinators_of(network):
+def coordinators_of(network: Network) -> Sequence[User]:
     return db.session.scalars(
         select(User).join(NetworkCoordinator, NetworkCoordinator.user_id == User.id)
         .where(NetworkCoordinator.network_id == network.id).order_by(User.name, User.id)
     ).all()
 
 
-def membership_of(coop, network):
+def membership_of(coop: Coop, network: Network) -> NetworkMembership | None:
     return db.session.scalar(
         select(NetworkMembership).where(
             NetworkMembership.coop_id == coop.id, NetworkMembership.network_id == network.id
@@ -143,21 +154,21 @@ def membership_of(coop, network):
     )
 
 
-def networks_open_to(coop):
+def networks_open_to(coop: Coop) -> list[Any]:
     """Networks the co-op may apply to: those it has no membership of, or an ended one."""
     today = site_today()
     held = {m.network_id for m in coop.memberships if not (m.until and m.until < today)}
     return [n for n in all_networks() if n.id not in held]
 
 
-def user_by_email(email):
+def user_by_email(email: str) -> User | None:
     email = (email or "").strip().lower()
     return db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
 
 
 # --- memberships -----------------------------------------------------------------------------
 
-def _audit_membership(action, membership, actor, **extra):
+def _audit_membership(action: str, membership: NetworkMembership, actor: User, **extra: Any) -> None:
     record(
         action, membership, actor=actor, coop=membership.coop,
         network=membership.network.slug, coop_slug=membership.coop.slug,
@@ -168,17 +179,17 @@ def _audit_membership(action, membership, actor, **extra):
     )
 
 
-def _check_dates(since, until):
+def _check_dates(since: date | None, until: date | None) -> None:
     if since and until and until < since:
         raise FederationRuleError("The end date must not be before the start date.", field="until")
 
 
-def _check_status(status):
+def _check_status(status: str) -> None:
     if status not in {s.value for s in MembershipStatus}:
         raise FederationRuleError("Choose active, guest or pending.", field="status")
 
 
-def _insert_membership(coop, network, **values):
+def _insert_membership(coop: Coop, network: Network, **values: Any) -> NetworkMembership:
     """Insert a membership; one added at the same moment for the same co-op and network is
     refused. (Built from ids: the co-op's collection is reloaded once it is in the database.)"""
     membership = NetworkMembership(coop_id=coop.id, network_id=network.id, **values)
@@ -193,7 +204,7 @@ def _insert_membership(coop, network, **values):
     return membership
 
 
-def apply_for_membership(coop, network, user):
+def apply_for_membership(coop: Coop, network: Network, user: User) -> NetworkMembership:
     """A co-op admin asks for its co-op to join a network: the membership starts pending.
 
     An ended membership can be applied for again (it becomes pending, without dates)."""
@@ -213,7 +224,8 @@ def apply_for_membership(coop, network, user):
     return membership
 
 
-def add_membership(network, actor, coop, status, since=None, until=None):
+def add_membership(network: Network, actor: User, coop: Coop, status: str, since: date | None = None,
+                   until: date | None = None) -> NetworkMembership:
     """A coordinator (or site admin) records a co-op's membership with a status and dates."""
     _require(can_manage(actor, network), f"Only coordinators of {network.name} can manage its memberships.")
     _check_status(status)
@@ -228,7 +240,8 @@ def add_membership(network, actor, coop, status, since=None, until=None):
     return membership
 
 
-def update_membership(membership, actor, status, since=None, until=None):
+def update_membership(membership: NetworkMembership, actor: User, status: str, since: date | None = None,
+                      until: date | None = None) -> list[str]:
     """Change a membership's status or dates; returns the names of the fields that changed."""
     network = membership.network
     _require(can_manage(actor, network), f"Only coordinators of {network.name} can manage its memberships.")
@@ -243,7 +256,7 @@ def update_membership(membership, actor, status, since=None, until=None):
     return changed
 
 
-def remove_membership(membership, actor):
+def remove_membership(membership: NetworkMembership, actor: User) -> None:
     network = membership.network
     _require(can_manage(actor, network), f"Only coordinators of {network.name} can manage its memberships.")
     _audit_membership("network_membership.removed", membership, actor)
@@ -252,7 +265,8 @@ def remove_membership(membership, actor):
 
 # --- networks and coordinators -----------------------------------------------------------------
 
-def create_network(actor, slug, name, in_federation=True, description="", website=""):
+def create_network(actor: User, slug: str, name: str, in_federation: bool = True, description: str = "",
+                   website: str = "") -> Network:
     _require(can_manage_networks(actor), "Only site admins can create networks.")
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.match(slug) or len(slug) > 40:
@@ -273,7 +287,7 @@ def create_network(actor, slug, name, in_federation=True, description="", websit
     return network
 
 
-def add_coordinator(network, actor, email):
+def add_coordinator(network: Network, actor: User, email: str) -> User:
     _require(can_manage_networks(actor), "Only site admins can name coordinators.")
     user = user_by_email(email)
     if user is None:
@@ -288,7 +302,7 @@ def add_coordinator(network, actor, email):
     return user
 
 
-def remove_coordinator(network, actor, user):
+def remove_coordinator(network: Network, actor: User, user: User) -> None:
     _require(can_manage_networks(actor), "Only site admins can name coordinators.")
     link = db.session.get(NetworkCoordinator, (user.id, network.id))
     if link is None:

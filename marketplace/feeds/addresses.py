@@ -7,11 +7,18 @@ added can be pointed elsewhere later), for the first request and for every redir
 unicast addresses on the allowed ports are reached; hosts an operator names in
 ``FEED_ALLOWED_HOSTS`` (their own feed servers on an internal network) are the exception.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import ipaddress
 import socket
 from dataclasses import dataclass, field
 
 from flask import current_app
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Address
+    from ipaddress import IPv6Address
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -44,7 +51,7 @@ def is_public(address):
     )
 
 
-def _parse_address(text):
+def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
     try:
         return ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone ("%eth0") is not part of it
     except ValueError:
@@ -60,7 +67,7 @@ class AddressPolicy:
     networks: tuple = field(default_factory=tuple)  # ip_network objects, on the allowed ports
 
     @classmethod
-    def from_settings(cls, config=None):
+    def from_settings(cls, config=None) -> AddressPolicy:
         config = config if config is not None else current_app.config
         ports = frozenset(int(p) for p in str(config.get("FEED_ALLOWED_PORTS", "80,443")).split(",") if p.strip())
         hosts, networks = set(), []
@@ -74,15 +81,15 @@ class AddressPolicy:
                 hosts.add(item.strip("[]"))
         return cls(ports=ports, hosts=frozenset(hosts), networks=tuple(networks))
 
-    def trusts_host(self, host):
+    def trusts_host(self, host: str) -> bool:
         return (host or "").lower().strip("[]") in self.hosts
 
-    def permits(self, address, port):
+    def permits(self, address, port: int):
         """May this resolved address and port be connected to (for a host not trusted by name)?"""
         in_network = any(address in network for network in self.networks)
         return port in self.ports and (in_network or is_public(address))
 
-    def refusal(self, host, port):
+    def refusal(self, host: str, port: int) -> str | None:
         """Why an address typed for a source is refused before any lookup, or None: the port,
         or a literal address that is not public. Names are checked at each connection instead."""
         if self.trusts_host(host):
@@ -96,7 +103,7 @@ class AddressPolicy:
             return "Feeds can only be fetched from public internet addresses."
         return None
 
-    def connect(self, host, port, timeout, source_address=None):
+    def connect(self, host: str, port: int, timeout, source_address=None) -> socket.socket:
         """``socket.create_connection`` for ``(host, port)``, to checked addresses only.
 
         Every address the name resolves to must be permitted (a name that also points inside is
@@ -108,19 +115,20 @@ class AddressPolicy:
             found = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         except socket.gaierror as error:
             raise AddressRefused(f"cannot resolve: {error}") from None
-        if not trusted and not all(self.permits(_parse_address(info[4][0]), port) for info in found):
+        if not trusted and not all(self.permits(_parse_address(str(info[4][0])), port) for info in found):
             raise AddressRefused("address not allowed")
-        error = None
+        failure: OSError | None = None
         for family, kind, proto, _, sockaddr in found:
             sock = socket.socket(family, kind, proto)
             try:
-                if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                # (the sentinel is create_connection's own default, private in the stubs)
+                if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
                     sock.settimeout(timeout)
                 if source_address:
                     sock.bind(source_address)
                 sock.connect(sockaddr)
                 return sock
             except OSError as exc:
-                error = exc
+                failure = exc
                 sock.close()
-        raise error or AddressRefused("no address")
+        raise failure or AddressRefused("no address")

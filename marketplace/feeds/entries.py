@@ -4,6 +4,9 @@ Both readers (this one and ``ocds``) turn bytes into a list of ``Entry``; turnin
 jobs is ``ingest``'s work. HTML from outside is sanitised here, once, with the same rules as
 our own Markdown output.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import hashlib
 import html
 import io
@@ -17,16 +20,20 @@ from urllib.parse import urljoin, urlsplit
 from ..core.markdown import sanitise_html
 from ..core.time import site_zone
 
+if TYPE_CHECKING:
+    from typing import Any
+
 # feedparser (a megabyte of modules) is imported when a feed is read, by the fetching command,
 # not in every worker that serves pages.
 
 
-def _harmless_bozo():
+def _harmless_bozo() -> tuple[type, ...]:
     """feedparser's complaints that do not make a feed unreadable: a charset that had to be
     guessed, a feed served as text/plain or text/html, a namespace prefix never declared."""
     import feedparser
 
     return feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType, feedparser.UndeclaredNamespace
+
 
 MAX_HTML = 100_000
 MAX_TEXT = 20_000
@@ -35,7 +42,7 @@ MAX_TEXT = 20_000
 class FeedFormatError(Exception):
     """The bytes are not a feed we can read; ``message`` is shown on the source's page."""
 
-    def __init__(self, message):
+    def __init__(self, message) -> None:
         super().__init__(message)
         self.message = message
 
@@ -85,14 +92,14 @@ _LOOKS_LIKE_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(
 _RELATIVE_HREF = re.compile(r"""(?i)(\shref\s*=\s*)(["'])(?![a-z][a-z0-9+.-]*:|#)([^"']*)\2""")
 
 
-def clean_html(raw, base=""):
+def clean_html(raw, base: str = "") -> str:
     """Sanitised HTML, its relative links made absolute against ``base`` (the entry's page)."""
     if base and raw:
         raw = _RELATIVE_HREF.sub(lambda m: f"{m[1]}{m[2]}{urljoin(base, m[3])}{m[2]}", raw)
     return sanitise_html(raw or "")[:MAX_HTML]
 
 
-def html_to_text(raw, sanitised=False):
+def html_to_text(raw, sanitised: bool = False) -> str:
     """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear.
     ``sanitised``: ``raw`` came from ``clean_html`` already (sanitising twice costs time)."""
     if not raw:
@@ -105,7 +112,7 @@ def html_to_text(raw, sanitised=False):
     return re.sub(r"\n{3,}", "\n\n", text).strip()[:MAX_TEXT]
 
 
-def text_html(text):
+def text_html(text: str) -> str:
     """HTML of plain text: paragraphs at blank lines, line breaks kept, every character escaped.
     A buyer's plain text is not Markdown (its "*", "#" or "1." mean nothing special), and
     rendering it as such cost more than the rest of an import together."""
@@ -117,17 +124,17 @@ def text_html(text):
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
-def safe_link(url):
+def safe_link(url: str) -> str:
     """``url`` if it is an http(s) address, else "" (a javascript: link must never reach a page)."""
     url = (url or "").strip()
     return url[:1000] if urlsplit(url).scheme in ("http", "https") else ""
 
 
-def looks_like_html(text):
+def looks_like_html(text: str) -> bool:
     return bool(_LOOKS_LIKE_HTML.search(text or ""))
 
 
-def shorten(text, limit):
+def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
     text = " ".join((text or "").split())
     if len(text) <= limit:
@@ -136,13 +143,13 @@ def shorten(text, limit):
     return cut.rstrip(" ,.;:") + "…"
 
 
-def _struct_to_utc(value):
+def _struct_to_utc(value) -> datetime | None:
     if not value:
         return None
     return datetime(*value[:6])  # feedparser gives UTC struct_time
 
 
-def parse_iso(value, end_of_day=False):
+def parse_iso(value, end_of_day: bool = False) -> datetime | None:
     """An ISO 8601 date or datetime as naive UTC. A bare date is the start or the end (23:59) of
     that day where the site is (``TIMEZONE``): a UK buyer's "30 April" ends at 22:59 UTC in summer."""
     if not isinstance(value, str) or not value.strip():
@@ -160,14 +167,14 @@ def parse_iso(value, end_of_day=False):
     return moment.replace(microsecond=0)
 
 
-def raw_digest(key, raw):
+def raw_digest(key, raw) -> str:
     """The digest of one entry as the source sent it (``raw``: bytes), under ``key``: what else
     decides the job it makes (the source's settings, the skills taxonomy). An entry whose
     digest is stored already is skipped before it is read: the same bytes make the same job."""
     return hashlib.sha256(key + b"\0" + raw).hexdigest()
 
 
-def parse_rss(body, content_type="", url="", key=None, known=frozenset()):
+def parse_rss(body, content_type: str = "", url: str = "", key=None, known=frozenset()) -> Entries:
     """The entries of an RSS 0.9x/1.0/2.0 or Atom feed. Raises FeedFormatError.
 
     With ``key``, each entry carries its ``raw_hash``, and entries whose hash is in ``known``
@@ -218,7 +225,7 @@ _ITEM_TAGS = frozenset({"item", "{http://purl.org/rss/1.0/}item", "{http://my.ne
 _HEAD_NAMES = frozenset({"link", "base", "author", "creator", "managingEditor", "name", "email"})
 
 
-def _item_digests(body, key):
+def _item_digests(body, key) -> list[Any] | None:
     """The ``raw_digest`` of each entry of the feed, in the order feedparser reads them; None
     when the XML parser refuses the feed (feedparser's loose parser may still read it)."""
     try:
@@ -227,7 +234,7 @@ def _item_digests(body, key):
         return None
     head, items = [], []
 
-    def walk(node):
+    def walk(node) -> None:
         for child in node:
             if child.tag in _ITEM_TAGS:
                 items.append(child)
@@ -246,7 +253,7 @@ def _item_digests(body, key):
     return digests
 
 
-def _harmless(problem):
+def _harmless(problem) -> bool:
     # An undeclared namespace prefix (a <dc:creator> without xmlns:dc, common in forum and
     # blog feeds) stops the strict XML parser; feedparser's loose parser then reads the feed
     # whole, so nothing is lost.
@@ -260,20 +267,20 @@ class Entries(list):
     id (nothing to show, or nothing to know them by at the next fetch), ``unchanged`` those
     left out because they are as they were at the last fetch (see ``raw_digest``)."""
 
-    def __init__(self, entries=(), dropped=0, unchanged=0):
+    def __init__(self, entries=(), dropped: int = 0, unchanged: int = 0) -> None:
         super().__init__(entries)
         self.dropped = dropped
         self.unchanged = unchanged
 
 
-def _author(item):
+def _author(item) -> str:
     """An author's name (feedparser's ``author``, from <author>, <dc:creator> or Atom's
     <author><name>), without RSS's "address (Name)" form's address."""
     name = (item.get("author_detail") or {}).get("name") or item.get("author") or ""
     return shorten(html_to_text(name), 300)
 
 
-def _rss_entry(item, base, feed_author=""):
+def _rss_entry(item, base, feed_author: str = "") -> Entry | None:
     title = html_to_text(item.get("title", ""))
     link = (item.get("link") or "").strip()
     link = safe_link(urljoin(base, link) if link and base else link)

@@ -4,6 +4,9 @@ Plain ``urllib.request``: one GET per source is all we need, and the standard li
 dependency list short. feedparser only ever sees the bytes (its own fetching is being removed).
 Every connection, the first and each redirect's, goes through ``addresses.AddressPolicy``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import functools
 import http.client
 import socket
@@ -15,6 +18,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .addresses import AddressPolicy
+
+if TYPE_CHECKING:
+    from http.client import HTTPResponse
+    from urllib.request import OpenerDirector
+    from urllib.request import Request
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/json;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1")
@@ -28,7 +36,7 @@ UNREACHABLE = ("Could not fetch the feed from this address: it is not allowed, o
 class FetchError(Exception):
     """The feed could not be fetched; ``message`` says why in words for the source's page."""
 
-    def __init__(self, message):
+    def __init__(self, message) -> None:
         super().__init__(message)
         self.message = message
 
@@ -46,7 +54,7 @@ class FetchResult:
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) only (urllib would also follow one to ftp:)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> Request | None:
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise FetchError(f"The feed redirected to an address that is not http(s): {newurl[:200]}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -55,12 +63,14 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 class _Guarded:
     """An http.client connection that opens its socket through the address policy."""
 
-    def __init__(self, *args, policy, **kwargs):
+    def __init__(self, *args, policy, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._create_connection = functools.partial(_guarded_connection, policy, self.port)
+        # Mixed into http.client's connections, which have ``port``.
+        port = self.port  # type: ignore[attr-defined]
+        self._create_connection = functools.partial(_guarded_connection, policy, port)
 
 
-def _guarded_connection(policy, port, address, timeout, source_address=None):
+def _guarded_connection(policy, port: int, address, timeout, source_address=None):
     return policy.connect(address[0], port, timeout, source_address)
 
 
@@ -73,25 +83,25 @@ class _GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):
 
 
 class _GuardedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, policy):
+    def __init__(self, policy) -> None:
         super().__init__()
         self.policy = policy
 
-    def http_open(self, req):
+    def http_open(self, req) -> HTTPResponse:
         return self.do_open(functools.partial(_GuardedHTTPConnection, policy=self.policy), req)
 
 
 class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, policy):
+    def __init__(self, policy) -> None:
         super().__init__()
         self.policy = policy
 
-    def https_open(self, req):
+    def https_open(self, req) -> HTTPResponse:
         return self.do_open(functools.partial(_GuardedHTTPSConnection, policy=self.policy), req,
-                            context=self._context)
+                            context=self._context)  # type: ignore[attr-defined]  # HTTPSHandler's own
 
 
-def _opener(policy):
+def _opener(policy) -> OpenerDirector:
     # No FileHandler, FTPHandler or DataHandler: only http(s) can be reached. No ProxyHandler:
     # a proxy from the environment would connect on our behalf, past the address policy.
     opener = urllib.request.OpenerDirector()
@@ -102,11 +112,11 @@ def _opener(policy):
     return opener
 
 
-def _too_large(max_bytes):
+def _too_large(max_bytes) -> FetchError:
     return FetchError(f"The feed is larger than the limit of {max_bytes:,} bytes; it was not read.")
 
 
-def _timed_out(timeout):
+def _timed_out(timeout) -> FetchError:
     return FetchError(f"The server did not send the feed within {timeout} seconds.")
 
 
@@ -135,8 +145,8 @@ def _read_body(response, max_bytes, deadline, timeout, gzipped):
             raise _too_large(max_bytes)
 
 
-def fetch(url, *, etag=None, last_modified=None, timeout=20, max_bytes=16 * 1024 * 1024,
-          user_agent="CoTechMarketplace/0.1", policy=None):
+def fetch(url: str, *, etag=None, last_modified=None, timeout: int = 20, max_bytes=16 * 1024 * 1024,
+          user_agent: str = "CoTechMarketplace/0.1", policy=None) -> FetchResult:
     """GET ``url``; a 304 comes back as ``FetchResult(status=304)``. Raises FetchError.
 
     ``policy`` (an AddressPolicy; by default public addresses on ports 80 and 443) decides which

@@ -1,4 +1,7 @@
 """Forms for private feed addresses and feed sources."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -8,6 +11,9 @@ from ..jobs.forms import MultiCheckboxField
 from ..jobs.models import JobKind
 from .models import SourceKind
 from .services import MAX_INTERVAL, MIN_INTERVAL
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TokenForm(FlaskForm):
@@ -41,7 +47,7 @@ class FeedSourceForm(FlaskForm):
                              "organisation's notices (whose bids go to the original notice)")
     submit = SubmitField("Save source")
 
-    def __init__(self, *args, coops=(), skills=(), visibilities=(), **kwargs):
+    def __init__(self, *args, coops=(), skills=(), visibilities=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.coops = {c.id: c for c in coops}
         self.coop.choices = [(c.id, c.name) for c in coops]
@@ -52,7 +58,7 @@ class FeedSourceForm(FlaskForm):
         if field.data not in self.coops:
             raise ValidationError("Choose a co-op from the list.")
 
-    def values(self):
+    def values(self) -> dict[Any, Any]:
         return {
             "name": self.name.data, "url": self.url.data, "kind": self.kind.data,
             "coop": self.coops.get(self.coop.data), "visibility": self.visibility.data,

@@ -5,6 +5,11 @@ their entry by ``ImportedEntry`` (GUID / OCID / link, unique per source), so tha
 updates a job instead of adding another. A fetch that fails (unreachable, too slow, too big,
 malformed) is recorded on the source and changes nothing else: what was imported stays.
 """
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import hashlib
 import json
 import logging
@@ -24,12 +29,17 @@ from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
 from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, check_publishable, deadline_errors,
                              end_at_source, is_editable, update_job)
 from ..skills.models import Skill
-from .entries import FeedFormatError, parse_rss, shorten, text_html
+from .entries import Entry, FeedFormatError, parse_rss, shorten, text_html
 from .addresses import AddressPolicy
 from .fetch import FetchError, fetch
 from .models import FeedSource, ImportedEntry, SourceKind
 from .ocds import parse_ocds
 from .settings import setting, user_agent
+
+if TYPE_CHECKING:
+    from ..feeds.entries import Entries
+    from typing import Any
+    from ..accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +66,15 @@ class FetchReport:
     seconds: float = 0.0
     skips: list = field(default_factory=list)  # (entry title, reason)
 
-    def skip(self, entry, reason):
+    def skip(self, entry, reason: str) -> None:
         self.skipped += 1
         self.skips.append((shorten(entry.title or entry.guid, 120), reason))
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.outcome != "failed"
 
-    def describe(self):
+    def describe(self) -> str:
         if self.outcome == "failed":
             return f"{self.name}: failed: {self.error}"
         if self.outcome == "not_modified":
@@ -84,7 +94,7 @@ class FetchReport:
 class SourceRefused(Exception):
     """The source's settings no longer allow importing (e.g. its co-op lost its membership)."""
 
-    def __init__(self, message):
+    def __init__(self, message) -> None:
         super().__init__(message)
         self.message = message
 
@@ -98,9 +108,9 @@ class SkillMatcher:
     millisecond an entry; a term can only match where each of its words is a word of the text,
     so the pattern is made of those terms alone (and kept: many texts share the same few)."""
 
-    def __init__(self, skills):
+    def __init__(self, skills) -> None:
         self.by_slug = {s.slug: s for s in skills}
-        self.by_term = {}
+        self.by_term: dict[str, Any] = {}
         for skill in skills:
             for term in (skill.name, skill.slug.replace("-", " "), *skill.synonym_list):
                 term = " ".join(term.lower().split())
@@ -109,14 +119,14 @@ class SkillMatcher:
         # Longest first: "machine learning" before "machine", as the single pattern had them.
         self.terms = sorted(self.by_term, key=len, reverse=True)
         self._rank = {term: n for n, term in enumerate(self.terms)}
-        self._by_word = {}
+        self._by_word: dict[str, list[Any]] = {}
         for term in self.terms:
             words = frozenset(_WORD.findall(term))
             if words:
                 self._by_word.setdefault(min(words), []).append((term, words))
-        self._patterns = {}
+        self._patterns: dict[Any, Any] = {}
 
-    def find(self, text, skip=frozenset()):
+    def find(self, text: str, skip=frozenset()) -> list[Any]:
         """The skills named in ``text``, in order; ``skip``: terms that do not count."""
         if not self.terms or not text:
             return []
@@ -158,7 +168,7 @@ LOOSE_TERMS = frozenset({"security", "strategy", "campaigns", "hosting", "infras
 LOOSE_IN_PROSE = LOOSE_TERMS | {"website"}
 
 
-def guess_skills(entry, matcher, defaults):
+def guess_skills(entry, matcher, defaults) -> list[Any]:
     """The source's default skills, then skills known from codes (CPV), then skills named in
     the title and categories, then in the text, at most MAX_SKILLS.
 
@@ -183,7 +193,7 @@ def guess_skills(entry, matcher, defaults):
 
 # --- entry → job values -------------------------------------------------------------------------
 
-def job_values(source, entry, now, open_days, first_seen=None):
+def job_values(source: FeedSource, entry, now: datetime, open_days, first_seen=None):
     """The job fields for an entry, as ``jobs.services`` takes them. An entry without a date
     counts from when it was first seen, so its deadline stays put from one fetch to the next."""
     published = min(entry.published or first_seen or now, now)
@@ -216,7 +226,7 @@ def job_values(source, entry, now, open_days, first_seen=None):
 ENTRY_RULES = 1
 
 
-def entry_key(source, skills):
+def entry_key(source: FeedSource, skills) -> bytes:
     """``raw_digest``'s key: all that decides an entry's job besides the entry itself (the
     source's settings, the skills taxonomy, the site's time zone for bare dates)."""
     taxonomy = sorted((s.slug, s.name, tuple(s.synonym_list)) for s in skills)
@@ -226,9 +236,9 @@ def entry_key(source, skills):
     return hashlib.sha256(repr(decides).encode()).digest()
 
 
-def content_hash(values, skills, entry):
+def content_hash(values, skills, entry) -> str:
     """What the job would look like: unchanged hash, nothing to update."""
-    data = {k: str(v) for k, v in values.items()}
+    data: dict[str, Any] = {k: str(v) for k, v in values.items()}
     data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
                 cancelled=entry.cancelled)
     # Only when there is one: the hashes of entries imported before without stay valid.
@@ -242,7 +252,7 @@ def _description_html(entry):
     return entry.html or text_html(entry.text)
 
 
-def _assign(job, values, skills, entry):
+def _assign(job: Job, values, skills, entry) -> list[str]:
     """Set a job's fields directly; returns the names of those that changed."""
     before = {n: getattr(job, n) for n in EDITABLE_FIELDS}
     before_skills = {s.id for s in job.skills} if job.id is not None else set()
@@ -256,7 +266,7 @@ def _assign(job, values, skills, entry):
     return changed
 
 
-def new_imported_job(source, entry, values, skills, published, now):
+def new_imported_job(source: FeedSource, entry, values, skills, published, now: datetime) -> Job:
     """The job of a new entry, published (or stored closed, when its bids deadline has already
     passed at the source: publishing refuses a past deadline); its audit events are written by
     ``record_imported_job`` once it has an id. Raises JobRuleError, having added nothing, when
@@ -277,7 +287,7 @@ def new_imported_job(source, entry, values, skills, published, now):
     return job
 
 
-def record_imported_job(source, job, actor, now):
+def record_imported_job(source: FeedSource, job: Job, actor: User | None, now: datetime) -> bool:
     """The audit events of a new imported job (as ``publish_job`` writes them). Returns True
     if it came in closed."""
     record("job.created", job, actor=actor, coop=source.coop, title=job.title,
@@ -295,7 +305,7 @@ ENDED_AT_SOURCE = {
 }
 
 
-def update_imported_job(source, job, entry, values, skills, actor):
+def update_imported_job(source: FeedSource, job: Job, entry, values, skills, actor: User | None) -> str:
     """Bring a job in line with its changed entry. Returns "updated", "withdrawn" or "kept"."""
     if job.status != JobStatus.PUBLISHED:
         return "kept"  # ended here (withdrawn, cancelled, awarded): a refetch does not revive it
@@ -321,13 +331,13 @@ def update_imported_job(source, job, entry, values, skills, actor):
 
 # --- one source ------------------------------------------------------------------------------------
 
-def _parse(source, result, key=None, known=frozenset()):
+def _parse(source: FeedSource, result, key=None, known=frozenset()) -> Entries:
     if source.kind == SourceKind.OCDS:
         return parse_ocds(result.body, key, known)
     return parse_rss(result.body, result.content_type, result.url, key, known)
 
 
-def _raw_hashes(source):
+def _raw_hashes(source: FeedSource) -> frozenset[Any]:
     """The raw digests of the source's entries as they were last imported."""
     return frozenset(db.session.scalars(
         select(ImportedEntry.raw_hash).where(ImportedEntry.source_id == source.id,
@@ -335,7 +345,7 @@ def _raw_hashes(source):
     ))
 
 
-def import_entries(source, entries, actor=None, now=None, report=None):
+def import_entries(source: FeedSource, entries, actor: User | None = None, now: datetime | None = None, report=None):
     """Create or update the jobs of ``entries`` (not committed). Returns the report."""
     now = now or utcnow()
     report = report or FetchReport(source.id, source.name)
@@ -404,19 +414,18 @@ def import_entries(source, entries, actor=None, now=None, report=None):
         report.closed += record_imported_job(source, job, actor, now)
     report.created = len(new)
 
-    changed = [step for step in planned if step.previous is not None]
-    jobs = _jobs_by_id([step.previous.job_id for step in changed])
-    for step in changed:
+    changed = [(step, step.previous) for step in planned if step.previous is not None]
+    jobs = _jobs_by_id([previous.job_id for _, previous in changed])
+    for step, previous in changed:
         # Each entry its own unit: one the job rules refuse is skipped with its reason (and
         # tried again next time), and the rest of the fetch still lands.
         try:
             with db.session.begin_nested():
-                outcome = update_imported_job(source, jobs[step.previous.job_id], step.entry, step.values,
+                outcome = update_imported_job(source, jobs[previous.job_id], step.entry, step.values,
                                               step.skills, actor)
         except JobRuleError as error:
             report.skip(step.entry, error.message)
             continue
-        previous = step.previous
         previous.content_hash, previous.link, previous.last_seen_at = step.digest, step.entry.link, now
         previous.raw_hash = step.entry.raw_hash
         previous.buyer, previous.value = step.entry.buyer or None, step.entry.value
@@ -442,16 +451,16 @@ NOT_OPEN = {
 class _Step:
     """One entry of a fetch, with the job it makes and what is known of it already."""
 
-    entry: object
+    entry: Entry
     values: dict
     skills: list
-    published: object
+    published: datetime | None
     digest: str
     previous: ImportedEntry | None
 
 
-def _jobs_by_id(ids):
-    jobs = {}
+def _jobs_by_id(ids) -> dict[Any, Any]:
+    jobs: dict[int, Any] = {}
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start:start + IN_CHUNK]
         stmt = select(Job).where(Job.id.in_(chunk)).options(selectinload(Job.skills))
@@ -459,13 +468,14 @@ def _jobs_by_id(ids):
     return jobs
 
 
-def _count_entries(source):
+def _count_entries(source: FeedSource):
     return db.session.scalar(
         select(func.count()).select_from(ImportedEntry).where(ImportedEntry.source_id == source.id)
     )
 
 
-def fetch_source(source, actor=None, now=None, force=False):
+def fetch_source(source: FeedSource, actor: User | None = None, now: datetime | None = None,
+                 force: bool = False) -> FetchReport:
     """Fetch one source and import what changed, in one transaction (committed here).
 
     ``force`` ignores the stored validators and body hash: everything is fetched and compared.
@@ -518,7 +528,7 @@ def fetch_source(source, actor=None, now=None, force=False):
     return report
 
 
-def _record_failure(source, report, message, actor, now):
+def _record_failure(source: FeedSource | None, report, message, actor: User | None, now: datetime) -> None:
     """Undo anything half-done, then note the error on the source (nothing imported is lost)."""
     db.session.rollback()
     source = db.session.get(FeedSource, report.source_id)

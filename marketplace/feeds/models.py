@@ -101,7 +101,7 @@ class FeedSource(db.Model):
         return JobKind(self.job_kind).label
 
     @property
-    def is_failing(self):
+    def is_failing(self) -> bool:
         """The last fetch failed: ``last_error`` holds its message until a fetch succeeds
         (``last_error_at`` stays, and every failure is in the audit log)."""
         return self.last_error is not None
@@ -118,7 +118,7 @@ class FeedSource(db.Model):
             return True
         return self.active and (self.next_fetch_at is None or self.next_fetch_at <= now)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<FeedSource {self.id} {self.name!r}>"
 
 

@@ -4,7 +4,11 @@ A package lists releases; several releases of one contracting process share an `
 the newest one wins. The ``tender`` block maps onto a job: title, description, value,
 tenderPeriod (bids), enquiryPeriod (questions), CPV classifications (skills), delivery place.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 import json
+from datetime import datetime
 
 from ..jobs.forms import MAX_BUDGET
 from ..jobs.models import Currency
@@ -12,6 +16,9 @@ from ..skills.services import skills_of_cpv
 from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text, looks_like_html, parse_iso,
                       raw_digest, safe_link)
 from .models import value_words
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
 CONTRACTS_FINDER_PREFIX = "ocds-b5fd17-"
@@ -24,7 +31,7 @@ PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
 
 
-def parse_ocds(body, key=None, known=frozenset()):
+def parse_ocds(body, key=None, known=frozenset()) -> Entries:
     """The entries of an OCDS release package (or record package). Raises FeedFormatError.
 
     With ``key``, each entry carries its ``raw_hash`` (of its release), and releases whose hash
@@ -41,7 +48,8 @@ def parse_ocds(body, key=None, known=frozenset()):
         releases = [r.get("compiledRelease") for r in data["records"] if isinstance(r, dict)]
     else:
         raise FeedFormatError("This is not an OCDS release package: it has no releases.")
-    newest, dropped = {}, 0
+    newest: dict[str, dict[str, Any]] = {}
+    dropped = 0
     for release in releases:
         if not isinstance(release, dict) or not isinstance(release.get("tender"), dict):
             dropped += 1  # no tender: nothing a job could be made of
@@ -68,18 +76,18 @@ def parse_ocds(body, key=None, known=frozenset()):
     return Entries([e for e in entries if e is not None], dropped=dropped + entries.count(None), unchanged=unchanged)
 
 
-_EPOCH = parse_iso("1970-01-01T00:00:00Z")
+_EPOCH = datetime(1970, 1, 1)
 
 
-def _dict(value):
+def _dict(value) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _list(value):
+def _list(value) -> list[Any]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _text(value):
+def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -110,7 +118,7 @@ def _budget(tender):
     return low, high, currency, value
 
 
-def _classifications(tender):
+def _classifications(tender) -> list[Any]:
     found = [_dict(tender.get("classification"))]
     for item in _list(tender.get("items")):
         found.append(_dict(item.get("classification")))
@@ -118,7 +126,7 @@ def _classifications(tender):
     return [c for c in found if c.get("id") or c.get("description")]
 
 
-def _location(tender):
+def _location(tender) -> str:
     addresses = _list(tender.get("deliveryAddresses"))
     for item in _list(tender.get("items")):
         addresses.extend(_list(item.get("deliveryAddresses")))
@@ -146,7 +154,7 @@ def _link(release, tender):
     return ""
 
 
-def _buyer(release):
+def _buyer(release) -> str:
     buyer = _text(_dict(release.get("buyer")).get("name"))
     if buyer:
         return buyer
@@ -156,7 +164,7 @@ def _buyer(release):
     return ""
 
 
-def _entry(release):
+def _entry(release) -> Entry | None:
     tender = release["tender"]
     title = _text(tender.get("title")) or _text(release.get("title"))
     if not title:
@@ -168,7 +176,8 @@ def _entry(release):
     buyer = _buyer(release)
     facts = [f"Buyer: {buyer}." if buyer else "", f"Value: {value_words(value)}." if value else ""]
     classifications = _classifications(tender)
-    slugs, classified = [], False
+    slugs: list[str] = []
+    classified = False
     for c in classifications:
         if _text(c.get("scheme")).upper() in ("CPV", "") and c.get("id"):
             classified = True
@@ -199,7 +208,7 @@ def _entry(release):
     )
 
 
-def _notice(tags, status):
+def _notice(tags, status) -> str:
     """What the release announces. Contracts Finder's award releases keep a tender block (with
     its old tenderPeriod, and often status "planned"): the tag says what happened."""
     if set(tags) & AWARD_TAGS or status == "complete":

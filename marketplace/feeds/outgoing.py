@@ -5,6 +5,8 @@ ANONYMOUS for public feeds, a token owner's viewer for private ones. Its validat
 Last-Modified) are computed from the rows alone, so a reader that already has the feed gets
 a 304 before any XML is built.
 """
+from __future__ import annotations
+
 import hashlib
 from dataclasses import dataclass
 from html import escape
@@ -55,7 +57,7 @@ class FeedRows:
 ROW_OPTIONS = (joinedload(Job.coop), selectinload(Job.skills))  # what an entry shows
 
 
-def rows_for(jobs):
+def rows_for(jobs) -> FeedRows:
     """A feed's rows for jobs already read through the visibility rule (with co-op and skills):
     the jobs, and where the imported ones came from."""
     origins = {}
@@ -92,11 +94,11 @@ def validators(spec, fmt, rows):
     return digest.hexdigest()[:40], aware(updated)
 
 
-def feed_id(spec):
+def feed_id(spec) -> str:
     return f"tag:{tag_authority()},2024-01-01:feeds/{spec.key}"
 
 
-def entry_summary(job, origin=None):
+def entry_summary(job: Job, origin=None) -> str:
     """The entry's summary as HTML: the job's summary, then co-op, budget and deadlines, and
     the original of an imported job."""
     facts = (
@@ -138,7 +140,7 @@ def render(spec, fmt, rows):
     return fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False)
 
 
-def _add_entry(fg, job, origin, authority, skills_url):
+def _add_entry(fg, job: Job, origin, authority, skills_url) -> None:
     entry = fg.add_entry(order="append")
     link = url_for("jobs.show", job_id=job.id, _external=True)
     guid = job_guid(job, authority)

@@ -1,5 +1,8 @@
 """What feeds show on other features' pages: the feed addresses that match a page (its RSS and
 Atom feeds, the private address, the alert to save; ``templates/feeds/_links.html``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import url_for
@@ -7,10 +10,13 @@ from flask_login import current_user
 
 from .queries import kept_args as search_args
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def feed_links(endpoint, slug=None, query=None):
+
+def feed_links(endpoint, slug: str | None = None, query=None) -> dict[Any, Any]:
     """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
-    values = {"slug": slug} if slug is not None else {}
+    values: dict[str, Any] = {"slug": slug} if slug is not None else {}
     if endpoint == "feeds.jobs" and query is not None:
         values.update(search_args(query))
     atom = url_for(endpoint, fmt="atom", _external=True, **values)

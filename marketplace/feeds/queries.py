@@ -5,6 +5,10 @@ query (filters), or with ``q`` those of /search (a full-text search, newest firs
 the newest jobs of the query that the viewer may see, through the visibility rule (``jobs_query``,
 or the search index's audience filter and ``visible_jobs``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
@@ -17,6 +21,10 @@ from ..search import services as search_services
 from ..search.services import FACETS
 from ..search.forms import SearchForm
 from ..skills.services import all_skills
+
+if TYPE_CHECKING:
+    from typing import Any
+    from ..federation.policy import Viewer
 
 LIST_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners", "location", "budget_from")
 FULL_TEXT_ARGS = ("q",) + FACETS  # a /search query's: every state unless one is chosen
@@ -36,11 +44,11 @@ class JobQuery:
     search: tuple | None = None  # (words, {facet: value}): a /search query
 
     @property
-    def full_text(self):
+    def full_text(self) -> bool:
         return self.search is not None
 
 
-def kept_args(args):
+def kept_args(args) -> dict[str, Any]:
     """The arguments of a /jobs or (with ``q``) a /search query that change what it finds."""
     full_text = bool((args.get("q") or "").strip())
     kept = {}
@@ -51,7 +59,7 @@ def kept_args(args):
     return kept
 
 
-def job_query(args):
+def job_query(args) -> JobQuery:
     """The query ``args`` (a mapping of request arguments) describe; ``InvalidQuery`` when a
     value cannot be used (a feed reader or an alert shows no notices, so nothing is ignored)."""
     args = MultiDict(args)
@@ -68,7 +76,7 @@ def job_query(args):
     return JobQuery(args=kept_args(args), title=_list_title(filters), filters=filters)
 
 
-def _search_query(args):
+def _search_query(args) -> JobQuery:
     form = SearchForm(args, meta={"csrf": False})
     problems = form.checked()
     words = " ".join(form.q.data.split())
@@ -80,7 +88,7 @@ def _search_query(args):
     return JobQuery(args=kept_args(args), title=f"Jobs matching “{words}”", search=(words, facets))
 
 
-def _list_title(filters):
+def _list_title(filters) -> str:
     details = []
     if filters.skill:
         details.append(filters.skill.name)
@@ -97,12 +105,12 @@ def _list_title(filters):
     return title + (": " + ", ".join(details) if details else "")
 
 
-def listing(filters):
+def listing(filters) -> JobQuery:
     """The query of a fixed list (a skill's, a co-op's, a kind's jobs)."""
     return JobQuery(args={}, title="", filters=filters)
 
 
-def matching_jobs(viewer, query, limit, options=()):
+def matching_jobs(viewer: Viewer, query, limit: int, options=()):
     """The newest ``limit`` jobs of ``query`` that ``viewer`` may see (with ``options`` loaded
     for a list query). Raises ``SearchUnavailable`` while the search index is rebuilt."""
     from ..extensions import db

@@ -1,4 +1,7 @@
 """Feed pages: RSS/Atom feeds (public and private), private feed addresses, feed sources."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect,
@@ -30,6 +33,9 @@ from .forms import FeedSourceForm, TokenForm
 from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
 from .settings import setting
+
+if TYPE_CHECKING:
+    from typing import Any
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -128,7 +134,7 @@ def _built(fmt, viewer, spec):
         etag, last_modified = outgoing.validators(spec, fmt, rows)
         return etag, last_modified, outgoing.render(spec, fmt, rows)
 
-    settled = []
+    settled: list[Any] = []
     key = ("feed", fmt, spec.key, spec.self_url, audience_key(viewer), site_today())
     return remembered(key, build, expires=next_state_change, keep=lambda: settled[0])
 

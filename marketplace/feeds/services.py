@@ -1,4 +1,9 @@
 """Business rules of feeds, as plain functions: private feed tokens and feed sources."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -17,16 +22,22 @@ from ..jobs.models import Job, JobKind
 from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql.selectable import Exists
+    from typing import Any
+    from typing import Sequence
+    from ..accounts.models import User
+
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
 
 
-def tag_authority():
+def tag_authority() -> str:
     """The host part of tag: URIs, from SITE_URL so that ids survive a change of front end."""
     host = urlsplit(current_app.config.get("SITE_URL") or "").hostname
     return host or "marketplace.invalid"
 
 
-def job_guid(job, authority=None):
+def job_guid(job: Job, authority=None) -> str:
     """A permanent id for a job's entries: a tag URI (RFC 4151) of the site and the job."""
     return f"tag:{authority or tag_authority()},{job.created_at:%Y-%m-%d}:job/{job.id}"
 
@@ -37,16 +48,16 @@ class FeedRuleError(RuleError):
 
 # --- private feed tokens (the shared token rules of core.tokens, for FeedToken) -------------
 
-def create_token(user, label=""):
+def create_token(user: User, label: str = "") -> tuple[Any, str]:
     """Make a token for ``user``; returns (FeedToken, plain token). Show the plain token once."""
     return tokens.create_token(FeedToken, user, label)
 
 
-def user_tokens(user):
+def user_tokens(user: User) -> Sequence[Any]:
     return tokens.user_tokens(FeedToken, user)
 
 
-def revoke_token(token, user):
+def revoke_token(token, user: User) -> None:
     tokens.revoke_token(token, user)
 
 
@@ -59,7 +70,7 @@ def viewer_for_token(plain):
 
 # --- feed sources -----------------------------------------------------------------------------
 
-def can_manage_sources(user):
+def can_manage_sources(user: User) -> bool:
     """Network coordinators and site admins manage the feed sources."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
@@ -70,7 +81,7 @@ def can_manage_sources(user):
     ) is not None
 
 
-def check_url(url):
+def check_url(url: str) -> str:
     """Only http(s) URLs are fetched (never file:, ftp: or data: through urllib), on the allowed
     ports; an address written as a private or local IP is refused here already. Names are
     checked again at every fetch (addresses.AddressPolicy), since what they point to can change."""
@@ -90,7 +101,7 @@ def check_url(url):
 REFETCH_FIELDS = {"url", "kind", "visibility", "job_kind", "skills"}
 
 
-def _check_source(values, user, source=None):
+def _check_source(values, user: User, source: FeedSource | None = None):
     check_url(values["url"])
     if values["kind"] not in {k.value for k in SourceKind}:
         raise FeedRuleError("Choose RSS/Atom or OCDS.", field="kind")
@@ -126,7 +137,7 @@ def _check_source(values, user, source=None):
         raise FeedRuleError(f"This feed is already a source: {clash.name}.", field="url")
 
 
-def _apply_source(source, values, skills):
+def _apply_source(source: FeedSource, values, skills) -> None:
     source.name = values["name"]
     source.url = values["url"]
     source.kind = values["kind"]
@@ -140,7 +151,7 @@ def _apply_source(source, values, skills):
         source.default_skills = list(skills)
 
 
-def _snapshot(source):
+def _snapshot(source: FeedSource) -> dict[Any, Any]:
     return {
         "name": source.name, "url": source.url, "kind": source.kind, "coop": source.coop_id,
         "visibility": source.visibility, "job_kind": source.job_kind, "active": source.active,
@@ -150,7 +161,7 @@ def _snapshot(source):
     }
 
 
-def create_source(user, values, skills=()):
+def create_source(user: User, values, skills=()) -> FeedSource:
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     _check_source(values, user)
@@ -162,7 +173,7 @@ def create_source(user, values, skills=()):
     return source
 
 
-def update_source(source, user, values, skills=None):
+def update_source(source: FeedSource, user: User, values, skills=None) -> list[Any]:
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     _check_source(values, user, source)
@@ -179,7 +190,7 @@ def update_source(source, user, values, skills=None):
     return changed
 
 
-def set_active(source, user, active):
+def set_active(source: FeedSource, user: User, active: bool):
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     if source.active == active:
@@ -189,7 +200,7 @@ def set_active(source, user, active):
            coop=source.coop)
 
 
-def request_fetch(source, user, now=None):
+def request_fetch(source: FeedSource, user: User, now: datetime | None = None) -> bool:
     """Queue ``source`` for the next run of ``flask feeds fetch``: a fetch can take as long as the
     feed's timeout, which no web request should wait for. True if it was not queued already."""
     if not can_manage_sources(user):
@@ -201,11 +212,11 @@ def request_fetch(source, user, now=None):
     return True
 
 
-def all_sources():
+def all_sources() -> Sequence[FeedSource]:
     return db.session.scalars(select(FeedSource).order_by(FeedSource.name, FeedSource.id)).all()
 
 
-def due_sources(now=None):
+def due_sources(now: datetime | None = None) -> list[Any]:
     """Active sources whose fetch interval has passed (or that were never fetched), and those a
     person asked to fetch now, paused or not."""
     now = now or utcnow()
@@ -219,7 +230,7 @@ def due_sources(now=None):
 
 # --- imported jobs ------------------------------------------------------------------------------
 
-def imported_from(job):
+def imported_from(job: Job | None):
     """The ImportedEntry (with its source) that ``job`` came from, or None for a job posted here."""
     if job is None or job.id is None:
         return None
@@ -228,14 +239,14 @@ def imported_from(job):
     )
 
 
-def published_elsewhere():
+def published_elsewhere() -> Exists:
     """SQL condition: the job is another organisation's notice, imported from a source that is
     not a co-op's own feed of its own work (the opposite of ``bids_here``)."""
     return exists().where(ImportedEntry.job_id == Job.id, FeedSource.id == ImportedEntry.source_id,
                           FeedSource.bids_here.is_(False))
 
 
-def imported_entries(jobs):
+def imported_entries(jobs) -> dict[Any, Any]:
     """{job id: ImportedEntry} for the imported jobs among ``jobs``, in one statement."""
     ids = [job.id for job in jobs]
     if not ids:
@@ -243,14 +254,14 @@ def imported_entries(jobs):
     return {e.job_id: e for e in db.session.scalars(select(ImportedEntry).where(ImportedEntry.job_id.in_(ids)))}
 
 
-def bids_go_to_source(job):
+def bids_go_to_source(job: Job):
     """The entry of an imported job whose bids go to the original notice (its source is not a
     co-op's own feed of its own work), or None when co-ops bid on the job here."""
     entry = imported_from(job)
     return entry if entry is not None and not entry.source.bids_here else None
 
 
-def visibility_choices(user):
+def visibility_choices(user: User) -> list[Any]:
     """The visibilities a user may give imported jobs (those they can see)."""
     seen = viewer_for(user).visibilities
     return [(v.value, v.label) for v in Visibility if v.value in seen]

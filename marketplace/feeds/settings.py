@@ -2,9 +2,9 @@
 from flask import current_app
 
 
-def setting(name):
+def setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-def user_agent():
+def user_agent() -> str:
     return f"CoTechMarketplace/0.1 (+{current_app.config.get('SITE_URL', 'http://127.0.0.1:5000')})"

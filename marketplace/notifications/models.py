@@ -31,12 +31,12 @@ class NotificationKind(StrEnum):
     FEEDBACK_REQUESTED = "feedback_requested"
 
     @property
-    def label(self):
+    def label(self) -> str:
         """What the email settings page calls this kind."""
         return KIND_LABELS[self]
 
     @property
-    def has_email_setting(self):
+    def has_email_setting(self) -> bool:
         """Alerts have their own emails, stopped on /alerts/ or by their unsubscribe link."""
         return self not in (NotificationKind.SAVED_SEARCH, NotificationKind.WEEKLY_DIGEST)
 
@@ -89,10 +89,10 @@ class Notification(db.Model):
     job: Mapped["Job | None"] = relationship()  # noqa: F821
 
     @property
-    def is_read(self):
+    def is_read(self) -> bool:
         return self.read_at is not None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} user={self.user_id}>"
 
 

@@ -5,6 +5,10 @@
 notifications in the caller's transaction, and queues the emails, which leave only once
 that transaction commits (a rolled-back change sends nothing).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import logging
 
 from flask import current_app, url_for
@@ -24,12 +28,22 @@ from ..jobs.models import Job
 from ..mail import MailError, send_mail
 from .models import SETTABLE_KINDS, Notification, NotificationKind, NotificationSetting
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Iterable, Sequence
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
+    from ..coops.models import Coop
+    from ..core.pagination import Page
+    from ..federation.policy import Viewer
+
 log = logging.getLogger(__name__)
 
 _QUEUE = "notification_mail"
 
 
-def notify(kind, job, message, url, coops=(), users=(), actor=None):
+def notify(kind: NotificationKind, job: Job, message: str, url: str, coops: Iterable[Coop | int] = (),
+           users: Iterable[User | int] = (), actor: User | None = None) -> list[Notification]:
     """Tell the members of ``coops`` and ``users`` that ``message`` happened on ``job``.
 
     ``url`` is a path on this site. The ``actor`` is not told about their own action.
@@ -61,7 +75,8 @@ def notify(kind, job, message, url, coops=(), users=(), actor=None):
     return written
 
 
-def notify_coops(kind, message, url, coops, job=None, actor=None):
+def notify_coops(kind: NotificationKind, message: str, url: str, coops: Iterable[Coop | int], job: Job | None = None,
+                 actor: User | None = None) -> list[Notification]:
     """Tell the members of ``coops`` about something that may concern no job (a standing
     consortium). With a ``job``, the same as ``notify``: its visibility rule applies."""
     if job is not None:
@@ -86,7 +101,7 @@ def notify_coops(kind, message, url, coops, job=None, actor=None):
     return written
 
 
-def add_notices(notices):
+def add_notices(notices: Iterable[tuple[int, str, Job, str, str]]) -> int:
     """Write in-app notices of alerts whose email goes separately (saved searches, digests):
     ``notices`` are (user id, kind, job, message, url) of jobs the caller checked the user
     may see (reading them checks again). One statement, however many."""
@@ -97,7 +112,7 @@ def add_notices(notices):
     return len(rows)
 
 
-def _email_muted(users, kind):
+def _email_muted(users: Sequence[User], kind: NotificationKind) -> set[int]:
     if not users:
         return set()
     return set(db.session.scalars(
@@ -108,7 +123,7 @@ def _email_muted(users, kind):
     ))
 
 
-def _queue_mail(user, kind, message, url, job):
+def _queue_mail(user: User, kind: NotificationKind, message: str, url: str, job: Job | None) -> None:
     # Everything the email needs, as plain values: after the commit, nothing may be loaded.
     site = current_app.config["SITE_NAME"]
     db.session.info.setdefault(_QUEUE, []).append(dict(
@@ -120,12 +135,12 @@ def _queue_mail(user, kind, message, url, job):
     ))
 
 
-def _absolute(path):
+def _absolute(path: str) -> str:
     return current_app.config["SITE_URL"].rstrip("/") + path
 
 
 @event.listens_for(Session, "after_commit")
-def _send_queued_mail(session):
+def _send_queued_mail(session: Session) -> None:
     for mail in session.info.pop(_QUEUE, []):
         try:
             send_mail(**mail)
@@ -136,25 +151,25 @@ def _send_queued_mail(session):
 
 
 @event.listens_for(Session, "after_rollback")
-def _drop_queued_mail(session):
+def _drop_queued_mail(session: Session) -> None:
     session.info.pop(_QUEUE, None)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _visible(stmt, viewer):
+def _visible(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
     """Only notifications about jobs the viewer may still see."""
     return stmt.outerjoin(Job, Job.id == Notification.job_id).where(
         (Notification.job_id.is_(None)) | job_visibility_clause(viewer)
     )
 
 
-def notifications_page(user, viewer, page, per_page=20):
+def notifications_page(user: User, viewer: Viewer, page: int, per_page: int = 20) -> Page:
     stmt = _visible(select(Notification).where(Notification.user_id == user.id), viewer)
     return paginate(stmt.order_by(Notification.id.desc()), page, per_page)
 
 
-def unread_count(user, viewer):
+def unread_count(user: User, viewer: Viewer) -> int:
     """One statement: the bell in every page's header."""
     stmt = _visible(
         select(func.count(Notification.id)).where(
@@ -164,13 +179,13 @@ def unread_count(user, viewer):
     return db.session.scalar(stmt)
 
 
-def cached_unread_count(user, viewer):
+def cached_unread_count(user: User, viewer: Viewer) -> int:
     """The bell's count, kept until the next write (a notification is one)."""
     return request_cached("unread_notifications", lambda: remembered(
         ("unread notifications", user.id, audience_key(viewer)), lambda: unread_count(user, viewer)))
 
 
-def mark_read(user, notification_id):
+def mark_read(user: User, notification_id: int) -> bool:
     """Mark one of the user's notifications read; False if it is not theirs."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != user.id:
@@ -181,8 +196,8 @@ def mark_read(user, notification_id):
     return True
 
 
-def mark_all_read(user):
-    count = db.session.execute(
+def mark_all_read(user: User) -> int:
+    count = db.session.execute(  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     ).rowcount
@@ -193,7 +208,7 @@ def mark_all_read(user):
 
 # --- email settings --------------------------------------------------------------------------
 
-def email_settings(user):
+def email_settings(user: User) -> dict[Any, Any]:
     """{kind: wants email} for every kind (email is on unless the user turned it off)."""
     stored = dict(db.session.execute(
         select(NotificationSetting.kind, NotificationSetting.email)
@@ -202,7 +217,7 @@ def email_settings(user):
     return {kind: stored.get(kind.value, True) for kind in SETTABLE_KINDS}
 
 
-def save_email_settings(user, wanted):
+def save_email_settings(user: User, wanted: Iterable[str]) -> list[str]:
     """``wanted``: the kinds to receive by email; every other kind is turned off."""
     wanted = {NotificationKind(k) for k in wanted}
     before = email_settings(user)

@@ -4,6 +4,10 @@ while the request runs; each request ends with one line (method, path, status, m
 ``LOG_FORMAT=json`` writes one JSON object a line, for a log collector; ``text`` (the default)
 stays readable in a terminal.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import json
 import logging
 import re
@@ -12,20 +16,23 @@ import uuid
 
 from flask import g, has_request_context, request
 
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
 log = logging.getLogger("marketplace.requests")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Attributes every LogRecord has: anything else on a record was passed in ``extra``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
-def request_id():
+def request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
 class RequestIdFilter(logging.Filter):
     """Puts the current request's id on every record logged while it runs."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = getattr(record, "request_id", None) or request_id()
         return True
 
@@ -34,7 +41,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id, the record's extras,
     and the traceback of an exception."""
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
@@ -50,14 +57,14 @@ class JsonFormatter(logging.Formatter):
 JsonFormatter.converter = time.gmtime
 
 
-def configure(app):
+def configure(app: Flask) -> None:
     """Send the site's logs to stderr in ``LOG_FORMAT``, each line with its request id. Once per
     process: gunicorn's workers and the tests make several apps."""
     root = logging.getLogger()
     if any(getattr(h, "_marketplace", False) for h in root.handlers):
         return
     handler = logging.StreamHandler()
-    handler._marketplace = True
+    handler._marketplace = True  # type: ignore[attr-defined]  # marks the handler as ours
     handler.addFilter(RequestIdFilter())
     if app.config["LOG_FORMAT"] == "json":
         handler.setFormatter(JsonFormatter())
@@ -67,15 +74,15 @@ def configure(app):
     root.setLevel(logging.INFO)
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     @app.before_request
-    def _start():
+    def _start() -> None:
         sent = request.headers.get("X-Request-ID", "")
         g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request
-    def _finish(response):
+    def _finish(response: Response) -> Response:
         if "request_id" not in g:  # refused before our first hook ran
             return response
         response.headers["X-Request-ID"] = g.request_id

@@ -11,6 +11,10 @@ addresses in ``METRICS_ALLOWED`` (the machine itself by default) or a bearer of
 ``METRICS_TOKEN`` may read it; anyone else gets 404. A request that came through a proxy whose
 headers are not trusted (``TRUST_PROXY_HEADERS``) is not taken for the proxy's own address.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import hmac
 import ipaddress
 import os
@@ -26,6 +30,14 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge,  # noqa: E402
                                Histogram, generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from flask import Response
+    from prometheus_client.metrics_core import Metric
+    from typing import Any
+    from typing import Iterable
+    from flask import Flask
 
 bp = Blueprint("metrics", __name__)
 
@@ -45,7 +57,7 @@ class SearchQueueCollector:
     """The search index changes waiting in the database, counted when scraped (one figure for
     every worker and machine, as the queue is shared)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         from ..search import queue_length
 
         gauge = GaugeMetricFamily("marketplace_search_queue_length",
@@ -58,17 +70,17 @@ class SearchQueueCollector:
         yield gauge
 
 
-def search_cache_used(engine):
+def search_cache_used(engine: object) -> None:
     """After a search: how much the engine's cache holds now (an engine without one: 0)."""
     SEARCH_CACHE_BYTES.set(engine.cache_bytes() if hasattr(engine, "cache_bytes") else 0)
 
 
-def _endpoint():
+def _endpoint() -> str:
     """The route's endpoint, never the path: one series per page, not per address asked for."""
     return request.url_rule.endpoint if request.url_rule is not None else "unmatched"
 
 
-def _may_read():
+def _may_read() -> bool:
     token = current_app.config["METRICS_TOKEN"]
     sent = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
@@ -82,13 +94,13 @@ def _may_read():
     return any(address in network for network in allowed_networks(current_app.config["METRICS_ALLOWED"]))
 
 
-def allowed_networks(setting):
+def allowed_networks(setting: str) -> list[Any]:
     """``METRICS_ALLOWED``: addresses and networks, comma-separated."""
     return [ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()]
 
 
 @bp.get("/metrics")
-def metrics():
+def metrics() -> Response:
     if not _may_read():
         abort(404)
     registry = CollectorRegistry()
@@ -105,19 +117,19 @@ def metrics():
 class _Process:
     """This process's own metrics (the default registry), when it counts alone."""
 
-    def collect(self):
+    def collect(self) -> Iterable[Metric]:
         return REGISTRY.collect()
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     allowed_networks(app.config["METRICS_ALLOWED"])  # a mistyped setting stops the start, not a scrape
 
     @app.before_request
-    def _start():
+    def _start() -> None:
         g.metrics_started = time.perf_counter()
 
     @app.after_request
-    def _count(response):
+    def _count(response: Response) -> Response:
         started = g.pop("metrics_started", None)
         if started is not None:
             endpoint = _endpoint()

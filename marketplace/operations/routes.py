@@ -47,5 +47,5 @@ def healthz():
 
 @bp.get("/favicon.ico")
 def favicon():
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+    return send_from_directory(str(current_app.static_folder), "favicon.svg", mimetype="image/svg+xml",
                                max_age=86400)

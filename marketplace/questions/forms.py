@@ -1,4 +1,7 @@
 """Forms for asking, answering and publishing answers."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import Length
@@ -8,14 +11,19 @@ from ..core.forms import NotBlank, strip_filter
 from ..documents.forms import AttachmentsMixin
 from .services import MAX_ANSWER, MAX_QUESTION
 
+if TYPE_CHECKING:
+    from typing import Any
+    from collections.abc import Sequence
+    from ..coops.models import Coop
 
-def _question_field(label):
+
+def _question_field(label: str) -> Any:
     return TextAreaField(label, filters=[strip_filter],
                          validators=[NotBlank("Write your question."), Length(max=MAX_QUESTION)],
                          render_kw={"rows": 4})
 
 
-def _answer_field(label="Answer"):
+def _answer_field(label: str = "Answer") -> Any:
     return TextAreaField(label, filters=[strip_filter],
                          validators=[NotBlank("Write the answer."), Length(max=MAX_ANSWER)],
                          render_kw={"rows": 4})
@@ -26,7 +34,7 @@ class AskForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     text = _question_field("Your question")
     submit = SubmitField("Send the question")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._set_coops(coops)
 

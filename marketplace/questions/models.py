@@ -1,4 +1,7 @@
 """Clarification questions: asked by a co-op, answered by the poster for everyone to read."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Text
@@ -7,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import created_column
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 
 class Question(db.Model):
@@ -35,13 +41,13 @@ class Question(db.Model):
     answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])  # noqa: F821
 
     @hybrid_property
-    def is_answered(self):
+    def is_answered(self) -> bool:
         return self.answered_at is not None
 
     @is_answered.inplace.expression
     @classmethod
-    def _is_answered_expression(cls):
+    def _is_answered_expression(cls) -> ColumnElement[bool]:
         return cls.answered_at.is_not(None)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Question {self.id} job={self.job_id}>"

@@ -1,12 +1,12 @@
 """Clarification question pages: the job's questions, asking, answering, publishing."""
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..core.work import save_change
 from ..documents import services as documents
 from ..bids.services import bidding_coops, waiting_to_act
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..federation import current_viewer, get_job_or_404
 from ..jobs.models import Job
 from ..jobs.services import can_manage
@@ -23,7 +23,7 @@ def _job(job_id):
 
 def _signed_in():
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
 
 
 @bp.get("/jobs/<int:job_id>/questions")

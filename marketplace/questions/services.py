@@ -1,5 +1,9 @@
 """Business rules of clarification questions, as plain functions: asking, answering,
 publishing an answer nobody asked for, and what each viewer reads."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 
 from flask import url_for
@@ -21,6 +25,13 @@ from ..notifications.models import NotificationKind
 from ..notifications.services import notify
 from .models import Question
 
+if TYPE_CHECKING:
+    from ..documents.models import Document
+    from ..accounts.models import User
+    from ..coops.models import Coop
+    from ..federation.policy import Viewer
+    from ..jobs.models import Job
+
 MAX_QUESTION = 2_000
 MAX_ANSWER = 10_000
 
@@ -29,15 +40,15 @@ class QuestionRuleError(RuleError):
     """A change that the rules refuse; ``field`` names the form field at fault, if any."""
 
 
-def _text(value, limit, field_name, missing):
+def _text(value: str | None, limit: int, field_name: str, missing: str) -> str:
     return checked_text(value, limit, field_name, QuestionRuleError, missing)
 
 
-def _questions_url(job):
+def _questions_url(job: Job) -> str:
     return url_for("questions.index", job_id=job.id)
 
 
-def ask_question(job, coop, user, text):
+def ask_question(job: Job, coop: Coop, user: User, text: str) -> Question:
     """A co-op that may see an open job asks, until the questions deadline."""
     if not user.is_member_of(coop):
         raise QuestionRuleError("You can only ask for a co-op you belong to.", field="coop")
@@ -64,14 +75,14 @@ def ask_question(job, coop, user, text):
     return question
 
 
-def _check_poster(job, user):
+def _check_poster(job: Job, user: User) -> None:
     if not user.is_member_of(job.coop):
         raise QuestionRuleError("Only the co-op that posted the job answers questions on it.")
     if job.state != JobState.OPEN:
         raise QuestionRuleError(closed_message(job) + " Answers can no longer be published.")
 
 
-def answer_question(question, user, answer):
+def answer_question(question: Question, user: User, answer: str | None) -> Question:
     job = question.job
     _check_poster(job, user)
     if question.is_answered:
@@ -81,7 +92,7 @@ def answer_question(question, user, answer):
     return question
 
 
-def publish_answer(job, user, text, answer):
+def publish_answer(job: Job, user: User, text: str, answer: str | None) -> Question:
     """The poster publishes a question nobody asked, with its answer."""
     _check_poster(job, user)
     text = _text(text, MAX_QUESTION, "text", "Write the question you are answering.")
@@ -93,7 +104,7 @@ def publish_answer(job, user, text, answer):
     return question
 
 
-def _set_answer(question, user, answer):
+def _set_answer(question: Question, user: User, answer: str) -> None:
     question.answer = answer
     question.answer_html = render_markdown(answer)
     question.answered_at = utcnow()
@@ -101,7 +112,7 @@ def _set_answer(question, user, answer):
     db.session.flush()
 
 
-def _announce(question, user, asked):
+def _announce(question: Question, user: User, asked: bool) -> None:
     job = question.job
     # On the job, so that the job's public history lists it.
     record("question.answered", job, actor=user, coop=job.coop, public=True,
@@ -118,15 +129,15 @@ def _announce(question, user, asked):
 
 @dataclass
 class QuestionsPanel:
-    answered: list = field(default_factory=list)
-    pending: list = field(default_factory=list)  # the poster's: all; an asker's: its own
+    answered: list[Question] = field(default_factory=list)
+    pending: list[Question] = field(default_factory=list)  # the poster's: all; an asker's: its own
     show_asker: bool = False
     # {question id: [documents]}: the files asked with each question, and answered with it.
-    question_files: dict = field(default_factory=dict)
-    answer_files: dict = field(default_factory=dict)
+    question_files: dict[int, list[Document]] = field(default_factory=dict)
+    answer_files: dict[int, list[Document]] = field(default_factory=dict)
 
 
-def questions_panel(job, viewer):
+def questions_panel(job: Job, viewer: Viewer) -> QuestionsPanel:
     """What ``viewer`` reads of a job's questions, in one statement: the answers, and the
     unanswered questions it may see (the poster's co-op: all, with who asked; a co-op: its own)."""
     show_asker = can_see_asker(viewer, job)

@@ -20,8 +20,8 @@ class Skill(db.Model):
     )
 
     @property
-    def synonym_list(self):
+    def synonym_list(self) -> list[str]:
         return [s.strip() for s in (self.synonyms or "").split(";") if s.strip()]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Skill {self.slug}>"

@@ -1,4 +1,7 @@
 """Skill pages: the taxonomy, and each skill's co-ops and jobs."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..coops.services import coops_offering
@@ -8,6 +11,9 @@ from ..federation import current_viewer
 from ..jobs.services import JobFilters, list_jobs, next_state_change
 from . import services
 
+if TYPE_CHECKING:
+    from typing import Any
+
 bp = Blueprint("skills", __name__, url_prefix="/skills")
 
 
@@ -16,7 +22,7 @@ def index():
     viewer = current_viewer()
 
     def render():
-        groups = {}
+        groups: dict[str, list[Any]] = {}
         for skill in services.all_skills():
             groups.setdefault(skill.group, []).append(skill)
         return render_shared(

@@ -1,4 +1,8 @@
 """The skill taxonomy: loading it, looking skills up by name or synonym, and counts."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import csv
 import functools
 import os
@@ -10,6 +14,12 @@ from ..core.cache import request_cached
 from ..extensions import db
 from .models import Skill
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Sequence
+    from typing import Any
+    from ..federation.policy import Viewer
+
 DEFAULT_TAXONOMY = os.path.join(os.path.dirname(__file__), "data", "cotech-skills.csv")
 # CPV (the EU's Common Procurement Vocabulary, which public tenders are classified by) codes
 # and the taxonomy's skills they stand for: columns cpv, skills (';'-separated slugs, empty
@@ -17,28 +27,28 @@ DEFAULT_TAXONOMY = os.path.join(os.path.dirname(__file__), "data", "cotech-skill
 CPV_TABLE = os.path.join(os.path.dirname(__file__), "data", "cpv-skills.csv")
 
 
-def slugify(text):
+def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
 
 
-def all_skills():
+def all_skills() -> Sequence[Skill]:
     """Every skill, by group and name; loaded once per request."""
     return request_cached(
         "all_skills", lambda: db.session.scalars(select(Skill).order_by(Skill.group, Skill.name)).all()
     )
 
 
-def skills_with_ids(ids):
+def skills_with_ids(ids: Iterable[int] | None) -> list[Skill]:
     """The skills whose ids are in ``ids`` (a form's choice), in the taxonomy's order."""
     wanted = set(ids or [])
     return [s for s in all_skills() if s.id in wanted]
 
 
-def skill_by_slug(slug):
+def skill_by_slug(slug: str) -> Skill | None:
     return db.session.scalar(select(Skill).where(Skill.slug == slug))
 
 
-def find_skill(value, skills=None):
+def find_skill(value: str | None, skills: Sequence[Skill] | None = None) -> Skill | None:
     """The skill a filter names: by its slug, or by its name or a synonym in any case ("a11y",
     "WCAG" → Accessibility), as search understands them; None when none is named so."""
     wanted = " ".join((value or "").lower().split())
@@ -55,14 +65,14 @@ def find_skill(value, skills=None):
     return None
 
 
-def canonical_slug(value, skills=None):
+def canonical_slug(value: str, skills: Sequence[Skill] | None = None) -> str:
     """The slug of the skill ``value`` names, or ``value`` itself (for the form to report)."""
     found = find_skill(value, skills)
     return found.slug if found is not None else value
 
 
 @functools.cache
-def cpv_skills(path=CPV_TABLE):
+def cpv_skills(path: str = CPV_TABLE) -> dict[str, tuple[str, ...]]:
     """{CPV prefix: skill slugs}: each code of the table down to its last significant digit (a
     CPV code's trailing zeros widen it to its whole family: 72400000 is every Internet service)."""
     with open(path, newline="", encoding="utf-8") as handle:
@@ -70,7 +80,7 @@ def cpv_skills(path=CPV_TABLE):
                 for row in csv.DictReader(handle)}
 
 
-def skills_of_cpv(code):
+def skills_of_cpv(code: object) -> tuple[str, ...]:
     """The skill slugs a CPV code ("72413000", "72413000-8") stands for: those of the most
     specific code of the table that contains it; () when none does."""
     digits = "".join(ch for ch in str(code or "") if ch.isdigit())[:8]
@@ -81,7 +91,7 @@ def skills_of_cpv(code):
     return ()
 
 
-def load_taxonomy(path=DEFAULT_TAXONOMY):
+def load_taxonomy(path: str = DEFAULT_TAXONOMY) -> tuple[int, int]:
     """Insert or update skills from a CSV with columns group, skill, synonyms (';'-separated).
 
     Returns (created, updated). Raises ValueError with the line number on a bad row.
@@ -111,7 +121,7 @@ def load_taxonomy(path=DEFAULT_TAXONOMY):
     return created, updated
 
 
-def coop_counts():
+def coop_counts() -> dict[Any, Any]:
     """{skill_id: number of co-ops offering it} (co-op profiles are public)."""
     from ..coops.models import coop_skill
 
@@ -121,7 +131,7 @@ def coop_counts():
     return dict(rows.all())
 
 
-def visible_open_job_counts(viewer):
+def visible_open_job_counts(viewer: Viewer) -> dict[Any, Any]:
     """{skill_id: open jobs the viewer may see with that skill}."""
     from ..federation import visible_jobs
     from ..jobs.models import Job, JobState, job_skill
