@@ -1,6 +1,8 @@
-"""The API: a job's files in its representation, and adding files (multipart) for its poster."""
+"""The API's files: a job's (its poster adds them), a bid's (sealed with it), a question's, and
+removing one where the site would let the caller."""
 import io
 
+import pytest
 from sqlalchemy import select
 
 from marketplace.documents.models import Document
@@ -68,13 +70,19 @@ def _bid(client, job, headers):
     return response.get_json()["id"]
 
 
-def test_a_bidder_attaches_lists_and_removes_its_bids_files(app, client, networks):
+@pytest.fixture
+def bidding(client, networks):
+    """An open job, its poster, and a bidder's submitted bid through the API: (poster, job,
+    the bidder's headers, the bid's id)."""
     poster_coop = make_coop("Poster", {networks["cotech"]: "active"})
     poster = make_user(coops={poster_coop: "admin"})
     job = make_job(poster_coop, "cotech", "open", user=poster)
-    bidder = make_user(coops=[make_coop("Bidder", {networks["cotech"]: "active"})])
-    headers = bearer(bidder)
-    bid_id = _bid(client, job, headers)
+    headers = bearer(make_user(coops=[make_coop("Bidder", {networks["cotech"]: "active"})]))
+    return poster, job, headers, _bid(client, job, headers)
+
+
+def test_a_bidder_attaches_lists_and_removes_its_bids_files(app, client, bidding):
+    poster, job, headers, bid_id = bidding
 
     added = _upload_to_bid(client, bid_id, headers, ("method.pdf", files.PDF), ("rates.csv", files.CSV))
     assert added.status_code == 201, added.get_json()
@@ -98,13 +106,8 @@ def test_a_bidder_attaches_lists_and_removes_its_bids_files(app, client, network
     assert len(stored_files(app)) == 1
 
 
-def test_files_stay_once_a_bid_or_job_can_no_longer_change(app, client, networks):
-    poster_coop = make_coop("Poster", {networks["cotech"]: "active"})
-    poster = make_user(coops={poster_coop: "admin"})
-    job = make_job(poster_coop, "cotech", "open", user=poster)
-    bidder = make_user(coops=[make_coop("Bidder", {networks["cotech"]: "active"})])
-    headers = bearer(bidder)
-    bid_id = _bid(client, job, headers)
+def test_files_stay_once_a_bid_or_job_can_no_longer_change(app, client, bidding):
+    poster, job, headers, bid_id = bidding
     document_id = _upload_to_bid(client, bid_id, headers, ("method.pdf", files.PDF)).get_json()["items"][0]["id"]
     spec = _upload(client, job, bearer(poster), ("spec.pdf", files.PDF)).get_json()["items"][0]["id"]
     # A published job's files stay: bidders may have read them.
