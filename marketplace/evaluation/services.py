@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
-from ..bids.models import RECEIVED_STATUSES, Bid, status_values
+from ..bids import services as bid_services
+from ..bids.models import RECEIVED_STATUSES, Bid
 from ..core.rules import RuleError
 from ..core.templating import format_datetime
 from ..extensions import db
@@ -34,14 +34,6 @@ class Entry:
 
     score: int | None
     comment: str = ""
-
-
-def received_bids(job):
-    """The bids the poster received, in the order they came."""
-    return db.session.scalars(
-        select(Bid).where(Bid.job_id == job.id, Bid.status.in_(status_values(RECEIVED_STATUSES)))
-        .options(selectinload(Bid.answers), selectinload(Bid.coop)).order_by(Bid.submitted_at, Bid.id)
-    ).all()
 
 
 def scoring_open(job):
@@ -155,7 +147,7 @@ def ranking(job, user):
     """The received bids of ``job`` ranked by their total for ``user``: first the bids ``user``
     has scored, highest total first (ties keep the order the bids came in), then the others
     in that order, without totals."""
-    bids = received_bids(job)
+    bids = bid_services.received_bids(job)
     scores = _scores_by_bid(bids)
     rows = []
     for bid in bids:
