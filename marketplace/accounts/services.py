@@ -32,7 +32,6 @@ from ..federation.models import NetworkCoordinator
 from .models import LoginFailure, User, hash_method
 
 if TYPE_CHECKING:
-    from itsdangerous import URLSafeTimedSerializer
     from sqlalchemy import ColumnElement
     from typing import Any
     from typing import Sequence

@@ -36,9 +36,7 @@ if TYPE_CHECKING:
     from typing import Any
     from collections.abc import Iterable
     from collections.abc import Mapping
-    from ..bids.models import Bid
     from ..bids.services import BidValues
-    from ..notifications.models import NotificationKind
     from ..core.pagination import Page
     from typing import Sequence
     from ..accounts.models import User

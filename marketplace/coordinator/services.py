@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from sqlalchemy import ColumnElement
     from sqlalchemy import Select
-    from typing import Any
     from typing import Sequence
     from ..accounts.models import User
     from ..federation.policy import Viewer

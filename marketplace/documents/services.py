@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from typing import Any
     from collections.abc import Iterable
     from collections.abc import Iterator
-    from datetime import timedelta
     from werkzeug.datastructures import FileStorage
     from ..accounts.models import User
     from ..coops.models import Coop

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from typing import Any
     from collections.abc import Iterable, Sequence
     from sqlalchemy import Select
-    from sqlalchemy.orm import Session
     from ..coops.models import Coop
     from ..core.pagination import Page
     from ..federation.policy import Viewer

@@ -33,7 +33,6 @@ from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from flask import Response
     from prometheus_client.metrics_core import Metric
     from typing import Any
     from typing import Iterable
