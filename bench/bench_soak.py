@@ -182,15 +182,16 @@ def award(soak, session, member):
 
 
 ACTIONS = ((browse, 35), (search, 15), (post_job, 8), (bid, 22), (withdraw, 7), (award, 5))
+READS = ((browse, 35), (search, 15))  # --reads-only: the data stays as built, so memory can only grow by leaks
 
 
-def client(soak, seed):
+def client(soak, seed, actions=ACTIONS):
     rng = random.Random(seed)
     session = requests.Session()
     while time.monotonic() < soak.until:
         coop = rng.randrange(len(soak.coops))
         member = {**rng.choice(soak.coops[coop]["members"]), "coop": coop}
-        action = rng.choices([a for a, _ in ACTIONS], [w for _, w in ACTIONS])[0]
+        action = rng.choices([a for a, _ in actions], [w for _, w in actions])[0]
         try:
             action(soak, session, member)
         except Exception as error:  # a broken bench must show, not quietly lose a client
@@ -336,7 +337,9 @@ INVARIANTS = {
 @click.option("--search-cache-mb", default=64, show_default=True, help="SEARCH_CACHE_MB of the workers.")
 @click.option("--trace", is_flag=True,
               help="Trace allocations (bench/wsgi_memory.py, slow): where memory went, after warm-up and at the end.")
-def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb, trace):
+@click.option("--reads-only", is_flag=True,
+              help="Only browsing and searching: nothing is written, so the data does not grow during the run.")
+def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb, trace, reads_only):
     secret = secrets.token_hex(16)
     app, world = build(database_url, coops, jobs, secret)
     scratch = tempfile.mkdtemp(prefix="marketplace-soak-")
@@ -369,9 +372,10 @@ def main(database_url, minutes, workers, clients, coops, jobs, search_cache_mb, 
                 poster = next(i for i, c in enumerate(world) if c["id"] == coop_id)
                 soak.add_job(job_id, poster, time.time() + 14 * 86400)
         click.echo(f"Soak: {minutes:g} min, {workers} workers, {clients} clients, {coops} co-ops, {jobs} jobs, "
-                   f"SEARCH_CACHE_MB={search_cache_mb}; log in {scratch}")
+                   f"SEARCH_CACHE_MB={search_cache_mb}{'; reads only' if reads_only else ''}; log in {scratch}")
         started, curve = time.monotonic(), []
-        threads = [threading.Thread(target=client, args=(soak, n)) for n in range(clients)]
+        actions = READS if reads_only else ACTIONS
+        threads = [threading.Thread(target=client, args=(soak, n, actions)) for n in range(clients)]
         threads.append(threading.Thread(target=watch, args=(soak, server.pid, started, curve,
                                                             scratch if trace else None)))
         for thread in threads:
