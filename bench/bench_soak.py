@@ -11,7 +11,8 @@ must answer the same job), withdraw their bids, and the posters award closed job
 (sometimes two members of the poster's co-op at once). Jobs posted during the run close within a few
 minutes, so bids meet deadlines and awards follow. Every 30 s a line gives the requests so far, the
 5xx answers, the load average, and per worker its resident memory (RSS, from /proc) and its search
-cache (``marketplace_search_cache_bytes`` from /metrics). After the run it checks, in the database:
+cache and store of page parts (``marketplace_search_cache_bytes``, ``marketplace_page_cache_bytes``
+from /metrics). After the run it checks, in the database:
 one live bid per co-op and job, one award per job, no bid submitted after the job's deadline, and
 an audit event for each change (job created, bid submitted, withdrawn, job awarded). See
 bench/README.md.
@@ -259,13 +260,14 @@ def rss_mb(pid, field="VmRSS"):
         return 0.0
 
 
-def cache_bytes(base):
-    """{pid: bytes} of marketplace_search_cache_bytes."""
+def cache_bytes(base, metric="marketplace_search_cache_bytes"):
+    """{pid: bytes} of a per-worker gauge: the search cache's, or (``marketplace_page_cache_bytes``)
+    the store of shared page parts."""
     try:
         body = requests.get(base + "/metrics", timeout=30).text
     except requests.RequestException:
         return {}
-    found = re.findall(r'marketplace_search_cache_bytes\{pid="(\d+)"\} ([0-9.e+]+)', body)
+    found = re.findall(metric + r'\{pid="(\d+)"\} ([0-9.e+]+)', body)
     return {int(pid): float(value) for pid, value in found}
 
 
@@ -289,12 +291,14 @@ def watch(soak, master, started, curve, trace_to=None):
             total = sum(soak.statuses.values())
             errors = sum(n for (_, status), n in soak.statuses.items() if isinstance(status, int) and status >= 500)
         pids, cache = worker_pids(master), cache_bytes(soak.base)
+        parts = cache_bytes(soak.base, "marketplace_page_cache_bytes")
         row = (time.monotonic() - started, total, errors, os.getloadavg()[0],
-               {pid: (rss_mb(pid), cache.get(pid, 0) / 2**20, rss_mb(pid, "RssAnon")) for pid in pids})
+               {pid: (rss_mb(pid), cache.get(pid, 0) / 2**20, rss_mb(pid, "RssAnon"), parts.get(pid, 0) / 2**20)
+                for pid in pids})
         curve.append(row)
         click.echo(f"{row[0] / 60:5.1f} min  {total:7d} requests  {errors:4d} 5xx  load {row[3]:4.1f}  " + "  ".join(
-            f"{pid}: {mb:6.1f} MB (anon {anon:6.1f}, cache {c * 1024:6.1f} KB)"
-            for pid, (mb, c, anon) in row[4].items()))
+            f"{pid}: {mb:6.1f} MB (anon {anon:6.1f}, cache {c * 1024:6.1f} KB, parts {p:4.1f} MB)"
+            for pid, (mb, c, anon, p) in row[4].items()))
         if trace_to and (len(curve) == 1 or time.monotonic() >= soak.until):
             traced(soak.base, trace_to, "warm-up" if len(curve) == 1 else "end")
 
@@ -416,7 +420,8 @@ def memory_summary(curve, cache_mb):
         click.echo(f"  worker {pid}: warm-up {first[4][pid][0]:6.1f} MB, end {last[4][pid][0]:6.1f} MB, "
                    f"last half {growth:+.2f} MB/min (its own heap, RssAnon: {first[4][pid][2]:.1f} → "
                    f"{last[4][pid][2]:.1f} MB, {anon:+.2f} MB/min); search cache at most "
-                   f"{max(row[4].get(pid, (0, 0))[1] for row in curve) * 1024:.1f} KB of {cache_mb} MB")
+                   f"{max(row[4].get(pid, (0, 0))[1] for row in curve) * 1024:.1f} KB of {cache_mb} MB; page parts "
+                   f"{first[4][pid][3]:.1f} → {last[4][pid][3]:.1f} MB")
     if kept:
         ends = [last[4][pid][0] for pid in kept]
         slopes = [slope([(row[0] / 60, row[4][pid][0]) for row in half if pid in row[4]]) for pid in kept]

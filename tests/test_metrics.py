@@ -98,3 +98,11 @@ def test_workers_counts_add_up_under_gunicorn(app, tmp_path):
         counts = [requests_to(samples(_get(base + "/metrics")[1]), "api.openapi_document") for _ in range(4)]
     assert len(pids) == 2, pids
     assert {count - before for count in counts} == {sent}
+
+
+def test_the_page_parts_a_worker_keeps_are_measured(app, client):
+    """marketplace_page_cache_bytes: what the worker's store of shared page parts holds after the
+    request before the scrape, within PAGE_CACHE_MB."""
+    assert client.get("/jobs").status_code == 200  # its list is kept as a shared part
+    held = scrape(client)[("marketplace_page_cache_bytes", frozenset())]
+    assert 0 < held <= app.config["PAGE_CACHE_MB"] * 2**20

@@ -22,6 +22,8 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, g, request
 
+from ..core.fragments import cache
+
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # The metrics below open their files there at once: a command run with gunicorn's environment
     # (cron's `flask feeds fetch`) must not fail for want of the directory.
@@ -49,6 +51,8 @@ SEARCH_SECONDS = Histogram("marketplace_search_duration_seconds", "Time a search
                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 SEARCH_CACHE_BYTES = Gauge("marketplace_search_cache_bytes", "Bytes of search bitsets a worker keeps "
                            "(bounded by SEARCH_CACHE_MB).", multiprocess_mode="liveall")
+PAGE_CACHE_BYTES = Gauge("marketplace_page_cache_bytes", "Bytes of shared page parts a worker keeps "
+                         "(bounded by PAGE_CACHE_MB).", multiprocess_mode="liveall")
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
@@ -134,6 +138,8 @@ def init_app(app: Flask) -> None:
             endpoint = _endpoint()
             REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
             REQUEST_SECONDS.labels(endpoint, request.method).observe(time.perf_counter() - started)
+        # The worker's own store of page parts (core.partcache); a shared store (Redis) has no such figure.
+        PAGE_CACHE_BYTES.set(getattr(getattr(cache, "cache", None), "bytes", 0))
         return response
 
     app.register_blueprint(bp)
