@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..audit.services import record
+from ..audit.services import event_values, record
 from ..core.time import site_zone
 from ..extensions import db
 from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
@@ -105,7 +105,7 @@ def new_imported_job(source: FeedSource, entry: Entry, values: dict[str, Any], s
                      published: datetime, now: datetime) -> Job:
     """The job of a new entry, published (or stored closed, when its bids deadline has already
     passed at the source: publishing refuses a past deadline); its audit events are written by
-    ``record_imported_job`` once it has an id. Raises JobRuleError, having added nothing, when
+    ``imported_job_events`` once it has an id. Raises JobRuleError, having added nothing, when
     the job rules refuse it."""
     job = Job(coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value)
     _assign(job, values, skills, entry)
@@ -123,16 +123,17 @@ def new_imported_job(source: FeedSource, entry: Entry, values: dict[str, Any], s
     return job
 
 
-def record_imported_job(source: FeedSource, job: Job, actor: User | None, now: datetime) -> bool:
-    """The audit events of a new imported job (as ``publish_job`` writes them). Returns True
-    if it came in closed."""
-    record("job.created", job, actor=actor, coop=source.coop, title=job.title,
-           source_id=source.id, imported=True)
+def imported_job_events(source: FeedSource, job: Job, actor: User | None, now: datetime) -> list[dict[str, Any]]:
+    """The audit events of a new imported job (as ``publish_job`` writes them), for
+    ``record_many``: its creation, then its publication, or that it came in closed."""
+    events = [event_values("job.created", job, actor=actor, coop=source.coop, title=job.title,
+                           source_id=source.id, imported=True)]
     if job.bids_deadline <= now:
-        record("job.imported_closed", job, actor=actor, coop=source.coop, public=True, source_id=source.id)
-        return True
-    record("job.published", job, actor=actor, coop=job.coop, public=True)
-    return False
+        events.append(event_values("job.imported_closed", job, actor=actor, coop=source.coop, public=True,
+                                   source_id=source.id))
+    else:
+        events.append(event_values("job.published", job, actor=actor, coop=job.coop, public=True))
+    return events
 
 
 ENDED_AT_SOURCE = {

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
-from ..audit.services import record
+from ..audit.services import record, record_many
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.policy import posting_visibilities
@@ -27,7 +27,7 @@ from ..skills.models import Skill
 from .addresses import AddressPolicy
 from .entries import Entry, FeedFormatError, parse_rss, shorten
 from .fetch import FetchError, FetchResult, fetch
-from .imported_jobs import (content_hash, entry_key, job_values, new_imported_job, record_imported_job,
+from .imported_jobs import (content_hash, entry_key, imported_job_events, job_values, new_imported_job,
                             update_imported_job)
 from .models import FeedSource, ImportedEntry, SourceKind
 from .ocds import parse_ocds
@@ -162,7 +162,8 @@ def import_entries(source: FeedSource, entries: list[Entry], actor: User | None 
     # New entries: each is checked against the job rules before anything is added (one they
     # refuse is skipped with its reason), then all are inserted in one flush: an audit event
     # needs its job's id, and a flush (or a savepoint) per job would cost most of an import.
-    new = []
+    # Their entries and audit events, which nothing reads back here, go in a statement each.
+    new: list[tuple[Job, _Step]] = []
     with db.session.no_autoflush:
         for step in planned:
             if step.previous is not None:
@@ -172,14 +173,20 @@ def import_entries(source: FeedSource, entries: list[Entry], actor: User | None 
             except JobRuleError as error:
                 report.skip(step.entry, error.message)
                 continue
-            new.append(job)
-            db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
-                                         buyer=step.entry.buyer or None, value=step.entry.value,
-                                         content_hash=step.digest, raw_hash=step.entry.raw_hash,
-                                         first_seen_at=now, last_seen_at=now))
+            new.append((job, step))
     db.session.flush()
-    for job in new:
-        report.closed += record_imported_job(source, job, actor, now)
+    if new:
+        db.session.execute(insert(ImportedEntry), [
+            {"source_id": source.id, "guid": step.entry.guid, "link": step.entry.link, "job_id": job.id,
+             "buyer": step.entry.buyer or None, "value": step.entry.value, "content_hash": step.digest,
+             "raw_hash": step.entry.raw_hash, "first_seen_at": now, "last_seen_at": now}
+            for job, step in new
+        ])
+    events = []
+    for job, _step in new:
+        events += imported_job_events(source, job, actor, now)
+        report.closed += job.bids_deadline <= now
+    record_many(events)
     report.created = len(new)
 
     changed = [(step, step.previous) for step in planned if step.previous is not None]
