@@ -23,7 +23,7 @@ from sqlalchemy import select  # noqa: E402
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.feeds.entries import parse_rss  # noqa: E402
-from marketplace.feeds.ingest import SkillMatcher, guess_skills  # noqa: E402
+from marketplace.feeds.skill_guess import SkillMatcher, guess_skills  # noqa: E402
 from marketplace.feeds.ocds import parse_ocds  # noqa: E402
 from marketplace.skills.models import Skill  # noqa: E402
 from marketplace.skills.services import load_taxonomy  # noqa: E402

@@ -7,44 +7,39 @@ malformed) is recorded on the source and changes nothing else: what was imported
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import hashlib
-import json
-import logging
-import re
-import time
-from dataclasses import dataclass, field
-from datetime import timedelta
-
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
-from ..audit.services import record
-from ..core.time import site_zone, utcnow
+from ..audit.services import record, record_many
+from ..core.time import utcnow
 from ..extensions import db
 from ..federation.policy import posting_visibilities
-from ..jobs.models import BudgetType, Currency, Job, JobStatus, WorkMode
-from ..jobs.services import (EDITABLE_FIELDS, MAX_SKILLS, JobRuleError, check_publishable, deadline_errors,
-                             end_at_source, is_editable, update_job)
+from ..jobs.models import Job
+from ..jobs.services import JobRuleError
 from ..skills.models import Skill
-from .entries import Entry, FeedFormatError, parse_rss, shorten, text_html
 from .addresses import AddressPolicy
-from .fetch import FetchError, fetch
+from .entries import Entry, FeedFormatError, parse_rss, shorten
+from .fetch import FetchError, FetchResult, fetch
+from .imported_jobs import (content_hash, entry_key, imported_job_events, job_values, new_imported_job,
+                            update_imported_job)
 from .models import FeedSource, ImportedEntry, SourceKind
 from .ocds import parse_ocds
 from .settings import setting, user_agent
+from .skill_guess import SkillMatcher, guess_skills
 
 if TYPE_CHECKING:
-    from ..feeds.entries import Entries
-    from typing import Any
     from ..accounts.models import User
+    from .entries import Entries
 
 log = logging.getLogger(__name__)
 
-# Questions close this long before bids when the entry does not say.
-QUESTIONS_BEFORE_BIDS = timedelta(days=1)
 IN_CHUNK = 500
 MAX_SKIPS_KEPT = 50  # skipped entries named on the source's page (all are counted)
 
@@ -64,9 +59,9 @@ class FetchReport:
     skipped: int = 0       # entries we could not use (their reasons in ``skips``)
     error: str | None = None
     seconds: float = 0.0
-    skips: list = field(default_factory=list)  # (entry title, reason)
+    skips: list[tuple[str, str]] = field(default_factory=list)  # (entry title, reason)
 
-    def skip(self, entry, reason: str) -> None:
+    def skip(self, entry: Entry, reason: str) -> None:
         self.skipped += 1
         self.skips.append((shorten(entry.title or entry.guid, 120), reason))
 
@@ -94,250 +89,22 @@ class FetchReport:
 class SourceRefused(Exception):
     """The source's settings no longer allow importing (e.g. its co-op lost its membership)."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-# --- skills from text ----------------------------------------------------------------------------
-
-class SkillMatcher:
-    """Finds taxonomy skills named in text, by name, slug or synonym, as whole words.
-
-    One pattern of every term tried at each position of a long notice costs about half a
-    millisecond an entry; a term can only match where each of its words is a word of the text,
-    so the pattern is made of those terms alone (and kept: many texts share the same few)."""
-
-    def __init__(self, skills) -> None:
-        self.by_slug = {s.slug: s for s in skills}
-        self.by_term: dict[str, Any] = {}
-        for skill in skills:
-            for term in (skill.name, skill.slug.replace("-", " "), *skill.synonym_list):
-                term = " ".join(term.lower().split())
-                if len(term) >= 2:
-                    self.by_term.setdefault(term, skill)
-        # Longest first: "machine learning" before "machine", as the single pattern had them.
-        self.terms = sorted(self.by_term, key=len, reverse=True)
-        self._rank = {term: n for n, term in enumerate(self.terms)}
-        self._by_word: dict[str, list[Any]] = {}
-        for term in self.terms:
-            words = frozenset(_WORD.findall(term))
-            if words:
-                self._by_word.setdefault(min(words), []).append((term, words))
-        self._patterns: dict[Any, Any] = {}
-
-    def find(self, text: str, skip=frozenset()) -> list[Any]:
-        """The skills named in ``text``, in order; ``skip``: terms that do not count."""
-        if not self.terms or not text:
-            return []
-        text = " ".join(text.split())
-        words = set(_WORD.findall(text.lower()))
-        candidates = sorted({term for word in words for term, needs in self._by_word.get(word, ())
-                             if needs <= words}, key=self._rank.__getitem__)
-        if not candidates:
-            return []
-        found = []
-        for match in self._pattern(tuple(candidates)).finditer(text):
-            term = match.group(1).lower()
-            skill = None if term in skip else self.by_term.get(term)
-            if skill is not None and skill not in found:
-                found.append(skill)
-        return found
-
-    def _pattern(self, terms):
-        pattern = self._patterns.get(terms)
-        if pattern is None:
-            if len(self._patterns) > 4096:
-                self._patterns.clear()
-            pattern = self._patterns[terms] = re.compile(
-                r"(?<![\w+#.])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w+#])", re.IGNORECASE
-            )
-        return pattern
-
-
-# The words of a term or a text, as the pattern's edges see them: a term can only match where
-# each of its words stands whole in the text.
-_WORD = re.compile(r"[\w+#]+")
-
-
-# Words that name a skill but mostly mean something else in a public notice ("building
-# security", "LED video panel", "our strategy", "hosting an event"), and in its prose also
-# "see our website": tried on real Contracts Finder tenders, they made most wrong guesses.
-LOOSE_TERMS = frozenset({"security", "strategy", "campaigns", "hosting", "infrastructure", "video", "games",
-                         "containers", "printing", "node", "linux", "ubuntu", "charts", "ml"})
-LOOSE_IN_PROSE = LOOSE_TERMS | {"website"}
-
-
-def guess_skills(entry, matcher, defaults) -> list[Any]:
-    """The source's default skills, then skills known from codes (CPV), then skills named in
-    the title and categories, then in the text, at most MAX_SKILLS.
-
-    A classified notice (an OCDS tender with CPV codes) is read more warily: its codes stand
-    for its categories (their names are whole families: "…printing and security"), loose
-    words count in its title only when its codes are ours, and never in its text, which is
-    long and mostly boilerplate. A forum post's text is short and about the work."""
-    chosen = list(defaults)
-    candidates = [matcher.by_slug[s] for s in entry.skill_slugs if s in matcher.by_slug]
-    if not entry.classified:
-        candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
-    else:
-        # Its codes say it is work of ours ("Email security solution", software): its title's
-        # loose words count.
-        candidates += matcher.find(entry.title, skip=frozenset() if candidates else LOOSE_TERMS)
-        candidates += matcher.find(entry.text, skip=LOOSE_IN_PROSE)
-    for skill in candidates:
-        if skill not in chosen:
-            chosen.append(skill)
-    return chosen[:MAX_SKILLS]
-
-
-# --- entry → job values -------------------------------------------------------------------------
-
-def job_values(source: FeedSource, entry, now: datetime, open_days, first_seen=None):
-    """The job fields for an entry, as ``jobs.services`` takes them. An entry without a date
-    counts from when it was first seen, so its deadline stays put from one fetch to the next."""
-    published = min(entry.published or first_seen or now, now)
-    bids = entry.bids_deadline or published + timedelta(days=open_days)
-    questions = entry.questions_deadline or bids - QUESTIONS_BEFORE_BIDS
-    if questions >= bids:
-        questions = bids - QUESTIONS_BEFORE_BIDS
-    has_budget = entry.budget_min is not None
-    return {
-        "title": shorten(entry.title, 200),
-        "summary": shorten(entry.summary or entry.text or entry.title, 500),
-        "description": entry.text,
-        "kind": source.job_kind,
-        "budget_type": BudgetType.FIXED.value,
-        "budget_min": entry.budget_min if has_budget else 0,
-        "budget_max": entry.budget_max if has_budget else None,
-        "currency": entry.currency if has_budget else Currency.GBP.value,
-        "location": entry.location,
-        "work_mode": WorkMode.REMOTE.value,
-        "questions_deadline": questions,
-        "bids_deadline": bids,
-        "start_date": None,
-        "visibility": source.visibility,
-        "looking_for_partners": False,
-    }, published
-
-
-# Raise when entries are turned into jobs differently: the raw digests stored before then no
-# longer vouch for their jobs, and every entry is read again once.
-ENTRY_RULES = 1
-
-
-def entry_key(source: FeedSource, skills) -> bytes:
-    """``raw_digest``'s key: all that decides an entry's job besides the entry itself (the
-    source's settings, the skills taxonomy, the site's time zone for bare dates)."""
-    taxonomy = sorted((s.slug, s.name, tuple(s.synonym_list)) for s in skills)
-    decides = [ENTRY_RULES, source.kind, source.url, source.coop_id, source.visibility, source.job_kind,
-               sorted(s.slug for s in source.default_skills), setting("FEED_DEFAULT_OPEN_DAYS"),
-               setting("FEED_MAX_ENTRIES"), str(site_zone()), taxonomy]
-    return hashlib.sha256(repr(decides).encode()).digest()
-
-
-def content_hash(values, skills, entry) -> str:
-    """What the job would look like: unchanged hash, nothing to update."""
-    data: dict[str, Any] = {k: str(v) for k, v in values.items()}
-    data.update(skills=sorted(s.id for s in skills), link=entry.link, html=entry.html,
-                cancelled=entry.cancelled)
-    # Only when there is one: the hashes of entries imported before without stay valid.
-    extra = {"notice": entry.notice if entry.notice != "tender" else None, "buyer": entry.buyer or None,
-             "value": entry.value}
-    data.update((k, v) for k, v in extra.items() if v is not None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def _description_html(entry):
-    return entry.html or text_html(entry.text)
-
-
-def _assign(job: Job, values, skills, entry) -> list[str]:
-    """Set a job's fields directly; returns the names of those that changed."""
-    before = {n: getattr(job, n) for n in EDITABLE_FIELDS}
-    before_skills = {s.id for s in job.skills} if job.id is not None else set()
-    for name in EDITABLE_FIELDS:
-        setattr(job, name, values[name])
-    job.description_html = _description_html(entry)
-    job.skills = list(skills)
-    changed = sorted(n for n in EDITABLE_FIELDS if getattr(job, n) != before[n])
-    if {s.id for s in skills} != before_skills:
-        changed.append("skills")
-    return changed
-
-
-def new_imported_job(source: FeedSource, entry, values, skills, published, now: datetime) -> Job:
-    """The job of a new entry, published (or stored closed, when its bids deadline has already
-    passed at the source: publishing refuses a past deadline); its audit events are written by
-    ``record_imported_job`` once it has an id. Raises JobRuleError, having added nothing, when
-    the job rules refuse it."""
-    job = Job(coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value)
-    _assign(job, values, skills, entry)
-    if job.bids_deadline > now:
-        try:
-            check_publishable(job)
-        except JobRuleError:
-            if job in db.session:
-                db.session.expunge(job)
-            raise
-    job.status = JobStatus.PUBLISHED.value
-    # The entry's own date, not the import's, orders it among other jobs.
-    job.published_at = published
-    db.session.add(job)
-    return job
-
-
-def record_imported_job(source: FeedSource, job: Job, actor: User | None, now: datetime) -> bool:
-    """The audit events of a new imported job (as ``publish_job`` writes them). Returns True
-    if it came in closed."""
-    record("job.created", job, actor=actor, coop=source.coop, title=job.title,
-           source_id=source.id, imported=True)
-    if job.bids_deadline <= now:
-        record("job.imported_closed", job, actor=actor, coop=source.coop, public=True, source_id=source.id)
-        return True
-    record("job.published", job, actor=actor, coop=job.coop, public=True)
-    return False
-
-
-ENDED_AT_SOURCE = {
-    "cancelled": "Cancelled at the source.",
-    "award": "The buyer awarded the contract: see the award notice at the source.",
-}
-
-
-def update_imported_job(source: FeedSource, job: Job, entry, values, skills, actor: User | None) -> str:
-    """Bring a job in line with its changed entry. Returns "updated", "withdrawn" or "kept"."""
-    if job.status != JobStatus.PUBLISHED:
-        return "kept"  # ended here (withdrawn, cancelled, awarded): a refetch does not revive it
-    if entry.cancelled or entry.notice == "award":
-        # The process is over at the source: open here, the job is withdrawn; closed, it is
-        # cancelled with the reason (the one state a closed job can end in without an award).
-        ended = end_at_source(job, actor, ENDED_AT_SOURCE["cancelled" if entry.cancelled else "award"])
-        return "withdrawn" if ended else "kept"
-    if is_editable(job) and not deadline_errors(
-        values["questions_deadline"], values["bids_deadline"], None, previous=job
-    ):
-        update_job(job, actor, values, skills)
-        job.description_html = _description_html(entry)
-        return "updated"
-    # Closed here, or its deadlines moved into the past at the source: the source is the
-    # authority on its own entries, so the job follows it (a later deadline reopens it).
-    changed = _assign(job, values, skills, entry)
-    if changed:
-        record("job.updated", job, actor=actor, coop=job.coop, fields=changed, source_id=source.id,
-               imported=True)
-    return "updated"
-
 
 # --- one source ------------------------------------------------------------------------------------
 
-def _parse(source: FeedSource, result, key=None, known=frozenset()) -> Entries:
+def _parse(source: FeedSource, result: FetchResult, key: bytes | None = None,
+           known: frozenset[str] = frozenset()) -> Entries:
     if source.kind == SourceKind.OCDS:
         return parse_ocds(result.body, key, known)
     return parse_rss(result.body, result.content_type, result.url, key, known)
 
 
-def _raw_hashes(source: FeedSource) -> frozenset[Any]:
+def _raw_hashes(source: FeedSource) -> frozenset[str]:
     """The raw digests of the source's entries as they were last imported."""
     return frozenset(db.session.scalars(
         select(ImportedEntry.raw_hash).where(ImportedEntry.source_id == source.id,
@@ -345,7 +112,8 @@ def _raw_hashes(source: FeedSource) -> frozenset[Any]:
     ))
 
 
-def import_entries(source: FeedSource, entries, actor: User | None = None, now: datetime | None = None, report=None):
+def import_entries(source: FeedSource, entries: list[Entry], actor: User | None = None, now: datetime | None = None,
+                   report: FetchReport | None = None) -> FetchReport:
     """Create or update the jobs of ``entries`` (not committed). Returns the report."""
     now = now or utcnow()
     report = report or FetchReport(source.id, source.name)
@@ -394,7 +162,8 @@ def import_entries(source: FeedSource, entries, actor: User | None = None, now: 
     # New entries: each is checked against the job rules before anything is added (one they
     # refuse is skipped with its reason), then all are inserted in one flush: an audit event
     # needs its job's id, and a flush (or a savepoint) per job would cost most of an import.
-    new = []
+    # Their entries and audit events, which nothing reads back here, go in a statement each.
+    new: list[tuple[Job, _Step]] = []
     with db.session.no_autoflush:
         for step in planned:
             if step.previous is not None:
@@ -404,14 +173,20 @@ def import_entries(source: FeedSource, entries, actor: User | None = None, now: 
             except JobRuleError as error:
                 report.skip(step.entry, error.message)
                 continue
-            new.append(job)
-            db.session.add(ImportedEntry(source=source, guid=step.entry.guid, link=step.entry.link, job=job,
-                                         buyer=step.entry.buyer or None, value=step.entry.value,
-                                         content_hash=step.digest, raw_hash=step.entry.raw_hash,
-                                         first_seen_at=now, last_seen_at=now))
+            new.append((job, step))
     db.session.flush()
-    for job in new:
-        report.closed += record_imported_job(source, job, actor, now)
+    if new:
+        db.session.execute(insert(ImportedEntry), [
+            {"source_id": source.id, "guid": step.entry.guid, "link": step.entry.link, "job_id": job.id,
+             "buyer": step.entry.buyer or None, "value": step.entry.value, "content_hash": step.digest,
+             "raw_hash": step.entry.raw_hash, "first_seen_at": now, "last_seen_at": now}
+            for job, step in new
+        ])
+    events = []
+    for job, _step in new:
+        events += imported_job_events(source, job, actor, now)
+        report.closed += job.bids_deadline <= now
+    record_many(events)
     report.created = len(new)
 
     changed = [(step, step.previous) for step in planned if step.previous is not None]
@@ -454,13 +229,13 @@ class _Step:
     entry: Entry
     values: dict
     skills: list
-    published: datetime | None
+    published: datetime
     digest: str
     previous: ImportedEntry | None
 
 
-def _jobs_by_id(ids) -> dict[Any, Any]:
-    jobs: dict[int, Any] = {}
+def _jobs_by_id(ids: list[int]) -> dict[int, Job]:
+    jobs: dict[int, Job] = {}
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start:start + IN_CHUNK]
         stmt = select(Job).where(Job.id.in_(chunk)).options(selectinload(Job.skills))
@@ -468,10 +243,10 @@ def _jobs_by_id(ids) -> dict[Any, Any]:
     return jobs
 
 
-def _count_entries(source: FeedSource):
+def _count_entries(source: FeedSource) -> int:
     return db.session.scalar(
         select(func.count()).select_from(ImportedEntry).where(ImportedEntry.source_id == source.id)
-    )
+    ) or 0
 
 
 def fetch_source(source: FeedSource, actor: User | None = None, now: datetime | None = None,
@@ -528,7 +303,8 @@ def fetch_source(source: FeedSource, actor: User | None = None, now: datetime | 
     return report
 
 
-def _record_failure(source: FeedSource | None, report, message, actor: User | None, now: datetime) -> None:
+def _record_failure(source: FeedSource | None, report: FetchReport, message: str, actor: User | None,
+                    now: datetime) -> None:
     """Undo anything half-done, then note the error on the source (nothing imported is lost)."""
     db.session.rollback()
     source = db.session.get(FeedSource, report.source_id)
@@ -540,3 +316,4 @@ def _record_failure(source: FeedSource | None, report, message, actor: User | No
     source.fetch_requested_at = None
     record("feed_source.fetch_failed", source, actor=actor, coop=source.coop, error=message[:500])
     db.session.commit()
+

@@ -36,7 +36,7 @@ from datetime import datetime
 
 
 # First: whoosh_codec imports Whoosh without its SyntaxWarning.
-from .whoosh_codec import Codec, commit_segments
+from .whoosh_codec import Codec, commit_segments, commit_with_segments
 from whoosh import index  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.index import LockError  # noqa: E402
@@ -195,12 +195,12 @@ class WhooshBackend:
             batch = _Batch(writer)
             try:
                 yield batch
+                batch.close()
+                batch.commit(ix, self.build_memory_mb)
             except BaseException:
                 batch.close()
                 writer.cancel()
                 raise
-            batch.close()
-            writer.commit()
         finally:
             self._write_lock.release()
 
@@ -251,10 +251,17 @@ class WhooshBackend:
             shutil.rmtree(previous, ignore_errors=True)
 
 
+# Documents in a batch from which they are written as a segment of their own, as a rebuild
+# writes them (whoosh_build): an import of a thousand jobs indexes about three times faster than
+# through Whoosh's writer, which sorts every posting through a pool. Fewer go through the writer.
+BULK_MIN = 50
+
+
 class _Batch:
     def __init__(self, writer):
         self.writer = writer
         self._searcher = None
+        self._added = []  # field dicts of the documents put, written on commit
 
     def put(self, document):
         # update_document opens a reader of every segment for each document; one searcher
@@ -263,12 +270,22 @@ class _Batch:
         if self._searcher is None:
             self._searcher = self.writer.searcher()
         self.writer.delete_by_term("key", document.key, searcher=self._searcher)
-        self.writer.add_document(**_fields(document))
+        self._added.append(_fields(document))
 
     def close(self):
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+
+    def commit(self, ix, memory_mb):
+        """Write the documents put and the deletions, in one commit of the index."""
+        if len(self._added) < BULK_MIN:
+            for fields_ in self._added:
+                self.writer.add_document(**fields_)
+            self.writer.commit()
+            return
+        segments, _count = build_segments(ix, self._added, memory_mb)
+        commit_with_segments(self.writer, segments)
 
     def delete(self, kind, object_id):
         self.writer.delete_by_term("key", document_key(kind, object_id))

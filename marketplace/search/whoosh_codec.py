@@ -150,3 +150,15 @@ def commit_segments(ix, segments):
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
+
+
+def commit_with_segments(writer, segments):
+    """Commit ``writer`` (its deletions, and the merging of small segments it would do) with
+    ``segments`` written beside it added to the index, as ``SegmentWriter.commit`` adds its own."""
+    final = writer._merge_segments(None, None, None)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final + list(segments))
+    writer._finish()

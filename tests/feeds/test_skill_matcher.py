@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.feeds.entries import parse_rss
-from marketplace.feeds.ingest import LOOSE_IN_PROSE, SkillMatcher
+from marketplace.feeds.skill_guess import LOOSE_IN_PROSE, SkillMatcher
 from marketplace.feeds.ocds import parse_ocds
 from marketplace.skills.models import Skill
 

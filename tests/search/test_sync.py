@@ -361,3 +361,26 @@ def test_an_award_reaches_the_index(app, poster, networks, search):
         db.session.commit()
         assert {label: count for label, (count, _) in search("wetland").facet("state").items()} == {"Awarded": 1}
         assert check(app).ok
+
+
+@whoosh_only
+def test_a_big_batch_is_written_as_a_segment_and_found_like_any_other(app, poster, search):
+    """A commit of many jobs at once (an import) is written as a segment of its own, as a
+    rebuild writes one: its jobs are found at once, by word and by phrase, with their skills;
+    an edit afterwards replaces a job's document, and nothing stays queued."""
+    from marketplace.search.whoosh_backend import BULK_MIN
+
+    user, coop = poster
+    jobs = [services.post_job(coop, user, _values(f"Allotment survey {n}", summary=f"Plots of ward {n}."),
+                              [], publish=True) for n in range(BULK_MIN + 5)]
+    db.session.commit()
+    assert queue_length() == 0
+    assert _indexed(app) >= {f"job:{job.id}" for job in jobs}
+    last = len(jobs) - 1
+    assert search(f'"plots of ward {last}"').titles == [f"Allotment survey {last}"]
+    assert search('"plots of ward 7"').titles == ["Allotment survey 7"]
+    services.update_job(jobs[7], user, {"title": "Allotment census 7"}, None)
+    db.session.commit()
+    assert search("census").titles == ["Allotment census 7"]
+    assert search('"plots of ward 7"').titles == ["Allotment census 7"]
+    assert check(app).ok
