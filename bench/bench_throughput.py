@@ -1,7 +1,7 @@
 """Throughput of the main pages under concurrency, against a bare Flask route on the same server.
 
     .venv/bin/python bench/bench_throughput.py [--backend sqlite|postgres|both] [--postgres URL]
-        [--connections 16] [--duration 5] [--workers 2] [--viewer anonymous --viewer member]
+        [--connections 16] [--duration 5] [--rounds 1] [--workers 2] [--viewer anonymous --viewer member]
         [--only PATH ...]
 
 At 100,000 jobs and 5,000 co-ops (bench_pages.py's database, built when missing; on PostgreSQL
@@ -55,8 +55,9 @@ P99_MS = 100
 VIEWERS = ("anonymous", "member")
 
 
-def run_server(label, database, env, facts, cookies, pages, viewers, connections, duration, workers):
-    """[(page label, viewer, page run, bare run, target)] on one server."""
+def run_server(label, database, env, facts, cookies, pages, viewers, connections, duration, workers, rounds):
+    """[(page label, viewer, page run, bare run, target)] on one server: of ``rounds`` pairs of
+    runs (bare route, page), the pair with the median ratio."""
     found = []
     with gunicorn(database, env, workers=("--workers", str(workers))) as port:
         client = KeepAliveHTTP(port)
@@ -71,17 +72,22 @@ def run_server(label, database, env, facts, cookies, pages, viewers, connections
             for viewer in viewers:
                 headers = [f"Cookie: session={cookies[viewer]}"] if cookies[viewer] else []
                 wrk(port, path, connections, 1, headers=headers)  # warm every worker
-                bare = wrk(port, "/bench/bare", connections, duration)
-                page = wrk(port, path, connections, duration, headers=headers)
+                pairs = []
+                for _ in range(rounds):
+                    bare = wrk(port, "/bench/bare", connections, duration)
+                    pairs.append((wrk(port, path, connections, duration, headers=headers), bare))
+                pairs.sort(key=lambda pair: pair[0]["rps"] / pair[1]["rps"])
+                page, bare = pairs[len(pairs) // 2]
                 click.echo(f"  {label}: {name} ({viewer}): {page['rps']:.0f} req/s, "
                            f"bare {bare['rps']:.0f} ({page['rps'] / bare['rps']:.3f}x)")
                 found.append((name, path, viewer, page, bare, target))
     return found
 
 
-def report(label, found, workers, connections, duration, jobs):
+def report(label, found, workers, connections, duration, rounds, jobs):
     click.echo(f"\n{label}: gunicorn {workers} sync workers (marketplace.gunicorn_conf), {jobs:,} jobs; "
-               f"wrk -t2 -c{connections} -d{duration}s, the bare route just before each page. "
+               f"wrk -t2 -c{connections} -d{duration}s, the bare route just before each page, the median ratio "
+               f"of {rounds} such pair(s). "
                f"Load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}.")
     rows = []
     for name, path, viewer, page, bare, target in found:
@@ -108,10 +114,12 @@ def report(label, found, workers, connections, duration, jobs):
               help="The PostgreSQL database the data is copied into (made when missing).")
 @click.option("--connections", default=16, show_default=True)
 @click.option("--duration", default=5, show_default=True, help="Seconds of each wrk run.")
+@click.option("--rounds", default=1, show_default=True,
+              help="Pairs of runs (bare route, page) per page and viewer; the median ratio is shown.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn sync workers.")
 @click.option("--viewer", "viewers", multiple=True, type=click.Choice(VIEWERS), help="Default: both.")
 @click.option("--only", "only", multiple=True, help="Only these addresses (as in the list, before filling in).")
-def main(jobs, coops, database, backend, postgres, connections, duration, workers, viewers, only):
+def main(jobs, coops, database, backend, postgres, connections, duration, rounds, workers, viewers, only):
     """Every main page at 16 connections, anonymous and signed in, against the bare route."""
     database = os.path.abspath(database)
     ensure_database(database, jobs, coops)
@@ -135,9 +143,9 @@ def main(jobs, coops, database, backend, postgres, connections, duration, worker
     for label, server_env, cookie in servers:
         cookies = {"anonymous": None, "member": cookie}
         results.append((label, run_server(label, database, server_env, facts, cookies, pages, viewers,
-                                          connections, duration, workers)))
+                                          connections, duration, workers, rounds)))
     for label, found in results:
-        report(label, found, workers, connections, duration, facts["jobs"])
+        report(label, found, workers, connections, duration, rounds, facts["jobs"])
 
 
 if __name__ == "__main__":
