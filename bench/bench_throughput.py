@@ -76,10 +76,10 @@ def run_server(label, database, env, facts, cookies, pages, viewers, connections
                 for _ in range(rounds):
                     bare = wrk(port, "/bench/bare", connections, duration)
                     pairs.append((wrk(port, path, connections, duration, headers=headers), bare))
-                pairs.sort(key=lambda pair: pair[0]["rps"] / pair[1]["rps"])
+                # A bare run that answered nothing (a stalled machine) ranks its pair lowest.
+                pairs.sort(key=lambda pair: pair[0]["rps"] / pair[1]["rps"] if pair[1]["rps"] else 0)
                 page, bare = pairs[len(pairs) // 2]
-                click.echo(f"  {label}: {name} ({viewer}): {page['rps']:.0f} req/s, "
-                           f"bare {bare['rps']:.0f} ({page['rps'] / bare['rps']:.3f}x)")
+                click.echo(f"  {label}: {name} ({viewer}): {page['rps']:.0f} req/s, bare {bare['rps']:.0f}")
                 found.append((name, path, viewer, page, bare, target))
     return found
 
@@ -91,7 +91,7 @@ def report(label, found, workers, connections, duration, rounds, jobs):
                f"Load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}.")
     rows = []
     for name, path, viewer, page, bare, target in found:
-        ratio = page["rps"] / bare["rps"]
+        ratio = page["rps"] / bare["rps"] if bare["rps"] else 0
         short = [f"ratio < {target}"] if ratio < target else []
         short += [f"p99 >= {P99_MS} ms"] if page["p99"] >= P99_MS else []
         rows.append([f"{name} {path}", viewer, f"{page['rps']:.0f}", f"{page['p50']:.1f}", f"{page['p99']:.1f}",
@@ -99,7 +99,7 @@ def report(label, found, workers, connections, duration, rounds, jobs):
                      "; ".join(short) or "met"])
     print_table(["page", "viewer", "req/s", "p50 ms", "p99 ms", "bare req/s", "x bare", "target", "non-2xx",
                  ""], rows, align=["<", "<"] + [">"] * 7 + ["<"])
-    ratios = [page["rps"] / bare["rps"] for *_, page, bare, _t in found]
+    ratios = [page["rps"] / bare["rps"] for *_, page, bare, _t in found if bare["rps"]]
     click.echo(f"Bare route: {statistics.median(b['rps'] for *_, b, _t in found):.0f} req/s median; "
                f"pages {min(ratios):.3f}–{max(ratios):.3f}x.")
 
