@@ -45,9 +45,12 @@ lint: dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m mypy
 
-## bench: build the 100,000-job database under bench/ and print page costs
+## bench: build the 100,000-job database under bench/ and print page costs, then each page's throughput
+## at 16 connections against the bare route, on SQLite and on its copy in PostgreSQL (THROUGHPUT_POSTGRES)
+THROUGHPUT_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1/bench_throughput
 bench: dev
 	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_throughput.py --postgres $(THROUGHPUT_POSTGRES)
 
 ## bench-search: search at 100,000 jobs on every engine, then 16 concurrent searches on the PostgreSQL
 ## backend through gunicorn (needs PostgreSQL: BENCH_POSTGRES, and wrk)

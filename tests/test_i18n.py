@@ -32,3 +32,15 @@ def test_a_language_of_the_site_is_chosen_by_the_browser(app, client, networks):
         welsh = client.get(f"/jobs/{job.id}", headers={"Accept-Language": "cy"}).get_data(as_text=True)
     assert "29 Mar 2027, 12:00 BST" in english
     assert "29 Maw 2027, 12:00 BST" in welsh  # Babel's Welsh month; the words wait for translations/cy
+
+
+def test_form_messages_follow_the_browsers_language_in_each_request(app, client):
+    """WTForms' own messages ("Not a valid choice.") come in the request's language: their
+    catalogue is read once per language and process, not once per request, and one browser's
+    language never carries over to the next."""
+    app.config["LANGUAGES"] = ["en_GB", "cy"]
+    for _round in (1, 2):
+        for language, message in (("cy", "Nid yw hwn yn ddewis dilys"), ("en", "Not a valid choice")):
+            response = client.get("/feeds/jobs.atom?kind=nonsense", headers={"Accept-Language": language})
+            assert response.status_code == 400
+            assert message in response.get_data(as_text=True), language

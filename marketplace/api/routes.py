@@ -3,7 +3,7 @@ jobs, co-ops and skills services, filtered by the federation module like every p
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from ..coops.models import Coop
@@ -93,23 +93,24 @@ def jobs_index() -> Response:
     per_page = int_arg("per_page", 20, high=MAX_PER_PAGE)
     viewer = api_viewer()
     if request.args.get("q", "").strip():
-        return jsonify(_kept_for(viewer, lambda: _search(viewer, page_no, per_page), search=True))
-    return jsonify(_kept_for(viewer, lambda: _list(viewer, page_no, per_page)))
+        return _kept_for(viewer, lambda: _search(viewer, page_no, per_page), search=True)
+    return _kept_for(viewer, lambda: _list(viewer, page_no, per_page))
 
 
-def _kept_for(viewer: Viewer, answer: Callable[[], JobAnswer], search: bool = False) -> JobAnswer:
-    """``answer()`` (a JSON-ready dict), kept like the shared page parts: per audience and
-    address until the next write or deadline. A search's answer only when the index had
-    caught up with the database."""
+def _kept_for(viewer: Viewer, answer: Callable[[], JobAnswer], search: bool = False) -> Response:
+    """The JSON of ``answer()``, kept like the shared page parts: per audience and address
+    until the next write or deadline (as text: serialising the answer again for every
+    request cost as much as the rest of it). A search's answer only when the index had caught
+    up with the database."""
     settled: list[bool] = []
 
-    def compute() -> JobAnswer:
+    def compute() -> str:
         settled.append(not search or index_in_step())
-        return answer()
+        return f"{current_app.json.dumps(answer())}\n"  # as jsonify writes it
 
     key = ("api", request.full_path, audience_key(viewer), site_today())
-    kept: JobAnswer = remembered(key, compute, expires=next_state_change, keep=lambda: settled[0])
-    return kept
+    kept: str = remembered(key, compute, expires=next_state_change, keep=lambda: settled[0])
+    return current_app.response_class(kept, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
 
 
 def _list(viewer: Viewer, page_no: int, per_page: int) -> JobAnswer:

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from ..core.forms import ActionForm
+from ..core.fragments import render_shared, shared
 from ..core.work import save_change
 from ..federation import current_viewer
 from ..federation import services as federation
@@ -39,6 +40,13 @@ def _check_action():
 
 @bp.get("/")
 def index():
+    viewer = current_viewer()
+    # A shared part (core/fragments.py): rendered once per audience until the next write.
+    content = shared("coops.index", viewer, lambda: _directory(viewer))
+    return render_template("coops/index.html", content=content)
+
+
+def _directory(viewer):
     networks, skills = federation.all_networks(), all_skills()
     form = DirectoryFilterForm(request.args, networks=networks, skills=skills)
     ignored = not form.validate()
@@ -54,8 +62,8 @@ def index():
     )
     page = services.list_coops(filters, page=form.page.data or 1,
                                per_page=current_app.config["COOPS_PER_PAGE"])
-    return render_template("coops/index.html", form=form, page=page, filters=filters, ignored=ignored,
-                           state_of=federation.membership_state)
+    return render_shared("coops/_index.html", viewer, form=form, page=page, filters=filters,
+                         ignored=ignored, state_of=federation.membership_state)
 
 
 @bp.get("/<slug>")

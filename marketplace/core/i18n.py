@@ -4,8 +4,12 @@ reach these as filters (core/templating.py); emails render with them too."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+import functools
+
 import flask_babel
-from flask_babel import gettext, ngettext
+from babel import support
+from flask_babel import gettext, get_locale, ngettext
+from wtforms.i18n import messages_path
 
 from .time import to_viewer, utcnow
 
@@ -85,3 +89,23 @@ def showing_text(page: Page, noun: str) -> str:
     if page.pages == 1 and not page.capped:
         return whole(page.total, total=page.total_label)
     return part(page.total, total=page.total_label, first=format_number(page.first_index), last=format_number(page.last_index))
+
+
+# --- the messages of WTForms' own validators ---------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _wtforms_catalogue(locale: str) -> support.Translations | support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WtformsMessages:
+    """WTForms' messages ("Not a valid choice.") in the request's language. Flask-WTF reads and
+    parses their catalogue from disk again in every request that validates a form with an
+    empty choice (every job list, co-op directory and feed: 3 ms a request); each process reads
+    it once a language here, and Flask-WTF takes it from ``request.wtforms_translations``."""
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)

@@ -8,14 +8,16 @@ from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request
 
-from .i18n import (format_date, format_datetime, format_money, format_number, iso_datetime, showing_text,
-                   time_until)
+from .i18n import (WtformsMessages, format_date, format_datetime, format_money, format_number, iso_datetime,
+                   showing_text, time_until)
 from .markdown import as_markup
 from .time import viewer_zone
 
 if TYPE_CHECKING:
     from typing import Any
     from flask import Flask
+
+WTFORMS_MESSAGES = WtformsMessages()
 
 
 def _locale() -> str:
@@ -67,6 +69,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    @app.before_request
+    def _wtforms_messages() -> None:
+        request.wtforms_translations = WTFORMS_MESSAGES  # type: ignore[attr-defined]
 
     @app.context_processor
     def inject() -> dict[Any, Any]:

@@ -50,7 +50,10 @@ PUBLIC_FEEDS = {"feeds.jobs", "feeds.skill", "feeds.coop", "feeds.kind"}
 def jobs(fmt, token=None):
     """All open jobs, or a saved search: the same query arguments as /jobs, or with ``q`` those
     of /search (a full-text search, newest first)."""
-    viewer = _viewer(token)
+    return _serve(fmt, _viewer(token), _jobs_spec)
+
+
+def _jobs_spec():
     try:
         query = queries.job_query(request.args)
     except queries.InvalidQuery as error:
@@ -62,32 +65,35 @@ def jobs(fmt, token=None):
     else:
         key = "jobs" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(args.items())) if args else "")
         page_url = url_for("jobs.index", _external=True, **args)
-    return _serve(fmt, viewer, outgoing.FeedSpec(key=key, title=query.title, page_url=page_url,
-                                                 self_url=request.url, query=query))
+    return outgoing.FeedSpec(key=key, title=query.title, page_url=page_url, self_url=request.url, query=query)
 
 
 @bp.get(f"/skills/<slug>.{FMT}")
 @bp.get(f"/private/<token>/skills/<slug>.{FMT}")
 def skill(slug, fmt, token=None):
-    viewer = _viewer(token)
-    found = skill_by_slug(slug) or abort(404)
-    return _serve(fmt, viewer, outgoing.FeedSpec(
-        key=f"skill:{found.slug}", title=f"{found.name} jobs",
-        page_url=url_for("skills.show", slug=found.slug, _external=True),
-        self_url=request.url, query=queries.listing(JobFilters(skill=found)),
-    ))
+    def spec():
+        found = skill_by_slug(slug) or abort(404)
+        return outgoing.FeedSpec(
+            key=f"skill:{found.slug}", title=f"{found.name} jobs",
+            page_url=url_for("skills.show", slug=found.slug, _external=True),
+            self_url=request.url, query=queries.listing(JobFilters(skill=found)),
+        )
+
+    return _serve(fmt, _viewer(token), spec)
 
 
 @bp.get(f"/coops/<slug>.{FMT}")
 @bp.get(f"/private/<token>/coops/<slug>.{FMT}")
 def coop(slug, fmt, token=None):
-    viewer = _viewer(token)
-    found = db.session.scalar(select(Coop).where(Coop.slug == slug)) or abort(404)
-    return _serve(fmt, viewer, outgoing.FeedSpec(
-        key=f"coop:{found.slug}", title=f"Jobs posted by {found.name}",
-        page_url=url_for("coops.show", slug=found.slug, _external=True),
-        self_url=request.url, query=queries.listing(JobFilters(coop=found)),
-    ))
+    def spec():
+        found = db.session.scalar(select(Coop).where(Coop.slug == slug)) or abort(404)
+        return outgoing.FeedSpec(
+            key=f"coop:{found.slug}", title=f"Jobs posted by {found.name}",
+            page_url=url_for("coops.show", slug=found.slug, _external=True),
+            self_url=request.url, query=queries.listing(JobFilters(coop=found)),
+        )
+
+    return _serve(fmt, _viewer(token), spec)
 
 
 @bp.get(f"/kinds/<slug>.{FMT}")
@@ -96,7 +102,7 @@ def kind(slug, fmt, token=None):
     viewer = _viewer(token)
     if slug not in {k.value for k in JobKind}:
         abort(404)
-    return _serve(fmt, viewer, outgoing.FeedSpec(
+    return _serve(fmt, viewer, lambda: outgoing.FeedSpec(
         key=f"kind:{slug}", title=f"{JobKind(slug).label}s",
         page_url=url_for("jobs.index", kind=slug, _external=True),
         self_url=request.url, query=queries.listing(JobFilters(kind=slug)),
@@ -123,11 +129,14 @@ def _rows(viewer, spec):
     return outgoing.rows_for(found)
 
 
-def _built(fmt, viewer, spec):
+def _built(fmt, viewer, make_spec):
     """(etag, last_modified, body) of the feed, kept like the shared page parts: per audience
     and address until the next write or the next deadline. Readers poll; most polls are then
-    answered from the cache, and a reader's conditional GET without reading the database."""
+    answered from the cache, and a reader's conditional GET without reading the database: the
+    feed's query (``make_spec()``: its arguments checked, its skill or co-op looked up) is
+    made only when the feed is built."""
     def build():
+        spec = make_spec()
         # A search's feed is kept only when the index had caught up with the database.
         settled.append(not spec.query.full_text or search_services.index_in_step())
         rows = _rows(viewer, spec)
@@ -135,13 +144,14 @@ def _built(fmt, viewer, spec):
         return etag, last_modified, outgoing.render(spec, fmt, rows)
 
     settled: list[Any] = []
-    key = ("feed", fmt, spec.key, spec.self_url, audience_key(viewer), site_today())
+    # The address holds the feed's arguments (and a private feed's token).
+    key = ("feed", fmt, request.url, audience_key(viewer), site_today())
     return remembered(key, build, expires=next_state_change, keep=lambda: settled[0])
 
 
-def _serve(fmt, viewer, spec):
+def _serve(fmt, viewer, make_spec):
     private = viewer is not ANONYMOUS
-    etag, last_modified, body = _built(fmt, viewer, spec)
+    etag, last_modified, body = _built(fmt, viewer, make_spec)
     response = Response(mimetype=outgoing.MIMETYPES[fmt].split(";")[0])
     response.set_etag(etag)
     response.last_modified = last_modified

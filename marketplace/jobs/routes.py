@@ -15,12 +15,13 @@ from ..core.check import carried_fields, changing, confirmation, needs_check
 from ..core.rules import RuleError
 from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
-from ..core.fragments import render_shared, shared
+from ..core.fragments import remembered, render_shared, shared
+from ..core.time import site_today
 from ..core.work import save_change
 from ..documents import services as documents
 from ..evaluation.policy import can_see_scores
 from ..extensions import db
-from ..federation import can_see_outcome, current_viewer, get_job_or_404
+from ..federation import audience_key, can_see_outcome, current_viewer, get_job_or_404
 from ..federation.policy import networks_in_audience, posting_visibilities
 from ..questions import services as question_services
 from ..questions.forms import AskForm
@@ -82,15 +83,30 @@ def _job_for_page(job_id, viewer):
 def show(job_id):
     revision.current()  # before the job is read: a shared part is never older than its revision
     viewer = current_viewer()
-    job = get_job_or_404(job_id, viewer)
-    title = job.title
-    db.session.expunge(job)  # the page loads it again, with its counts
+    read, changes = [], []  # the job, once this request has read it; when the page next changes
+
+    def job():
+        if not read:
+            found = get_job_or_404(job_id, viewer)
+            db.session.expunge(found)  # the page loads it again, with its counts
+            read.append(found)
+        return read[0]
+
+    def next_change(now):
+        if not changes:  # the moment after the first ``now`` is the next one for this request too
+            changes.append(_next_change(job(), now))
+        return changes[0]
+
+    # Whether the viewer may see the job (404 otherwise), and its title: kept like the part, so
+    # that a request answered from the cache reads nothing but the revision. A 404 is not kept.
+    title = remembered(("jobs.show title", job_id, audience_key(viewer), not viewer.is_anonymous, site_today()),
+                       lambda: job().title, expires=next_change)
     # Everything on it comes with the viewer's audience (their co-ops' bids, questions and
     # forms included), so members of one co-op share it; it is built from the audience alone,
     # whatever the user's rows say by now.
     content = shared(
         "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
-        expires=partial(_next_change, job),
+        expires=next_change,
     )
     return render_template("jobs/show.html", title=title, content=content)
 

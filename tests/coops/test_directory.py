@@ -107,3 +107,28 @@ def test_statement_count_does_not_grow_with_the_number_of_coops(client, networks
         assert len(slugs(client.get("/coops/"))) == 18
     assert len(many) == len(few)
     assert len(many) <= 8
+
+
+
+def test_the_directory_is_kept_until_the_next_write(app, client, directory, skills):
+    """A shared part (core/fragments.py): asked again, it is served from the cache; a signed-in
+    member's part (with its link to register a co-op) is never served to a visitor, nor the
+    visitor's to a member; a new co-op shows at once."""
+    from ..conftest import login
+    from ..factories import make_user
+
+    member = app.test_client()
+    login(member, make_user("Directory Reader"))
+    db.session.commit()
+    statements = {}
+    for round_ in (1, 2):
+        for name, viewer in (("visitor", client), ("member", member)):
+            with counted_statements() as ran:
+                response = viewer.get("/coops/?skill=python")
+            assert slugs(response) == ["agile-collective", "code-operative"], (round_, name)
+            assert ("Register a co-op" in text(response)) == (name == "member"), (round_, name)
+            statements[round_, name] = len(ran)
+    assert statements[2, "visitor"] < statements[1, "visitor"]
+    assert statements[2, "member"] < statements[1, "member"]
+    make_coop("Echo Works", skills=[skills["python"]])
+    assert "echo-works" in slugs(client.get("/coops/?skill=python"))

@@ -71,3 +71,57 @@ def test_private_feeds_are_kept_per_token_and_audience(client, world):
         for kind, token in tokens.items():
             parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.atom?state=any"))
             assert matrix_titles(parsed) == _want(kind), kind
+
+
+def test_a_polled_feed_reads_nothing_but_the_site_revision(client, world):
+    """A poll answered from the cache neither checks the feed's arguments nor looks its skill
+    or co-op up again: those are made into the feed's query only when it is built."""
+    for path in ("jobs.atom?skill=python&kind=tender", "skills/python.rss", "coops/poster-co-op.atom",
+                 "kinds/tender.rss"):
+        first, _ = _get(client, "/feeds/" + path)
+        again, kept = _get(client, "/feeds/" + path)
+        assert again.status_code == 200 and again.data == first.data, path
+        assert kept == 1, path  # the revision the cached feed is kept under
+    assert client.get("/feeds/skills/no-such-skill.rss").status_code == 404
+    assert client.get("/feeds/jobs.atom?kind=nonsense").status_code == 400
+
+
+def test_cached_feeds_never_cross_audiences(app, world):
+    """Every kind of reader, one after another and twice round, each on every public feed (signed
+    in: public feeds carry public jobs whoever asks) and every private feed of its own token:
+    each gets exactly what it may see, whoever asked before, the second round from the cache."""
+    from ..conftest import login
+    from .conftest import SEES, STATES, matrix_titles, private_token
+    from .test_feed_visibility import FEED_PATHS, _want
+
+    readers = {}
+    for kind in SEES:
+        user = world["users"][kind]
+        client = app.test_client()
+        if user is not None:
+            login(client, user)
+        readers[kind] = (client, private_token(user) if user is not None else None)
+    statements = {}
+    for round_ in (1, 2):
+        for kind, (client, token) in readers.items():
+            for path in FEED_PATHS:
+                path = path.format(fmt="atom").rstrip("?")
+                addresses = [("public", f"/feeds/{path}")]
+                if token is not None:
+                    addresses.append(("private", f"/feeds/private/{token}/{path}"))
+                for which, url in addresses:
+                    with counted_statements() as ran:
+                        parsed = parse_feed(client.get(url))
+                    states = STATES if "state=any" in url else ("open",)
+                    if which == "public":
+                        want = {("public", s) for s in states if s != "draft"}
+                    else:
+                        want = _want(kind) if "state=any" in url else _want(kind, ("open",))
+                    assert matrix_titles(parsed) == want, (round_, kind, url)
+                    statements[round_, kind, which, path] = len(ran)
+    first = next(iter(readers))  # public feeds: one audience, rendered for the first reader alone
+    for (round_, kind, which, path), count in statements.items():
+        if which == "private" and round_ == 2:
+            assert count < statements[1, kind, which, path], (kind, path)
+        if which == "public" and (round_, kind) != (1, first):
+            assert count < statements[1, first, which, path], (round_, kind, path)
