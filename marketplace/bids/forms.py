@@ -1,5 +1,9 @@
 """Forms for interests, bids and the poster's decisions."""
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -15,18 +19,25 @@ from .models import price_text
 from .services import (MAX_ANSWER, MAX_FEEDBACK, MAX_PRICE, MAX_PROPOSAL, BidValues, amount_field,
                        price_errors, start_errors)
 
+if TYPE_CHECKING:
+    from ..coops.models import Coop
+    from ..jobs.models import JobRequirement
+    from .models import Bid
+
 ANSWER_FIELD = re.compile(r"answer_(\d+)")
 
 
 class CoopChoiceMixin:
     """A "which of your co-ops" choice, hidden when there is only one."""
 
-    def _set_coops(self, coops):
+    coop: Any  # the SelectField of the form this mixes into
+
+    def _set_coops(self, coops: Sequence[Coop]) -> None:
         self.coop.choices = [(c.id, c.name) for c in coops]
         if self.coop.data is None and len(coops) == 1:
             self.coop.data = coops[0].id
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
             raise ValidationError("Choose one of your co-ops.")
 
@@ -37,7 +48,7 @@ class InterestForm(CoopChoiceMixin, FlaskForm):
                        validators=[InputRequired("Give the date by which your co-op will bid.")])
     submit = SubmitField("Register interest")
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._set_coops(coops)
 
@@ -56,16 +67,17 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
                              validators=[Optional(), Length(max=MAX_PROPOSAL)], render_kw={"rows": 12})
     save_draft = SubmitField("Save draft")
     submit = SubmitField("Submit bid")
+    requirements: list[JobRequirement]  # set by bid_form on the class it makes
 
-    def __init__(self, *args, coops=(), **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._set_coops(coops)
 
     @property
-    def answer_fields(self):
+    def answer_fields(self) -> list[tuple[JobRequirement, Any]]:
         return [(r, self[f"answer_{r.id}"]) for r in self.requirements]
 
-    def validate(self, extra_validators=None):
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         unknown = [k for k in request.form if ANSWER_FIELD.fullmatch(k) and k not in self._fields]
         if unknown:
@@ -83,7 +95,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
             ok = False
         return ok
 
-    def load(self, bid):
+    def load(self, bid: Bid) -> None:
         """Fill the form from a saved bid."""
         self.bid_id.data = str(bid.id)
         self.price_type.data = bid.price_type
@@ -94,7 +106,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
         for requirement, answer in self.answer_fields:
             answer.data = bid.answer_to(requirement)
 
-    def values(self):
+    def values(self) -> BidValues:
         day_rate = self.price_type.data == BudgetType.DAY_RATE
         return BidValues(
             price_type=self.price_type.data,
@@ -105,7 +117,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
             answers={r.id: f.data or "" for r, f in self.answer_fields},
         )
 
-    def answers(self, currency):
+    def answers(self, currency: str) -> list[tuple[str, Any, str]]:
         """What was entered, as "check your answers" rows: (label, text, field id)."""
         day_rate = self.price_type.data == BudgetType.DAY_RATE
         price = price_text(self.price_type.data, self.day_rate.data if day_rate else self.price.data,
@@ -121,11 +133,11 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
         ]
 
     @property
-    def edited_bid_id(self):
+    def edited_bid_id(self) -> int | None:
         return int(self.bid_id.data) if (self.bid_id.data or "").isdigit() else None
 
 
-def bid_form(requirements, coops, **kwargs):
+def bid_form(requirements: Iterable[JobRequirement], coops: Sequence[Coop], **kwargs: Any) -> BidForm:
     """A bid form with one answer field per requirement of the job, essential or nice to have."""
     fields = {
         f"answer_{r.id}": TextAreaField(
