@@ -3,10 +3,11 @@
 Every name here is invented; websites and addresses use the reserved ``example.coop`` domain.
 """
 from dataclasses import dataclass, field
+from typing import Any
 
 PASSWORD = "demo-password-1"
 
-NETWORKS = (
+NETWORKS: tuple[dict[str, Any], ...] = (  # Network's columns
     {
         "slug": "cotech", "name": "CoTech", "in_federation": True, "website": "https://www.coops.tech/",
         "description": "The network of UK tech worker co-operatives, the first industrial circle of workers.coop.",
@@ -31,9 +32,9 @@ class CoopSpec:
     location: str
     size: int
     description: str
-    skills: tuple
+    skills: tuple[str, ...]
     # {network slug: membership status}
-    memberships: dict = field(default_factory=dict)
+    memberships: dict[str, str] = field(default_factory=dict)
 
 
 ACTIVE_COTECH = {"cotech": "active"}
@@ -163,7 +164,7 @@ SURNAMES = (
 )
 
 # Someone who works in two co-ops (a member of both).
-TWO_COOP_MEMBER = {
+TWO_COOP_MEMBER: dict[str, Any] = {
     "email": "sam@two-coops.example.coop", "name": "Sam Greatorex",
     "coops": ("kestrel-and-loom", "fernhill-data"),
 }
@@ -174,9 +175,9 @@ class JobSpec:
     title: str
     summary: str
     kind: str
-    skills: tuple
+    skills: tuple[str, ...]
     background: str
-    scope: tuple
+    scope: tuple[str, ...]
     budget_type: str = "fixed"
     budget_min: int = 0
     budget_max: int | None = None
@@ -185,7 +186,7 @@ class JobSpec:
     partners: bool = False
     currency: str = "GBP"
     # Evaluation criteria: (name, weight in per cent), adding up to 100; none: bids are not scored.
-    criteria: tuple = ()
+    criteria: tuple[tuple[str, int], ...] = ()
 
 
 JOBS = (
