@@ -34,7 +34,7 @@ class SearchQueue(db.Model):
     object_id: Mapped[int] = mapped_column(Integer)
     queued_at = created_column()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<SearchQueue {self.kind}:{self.object_id}>"
 
 
