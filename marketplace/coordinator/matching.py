@@ -23,6 +23,8 @@ work spreads across the network instead of going to the co-ops everyone already 
 Only co-ops that may see the job (``federation.policy.coops_seeing_job_clause``, the same rule
 as every other read path) and that hold a current active or guest membership of a network are
 ever considered; the poster's own co-op never is.
+
+The consortia suggested from the ranked matches are ``teams``'s.
 """
 from __future__ import annotations
 
@@ -30,7 +32,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from datetime import date, timedelta
-from itertools import combinations
 
 from sqlalchemy import and_, exists, func, literal_column, select
 
@@ -41,6 +42,7 @@ from ..extensions import db
 from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, visible_jobs
 from ..jobs.models import BudgetType, Currency, Job, WorkMode, job_skill
 from .models import CoopCapacity, Invitation
+from .teams import Consortium, consortium_pool, suggest_consortia
 from .scoring import (WEIGHTS, Weights, capacity_reason, capacity_score, day_rate_reason, day_rate_score,
                       location_reason, location_score, rarity, recent_reason, skills_reason, skills_score,
                       track_reason, track_score)
@@ -88,16 +90,6 @@ class Match:
     @property
     def recent(self) -> int:
         return self.recent_invitations + self.recent_awards
-
-    @property
-    def percent(self) -> int:
-        return round(self.fit * 100)
-
-
-@dataclass
-class Consortium:
-    members: list[Match]
-    fit: float
 
     @property
     def percent(self) -> int:
@@ -158,10 +150,10 @@ def rank(job: Job, viewer: Viewer, weights: Weights = WEIGHTS, limit: int | None
 
     _add_recent(matches, weights, viewer, awards=False)
     chosen = _shortlist(job, matches, limit, weights)
-    pool = _consortium_pool(matches, coverable, weight_of, weights) if consortia else []
+    pool = consortium_pool(matches, coverable, weight_of, weights) if consortia else []
     _add_history(job, _unique(chosen + pool), viewer, weights)
     ordered = _fair_order(chosen, weights)[:limit]
-    suggested = _consortia(pool, coverable, weights)
+    suggested = suggest_consortia(pool, coverable, weights)
     _explain(job, _unique(ordered + [m for c in suggested for m in c.members]), months, day, weight_of, population)
     not_offered = [s.name for s in skills if s.id not in coverable]
     return Ranking(job, skills, months, day, population, len(matches), ordered, suggested, not_offered, weights)
@@ -386,49 +378,3 @@ def _reasons(match: Match, job: Job, months: int, day: date, weight_of: Mapping[
     reasons.append(recent_reason(match.recent_invitations, match.recent_awards))
     return reasons
 
-
-# --- consortia -------------------------------------------------------------------------------
-
-def _consortium_pool(matches: Sequence[Match], coverable: set[int], weight_of: Mapping[int, SkillWeight],
-                     weights: Weights) -> list[Match]:
-    """The co-ops searched for consortia: the best few for each skill (rarest skill first),
-    then the best overall, up to ``consortium_pool``."""
-    if not matches or any(m.covers_all for m in matches):
-        return []  # one co-op covers the job (or none offers anything): no consortium needed
-    by_score = sorted(matches, key=lambda m: (-m.score, m.name.lower(), m.coop_id))
-    pool: list[Match] = []
-    seen: set[int] = set()
-
-    def take(m: Match) -> None:
-        if m.coop_id not in seen and len(pool) < weights.consortium_pool:
-            seen.add(m.coop_id)
-            pool.append(m)
-
-    for sid in sorted(coverable, key=lambda s: (-weight_of[s].weight, s)):
-        for m in [m for m in by_score if sid in m.skill_ids][: weights.consortium_per_skill]:
-            take(m)
-    for m in by_score:
-        take(m)
-    return pool
-
-
-def _consortia(pool: Sequence[Match], coverable: set[int], weights: Weights) -> list[Consortium]:
-    """Two or three co-ops that together offer every skill some co-op offers, best first:
-    fewer members first, then the best average fit, then the fewest recent referrals."""
-    if not pool or not coverable:
-        return []
-    found: list[Consortium] = []
-    for size in range(2, weights.consortium_size + 1):
-        for group in combinations(pool, size):
-            union: set[int] = set().union(*(m.skill_ids for m in group))
-            if not union >= coverable:
-                continue
-            # A member that adds no skill the others lack is not needed.
-            if any(set().union(*(o.skill_ids for o in group if o is not m)) >= coverable for m in group):
-                continue
-            fit = sum(m.fit for m in group) / size
-            found.append(Consortium(sorted(group, key=lambda m: (-m.fit, m.name.lower())), fit))
-        if len(found) >= weights.consortia_shown:
-            break
-    found.sort(key=lambda c: (len(c.members), -round(c.fit, 6), sum(m.recent for m in c.members)))
-    return found[: weights.consortia_shown]
