@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask import request
@@ -11,6 +11,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..documents import services as document_services
 from ..documents.forms import AttachmentsMixin
 from ..core.forms import strip_filter
 from ..core.i18n import format_date
@@ -28,18 +29,23 @@ ANSWER_FIELD = re.compile(r"answer_(\d+)")
 
 
 class CoopChoiceMixin:
-    """A "which of your co-ops" choice, hidden when there is only one."""
+    """A "which of your co-ops" choice (the form's ``coop`` SelectField) among ``coops``, given
+    when the form is made; chosen already when there is only one (or, with ``first_chosen``,
+    the first of several)."""
 
     coop: Any  # the SelectField of the form this mixes into
+    first_chosen = False
+    not_yours = "Choose one of your co-ops."
 
-    def _set_coops(self, coops: Sequence[Coop]) -> None:
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
-        if self.coop.data is None and len(coops) == 1:
+        if self.coop.data is None and (len(coops) == 1 or (self.first_chosen and coops)):
             self.coop.data = coops[0].id
 
     def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
-            raise ValidationError("Choose one of your co-ops.")
+            raise ValidationError(self.not_yours)
 
 
 class InterestForm(CoopChoiceMixin, FlaskForm):
@@ -47,10 +53,6 @@ class InterestForm(CoopChoiceMixin, FlaskForm):
     bid_by = DateField("We will bid by",
                        validators=[InputRequired("Give the date by which your co-op will bid.")])
     submit = SubmitField("Register interest")
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._set_coops(coops)
 
 
 class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
@@ -68,10 +70,6 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     save_draft = SubmitField("Save draft")
     submit = SubmitField("Submit bid")
     requirements: list[JobRequirement]  # set by bid_form on the class it makes
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._set_coops(coops)
 
     @property
     def answer_fields(self) -> list[tuple[JobRequirement, Any]]:
@@ -136,6 +134,19 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     def edited_bid_id(self) -> int | None:
         return int(self.bid_id.data) if (self.bid_id.data or "").isdigit() else None
 
+    def saving(self, save: Callable[..., Bid], coop: Coop, *args: Any) -> Callable[[], Bid]:
+        """What the view hands ``save_change``: ``save(*args, values, submit=…, bid_id=…)`` (a
+        co-op's ``save_bid`` or a consortium's ``save_consortium_bid``), then the files sent
+        with the form attached to the bid, for ``coop``."""
+        submit = bool(self.submit.data)
+
+        def save_with_documents() -> Bid:
+            bid = save(*args, self.values(), submit=submit, bid_id=self.edited_bid_id)
+            document_services.attach(self.pending, "bid", bid, coop)
+            return bid
+
+        return save_with_documents
+
 
 def bid_form(requirements: Iterable[JobRequirement], coops: Sequence[Coop], **kwargs: Any) -> BidForm:
     """A bid form with one answer field per requirement of the job, essential or nice to have."""
@@ -172,28 +183,28 @@ class AwardForm(FlaskForm):
     submit = SubmitField("Award this bid")
 
 
+def _required_text(label: str, missing: str, rows: int) -> Any:
+    """A text the poster or a bidder must write, of at most ``MAX_FEEDBACK`` characters."""
+    return TextAreaField(label, filters=[strip_filter], validators=[InputRequired(missing), Length(max=MAX_FEEDBACK)],
+                         render_kw={"rows": rows})
+
+
 class FeedbackReplyForm(FlaskForm):
     """The poster's answer to a bidder's request for feedback."""
 
-    feedback = TextAreaField("Your feedback to the bidder", filters=[strip_filter],
-                             validators=[InputRequired("Write your feedback to the bidder."),
-                                         Length(max=MAX_FEEDBACK)], render_kw={"rows": 5})
+    feedback = _required_text("Your feedback to the bidder", "Write your feedback to the bidder.", rows=5)
     submit = SubmitField("Send the feedback")
 
 
 class FeedbackRequestForm(FlaskForm):
     """An unsuccessful bidder asks the poster for feedback, during the award's standstill."""
 
-    request = TextAreaField("What would you like feedback on?", filters=[strip_filter],
-                            validators=[InputRequired("Say what you would like feedback on."),
-                                        Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    request = _required_text("What would you like feedback on?", "Say what you would like feedback on.", rows=3)
     submit = SubmitField("Ask for feedback")
 
 
 class WithdrawAwardForm(FlaskForm):
     """The poster withdraws an intended award, during its standstill, with a reason."""
 
-    reason = TextAreaField("Reason (every bidder is told it)", filters=[strip_filter],
-                           validators=[InputRequired("Give the reason for withdrawing the award."),
-                                       Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    reason = _required_text("Reason (every bidder is told it)", "Give the reason for withdrawing the award.", rows=3)
     submit = SubmitField("Withdraw the intended award")

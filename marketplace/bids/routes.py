@@ -95,14 +95,7 @@ def edit(job_id):
         if check is not None:
             return check
         coop = next(c for c in coops if c.id == form.coop.data)
-        submit = bool(form.submit.data)
-        def save():
-            saved_bid = services.save_bid(job, coop, current_user, form.values(), submit=submit,
-                                          bid_id=form.edited_bid_id)
-            documents.attach(form.pending, "bid", saved_bid, coop)
-            return saved_bid
-
-        saved = save_change(save, form, retry=True)
+        saved = save_change(form.saving(services.save_bid, coop, job, coop, current_user), form, retry=True)
         if saved:
             bid = saved.result
             if bid.status == "draft":
