@@ -189,4 +189,3 @@ def unsubscribe(search: SavedSearch, user: User) -> None:
         search.paused = True
     else:
         set_getting(search, user, False)
-

@@ -301,4 +301,3 @@ class OcdsReleasePackage(BaseModel):
     extensions: list[Uri] = Field(default_factory=list)
     releases: list[OcdsRelease]
     links: OcdsLinks = Field(default_factory=OcdsLinks)
-

@@ -445,5 +445,3 @@ def notifications_read(notification_id: int) -> Response:
         abort(404)
     notification_services.mark_read(user, notification.id)
     return commit_with_answer(plain(notification_json(notification)))
-
-

@@ -377,4 +377,3 @@ def _reasons(match: Match, job: Job, months: int, day: date, weight_of: Mapping[
         reasons.append(location_reason(match.location, job.location))
     reasons.append(recent_reason(match.recent_invitations, match.recent_awards))
     return reasons
-

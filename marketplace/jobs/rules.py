@@ -14,7 +14,6 @@ from ..skills.models import Skill
 from .models import Job, JobState, WorkMode
 
 if TYPE_CHECKING:
-
     from ..coops.models import Coop
     from ..federation import Viewer
 

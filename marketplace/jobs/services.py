@@ -33,7 +33,6 @@ from .rules import (EDITABLE_FIELDS, MAX_BUDGET, MAX_CRITERIA, MAX_CRITERION_LEN
                     requirement_errors, viewer_manages)
 
 if TYPE_CHECKING:
-
     from ..accounts.models import User
     from ..coops.models import Coop
 
@@ -203,4 +202,3 @@ def delete_draft(job: Job, user: User) -> None:
         raise JobRuleError("Only a draft can be deleted; withdraw a published job instead.")
     record("job.deleted", job, actor=user, coop=job.coop, title=job.title)
     db.session.delete(job)
-
