@@ -13,7 +13,7 @@ Each run first empties the alert tables (saved searches, deliveries, digests sen
 
 For each size it sends (the clock stopped a minute after the newest job):
 
-1. **daily**: every co-op's skill match, due, with the last day's jobs as news (``services.send_due``);
+1. **daily**: every co-op's skill match, due, with the last day's jobs as news (``sending.send_due``);
 2. **weekly**: every co-op's weekly digest (``digest.send_weekly``), the week's jobs as news.
 
 Mail goes to the in-memory outbox (``MAIL_BACKEND=memory``), emptied after each run: the messages are
@@ -42,7 +42,7 @@ if ROOT not in sys.path:
 from marketplace import create_app  # noqa: E402  (first: it loads every model)
 
 import dataset  # noqa: E402, I001
-from marketplace.alerts import digest, services  # noqa: E402
+from marketplace.alerts import digest, sending, services  # noqa: E402
 from marketplace.alerts.models import AlertDelivery, AlertOptOut, SavedSearch, WeeklyDigestSent  # noqa: E402
 from marketplace.core.time import frozen_now, to_local  # noqa: E402
 from marketplace.coops.models import Coop  # noqa: E402
@@ -123,7 +123,7 @@ class Counter:
         return lambda: setattr(module, "_send_batch", original)
 
     def wrap_mail(self):
-        original = services.send_mail
+        original = sending.send_mail
 
         def timed(*args, **kwargs):
             start = time.perf_counter()
@@ -132,8 +132,8 @@ class Counter:
             finally:
                 self.mail_seconds += time.perf_counter() - start
 
-        services.send_mail = timed
-        return lambda: setattr(services, "send_mail", original)
+        sending.send_mail = timed
+        return lambda: setattr(sending, "send_mail", original)
 
 
 def reset(now):
@@ -153,8 +153,8 @@ def run(app, label, send, max_batches=None):
         with frozen_now(now):
             reset(now)
             counter = Counter(db.engine, max_batches)
-            restore = [counter.wrap(services), counter.wrap(digest), counter.wrap_mail()]
-            report = services.SendReport()
+            restore = [counter.wrap(sending), counter.wrap(digest), counter.wrap_mail()]
+            report = sending.SendReport()
             start = time.perf_counter()
             send(report)
             seconds = time.perf_counter() - start
@@ -190,7 +190,7 @@ def run(app, label, send, max_batches=None):
 
 
 def daily(report):
-    found = services.send_due()
+    found = sending.send_due()
     report.emails, report.jobs, report.failed, report.skipped = found.emails, found.jobs, found.failed, found.skipped
 
 
@@ -213,7 +213,7 @@ def main(jobs, sizes, database_url, max_batches):
                    else sqlite_database(jobs, coops, index))
             with app.app_context():
                 click.echo(f"{db.engine.dialect.name}, {jobs:,} jobs, {coops:,} co-ops x 2 members, "
-                           f"batches of {services.BATCH} saved searches / {digest.BATCH} co-ops")
+                           f"batches of {sending.BATCH} saved searches / {digest.BATCH} co-ops")
             results.append((coops, run(app, "daily skill-match digest", daily, max_batches),
                             run(app, "weekly co-op digest", weekly, max_batches)))
             with app.app_context():

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..core.rules import RuleError
-from . import digest, reminders, services
+from . import digest, reminders, sending
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
 
@@ -17,7 +17,7 @@ def send():
     comes. Safe to run as often as you like and to run twice at once: each job reaches each
     recipient at most once, and each digest goes once a week."""
     with current_app.test_request_context("/", base_url=current_app.config["SITE_URL"]):
-        report = services.send_due()
+        report = sending.send_due()
         try:
             digest.send_weekly(report)
         except RuleError as error:

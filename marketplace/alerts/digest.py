@@ -32,15 +32,8 @@ from ..notifications.models import NotificationKind
 from ..notifications.services import add_notices
 from ..questions.models import Question
 from .models import WeeklyDigestOptOut, WeeklyDigestSent
-from .services import (
-    job_items,
-    job_options,
-    new_jobs_with_skills,
-    send_outgoing,
-    signed,
-    unsigned,
-    visible_news,
-)
+from .sending import job_items, job_options, new_jobs_with_skills, send_outgoing, visible_news
+from .services import signed, unsigned
 
 if TYPE_CHECKING:
     from typing import Any

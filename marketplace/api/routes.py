@@ -130,6 +130,7 @@ def jobs_show(job_id: int) -> Response:
     viewer = api_viewer()
     get_job_or_404(job_id, viewer)
     job = load_job(job_id)
+    assert job is not None  # get_job_or_404 has just found it
     # A job's files are seen by whoever sees the job (federation.policy.can_see_document).
     return jsonify(plain(job_detail_json(job, owned("job", job_id), disclosed_awards([job], viewer).get(job.id))))
 

@@ -137,7 +137,9 @@ def _checked_job(coop: Coop, body: schemas.JobUpdate,
 def _job_answer(job_id: int, status: int = 200, **headers: str) -> Response:
     """Commit, answering with the job as the transaction left it (read before the commit)."""
     db.session.flush()
-    return commit_with_answer(plain(job_json(job_services.load_job(job_id))), status, headers)
+    job = job_services.load_job(job_id)
+    assert job is not None  # the caller has just found or written it
+    return commit_with_answer(plain(job_json(job)), status, headers)
 
 
 def managed_job(job_id: int, user: User) -> Job:
@@ -443,5 +445,3 @@ def notifications_read(notification_id: int) -> Response:
         abort(404)
     notification_services.mark_read(user, notification.id)
     return commit_with_answer(plain(notification_json(notification)))
-
-

@@ -1,6 +1,10 @@
 """Telling the poster that bids closed, and deciding on bids: the shortlist, rejections and the
 award (callers commit, as for every rule of bidding)."""
-from datetime import timedelta
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -17,10 +21,14 @@ from ..notifications.services import notify
 from .models import DECIDABLE_STATUSES, Bid, BidStatus, status_values
 from .rules import MAX_FEEDBACK, MAX_PRICE, MAX_START_AHEAD, BidRuleError, closed_message, received_count
 
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..coops.models import Coop
+
 
 # --- bids closed -----------------------------------------------------------------------------
 
-def notice_bids_closed(job):
+def notice_bids_closed(job: Job) -> bool:
     """Tell the poster, once, that bids closed on ``job``. Nothing happens at the deadline
     itself: ``flask bids notify-closed``, run from cron, calls this (never a page: reading a
     page writes nothing, whoever or whatever reads it), and a conditional UPDATE makes sure
@@ -39,7 +47,7 @@ def notice_bids_closed(job):
     return True
 
 
-def jobs_to_notice():
+def jobs_to_notice() -> Sequence[Job]:
     """Published jobs whose bids deadline passed and whose poster was not told yet."""
     return db.session.scalars(
         select(Job).where(Job.status == JobStatus.PUBLISHED.value, Job.bids_deadline <= utcnow(),
@@ -49,7 +57,7 @@ def jobs_to_notice():
 
 # --- deciding --------------------------------------------------------------------------------
 
-def _check_decision(bid, user, verb, done):
+def _check_decision(bid: Bid, user: User, verb: str, done: str) -> None:
     job = bid.job
     if not user.is_member_of(job.coop):
         raise BidRuleError("Only the co-op that posted the job decides on its bids.")
@@ -66,27 +74,28 @@ def _check_decision(bid, user, verb, done):
         raise BidRuleError(f"This bid is {bid.status}: it cannot be {done}.")
 
 
-def _feedback(text):
+def _feedback(text: str | None) -> str:
     text = (text or "").strip()
     if len(text) > MAX_FEEDBACK:
         raise BidRuleError(f"Feedback must be at most {MAX_FEEDBACK:,} characters.", field="feedback")
     return text
 
 
-def bidder_coops(bid):
+def bidder_coops(bid: Bid) -> list[Coop]:
     """The co-ops a bid speaks for: its co-op, or every co-op in the consortium's team."""
     if bid.consortium_id is None:
         return [bid.coop]
     from ..consortia.models import IN_TEAM
 
+    assert bid.consortium is not None  # loaded through consortium_id
     return [m.coop for m in bid.consortium.members if m.status in IN_TEAM]
 
 
-def _tell_bidder(bid, kind, message):
+def _tell_bidder(bid: Bid, kind: NotificationKind, message: str) -> None:
     notify(kind, bid.job, message, url_for("bids.show", bid_id=bid.id), coops=bidder_coops(bid))
 
 
-def shortlist_bid(bid, user):
+def shortlist_bid(bid: Bid, user: User) -> None:
     _check_decision(bid, user, "shortlist", "shortlisted")
     if bid.status == BidStatus.SHORTLISTED:
         raise BidRuleError("This bid is already shortlisted.")
@@ -96,13 +105,13 @@ def shortlist_bid(bid, user):
                  f"Your bid on “{bid.job.title}” was shortlisted.")
 
 
-def reject_bid(bid, user, feedback=""):
+def reject_bid(bid: Bid, user: User, feedback: str | None = "") -> None:
     """Mark a bid unsuccessful, with optional feedback to the bidder."""
     _check_decision(bid, user, "turn down", "turned down")
     _mark_unsuccessful(bid, user, _feedback(feedback))
 
 
-def _mark_unsuccessful(bid, user, feedback, after=""):
+def _mark_unsuccessful(bid: Bid, user: User, feedback: str, after: str = "") -> None:
     bid.status = BidStatus.UNSUCCESSFUL.value
     bid.decided_at = utcnow()
     if feedback:
@@ -113,7 +122,7 @@ def _mark_unsuccessful(bid, user, feedback, after=""):
                  f"Your bid on “{bid.job.title}” was unsuccessful.{left}{after}")
 
 
-def check_award(bid, user, agreed_value, agreed_start):
+def check_award(bid: Bid, user: User, agreed_value: int | None, agreed_start: date | None) -> None:
     """Raise BidRuleError if ``bid`` may not be awarded with this value and start (writes
     nothing: the confirmation page asks it before showing what the award will do)."""
     _check_decision(bid, user, "award", "awarded")
@@ -127,14 +136,14 @@ def check_award(bid, user, agreed_value, agreed_start):
                            field="agreed_start")
 
 
-def standstill_ends(now=None):
+def standstill_ends(now: datetime | None = None) -> datetime | None:
     """When an award made ``now`` becomes final (``AWARD_STANDSTILL_DAYS`` later), or None
     when there is no standstill."""
     days = current_app.config["AWARD_STANDSTILL_DAYS"]
     return (now or utcnow()) + timedelta(days=days) if days else None
 
 
-def rivals(bid):
+def rivals(bid: Bid) -> Sequence[Bid]:
     """The other bids still in the running: an award of ``bid`` makes them unsuccessful."""
     return db.session.scalars(
         select(Bid).where(Bid.job_id == bid.job_id, Bid.id != bid.id,
@@ -142,7 +151,8 @@ def rivals(bid):
     ).all()
 
 
-def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedback="", publish_outcome=False):
+def award_bid(bid: Bid, user: User, agreed_value: int, agreed_start: date, feedback: str | None = "",
+              others_feedback: str | None = "", publish_outcome: bool = False) -> Bid:
     """Award ``bid`` with the agreed value and start date; every other bid still in the
     running becomes unsuccessful (with ``others_feedback``). At most one award per job:
     checked here, and by the uq_bid_awarded index under a race. With a standstill period
@@ -187,11 +197,11 @@ def award_bid(bid, user, agreed_value, agreed_start, feedback="", others_feedbac
 
 # --- the standstill period -------------------------------------------------------------------
 
-def _required_text(text, field, missing, name):
+def _required_text(text: str | None, field: str, missing: str, name: str) -> str:
     return checked_text(text, MAX_FEEDBACK, field, BidRuleError, missing, name)
 
 
-def request_feedback(bid, user, text):
+def request_feedback(bid: Bid, user: User, text: str | None) -> Bid:
     """An unsuccessful bidder asks the poster why, during the award's standstill period (once)."""
     job = bid.job
     if not any(user.is_member_of(c) for c in bidder_coops(bid)):
@@ -211,7 +221,7 @@ def request_feedback(bid, user, text):
     return bid
 
 
-def reply_to_feedback(bid, user, text):
+def reply_to_feedback(bid: Bid, user: User, text: str | None) -> Bid:
     """The poster's co-op answers an unsuccessful bidder's request for feedback: the answer is
     the bid's feedback, shown to the bidder, who is told. It may be written again (to add to
     it), while the award is intended or after it is final: a request is never left unanswerable."""
@@ -227,7 +237,7 @@ def reply_to_feedback(bid, user, text):
     return bid
 
 
-def withdraw_award(job, user, reason):
+def withdraw_award(job: Job, user: User, reason: str | None) -> Job:
     """The poster withdraws an intended award, with a reason, before its standstill period
     ends: the job is closed again, awaiting a decision, and the bids that the award decided
     are back in the running (shortlisted ones shortlisted again). Every bidder is told."""

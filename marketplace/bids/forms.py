@@ -1,5 +1,9 @@
 """Forms for interests, bids and the poster's decisions."""
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -7,6 +11,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..documents import services as document_services
 from ..documents.forms import AttachmentsMixin
 from ..core.forms import strip_filter
 from ..core.i18n import format_date
@@ -15,20 +20,32 @@ from .models import price_text
 from .services import (MAX_ANSWER, MAX_FEEDBACK, MAX_PRICE, MAX_PROPOSAL, BidValues, amount_field,
                        price_errors, start_errors)
 
+if TYPE_CHECKING:
+    from ..coops.models import Coop
+    from ..jobs.models import JobRequirement
+    from .models import Bid
+
 ANSWER_FIELD = re.compile(r"answer_(\d+)")
 
 
 class CoopChoiceMixin:
-    """A "which of your co-ops" choice, hidden when there is only one."""
+    """A "which of your co-ops" choice (the form's ``coop`` SelectField) among ``coops``, given
+    when the form is made; chosen already when there is only one (or, with ``first_chosen``,
+    the first of several)."""
 
-    def _set_coops(self, coops):
+    coop: Any  # the SelectField of the form this mixes into
+    first_chosen = False
+    not_yours = "Choose one of your co-ops."
+
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.coop.choices = [(c.id, c.name) for c in coops]
-        if self.coop.data is None and len(coops) == 1:
+        if self.coop.data is None and (len(coops) == 1 or (self.first_chosen and coops)):
             self.coop.data = coops[0].id
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in [value for value, _ in field.choices]:
-            raise ValidationError("Choose one of your co-ops.")
+            raise ValidationError(self.not_yours)
 
 
 class InterestForm(CoopChoiceMixin, FlaskForm):
@@ -36,10 +53,6 @@ class InterestForm(CoopChoiceMixin, FlaskForm):
     bid_by = DateField("We will bid by",
                        validators=[InputRequired("Give the date by which your co-op will bid.")])
     submit = SubmitField("Register interest")
-
-    def __init__(self, *args, coops=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self._set_coops(coops)
 
 
 class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
@@ -56,16 +69,13 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
                              validators=[Optional(), Length(max=MAX_PROPOSAL)], render_kw={"rows": 12})
     save_draft = SubmitField("Save draft")
     submit = SubmitField("Submit bid")
-
-    def __init__(self, *args, coops=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self._set_coops(coops)
+    requirements: list[JobRequirement]  # set by bid_form on the class it makes
 
     @property
-    def answer_fields(self):
+    def answer_fields(self) -> list[tuple[JobRequirement, Any]]:
         return [(r, self[f"answer_{r.id}"]) for r in self.requirements]
 
-    def validate(self, extra_validators=None):
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         unknown = [k for k in request.form if ANSWER_FIELD.fullmatch(k) and k not in self._fields]
         if unknown:
@@ -83,7 +93,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
             ok = False
         return ok
 
-    def load(self, bid):
+    def load(self, bid: Bid) -> None:
         """Fill the form from a saved bid."""
         self.bid_id.data = str(bid.id)
         self.price_type.data = bid.price_type
@@ -94,7 +104,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
         for requirement, answer in self.answer_fields:
             answer.data = bid.answer_to(requirement)
 
-    def values(self):
+    def values(self) -> BidValues:
         day_rate = self.price_type.data == BudgetType.DAY_RATE
         return BidValues(
             price_type=self.price_type.data,
@@ -105,7 +115,7 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
             answers={r.id: f.data or "" for r, f in self.answer_fields},
         )
 
-    def answers(self, currency):
+    def answers(self, currency: str) -> list[tuple[str, Any, str]]:
         """What was entered, as "check your answers" rows: (label, text, field id)."""
         day_rate = self.price_type.data == BudgetType.DAY_RATE
         price = price_text(self.price_type.data, self.day_rate.data if day_rate else self.price.data,
@@ -121,11 +131,24 @@ class BidForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
         ]
 
     @property
-    def edited_bid_id(self):
+    def edited_bid_id(self) -> int | None:
         return int(self.bid_id.data) if (self.bid_id.data or "").isdigit() else None
 
+    def saving(self, save: Callable[..., Bid], coop: Coop, *args: Any) -> Callable[[], Bid]:
+        """What the view hands ``save_change``: ``save(*args, values, submit=…, bid_id=…)`` (a
+        co-op's ``save_bid`` or a consortium's ``save_consortium_bid``), then the files sent
+        with the form attached to the bid, for ``coop``."""
+        submit = bool(self.submit.data)
 
-def bid_form(requirements, coops, **kwargs):
+        def save_with_documents() -> Bid:
+            bid = save(*args, self.values(), submit=submit, bid_id=self.edited_bid_id)
+            document_services.attach(self.pending, "bid", bid, coop)
+            return bid
+
+        return save_with_documents
+
+
+def bid_form(requirements: Iterable[JobRequirement], coops: Sequence[Coop], **kwargs: Any) -> BidForm:
     """A bid form with one answer field per requirement of the job, essential or nice to have."""
     fields = {
         f"answer_{r.id}": TextAreaField(
@@ -160,28 +183,28 @@ class AwardForm(FlaskForm):
     submit = SubmitField("Award this bid")
 
 
+def _required_text(label: str, missing: str, rows: int) -> Any:
+    """A text the poster or a bidder must write, of at most ``MAX_FEEDBACK`` characters."""
+    return TextAreaField(label, filters=[strip_filter], validators=[InputRequired(missing), Length(max=MAX_FEEDBACK)],
+                         render_kw={"rows": rows})
+
+
 class FeedbackReplyForm(FlaskForm):
     """The poster's answer to a bidder's request for feedback."""
 
-    feedback = TextAreaField("Your feedback to the bidder", filters=[strip_filter],
-                             validators=[InputRequired("Write your feedback to the bidder."),
-                                         Length(max=MAX_FEEDBACK)], render_kw={"rows": 5})
+    feedback = _required_text("Your feedback to the bidder", "Write your feedback to the bidder.", rows=5)
     submit = SubmitField("Send the feedback")
 
 
 class FeedbackRequestForm(FlaskForm):
     """An unsuccessful bidder asks the poster for feedback, during the award's standstill."""
 
-    request = TextAreaField("What would you like feedback on?", filters=[strip_filter],
-                            validators=[InputRequired("Say what you would like feedback on."),
-                                        Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    request = _required_text("What would you like feedback on?", "Say what you would like feedback on.", rows=3)
     submit = SubmitField("Ask for feedback")
 
 
 class WithdrawAwardForm(FlaskForm):
     """The poster withdraws an intended award, during its standstill, with a reason."""
 
-    reason = TextAreaField("Reason (every bidder is told it)", filters=[strip_filter],
-                           validators=[InputRequired("Give the reason for withdrawing the award."),
-                                       Length(max=MAX_FEEDBACK)], render_kw={"rows": 3})
+    reason = _required_text("Reason (every bidder is told it)", "Give the reason for withdrawing the award.", rows=3)
     submit = SubmitField("Withdraw the intended award")

@@ -1,9 +1,13 @@
 """Bids and interests: a co-op's response to a job, and its word that one will follow."""
+from __future__ import annotations
+
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext, ngettext
-from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Text,
+from sqlalchemy import (CheckConstraint, ColumnElement, Date, DateTime, ForeignKey, Index, Integer, Text,
                         UniqueConstraint, and_, case, exists, select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
@@ -13,6 +17,12 @@ from ..core.models import choice_check, choice_column, created_column, updated_c
 from ..core.time import utcnow
 from ..extensions import db
 from ..jobs.models import BudgetType
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..consortia.models import Consortium
+    from ..coops.models import Coop
+    from ..jobs.models import Job, JobRequirement
 
 
 class BidStatus(StrEnum):
@@ -24,7 +34,7 @@ class BidStatus(StrEnum):
     UNSUCCESSFUL = "unsuccessful"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.value.capitalize()
 
 
@@ -37,12 +47,12 @@ RECEIVED_STATUSES = frozenset({BidStatus.SUBMITTED, BidStatus.SHORTLISTED, BidSt
 DECIDABLE_STATUSES = frozenset({BidStatus.SUBMITTED, BidStatus.SHORTLISTED})
 
 
-def status_values(statuses):
+def status_values(statuses: Iterable[StrEnum]) -> list[str]:
     """The values of a set of statuses, in a stable order (for ``IN (…)`` clauses)."""
     return sorted(s.value for s in statuses)
 
 
-def price_text(price_type, amount, days, currency):
+def price_text(price_type: str, amount: int | None, days: int | None, currency: str) -> str:
     """'£9,000', or '£450 a day × 20 days'."""
     if amount is None:
         return gettext("No price yet")
@@ -121,22 +131,23 @@ class Bid(db.Model):
     )
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return BidStatus(self.status).label
 
     @property
-    def bidder_name(self):
+    def bidder_name(self) -> str:
         """Who bids: the co-op, or the consortium and its lead."""
         if self.consortium_id is not None:
+            assert self.consortium is not None  # loaded through consortium_id
             return f"{self.consortium.name} (consortium led by {self.coop.name})"
         return self.coop.name
 
     @property
-    def is_live(self):
+    def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
 
     @property
-    def total(self):
+    def total(self) -> int | None:
         """The whole price: the fixed price, or the day rate times the days."""
         if self.amount is None:
             return None
@@ -145,16 +156,16 @@ class Bid(db.Model):
         return self.amount
 
     @property
-    def price_label(self):
+    def price_label(self) -> str:
         return price_text(self.price_type, self.amount, self.days, self.job.currency)
 
-    def money(self, amount):
+    def money(self, amount: int | None) -> str:
         return format_money(amount, self.job.currency)
 
-    def answer_to(self, requirement):
+    def answer_to(self, requirement: JobRequirement) -> str:
         return next((a.answer for a in self.answers if a.requirement_id == requirement.id), "")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Bid {self.id} job={self.job_id} coop={self.coop_id} {self.status}>"
 
 
@@ -180,7 +191,7 @@ class InterestState(StrEnum):
     BID = "bid"  # a bid followed
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"active": "Intends to bid", "lapsed": "Lapsed", "bid": "Bid received"}[self]
 
 
@@ -212,7 +223,7 @@ class Interest(db.Model):
 
     # Derived in one place for Python and SQL; no job flips it.
     @hybrid_property
-    def state(self):
+    def state(self) -> InterestState:
         if self.received_bid is not None:
             return InterestState.BID
         if self.bid_by < utcnow().date():
@@ -221,7 +232,7 @@ class Interest(db.Model):
 
     @state.inplace.expression
     @classmethod
-    def _state_expression(cls):
+    def _state_expression(cls) -> ColumnElement[str]:
         has_bid = exists(select(Bid.id).where(
             Bid.job_id == cls.job_id, Bid.coop_id == cls.coop_id,
             Bid.status.in_(status_values(RECEIVED_STATUSES)),
@@ -232,5 +243,5 @@ class Interest(db.Model):
             else_=InterestState.ACTIVE.value,
         )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Interest job={self.job_id} coop={self.coop_id} by={self.bid_by}>"

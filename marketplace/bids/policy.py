@@ -12,7 +12,11 @@ job sees nothing of its bids or questions (404). On top of that (DESIGN.md):
   see the job;
 - who is interested is known to the poster's co-op (and each co-op knows its own interest).
 """
-from sqlalchemy import and_, false, or_, select
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from ..extensions import db
 from ..federation import Viewer, can_view_job, job_visibility_clause, networks_in_audience
@@ -20,44 +24,52 @@ from ..federation.models import Network
 from ..federation.policy import AUDIENCE, admits, coop_visibilities
 from .models import RECEIVED_STATUSES, Bid, status_values
 
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
-def coop_viewer(coop):
+    from ..coops.models import Coop
+    from ..jobs.models import Job
+
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # any SELECT of Bid, whatever its columns
+
+
+def coop_viewer(coop: Coop) -> Viewer:
     """The viewer a co-op is as a whole (its own posts, and what its memberships open)."""
     return Viewer(coop_ids=frozenset({coop.id}), visibilities=coop_visibilities(coop))
 
 
-def coop_can_view_job(coop, job):
+def coop_can_view_job(coop: Coop, job: Job) -> bool:
     return can_view_job(coop_viewer(coop), job)
 
 
-def is_poster(viewer, job):
+def is_poster(viewer: Viewer, job: Job) -> bool:
     return job.coop_id in viewer.coop_ids
 
 
-def coordinates_audience(viewer, job):
+def coordinates_audience(viewer: Viewer, job: Job) -> bool:
     """Is ``viewer`` a coordinator of one of the networks in the job's audience?"""
     if not viewer.coordinated_network_ids:
         return False
     return any(n.id in viewer.coordinated_network_ids for n in networks_in_audience(job))
 
 
-def can_review_bids(viewer, job):
+def can_review_bids(viewer: Viewer, job: Job) -> bool:
     """Once bids close: the poster's co-op and the coordinators of the job's networks."""
     return (can_view_job(viewer, job) and job.bids_closed
             and (is_poster(viewer, job) or coordinates_audience(viewer, job)))
 
 
-def can_decide_bids(viewer, job):
+def can_decide_bids(viewer: Viewer, job: Job) -> bool:
     """Shortlisting, awarding and turning bids down is for the poster's co-op."""
     return can_view_job(viewer, job) and job.bids_closed and is_poster(viewer, job)
 
 
-def can_download_bids(viewer, job):
+def can_download_bids(viewer: Viewer, job: Job) -> bool:
     """The spreadsheet of every bid: the poster's co-op, once bids close (sealed until then)."""
     return can_decide_bids(viewer, job)
 
 
-def is_own_bid(viewer, bid):
+def is_own_bid(viewer: Viewer, bid: Bid) -> bool:
     """The viewer's co-op bids, alone or as the lead or a team member of the bidding consortium."""
     if bid.coop_id in viewer.coop_ids:
         return True
@@ -65,10 +77,11 @@ def is_own_bid(viewer, bid):
         return False
     from ..consortia.models import IN_TEAM
 
+    assert bid.consortium is not None  # loaded through consortium_id
     return any(m.coop_id in viewer.coop_ids and m.status in IN_TEAM for m in bid.consortium.members)
 
 
-def _team_bids(viewer):
+def _team_bids(viewer: Viewer) -> ColumnElement[bool]:
     """SQL: the consortium bids whose team includes one of the viewer's co-ops."""
     from ..consortia.models import IN_TEAM, ConsortiumMember, values
 
@@ -78,7 +91,7 @@ def _team_bids(viewer):
     ))
 
 
-def can_view_bid(viewer, bid):
+def can_view_bid(viewer: Viewer, bid: Bid) -> bool:
     """A bid's contents: its own co-op (or consortium) always; the reviewers once bids close
     (never a draft)."""
     job = bid.job
@@ -89,7 +102,7 @@ def can_view_bid(viewer, bid):
     return bid.status in RECEIVED_STATUSES and can_review_bids(viewer, job)
 
 
-def _coordinated_visibilities(viewer):
+def _coordinated_visibilities(viewer: Viewer) -> set[str]:
     """The visibilities whose audience includes a network ``viewer`` coordinates."""
     if not viewer.coordinated_network_ids:
         return set()
@@ -99,12 +112,12 @@ def _coordinated_visibilities(viewer):
     return {v.value for v in AUDIENCE if any(admits(n, v) for n in networks)}
 
 
-def visible_bids(stmt, viewer):
+def visible_bids(stmt: S, viewer: Viewer) -> S:
     """Narrow a SELECT of ``Bid`` joined to ``Job`` to the bids whose contents ``viewer`` may
     see: the same answer as ``can_view_bid``, in SQL."""
     from ..jobs.models import BIDS_CLOSED_STATES, Job
 
-    reviewer = false()
+    reviewer: ColumnElement[bool] = false()
     if viewer.coop_ids:
         reviewer = Job.coop_id.in_(sorted(viewer.coop_ids))
     coordinated = _coordinated_visibilities(viewer)
@@ -119,9 +132,9 @@ def visible_bids(stmt, viewer):
     return stmt.where(job_visibility_clause(viewer), or_(own, unsealed))
 
 
-def can_see_interested_coops(viewer, job):
+def can_see_interested_coops(viewer: Viewer, job: Job) -> bool:
     return can_view_job(viewer, job) and is_poster(viewer, job)
 
 
-def can_see_asker(viewer, job):
+def can_see_asker(viewer: Viewer, job: Job) -> bool:
     return can_view_job(viewer, job) and is_poster(viewer, job)

@@ -1,8 +1,12 @@
 """Reading bids: counts on job lists, the sealed review and its spreadsheet, a co-op's bids, the
 job page's bidding panel and outcome, and when an interest lapses."""
+from __future__ import annotations
+
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -15,16 +19,24 @@ from .models import LIVE_STATUSES, RECEIVED_STATUSES, Bid, BidStatus, Interest, 
 from .policy import visible_bids
 from .rules import consortium_taking_part
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm.strategy_options import _AbstractLoad
+
+    from ..consortia.models import Consortium
+    from ..coops.models import Coop
+    from ..core.pagination import Page
+    from ..federation import Viewer
+
 
 # --- reading ---------------------------------------------------------------------------------
 
-def with_counts():
+def with_counts() -> list[_AbstractLoad]:
     """Loader options that fill ``Job.bid_count``, ``Job.interest_count`` and
     ``Job.answer_count`` in the job's own SELECT: how many bids were received, how many
     co-ops still intend to bid, how many answers are published."""
     from ..questions.models import Question
 
-    def count(column, *where):
+    def count(column: Any, *where: Any) -> Any:
         return select(func.count(column)).where(*where).correlate(Job).scalar_subquery()
 
     return [
@@ -37,7 +49,7 @@ def with_counts():
     ]
 
 
-def received_bids(job):
+def received_bids(job: Job) -> Sequence[Bid]:
     """The bids the poster reviews once bids close, with what the review page shows."""
     return db.session.scalars(
         select(Bid).where(Bid.job_id == job.id, Bid.status.in_(status_values(RECEIVED_STATUSES)))
@@ -46,7 +58,7 @@ def received_bids(job):
     ).all()
 
 
-def awarded_bid(job):
+def awarded_bid(job: Job) -> Bid | None:
     """The job's awarded bid (None if none), with its co-op and consortium team."""
     from ..consortia.models import Consortium, ConsortiumMember
 
@@ -63,13 +75,13 @@ def awarded_bid(job):
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def bids_csv(job, bids):
+def bids_csv(job: Job, bids: Iterable[Bid]) -> str:
     """``bids`` (received bids on ``job``) as CSV text for a spreadsheet: one row a bid, the
     answers to the job's requirements as columns; UTF-8 with a byte order mark (Excel reads
     it as UTF-8 then), and no cell a spreadsheet would run as a formula."""
@@ -90,7 +102,7 @@ def bids_csv(job, bids):
     return out.getvalue()
 
 
-def interests_of(job):
+def interests_of(job: Job) -> Sequence[Interest]:
     """Every co-op's interest in ``job`` (for the poster), with whether a bid followed."""
     return db.session.scalars(
         select(Interest).where(Interest.job_id == job.id)
@@ -99,7 +111,7 @@ def interests_of(job):
     ).all()
 
 
-def engaged_coop_ids(job):
+def engaged_coop_ids(job: Job) -> set[int]:
     """Co-ops that follow a job: a live bid (drafts too, a consortium's partners too), or an
     interest that has not lapsed."""
     from ..consortia.models import IN_TEAM, ConsortiumMember, values
@@ -117,7 +129,7 @@ def engaged_coop_ids(job):
     return set(db.session.scalars(bidders.union(interested, partners)))
 
 
-def coop_bids_page(viewer, page, per_page=20):
+def coop_bids_page(viewer: Viewer, page: int, per_page: int = 20) -> Page:
     """The bids of the viewer's co-ops, on jobs the viewer may still see, newest first."""
     stmt = visible_bids(
         select(Bid).join(Job, Job.id == Bid.job_id).where(Bid.coop_id.in_(sorted(viewer.coop_ids))),
@@ -132,24 +144,24 @@ class BiddingPanel:
 
     bid_count: int
     interest_count: int
-    coops: list = field(default_factory=list)  # co-ops the viewer may bid for
-    bids: dict = field(default_factory=dict)  # {coop id: its live bid}
-    withdrawn: dict = field(default_factory=dict)  # {coop id: its latest withdrawn bid}
-    interests: dict = field(default_factory=dict)  # {coop id: its interest}
-    all_interests: list = field(default_factory=list)  # the poster's view
+    coops: list[Coop] = field(default_factory=list)  # co-ops the viewer may bid for
+    bids: dict[int, Bid] = field(default_factory=dict)  # {coop id: its live bid}
+    withdrawn: dict[int, Bid] = field(default_factory=dict)  # {coop id: its latest withdrawn bid}
+    interests: dict[int, Interest] = field(default_factory=dict)  # {coop id: its interest}
+    all_interests: Sequence[Interest] = field(default_factory=list)  # the poster's view
     awarded: Bid | None = None  # who won, for those who may see the outcome
-    teamed: dict = field(default_factory=dict)  # {coop id: the consortium it bids in}
-    waiting: list = field(default_factory=list)  # why the viewer's other co-ops may not act yet
+    teamed: dict[int, Consortium] = field(default_factory=dict)  # {coop id: the consortium it bids in}
+    waiting: list[str] = field(default_factory=list)  # why the viewer's other co-ops may not act yet
 
     @property
-    def interest_coops(self):
+    def interest_coops(self) -> list[Coop]:
         """The co-ops the interest form is for: no live bid and no interest in force (a
         registered one is shown instead, with how to withdraw it)."""
         return [c for c in self.coops if c.id not in self.bids
                 and (c.id not in self.interests or self.interests[c.id].state == InterestState.LAPSED)]
 
 
-def bidding_panel(job, coops, show_interests, outcome):
+def bidding_panel(job: Job, coops: list[Coop], show_interests: bool, outcome: bool) -> BiddingPanel:
     """The job page's bidding section; ``coops`` are the viewer's co-ops that may bid;
     ``outcome``: the viewer may see who won (``federation.can_see_outcome``)."""
     panel = BiddingPanel(bid_count=job.bid_count or 0, interest_count=job.interest_count or 0)
@@ -173,7 +185,7 @@ def bidding_panel(job, coops, show_interests, outcome):
     return panel
 
 
-def next_interest_lapse(job, now):
+def next_interest_lapse(job: Job, now: datetime) -> datetime | None:
     """When an interest in ``job`` next lapses by the clock alone (an interest lapses once
     its date has passed: at midnight, UTC, after it), or None."""
     day = db.session.scalar(

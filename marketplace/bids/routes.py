@@ -1,5 +1,5 @@
 """Bidding pages: interest, the bid form, one bid, the sealed review, the poster's decisions."""
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    request, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,7 +10,7 @@ from ..core.forms import ActionForm, attach_error
 from ..core.rules import RuleError
 from ..core.work import save_change
 from ..documents import services as documents
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..evaluation.policy import can_see_scores
 from ..federation import can_view_job, current_viewer, get_job_or_404
 from ..jobs.models import Job
@@ -29,7 +29,7 @@ def _job(job_id):
     """The job (404 if the viewer may not see it), then a sign-in for anonymous visitors."""
     job = get_job_or_404(job_id, options=[joinedload(Job.coop), joinedload(Job.requirements)])
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
     return job
 
 
@@ -95,14 +95,7 @@ def edit(job_id):
         if check is not None:
             return check
         coop = next(c for c in coops if c.id == form.coop.data)
-        submit = bool(form.submit.data)
-        def save():
-            saved_bid = services.save_bid(job, coop, current_user, form.values(), submit=submit,
-                                          bid_id=form.edited_bid_id)
-            documents.attach(form.pending, "bid", saved_bid, coop)
-            return saved_bid
-
-        saved = save_change(save, form, retry=True)
+        saved = save_change(form.saving(services.save_bid, coop, job, coop, current_user), form, retry=True)
         if saved:
             bid = saved.result
             if bid.status == "draft":

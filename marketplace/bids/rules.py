@@ -1,6 +1,9 @@
 """The limits of bidding's rules, their error, and what every part of bidding asks of a job:
 why it takes no bids now, how many bids it received, the consortium a co-op bids through."""
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -9,6 +12,11 @@ from ..core.templating import format_datetime
 from ..extensions import db
 from ..jobs.models import JobState
 from .models import LIVE_STATUSES, RECEIVED_STATUSES, Bid, status_values
+
+if TYPE_CHECKING:
+    from ..consortia.models import Consortium
+    from ..coops.models import Coop
+    from ..jobs.models import Job
 
 MAX_PRICE = 100_000_000
 MAX_DAY_RATE = 50_000
@@ -25,7 +33,7 @@ class BidRuleError(RuleError):
 
 
 
-def closed_message(job):
+def closed_message(job: Job) -> str:
     """Why a job takes no bids, interests or questions now."""
     state = job.state
     if state == JobState.DRAFT:
@@ -40,13 +48,13 @@ def closed_message(job):
 
 
 
-def received_count(job):
+def received_count(job: Job) -> int:
     return db.session.scalar(
         select(func.count(Bid.id)).where(Bid.job_id == job.id, Bid.status.in_(status_values(RECEIVED_STATUSES)))
-    )
+    ) or 0
 
 
-def consortium_taking_part(coop, job, exclude=None):
+def consortium_taking_part(coop: Coop, job: Job, exclude: Consortium | None = None) -> Consortium | None:
     """The consortium through which ``coop`` bids on ``job``, if any: one formed for this job
     whose team it is in, or one (a standing team) with a live bid on it whose team it is in."""
     from ..consortia.models import IN_TEAM, Consortium, ConsortiumMember, ConsortiumStatus, values

@@ -6,8 +6,12 @@ the limits and the error in ``rules``. All are named here too.
 Callers commit (``core.work.save_change``, with ``retry`` for the changes that may race on a
 unique index).
 """
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 from sqlalchemy import select
@@ -32,6 +36,12 @@ from .reading import (BiddingPanel, awarded_bid, bidding_panel, bids_csv, coop_b
 from .rules import (MAX_ANSWER, MAX_DAY_RATE, MAX_DAYS, MAX_FEEDBACK, MAX_PRICE,  # noqa: F401
                     MAX_PROPOSAL, MAX_START_AHEAD, BidRuleError, closed_message, consortium_taking_part,
                     received_count)
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..consortia.models import Consortium
+    from ..coops.models import Coop
+    from ..jobs.models import Job
+
 from .deciding import (award_bid, bidder_coops, check_award, jobs_to_notice,  # noqa: F401
                        notice_bids_closed, reject_bid, reply_to_feedback, request_feedback, rivals, shortlist_bid,
                        standstill_ends, withdraw_award)
@@ -39,26 +49,26 @@ from .deciding import (award_bid, bidder_coops, check_award, jobs_to_notice,  # 
 
 # --- who may bid -----------------------------------------------------------------------------
 
-def bidding_coops(user, job):
+def bidding_coops(user: Any, job: Job) -> list[Coop]:
     """The user's co-ops that may bid on ``job``: they can see it, and it is not theirs."""
     if user is None or not user.is_authenticated:
         return []
     return able_to_bid(user.coops, job)
 
 
-def waiting_to_act(coops, job):
+def waiting_to_act(coops: Iterable[Coop], job: Job) -> list[str]:
     """Why those of ``coops`` that see ``job`` may not act on it yet (shown on the job page)."""
     return [NOT_VETTED.format(name=c.name) for c in coops
             if c.id != job.coop_id and not may_act(c) and coop_can_view_job(c, job)]
 
 
-def able_to_bid(coops, job):
+def able_to_bid(coops: Iterable[Coop], job: Job) -> list[Coop]:
     """Those of ``coops`` that may bid on ``job``: it is not theirs, they see it, and they may
     act (``federation.policy.why_coop_cannot_act``)."""
     return [c for c in coops if c.id != job.coop_id and why_coop_cannot_act(c, job) is None]
 
 
-def check_can_bid(coop, user, job):
+def check_can_bid(coop: Coop, user: User, job: Job) -> None:
     if not user.is_member_of(coop):
         raise BidRuleError("You can only act for a co-op you belong to.", field="coop")
     if coop.id == job.coop_id:
@@ -77,7 +87,7 @@ def check_can_bid(coop, user, job):
         raise BidRuleError(closed_message(job) + " It takes no more bids.")
 
 
-def check_bidding_alone(coop, job):
+def check_bidding_alone(coop: Coop, job: Job) -> None:
     """A co-op takes part in one bid per job: alone, or in one consortium. So a co-op in the
     team of a consortium for the job (or of one bidding on it) may not also bid alone."""
     consortium = consortium_taking_part(coop, job)
@@ -91,11 +101,11 @@ def check_bidding_alone(coop, job):
 
 # --- interests -------------------------------------------------------------------------------
 
-def interest_of(job, coop):
+def interest_of(job: Job, coop: Coop) -> Interest | None:
     return db.session.scalar(select(Interest).where(Interest.job_id == job.id, Interest.coop_id == coop.id))
 
 
-def register_interest(job, coop, user, bid_by):
+def register_interest(job: Job, coop: Coop, user: User, bid_by: date | None) -> Interest:
     """Say that ``coop`` intends to bid by ``bid_by``; a second call moves the date."""
     check_can_bid(coop, user, job)
     if bid_by is None:
@@ -119,7 +129,7 @@ def register_interest(job, coop, user, bid_by):
     return interest
 
 
-def withdraw_interest(job, coop, user):
+def withdraw_interest(job: Job, coop: Coop, user: User) -> None:
     if not user.is_member_of(coop):
         raise BidRuleError("You can only act for a co-op you belong to.")
     interest = interest_of(job, coop)
@@ -140,16 +150,16 @@ class BidValues:
     days: int | None = None
     available_from: date | None = None
     proposal: str = ""
-    answers: dict = field(default_factory=dict)  # {requirement id: answer}
+    answers: dict[int, str] = field(default_factory=dict)  # {requirement id: answer}
 
 
-def amount_field(price_type):
+def amount_field(price_type: str) -> str:
     return "day_rate" if price_type == BudgetType.DAY_RATE else "price"
 
 
-def price_errors(price_type, amount, days):
+def price_errors(price_type: str, amount: int | None, days: int | None) -> dict[str, str]:
     """Problems with a price, as {form field: message}; shared by the form and the rules."""
-    errors = {}
+    errors: dict[str, str] = {}
     name = amount_field(price_type)
     if price_type not in (BudgetType.FIXED, BudgetType.DAY_RATE):
         return {"price_type": "Choose a fixed price or a day rate."}
@@ -162,7 +172,7 @@ def price_errors(price_type, amount, days):
     return errors
 
 
-def start_errors(available_from, today=None):
+def start_errors(available_from: date | None, today: date | None = None) -> dict[str, str]:
     today = today or utcnow().date()
     if available_from is None:
         return {}
@@ -173,7 +183,7 @@ def start_errors(available_from, today=None):
     return {}
 
 
-def _check_values(job, values):
+def _check_values(job: Job, values: BidValues) -> None:
     errors = {**price_errors(values.price_type, values.amount, values.days),
               **start_errors(values.available_from)}
     if len(values.proposal or "") > MAX_PROPOSAL:
@@ -193,7 +203,7 @@ def _check_values(job, values):
         raise BidRuleError(message, field=name)
 
 
-def _check_complete(job, values):
+def _check_complete(job: Job, values: BidValues) -> None:
     """A submitted bid has a price, a start date, a proposal and every requirement answered."""
     name = amount_field(values.price_type)
     if values.amount is None:
@@ -210,7 +220,7 @@ def _check_complete(job, values):
             raise BidRuleError(f"Answer the requirement “{requirement.text}”.", field=f"answer_{requirement.id}")
 
 
-def would_submit(job, values):
+def would_submit(job: Job, values: BidValues) -> bool:
     """Whether ``values`` make a bid that may be submitted (before "check your answers": a bid
     that would be refused goes straight to the save, which says why)."""
     try:
@@ -221,7 +231,7 @@ def would_submit(job, values):
     return True
 
 
-def live_bid(job, coop, lock=False, consortium=None):
+def live_bid(job: Job, coop: Coop, lock: bool = False, consortium: Consortium | None = None) -> Bid | None:
     """``coop``'s own live bid on ``job`` or, with ``consortium``, the consortium's (led by ``coop``)."""
     stmt = select(Bid).where(Bid.job_id == job.id, Bid.coop_id == coop.id,
                              Bid.status.in_(status_values(LIVE_STATUSES)),
@@ -235,7 +245,7 @@ def live_bid(job, coop, lock=False, consortium=None):
     return db.session.scalar(stmt.options(selectinload(Bid.answers)))
 
 
-def _bid_being_edited(job, coop, bid_id, consortium=None):
+def _bid_being_edited(job: Job, coop: Coop, bid_id: int | None, consortium: Consortium | None = None) -> Bid | None:
     """The bid a form was editing (``bid_id``), or the co-op's live bid when it names none.
 
     A form opened before the bid was withdrawn is refused rather than silently reopened."""
@@ -255,7 +265,7 @@ def _bid_being_edited(job, coop, bid_id, consortium=None):
     return current
 
 
-def _apply(bid, job, values):
+def _apply(bid: Bid, job: Job, values: BidValues) -> None:
     bid.price_type = values.price_type
     bid.amount = values.amount
     bid.days = values.days if values.price_type == BudgetType.DAY_RATE else None
@@ -275,7 +285,8 @@ def _apply(bid, job, values):
 EDIT_FIELDS = ("price_type", "amount", "days", "available_from", "proposal")
 
 
-def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None):
+def save_bid(job: Job, coop: Coop, user: User, values: BidValues, submit: bool = False, bid_id: int | None = None,
+             consortium: Consortium | None = None) -> Bid:
     """Create or edit ``coop``'s bid on ``job``, and submit it when ``submit``.
 
     There is one live bid per co-op per job: a second submit (from another tab, another
@@ -290,7 +301,7 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
     _check_values(job, values)
     bid = _bid_being_edited(job, coop, bid_id, consortium)
     created = bid is None
-    if created:
+    if bid is None:
         bid = Bid(job=job, coop=coop, consortium=consortium, created_by_id=user.id,
                   status=BidStatus.DRAFT.value)
         db.session.add(bid)
@@ -327,7 +338,7 @@ def save_bid(job, coop, user, values, submit=False, bid_id=None, consortium=None
     return bid
 
 
-def _submit_draft(bid):
+def _submit_draft(bid: Bid) -> bool:
     """Compare and set: of requests submitting the same draft at once, the one whose UPDATE
     still finds it a draft submits it (one ``bid.submitted``, one notice); the others find it
     submitted and have edited it. True if this one submitted it."""
@@ -335,7 +346,7 @@ def _submit_draft(bid):
                            status=BidStatus.SUBMITTED.value, submitted_at=utcnow())
 
 
-def withdraw_bid(bid, user):
+def withdraw_bid(bid: Bid, user: User) -> None:
     job = bid.job
     if not user.is_member_of(bid.coop):
         raise BidRuleError("You can only act for a co-op you belong to.")

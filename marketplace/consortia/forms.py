@@ -4,19 +4,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..bids.forms import CoopChoiceMixin
 from ..core.forms import NotBlank, strip_filter
 from .services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NAME, MAX_OFFER, MAX_ROLE, share_errors
 
 if TYPE_CHECKING:
     from typing import Any
     from collections.abc import Sequence
-    from ..coops.models import Coop
     from ..consortia.models import ConsortiumMember
 
 
-class ConsortiumForm(FlaskForm):
+class ConsortiumForm(CoopChoiceMixin, FlaskForm):
     coop = SelectField("Lead co-op", coerce=int, validate_choice=False)
     name = StringField("Name of the consortium", filters=[strip_filter],
                        validators=[NotBlank("Give a name for the consortium."), Length(max=MAX_NAME)])
@@ -25,16 +25,6 @@ class ConsortiumForm(FlaskForm):
     role = StringField("Your co-op's role", filters=[strip_filter], validators=[Optional(), Length(max=MAX_ROLE)],
                        description="For example: project management, development, design.")
     submit = SubmitField("Form the consortium")
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.coop.choices = [(c.id, c.name) for c in coops]
-        if self.coop.data is None and len(coops) == 1:
-            self.coop.data = coops[0].id
-
-    def validate_coop(self, field: Any) -> None:
-        if field.data not in [value for value, _ in field.choices]:
-            raise ValidationError("Choose one of your co-ops.")
 
 
 class InviteForm(FlaskForm):
@@ -47,39 +37,22 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Invite")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(CoopChoiceMixin, FlaskForm):
     coop = SelectField("Comment as", coerce=int, validate_choice=False)
     text = TextAreaField("Comment", filters=[strip_filter],
                          validators=[NotBlank("Write a comment."), Length(max=MAX_COMMENT)], render_kw={"rows": 3})
     submit = SubmitField("Post the comment")
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.coop.choices = [(c.id, c.name) for c in coops]
-        if self.coop.data is None and coops:
-            self.coop.data = coops[0].id
-
-    def validate_coop(self, field: Any) -> None:
-        if field.data not in [value for value, _ in field.choices]:
-            raise ValidationError("Choose one of your co-ops in the consortium.")
+    first_chosen = True
+    not_yours = "Choose one of your co-ops in the consortium."
 
 
-class OfferForm(FlaskForm):
+class OfferForm(CoopChoiceMixin, FlaskForm):
     coop = SelectField("Co-op", coerce=int, validate_choice=False)
     message = TextAreaField("What your co-op brings", filters=[strip_filter],
                             validators=[NotBlank("Say in a few words what your co-op brings."),
                                         Length(max=MAX_OFFER)], render_kw={"rows": 2})
     submit = SubmitField("Offer to partner")
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.coop.choices = [(c.id, c.name) for c in coops]
-        if self.coop.data is None and coops:
-            self.coop.data = coops[0].id
-
-    def validate_coop(self, field: Any) -> None:
-        if field.data not in [value for value, _ in field.choices]:
-            raise ValidationError("Choose one of your co-ops.")
+    first_chosen = True
 
 
 class SplitForm(FlaskForm):

@@ -262,14 +262,8 @@ def bid(consortium_id, job_id):
         check = check_before_submitting(job, form, current, bidding_for=bidding_for)
         if check is not None:
             return check
-        submit = bool(form.submit.data)
-        def save():
-            saved_bid = services.save_consortium_bid(consortium, job, current_user, form.values(), submit=submit,
-                                                     bid_id=form.edited_bid_id)
-            documents.attach(form.pending, "bid", saved_bid, lead)
-            return saved_bid
-
-        done = save_change(save, form, retry=True)
+        done = save_change(form.saving(services.save_consortium_bid, lead, consortium, job, current_user), form,
+                           retry=True)
         if done:
             saved = done.result
             if saved.status == "draft":

@@ -23,14 +23,15 @@ work spreads across the network instead of going to the co-ops everyone already 
 Only co-ops that may see the job (``federation.policy.coops_seeing_job_clause``, the same rule
 as every other read path) and that hold a current active or guest membership of a network are
 ever considered; the poster's own co-op never is.
+
+The consortia suggested from the ranked matches are ``teams``'s.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import date, timedelta
-from itertools import combinations
 
 from sqlalchemy import and_, exists, func, literal_column, select
 
@@ -41,13 +42,13 @@ from ..extensions import db
 from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, visible_jobs
 from ..jobs.models import BudgetType, Currency, Job, WorkMode, job_skill
 from .models import CoopCapacity, Invitation
+from .teams import Consortium, consortium_pool, suggest_consortia
 from .scoring import (WEIGHTS, Weights, capacity_reason, capacity_score, day_rate_reason, day_rate_score,
                       location_reason, location_score, rarity, recent_reason, skills_reason, skills_score,
                       track_reason, track_score)
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
-    from typing import Any
     from ..federation.policy import Viewer
 
 
@@ -72,8 +73,8 @@ class Match:
     name: str
     slug: str
     location: str
-    skill_ids: set
-    capacity: dict | None  # the co-op's figures, or None if it stated nothing
+    skill_ids: set[int]
+    capacity: dict[str, int | None] | None  # the co-op's figures, or None if it stated nothing
     score: float = 0.0  # before the track record
     fit: float = 0.0  # 0..1, everything counted
     covers_all: bool = False
@@ -83,8 +84,8 @@ class Match:
     recent_awards: int = 0
     close_match: bool = False  # ordered among close matches by fewer recent referrals
     no_capacity: bool = False
-    invitation: object = None
-    reasons: list = field(default_factory=list)
+    invitation: Invitation | None = None
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def recent(self) -> int:
@@ -96,26 +97,16 @@ class Match:
 
 
 @dataclass
-class Consortium:
-    members: list  # of Match
-    fit: float
-
-    @property
-    def percent(self) -> int:
-        return round(self.fit * 100)
-
-
-@dataclass
 class Ranking:
-    job: object
-    skills: list  # SkillWeight, rarest first
+    job: Job
+    skills: list[SkillWeight]  # rarest first
     window_months: int
     window_day: date
     eligible: int  # co-ops that may see the job (the N of the rarity weights)
     candidates: int  # of them, the co-ops offering at least one of the job's skills
-    matches: list
-    consortia: list
-    not_offered: list  # skills nobody who may see the job offers
+    matches: list[Match]
+    consortia: list[Consortium]
+    not_offered: list[str]  # skills nobody who may see the job offers
     weights: Weights = WEIGHTS
 
     @property
@@ -123,7 +114,7 @@ class Ranking:
         return any(m.covers_all for m in self.matches)
 
 
-def window_of(job: Job, today: date | None = None):
+def window_of(job: Job, today: date | None = None) -> tuple[int, date]:
     """(months, day): the capacity bucket of the job's window, and the day it starts from."""
     today = today or utcnow().date()
     day = job.start_date or job.bids_deadline.date()
@@ -138,7 +129,8 @@ def eligible_clause(job: Job) -> ColumnElement[bool]:
     return and_(coops_seeing_job_clause(job), acting_coops_clause())
 
 
-def rank(job: Job, viewer: Viewer, weights=WEIGHTS, limit: int | None = None, consortia: bool = True) -> Ranking:
+def rank(job: Job, viewer: Viewer, weights: Weights = WEIGHTS, limit: int | None = None,
+         consortia: bool = True) -> Ranking:
     """The co-ops that fit ``job``, best first, with their reasons (a ``Ranking``), as
     ``viewer`` may be shown them: past bids, awards and referrals count only on jobs the
     viewer may see (a count over hidden jobs tells what they are)."""
@@ -153,33 +145,35 @@ def rank(job: Job, viewer: Viewer, weights=WEIGHTS, limit: int | None = None, co
     offered, matches = _candidates(job, job_skills, eligible)
     skills = skill_weights(job_skills, offered, population)
     weight_of = {s.id: s for s in skills}
-    coverable = set().union(*(m.skill_ids for m in matches))
+    coverable: set[int] = set().union(*(m.skill_ids for m in matches))
     _score(job, matches, months, weight_of, coverable, weights)
 
     _add_recent(matches, weights, viewer, awards=False)
     chosen = _shortlist(job, matches, limit, weights)
-    pool = _consortium_pool(matches, coverable, weight_of, weights) if consortia else []
+    pool = consortium_pool(matches, coverable, weight_of, weights) if consortia else []
     _add_history(job, _unique(chosen + pool), viewer, weights)
     ordered = _fair_order(chosen, weights)[:limit]
-    suggested = _consortia(pool, coverable, weights)
+    suggested = suggest_consortia(pool, coverable, weights)
     _explain(job, _unique(ordered + [m for c in suggested for m in c.members]), months, day, weight_of, population)
     not_offered = [s.name for s in skills if s.id not in coverable]
     return Ranking(job, skills, months, day, population, len(matches), ordered, suggested, not_offered, weights)
 
 
-def _explain(job: Job, shown, months, day: date, weight_of, population) -> None:
+def _explain(job: Job, shown: Sequence[Match], months: int, day: date, weight_of: Mapping[int, SkillWeight],
+             population: int) -> None:
     """The reasons, and the invitation if any, of each co-op shown."""
     for match in shown:
         match.reasons = _reasons(match, job, months, day, weight_of, population)
     _attach_invitations(job, shown)
 
 
-def _unique(matches) -> list[Any]:
+def _unique(matches: Iterable[Match]) -> list[Match]:
     """``matches`` without repeats, in their order."""
     return list({m.coop_id: m for m in matches}.values())
 
 
-def _candidates(job: Job, job_skills, eligible):
+def _candidates(job: Job, job_skills: Mapping[int, str],
+                eligible: ColumnElement[bool]) -> tuple[dict[int, int], list[Match]]:
     """({skill id: co-ops offering it among those that may see the job}, [Match of every such
     co-op but the poster's]), from one statement: every (co-op, skill) pair for the job's skills,
     with what the score needs of the co-op."""
@@ -192,7 +186,7 @@ def _candidates(job: Job, job_skills, eligible):
         .where(coop_skill.c.skill_id.in_(sorted(job_skills)), eligible)
     ).all()
     offered = {skill_id: 0 for skill_id in job_skills}
-    matches = {}
+    matches: dict[int, Match] = {}
     for coop_id, skill_id, name, slug, location, *figures in rows:
         offered[skill_id] += 1
         if coop_id == job.coop_id:
@@ -203,19 +197,21 @@ def _candidates(job: Job, job_skills, eligible):
     return offered, list(matches.values())
 
 
-def capacity_of(people_1m, people_3m, people_6m, day_rate_min, day_rate_max) -> dict[str, Any] | None:
+def capacity_of(people_1m: int | None, people_3m: int | None, people_6m: int | None, day_rate_min: int | None,
+                day_rate_max: int | None) -> dict[str, int | None] | None:
     """A co-op's stated figures as ``Match.capacity``: None when it stated nothing."""
     figures = {"1": people_1m, "3": people_3m, "6": people_6m, "min": day_rate_min, "max": day_rate_max}
     return None if all(v is None for v in figures.values()) else figures
 
 
-def skill_weights(job_skills, offered, population) -> list[Any]:
+def skill_weights(job_skills: Mapping[int, str], offered: Mapping[int, int], population: int) -> list[SkillWeight]:
     """The job's skills as ``SkillWeight``, rarest first."""
     return sorted((SkillWeight(sid, name, offered[sid], rarity(population, offered[sid]))
                    for sid, name in job_skills.items()), key=lambda s: (-s.weight, s.name))
 
 
-def _score(job: Job, matches, months, weight_of, coverable, weights) -> None:
+def _score(job: Job, matches: Iterable[Match], months: int, weight_of: Mapping[int, SkillWeight],
+           coverable: set[int], weights: Weights) -> None:
     """Everything but the track record, on each match."""
     total_weight = sum(s.weight for s in weight_of.values() if s.id in coverable) or 1.0
     day_rate, budget = _applies_day_rate(job), _job_day_budget(job)
@@ -232,7 +228,7 @@ def _score(job: Job, matches, months, weight_of, coverable, weights) -> None:
         ))
 
 
-def _add_history(job: Job, matches, viewer: Viewer, weights) -> None:
+def _add_history(job: Job, matches: Sequence[Match], viewer: Viewer, weights: Weights) -> None:
     """Recent referrals and awards, the track record, and so the fit, of each match."""
     _add_recent(matches, weights, viewer)
     _add_track(job, matches, viewer)
@@ -251,7 +247,7 @@ def _applies_location(job: Job) -> bool:
     return job.work_mode != WorkMode.REMOTE and bool((job.location or "").strip())
 
 
-def _maximum(job: Job, weights):
+def _maximum(job: Job, weights: Weights) -> float:
     top = weights.skills + weights.capacity + weights.track_record
     if _applies_day_rate(job):
         top += weights.day_rate
@@ -260,13 +256,13 @@ def _maximum(job: Job, weights):
     return top
 
 
-def _people(match, months):
+def _people(match: Match, months: int) -> int | None:
     if match.capacity is None:
         return None
     return match.capacity[str(months)]
 
 
-def _low_rate(match):
+def _low_rate(match: Match) -> int | None:
     return (match.capacity or {}).get("min")
 
 
@@ -274,24 +270,25 @@ def _job_day_budget(job: Job) -> int:
     return job.budget_max or job.budget_min
 
 
-def _shortlist(job: Job, matches, limit: int, weights) -> list[Any]:
+def _shortlist(job: Job, matches: Iterable[Match], limit: int, weights: Weights) -> list[Match]:
     """The co-ops whose track record and recent awards are looked up: the best
     ``history_pool`` by everything else; among equal scores, fewer recent referrals first,
     then an order that changes from job to job (so that no name always wins a tie).
     Counting past bids in the job's skills costs a look at every bid of a co-op, too much for
     the thousands of co-ops that offer a common skill; so the track record orders the front
     runners only."""
-    def rotation(m):
+    def rotation(m: Match) -> int:
         return (m.coop_id * 2654435761 + job.id * 40503) % 4294967296
 
     ordered = sorted(matches, key=lambda m: (-round(m.score, 9), m.recent_invitations, rotation(m)))
     return ordered[: max(weights.history_pool, limit)]
 
 
-def _fair_order(matches, weights) -> list[Any]:
+def _fair_order(matches: Iterable[Match], weights: Weights) -> list[Match]:
     """Best fit first; within each run of close matches, fewer recent referrals first."""
     ordered = sorted(matches, key=lambda m: (-m.fit, m.name.lower(), m.coop_id))
-    result, i = [], 0
+    result: list[Match] = []
+    i = 0
     while i < len(ordered):
         lead = ordered[i].fit
         j = i + 1
@@ -307,7 +304,7 @@ def _fair_order(matches, weights) -> list[Any]:
     return result
 
 
-def _add_recent(matches, weights, viewer: Viewer, awards: bool = True) -> None:
+def _add_recent(matches: Sequence[Match], weights: Weights, viewer: Viewer, awards: bool = True) -> None:
     """Referrals (and awards, unless ``awards`` is false) of each co-op in the recent window,
     on jobs ``viewer`` may see."""
     ids = [m.coop_id for m in matches]
@@ -318,7 +315,7 @@ def _add_recent(matches, weights, viewer: Viewer, awards: bool = True) -> None:
             m.recent_awards = won.get(m.coop_id, 0)
 
 
-def _add_track(job: Job, matches, viewer: Viewer) -> None:
+def _add_track(job: Job, matches: Sequence[Match], viewer: Viewer) -> None:
     """Past bids (received by the poster) and awards of each co-op on jobs with the job's skills
     that ``viewer`` may see."""
     if not matches:
@@ -337,8 +334,8 @@ def _add_track(job: Job, matches, viewer: Viewer) -> None:
         by_id[coop_id].track_bids, by_id[coop_id].track_awards = bids, awards
 
 
-def recent_counts(viewer: Viewer, coop_ids=None, weights=WEIGHTS,
-                  awards: bool = True) -> tuple[dict[Any, Any], dict[Any, Any]]:
+def recent_counts(viewer: Viewer, coop_ids: Iterable[int] | None = None, weights: Weights = WEIGHTS,
+                  awards: bool = True) -> tuple[dict[int, int], dict[int, int]]:
     """({co-op id: invitations}, {co-op id: awards}) over the last ``recent_days`` days, on
     jobs ``viewer`` may see, for ``coop_ids`` or every co-op (awards left out, as {}, when
     ``awards`` is false)."""
@@ -354,7 +351,7 @@ def recent_counts(viewer: Viewer, coop_ids=None, weights=WEIGHTS,
             dict(db.session.execute(won.group_by(Bid.coop_id)).all()) if awards else {})
 
 
-def _attach_invitations(job: Job, matches) -> None:
+def _attach_invitations(job: Job, matches: Sequence[Match]) -> None:
     if not matches:
         return
     found = {i.coop_id: i for i in db.session.scalars(
@@ -366,7 +363,8 @@ def _attach_invitations(job: Job, matches) -> None:
 
 # --- reasons ---------------------------------------------------------------------------------
 
-def _reasons(match, job: Job, months, day: date, weight_of, population) -> list[Any]:
+def _reasons(match: Match, job: Job, months: int, day: date, weight_of: Mapping[int, SkillWeight],
+             population: int) -> list[str]:
     reasons = [
         skills_reason(match.skill_ids, weight_of, population),
         capacity_reason(_people(match, months), months, day),
@@ -379,49 +377,3 @@ def _reasons(match, job: Job, months, day: date, weight_of, population) -> list[
         reasons.append(location_reason(match.location, job.location))
     reasons.append(recent_reason(match.recent_invitations, match.recent_awards))
     return reasons
-
-
-# --- consortia -------------------------------------------------------------------------------
-
-def _consortium_pool(matches, coverable, weight_of, weights) -> list[Any]:
-    """The co-ops searched for consortia: the best few for each skill (rarest skill first),
-    then the best overall, up to ``consortium_pool``."""
-    if not matches or any(m.covers_all for m in matches):
-        return []  # one co-op covers the job (or none offers anything): no consortium needed
-    by_score = sorted(matches, key=lambda m: (-m.score, m.name.lower(), m.coop_id))
-    pool: list[Any] = []
-    seen: set[int] = set()
-
-    def take(m) -> None:
-        if m.coop_id not in seen and len(pool) < weights.consortium_pool:
-            seen.add(m.coop_id)
-            pool.append(m)
-
-    for sid in sorted(coverable, key=lambda s: (-weight_of[s].weight, s)):
-        for m in [m for m in by_score if sid in m.skill_ids][: weights.consortium_per_skill]:
-            take(m)
-    for m in by_score:
-        take(m)
-    return pool
-
-
-def _consortia(pool, coverable, weights) -> list[Any] | list[Consortium]:
-    """Two or three co-ops that together offer every skill some co-op offers, best first:
-    fewer members first, then the best average fit, then the fewest recent referrals."""
-    if not pool or not coverable:
-        return []
-    found = []
-    for size in range(2, weights.consortium_size + 1):
-        for group in combinations(pool, size):
-            union = set().union(*(m.skill_ids for m in group))
-            if not union >= coverable:
-                continue
-            # A member that adds no skill the others lack is not needed.
-            if any(set().union(*(o.skill_ids for o in group if o is not m)) >= coverable for m in group):
-                continue
-            fit = sum(m.fit for m in group) / size
-            found.append(Consortium(sorted(group, key=lambda m: (-m.fit, m.name.lower())), fit))
-        if len(found) >= weights.consortia_shown:
-            break
-    found.sort(key=lambda c: (len(c.members), -round(c.fit, 6), sum(m.recent for m in c.members)))
-    return found[: weights.consortia_shown]

@@ -282,7 +282,7 @@ class SkillDemand:
 
 
 def skills_against_demand(viewer: Viewer, limit: int | None = None) -> list[Any] | list[SkillDemand]:
-    demand = dict(db.session.execute(
+    demand: dict[int, int] = dict(db.session.execute(
         visible_jobs(_open(select(job_skill.c.skill_id, func.count())
                            .join(Job, Job.id == job_skill.c.job_id)), viewer)
         .group_by(job_skill.c.skill_id)

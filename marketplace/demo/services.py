@@ -5,9 +5,13 @@ carry the same audit events as real ones. Jobs that are closed today were posted
 the clock is set back (``frozen_now``) to the moment each was posted, so the posting rules
 (deadlines in the future) hold at that moment and every timestamp tells a consistent story.
 """
+from __future__ import annotations
+
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -21,11 +25,13 @@ from ..extensions import db
 from ..federation.models import (MembershipStatus, Network, NetworkCoordinator, NetworkMembership,
                                  Visibility)
 from ..federation.policy import posting_visibilities, viewer_for
-from ..jobs.models import BudgetType, Currency, JobKind
+from ..jobs.models import BudgetType, Currency, Job, JobKind
 from ..jobs.services import JobRuleError, post_job, withdraw_job
 from ..skills.models import Skill
 from ..skills.services import load_taxonomy
 from . import data
+
+T = TypeVar("T")
 
 SEED = 1844  # the Rochdale Pioneers; any fixed number keeps the demo the same on every machine
 
@@ -33,7 +39,7 @@ PAYMENT_TERMS = ("monthly in arrears", "in three milestones", "within 30 days of
 
 
 class DemoError(Exception):
-    def __init__(self, message, field=None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -47,7 +53,7 @@ class DemoLogin:
     can_see: str
 
 
-def is_loaded():
+def is_loaded() -> bool:
     """True when the demo site admin or any demo co-op is already in the database."""
     slugs = [spec.slug for spec in data.COOPS]
     return bool(
@@ -56,7 +62,7 @@ def is_loaded():
     )
 
 
-def has_other_data():
+def has_other_data() -> bool:
     """True when co-ops or users exist that are not the demo's: demo data is not mixed into them."""
     return bool(
         db.session.scalar(select(func.count()).select_from(Coop))
@@ -64,7 +70,7 @@ def has_other_data():
     )
 
 
-def load_demo(seed=SEED):
+def load_demo(seed: int = SEED) -> dict[str, int]:
     """Add the demo networks, co-ops, people and jobs to the current session (the caller
     commits). Returns a summary {name: count}."""
     rng = random.Random(seed)
@@ -84,18 +90,18 @@ def load_demo(seed=SEED):
     people = _people(coops, password_hash, rng, now)
     jobs = _jobs(coops, people, skills, rng, now)
     db.session.flush()
-    summary = {
+    summary: dict[str, int] = {
         "skills added": skills_added, "networks": len(networks), "co-ops": len(coops),
-        "users": db.session.scalar(select(func.count()).select_from(User)), "jobs": len(jobs),
+        "users": db.session.scalar(select(func.count()).select_from(User)) or 0, "jobs": len(jobs),
     }
     for job in jobs:
         summary[job.state.value] = summary.get(job.state.value, 0) + 1
     return summary
 
 
-def _networks():
+def _networks() -> dict[str, Network]:
     """The two networks, reused when they already exist."""
-    networks = {}
+    networks: dict[str, Network] = {}
     for spec in data.NETWORKS:
         network = db.session.scalar(select(Network).where(Network.slug == spec["slug"]))
         if network is None:
@@ -105,14 +111,15 @@ def _networks():
     return networks
 
 
-def _user(email, name, password_hash, created_at, is_site_admin=False):
+def _user(email: str, name: str, password_hash: str, created_at: datetime, is_site_admin: bool = False) -> User:
     user = User(email=email, name=name, password_hash=password_hash, is_site_admin=is_site_admin,
                 created_at=created_at, email_verified_at=created_at)
     db.session.add(user)
     return user
 
 
-def _coop(spec, networks, skills, admin, rng, now):
+def _coop(spec: data.CoopSpec, networks: Mapping[str, Network], skills: Mapping[str, Skill], admin: User,
+          rng: random.Random, now: datetime) -> Coop:
     missing = [slug for slug in spec.skills if slug not in skills]
     if missing:
         raise DemoError(f"The skill taxonomy has no {', '.join(missing)} (needed by {spec.name}).")
@@ -135,11 +142,11 @@ def _coop(spec, networks, skills, admin, rng, now):
     return coop
 
 
-def _people(coops, password_hash, rng, now):
+def _people(coops: Sequence[Coop], password_hash: str, rng: random.Random, now: datetime) -> dict[str, list[User]]:
     """An admin and a member for every co-op, and one person who works in two co-ops.
     Returns {coop slug: [users]}."""
     first_names = rng.sample(data.FIRST_NAMES, 2 * len(coops))
-    people = {}
+    people: dict[str, list[User]] = {}
     for n, coop in enumerate(coops):
         people[coop.slug] = []
         for offset, role in enumerate((CoopRole.ADMIN, CoopRole.MEMBER)):
@@ -158,12 +165,13 @@ def _people(coops, password_hash, rng, now):
     return people
 
 
-def _job_plan(rng):
+def _job_plan(rng: random.Random) -> list[tuple[data.JobSpec, str, str]]:
     """(spec, state, visibility) for every demo job: each state gets every visibility in turn."""
     order = list(range(len(data.JOBS)))
     rng.shuffle(order)
     visibilities = [v.value for v in (Visibility.PUBLIC, Visibility.COTECH, Visibility.FEDERATION)]
-    plan, start = [], 0
+    plan: list[tuple[data.JobSpec, str, str]] = []
+    start = 0
     for offset, (state, count) in enumerate(data.STATE_PLAN.items()):
         for n, index in enumerate(order[start:start + count]):
             plan.append((data.JOBS[index], state, visibilities[(n + offset) % len(visibilities)]))
@@ -173,11 +181,12 @@ def _job_plan(rng):
     return plan
 
 
-def _noon(moment, days):
+def _noon(moment: datetime, days: int) -> datetime:
     return (moment + timedelta(days=days)).replace(hour=12, minute=0, second=0)
 
 
-def _timeline(state, rng, now):
+def _timeline(state: str, rng: random.Random,
+              now: datetime) -> tuple[datetime, datetime, datetime, datetime | None]:
     """When a job of this state was posted, its deadlines and (if withdrawn) when it was withdrawn."""
     posted = now - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
     withdrawn = None
@@ -200,7 +209,7 @@ def _timeline(state, rng, now):
     return posted, questions, bids, withdrawn
 
 
-def _description(spec, rng):
+def _description(spec: data.JobSpec, rng: random.Random) -> str:
     symbol = Currency(spec.currency).symbol
     amount = f"{symbol}{spec.budget_min:,}"
     if spec.budget_max and spec.budget_max != spec.budget_min:
@@ -227,7 +236,7 @@ def _description(spec, rng):
     )
 
 
-def _checked(change, *args, **kwargs):
+def _checked(change: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a job rule; a refusal means the demo data is inconsistent."""
     try:
         return change(*args, **kwargs)
@@ -235,7 +244,8 @@ def _checked(change, *args, **kwargs):
         raise DemoError(f"Demo job refused: {error.message}", field=error.field) from error
 
 
-def _jobs(coops, people, skills, rng, now):
+def _jobs(coops: Sequence[Coop], people: Mapping[str, Sequence[User]], skills: Mapping[str, Skill],
+          rng: random.Random, now: datetime) -> list[Job]:
     plan = []
     for spec, state, visibility in _job_plan(rng):
         posters = [c for c in coops if visibility in posting_visibilities(c)]
@@ -252,7 +262,7 @@ def _jobs(coops, people, skills, rng, now):
         }
         plan.append((posted, coop, rng.choice(people[coop.slug]), values, spec, state, withdrawn))
 
-    jobs = []
+    jobs: list[Job] = []
     # Oldest first, so that ids follow the order in which the jobs were posted.
     for posted, coop, user, values, spec, state, withdrawn in sorted(plan, key=lambda p: p[0]):
         with frozen_now(posted):
@@ -275,7 +285,7 @@ SEEN_LABELS = {  # widest audience first
 }
 
 
-def can_see(user):
+def can_see(user: User) -> str:
     """What the visibility rule lets ``user`` see, in a few words."""
     viewer = viewer_for(user)
     seen = " + ".join(label for value, label in SEEN_LABELS.items() if value in viewer.visibilities)
@@ -293,7 +303,7 @@ def can_see(user):
     return words
 
 
-def _membership_words(coop):
+def _membership_words(coop: Coop) -> str:
     """'CoTech, workers.coop' for active memberships; other statuses are named ('CoTech guest')."""
     return ", ".join(
         m.network.name + ("" if m.status == MembershipStatus.ACTIVE else f" {m.status}")
@@ -301,10 +311,10 @@ def _membership_words(coop):
     )
 
 
-def demo_logins():
+def demo_logins() -> list[DemoLogin]:
     """Every demo user: the site admin, the coordinators, then the co-ops' people."""
     special = [data.SITE_ADMIN["email"]] + [c["email"] for c in data.COORDINATORS] + [data.TWO_COOP_MEMBER["email"]]
-    users = db.session.scalars(select(User).where(User.email.like("%example.coop"))).all()
+    users = list(db.session.scalars(select(User).where(User.email.like("%example.coop"))))
     rank = {email: n for n, email in enumerate(special)}
     users.sort(key=lambda u: (rank.get(u.email, len(rank)), u.coops[0].name if u.coops else "",
                               u.role_in(u.coops[0]) != CoopRole.ADMIN if u.coops else False))

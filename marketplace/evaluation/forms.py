@@ -1,4 +1,9 @@
 """The scoring form: a score and an optional comment for each of the job's criteria."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
@@ -7,20 +12,27 @@ from ..core.forms import strip_filter
 from .models import MAX_SCORE
 from .services import MAX_COMMENT, Entry
 
+if TYPE_CHECKING:
+    from ..jobs.models import JobCriterion
+    from .models import BidScore
+
 
 class ScoreForm(FlaskForm):
     submit = SubmitField("Save our scores")
 
-    def criterion_fields(self):
+    criteria: list[JobCriterion]
+
+    def criterion_fields(self) -> list[tuple[JobCriterion, Any, Any]]:
         """(criterion, score field, comment field) for each criterion, in order."""
         return [(c, self[f"score_{c.id}"], self[f"comment_{c.id}"]) for c in self.criteria]
 
-    def entries(self):
+    def entries(self) -> dict[int, Entry]:
         """What was typed, as ``services.submit_scores`` takes it."""
         return {c.id: Entry(score.data, comment.data or "") for c, score, comment in self.criterion_fields()}
 
 
-def score_form(criteria, own=None, formdata=None):
+def score_form(criteria: Iterable[JobCriterion], own: Mapping[int, BidScore] | None = None,
+               formdata: Any = None) -> ScoreForm:
     """A ScoreForm with fields for ``criteria``, filled with the scorer's ``own`` scores
     ({criterion id: BidScore}) when it is not posted."""
     class Form(ScoreForm):
@@ -35,7 +47,7 @@ def score_form(criteria, own=None, formdata=None):
         setattr(Form, f"comment_{criterion.id}", TextAreaField(
             f"Comment on {criterion.name} (optional)", filters=[strip_filter],
             validators=[Length(max=MAX_COMMENT)], render_kw={"rows": 2}))
-    data = {}
+    data: dict[str, Any] = {}
     for criterion_id, row in (own or {}).items():
         data[f"score_{criterion_id}"], data[f"comment_{criterion_id}"] = row.score, row.comment
     form = Form(formdata=formdata, data=data) if formdata is not None else Form(data=data)

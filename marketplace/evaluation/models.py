@@ -33,5 +33,5 @@ class BidScore(db.Model):
     criterion: Mapped["JobCriterion"] = relationship()  # noqa: F821
     scorer: Mapped["User"] = relationship()  # noqa: F821
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<BidScore bid={self.bid_id} scorer={self.scorer_id} criterion={self.criterion_id} {self.score}>"

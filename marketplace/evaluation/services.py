@@ -4,8 +4,12 @@ Scores are whole numbers from 0 to ``MAX_SCORE`` per criterion. A scorer's total
 sum(score × weight) / MAX_SCORE, out of 100 (the weights add up to 100 %); a bid's total is
 the mean of its scorers' totals. Scores are given once bids close and may change until the
 job is awarded or cancelled; they are read-only after."""
+from __future__ import annotations
+
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -17,6 +21,10 @@ from ..core.templating import format_datetime
 from ..extensions import db
 from ..jobs.models import JobState
 from .models import MAX_SCORE, BidScore
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..jobs.models import Job, JobRequirement
 
 MAX_COMMENT = 2000
 # An answer to an essential requirement that starts with "no" ("No", "No, but…", "Not yet")
@@ -36,12 +44,12 @@ class Entry:
     comment: str = ""
 
 
-def scoring_open(job):
+def scoring_open(job: Job) -> bool:
     """Scores may be given and changed after the deadline until the job is awarded or cancelled."""
     return job.state == JobState.CLOSED
 
 
-def check_scorer(bid, user):
+def check_scorer(bid: Bid, user: User) -> None:
     """Raise ScoreRuleError unless ``user`` may score ``bid`` now (writes nothing)."""
     job = bid.job
     if not user.is_member_of(job.coop):
@@ -57,10 +65,10 @@ def check_scorer(bid, user):
         raise ScoreRuleError("Only submitted bids are scored.")
 
 
-def score_errors(job, entries):
+def score_errors(job: Job, entries: Mapping[int, Entry]) -> dict[str, str]:
     """What is wrong with ``entries`` ({criterion id: Entry}), as {field: message}: every
     criterion scored from 0 to MAX_SCORE, no criterion the job does not have."""
-    errors = {}
+    errors: dict[str, str] = {}
     known = {c.id for c in job.criteria}
     unknown = sorted(set(entries) - known)
     if unknown:
@@ -76,13 +84,13 @@ def score_errors(job, entries):
     return errors
 
 
-def own_scores(bid, user):
+def own_scores(bid: Bid, user: User) -> dict[int, BidScore]:
     """``user``'s scores of ``bid``: {criterion id: BidScore}."""
     return {s.criterion_id: s for s in db.session.scalars(
         select(BidScore).where(BidScore.bid_id == bid.id, BidScore.scorer_id == user.id))}
 
 
-def submit_scores(bid, user, entries):
+def submit_scores(bid: Bid, user: User, entries: Mapping[int, Entry]) -> Bid:
     """Save ``user``'s scores of ``bid`` on every criterion (one submission: all of them),
     over their earlier ones, and record it. A second submission racing the first finds its
     rows (the unique constraint; the caller retries) and changes them."""
@@ -95,6 +103,7 @@ def submit_scores(bid, user, entries):
     existing = own_scores(bid, user)
     for criterion in job.criteria:
         entry = entries[criterion.id]
+        assert entry.score is not None  # score_errors refused a missing score
         row = existing.get(criterion.id)
         if row is None:
             row = BidScore(bid_id=bid.id, criterion_id=criterion.id, scorer_id=user.id)
@@ -108,13 +117,13 @@ def submit_scores(bid, user, entries):
 
 # --- reading ---------------------------------------------------------------------------------
 
-def flagged_requirements(bid):
+def flagged_requirements(bid: Bid) -> list[JobRequirement]:
     """The essential requirements ``bid`` answered "no" to, or left unanswered."""
     return [r for r in bid.job.requirements
             if r.essential and (not bid.answer_to(r).strip() or NO_ANSWER.match(bid.answer_to(r)))]
 
 
-def scorer_total(job, scores):
+def scorer_total(job: Job, scores: Mapping[int, int]) -> float:
     """One scorer's total of a bid, out of 100: {criterion id: score} weighted."""
     return sum(scores.get(c.id, 0) * c.weight for c in job.criteria) / MAX_SCORE
 
@@ -127,15 +136,18 @@ class Ranked:
     bid: Bid
     scorers: int
     scored_by_you: bool
-    flags: list
+    flags: list[JobRequirement]
     total: float | None = None
-    means: dict = field(default_factory=dict)  # {criterion id: mean score}
+    means: dict[int, float] = field(default_factory=dict)  # {criterion id: mean score}
     rank: int | None = None
 
 
-def _scores_by_bid(bids):
+ScoresByScorer = dict[int, dict[int, BidScore]]  # {scorer id: {criterion id: BidScore}}
+
+
+def _scores_by_bid(bids: Sequence[Bid]) -> dict[int, ScoresByScorer]:
     """{bid id: {scorer id: {criterion id: BidScore}}} in one statement."""
-    found = {}
+    found: dict[int, ScoresByScorer] = {}
     if not bids:
         return found
     for row in db.session.scalars(select(BidScore).where(BidScore.bid_id.in_([b.id for b in bids]))):
@@ -143,7 +155,7 @@ def _scores_by_bid(bids):
     return found
 
 
-def ranking(job, user):
+def ranking(job: Job, user: User) -> list[Ranked]:
     """The received bids of ``job`` ranked by their total for ``user``: first the bids ``user``
     has scored, highest total first (ties keep the order the bids came in), then the others
     in that order, without totals."""
@@ -160,13 +172,13 @@ def ranking(job, user):
             row.means = {c.id: sum(g[c.id].score for g in by_scorer.values() if c.id in g) /
                          max(1, sum(1 for g in by_scorer.values() if c.id in g)) for c in job.criteria}
         rows.append(row)
-    scored = sorted((r for r in rows if r.total is not None), key=lambda r: -r.total)  # sorted() is stable
+    scored = sorted((r for r in rows if r.total is not None), key=lambda r: -(r.total or 0.0))  # sorted() is stable
     for rank, row in enumerate(scored, 1):
         row.rank = rank
     return scored + [r for r in rows if r.total is None]
 
 
-def bid_scores(bid, user):
+def bid_scores(bid: Bid, user: User) -> tuple[dict[int, BidScore], list[tuple[str, dict[int, BidScore], float]]]:
     """What the scoring page of ``bid`` shows ``user``: their own scores, and every scorer's
     (name, {criterion id: BidScore}, total) once they have given theirs (else an empty list)."""
     by_scorer = _scores_by_bid([bid]).get(bid.id, {})

@@ -155,7 +155,7 @@ def update_imported_job(source: FeedSource, job: Job, entry: Entry, values: dict
     if is_editable(job) and not deadline_errors(
         values["questions_deadline"], values["bids_deadline"], None, previous=job
     ):
-        update_job(job, actor, values, skills)
+        update_job(job, actor, values, list(skills))
         job.description_html = _description_html(entry)
         return "updated"
     # Closed here, or its deadlines moved into the past at the source: the source is the

@@ -1,5 +1,9 @@
 """Forms for posting, editing, withdrawing and filtering jobs."""
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -14,6 +18,11 @@ from ..federation.models import Visibility
 from ..skills.services import canonical_slug
 from .models import BudgetType, Currency, JobKind, WorkMode
 from .services import MAX_BUDGET, SORTS, JobFilters, job_errors
+
+if TYPE_CHECKING:
+    from ..coops.models import Coop
+    from ..skills.models import Skill
+    from .models import Job
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -62,7 +71,8 @@ class JobForm(AttachmentsMixin, FlaskForm):
     save_draft = SubmitField("Save as draft")
     publish = SubmitField("Publish")
 
-    def __init__(self, *args, coops=(), skills=(), visibilities=(), job=None, **kwargs):
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), skills: Sequence[Skill] = (),
+                 visibilities: Iterable[str] = (), job: Job | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.job = job
         self.coops = {c.id: c for c in coops}
@@ -73,32 +83,32 @@ class JobForm(AttachmentsMixin, FlaskForm):
             (v.value, v.label) for v in Visibility if v.value in visibilities
         ] or [(v.value, v.label) for v in Visibility]
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         ids = [value for value, _ in field.choices]
         if field.data is None and len(ids) == 1:
             field.data = ids[0]
         if field.data not in ids:
             raise ValidationError("Choose one of your co-ops.")
 
-    def requirement_list(self, field=None):
+    def requirement_list(self, field: Any = None) -> list[str]:
         field = field or self.requirements
         return [line.strip() for line in (field.data or "").splitlines() if line.strip()]
 
-    def criteria_list(self):
+    def criteria_list(self) -> list[dict[str, Any]]:
         """The criteria typed one a line as "Name: weight" ("Price: 20", "Price 20 %"); a line
         without a weight has None, which the rules refuse."""
-        criteria = []
+        criteria: list[dict[str, Any]] = []
         for line in self.requirement_list(self.criteria):
             match = CRITERION_LINE.match(line)
             criteria.append({"name": match["name"].strip(), "weight": int(match["weight"])} if match
                             else {"name": line, "weight": None})
         return criteria
 
-    def criteria_text(self, criteria):
+    def criteria_text(self, criteria: Iterable[dict[str, Any]]) -> str:
         """``criteria`` ([{"name", "weight"}]) as the field shows them."""
         return "\n".join(f"{c['name']}: {c['weight']}" for c in criteria)
 
-    def validate(self, extra_validators=None):
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         coop = self.coops.get(self.coop.data)
         for name, message in job_errors(coop, self.values(), self.skills.data or [], self.job).items():
@@ -108,7 +118,7 @@ class JobForm(AttachmentsMixin, FlaskForm):
                 ok = False
         return ok
 
-    def answers(self):
+    def answers(self) -> list[tuple[str, Any, str]]:
         """What was entered, as "check your answers" rows: (label, text, field id)."""
         chosen = dict(self.skills.choices)
         budget = " to ".join(format_money(v, self.currency.data) for v in (self.budget_min.data, self.budget_max.data)
@@ -132,7 +142,7 @@ class JobForm(AttachmentsMixin, FlaskForm):
             *([self.documents_answer()] if self.takes_documents else []),
         ]
 
-    def values(self):
+    def values(self) -> dict[str, Any]:
         """The job's fields as a dict for ``services``."""
         return {
             "title": self.title.data, "summary": self.summary.data,
@@ -154,8 +164,8 @@ class JobForm(AttachmentsMixin, FlaskForm):
 CRITERION_LINE = re.compile(r"^(?P<name>.*?\S)\s*[:–-]?\s*(?P<weight>\d{1,3})\s*%?$")
 
 
-def _grouped(skills):
-    groups = {}
+def _grouped(skills: Iterable[Skill]) -> dict[str, list[Skill]]:
+    groups: dict[str, list[Skill]] = {}
     for skill in skills:
         groups.setdefault(skill.group, []).append(skill)
     return groups
@@ -203,13 +213,13 @@ class JobFilterForm(FlaskForm):
     sort = SelectField("Sort by", choices=list(SORTS.items()), default="newest", validators=[Optional()])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
 
-    def __init__(self, *args, skills=(), **kwargs):
+    def __init__(self, *args: Any, skills: Sequence[Skill] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.skill_objects = list(skills)
         self.skill.choices = [("", "Any skill")] + [(s.slug, s.name) for s in skills]
         self.skill.data = canonical_slug(self.skill.data, skills)  # a name or synonym works too
 
-    def filters(self):
+    def filters(self) -> JobFilters:
         """The validated form as ``JobFilters``; an unknown co-op is reported on its field."""
         from ..coops.models import Coop
         from ..extensions import db

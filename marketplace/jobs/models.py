@@ -1,10 +1,13 @@
 """Jobs: tenders, subcontracts and passed-on leads posted by a co-op."""
+from __future__ import annotations
+
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
+from sqlalchemy import (Boolean, CheckConstraint, Column, ColumnElement, Date, DateTime, ForeignKey, Index,
                         Integer, String, Table, Text, case, false)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
@@ -15,6 +18,11 @@ from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import Visibility
 
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..coops.models import Coop
+    from ..skills.models import Skill
+
 
 class JobKind(StrEnum):
     TENDER = "tender"
@@ -22,7 +30,7 @@ class JobKind(StrEnum):
     LEAD = "lead"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"tender": "Tender", "subcontract": "Subcontract", "lead": "Passed-on lead"}[self]
 
 
@@ -47,7 +55,7 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.value.capitalize()
 
 
@@ -67,7 +75,7 @@ class BudgetType(StrEnum):
     DAY_RATE = "day_rate"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"fixed": "Fixed price", "day_rate": "Day rate"}[self]
 
 
@@ -77,7 +85,7 @@ class WorkMode(StrEnum):
     ON_SITE = "on_site"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"remote": "Remote", "hybrid": "Hybrid", "on_site": "On site"}[self]
 
 
@@ -87,7 +95,7 @@ class Currency(StrEnum):
     USD = "USD"
 
     @property
-    def symbol(self):
+    def symbol(self) -> str:
         return {"GBP": "£", "EUR": "€", "USD": "$"}[self]
 
 
@@ -178,14 +186,14 @@ class Job(db.Model):
     # The derived state, in one place for Python (instances) and SQL (queries):
     # a published job is open until its bids deadline, closed after it. No job flips it.
     @hybrid_property
-    def state(self):
+    def state(self) -> JobState:
         if self.status in _STORED_STATES:
             return _STORED_STATES[JobStatus(self.status)]
         return JobState.OPEN if self.bids_deadline > utcnow() else JobState.CLOSED
 
     @state.inplace.expression
     @classmethod
-    def _state_expression(cls):
+    def _state_expression(cls) -> ColumnElement[str]:
         return case(
             *((cls.status == status.value, state.value) for status, state in _STORED_STATES.items()),
             (cls.bids_deadline > utcnow(), JobState.OPEN.value),
@@ -193,7 +201,7 @@ class Job(db.Model):
         )
 
     @classmethod
-    def in_state(cls, state):
+    def in_state(cls, state: JobState | str) -> ColumnElement[bool]:
         """``state == X`` as a WHERE clause that an index can serve (the CASE above cannot):
         the same rule, spelled for the query planner."""
         state = JobState(state)
@@ -204,25 +212,25 @@ class Job(db.Model):
         return (cls.status == JobStatus.PUBLISHED.value) & deadline
 
     @hybrid_property
-    def questions_open(self):
+    def questions_open(self) -> bool:
         return self.status == JobStatus.PUBLISHED and self.questions_deadline > utcnow()
 
     @questions_open.inplace.expression
     @classmethod
-    def _questions_open_expression(cls):
+    def _questions_open_expression(cls) -> ColumnElement[bool]:
         return (cls.status == JobStatus.PUBLISHED.value) & (cls.questions_deadline > utcnow())
 
     @property
-    def is_open(self):
+    def is_open(self) -> bool:
         return self.state == JobState.OPEN
 
     @property
-    def bids_closed(self):
+    def bids_closed(self) -> bool:
         """The bids deadline passed while the job was published: bids may be unsealed."""
         return self.state in BIDS_CLOSED_STATES
 
     @property
-    def award_final_at(self):
+    def award_final_at(self) -> datetime | None:
         """When the award becomes final: ``AWARD_STANDSTILL_DAYS`` after it was made (derived,
         no job flips it); None when there is no award."""
         if self.awarded_at is None or self.status != JobStatus.AWARDED:
@@ -230,31 +238,32 @@ class Job(db.Model):
         return self.awarded_at + timedelta(days=current_app.config["AWARD_STANDSTILL_DAYS"])
 
     @property
-    def award_intended(self):
+    def award_intended(self) -> bool:
         """An award in its standstill period: not final yet (never without a standstill)."""
         final = self.award_final_at
-        return final is not None and final > self.awarded_at and utcnow() < final
+        return (final is not None and self.awarded_at is not None  # (set whenever final is)
+                and final > self.awarded_at and utcnow() < final)
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         return JobKind(self.kind).label
 
     @property
-    def visibility_label(self):
+    def visibility_label(self) -> str:
         return Visibility(self.visibility).label
 
     @property
-    def work_mode_label(self):
+    def work_mode_label(self) -> str:
         return WorkMode(self.work_mode).label
 
     @property
-    def budget_label(self):
+    def budget_label(self) -> str:
         amount = format_money(self.budget_min, self.currency)
         if self.budget_max and self.budget_max != self.budget_min:
             amount += "–" + format_money(self.budget_max, self.currency)
         return gettext("%(amount)s a day", amount=amount) if self.budget_type == BudgetType.DAY_RATE else amount
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Job {self.id} {self.title!r}>"
 
 
@@ -263,7 +272,7 @@ class RequirementKind(StrEnum):
     NICE_TO_HAVE = "nice_to_have"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"essential": "Essential", "nice_to_have": "Nice to have"}[self]
 
 
@@ -282,16 +291,16 @@ class JobRequirement(db.Model):
                                       server_default=RequirementKind.ESSENTIAL.value)
 
     @property
-    def essential(self):
+    def essential(self) -> bool:
         return self.kind == RequirementKind.ESSENTIAL
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         return RequirementKind(self.kind).label
 
     job: Mapped[Job] = relationship(back_populates="requirements")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<JobRequirement {self.id} {self.text!r}>"
 
 
@@ -311,5 +320,5 @@ class JobCriterion(db.Model):
 
     job: Mapped[Job] = relationship(back_populates="criteria")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<JobCriterion {self.id} {self.name!r} {self.weight}%>"

@@ -1,5 +1,6 @@
 """Job pages: home, list with filters, job page, post, edit, publish, withdraw, cancel."""
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -83,7 +84,8 @@ def _job_for_page(job_id, viewer):
 def show(job_id):
     revision.current()  # before the job is read: a shared part is never older than its revision
     viewer = current_viewer()
-    read, changes = [], []  # the job, once this request has read it; when the page next changes
+    read: list[Job] = []  # the job, once this request has read it
+    changes: list[Any] = []  # when the page next changes
 
     def job():
         if not read:

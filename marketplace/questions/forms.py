@@ -13,8 +13,6 @@ from .services import MAX_ANSWER, MAX_QUESTION
 
 if TYPE_CHECKING:
     from typing import Any
-    from collections.abc import Sequence
-    from ..coops.models import Coop
 
 
 def _question_field(label: str) -> Any:
@@ -33,10 +31,6 @@ class AskForm(AttachmentsMixin, CoopChoiceMixin, FlaskForm):
     coop = SelectField("Asking for", coerce=int, validate_choice=False)
     text = _question_field("Your question")
     submit = SubmitField("Send the question")
-
-    def __init__(self, *args: Any, coops: Sequence[Coop] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._set_coops(coops)
 
 
 class AnswerForm(AttachmentsMixin, FlaskForm):

@@ -12,6 +12,8 @@ Changes reach the index through a queue in the database: the session hooks (``ho
 add a row in the same transaction as each change to a job or co-op, and after the commit the
 process applies the queue if it can take the index's writer lock quickly. See ``drain``.
 """
+from __future__ import annotations
+
 import atexit
 import logging
 import os
@@ -19,16 +21,26 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from ..core.time import utcnow
 from ..extensions import db
 from .query import ParsedQuery
+
+if TYPE_CHECKING:
+    from ..federation import Viewer
+    from .documents import Document
+    from .postgres_backend import PostgresBackend
+    from .whoosh_backend import WhooshBackend
+
+    Backend: TypeAlias = WhooshBackend | PostgresBackend
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +71,7 @@ class IndexBusy(Exception):
 class SearchRequest:
     query: ParsedQuery
     kind: str = "job"
-    filters: dict = field(default_factory=dict)  # facet name → value (co-op: its id, as text)
+    filters: dict[str, str] = field(default_factory=dict)  # facet name → value (co-op: its id, as text)
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
@@ -72,26 +84,26 @@ class Hit:
     indexed_at: datetime | None  # the object's updated_at when its document was written
 
     @property
-    def key(self):
+    def key(self) -> str:
         return f"{self.kind}:{self.object_id}"
 
 
 @dataclass
 class SearchResult:
-    hits: list
+    hits: list[Hit]
     total: int
-    facets: dict  # facet name → [(value, count)], most first
-    kind_counts: dict  # "job"/"coop" → number of results of that kind
-    suggestions: dict = field(default_factory=dict)  # unmatched word → [spellings]
-    notices: list = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]]  # facet name → [(value, count)], most first
+    kind_counts: dict[str, int]  # "job"/"coop" → number of results of that kind
+    suggestions: dict[str, list[str]] = field(default_factory=dict)  # unmatched word → [spellings]
+    notices: list[str] = field(default_factory=list)
     searched: bool = True  # False when nothing searchable was left of the words
-    highlight: object = None  # what the backend needs to mark the words in snippets
-    labels: dict = field(default_factory=dict)  # facet → {value: label} the index knows
+    highlight: Any = None  # what the backend needs to mark the words in snippets
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # facet → {value: label} the index knows
 
 
 # --- configuration ---------------------------------------------------------------------------
 
-def setting(name, app=None):
+def setting(name: str, app: Flask | None = None) -> Any:
     app = app or current_app
     value = app.config[name]  # defaults in marketplace/config.py
     if name == "SEARCH_INDEX_PATH" and not value:
@@ -100,20 +112,20 @@ def setting(name, app=None):
     return value
 
 
-_scratch = []
+_scratch: list[str] = []
 
 
-def _scratch_directory():
+def _scratch_directory() -> str:
     if not _scratch:
         _scratch.append(tempfile.mkdtemp(prefix="search-index-"))
         atexit.register(shutil.rmtree, _scratch[0], True)
     return _scratch[0]
 
 
-_whoosh_backends = {}
+_whoosh_backends: dict[str, WhooshBackend] = {}
 
 
-def backend(app=None):
+def backend(app: Flask | None = None) -> Backend:
     """The configured backend (one per index path and process: it keeps caches)."""
     app = app or current_app
     name = setting("SEARCH_BACKEND", app)
@@ -138,7 +150,7 @@ def backend(app=None):
     return found
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     from . import hooks, models  # noqa: F401  (the queue's table, before create_all)
 
     app.extensions["search"] = {"skills": None}
@@ -147,7 +159,7 @@ def init_app(app):
 
 # --- the interface ---------------------------------------------------------------------------
 
-def add_to_index(kind, ids):
+def add_to_index(kind: str, ids: Iterable[int]) -> None:
     """Queue these objects and apply the queue now if the index is free."""
     enqueue(kind, ids)
     drain_quietly()
@@ -156,7 +168,7 @@ def add_to_index(kind, ids):
 remove_from_index = add_to_index
 
 
-def query_index(request, viewer, now=None):
+def query_index(request: SearchRequest, viewer: Viewer, now: datetime | None = None) -> SearchResult:
     """Search as ``viewer``: only documents whose audience meets the viewer's tokens are
     counted, faceted or returned."""
     from ..operations import metrics
@@ -171,7 +183,7 @@ def query_index(request, viewer, now=None):
 SKILLS_TTL = 60
 
 
-def skill_alternatives():
+def skill_alternatives() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     """((slug, name, synonyms), …) of the skill taxonomy, read at most once a minute per process
     (and at once after a skill changes here)."""
     from .documents import skill_alternatives as load
@@ -183,7 +195,7 @@ def skill_alternatives():
     return cached[1]
 
 
-def forget_skills():
+def forget_skills() -> None:
     state = current_app.extensions.get("search")
     if state is not None:
         state["skills"] = None
@@ -191,30 +203,30 @@ def forget_skills():
 
 # --- the queue -------------------------------------------------------------------------------
 
-def enqueue(kind, ids):
+def enqueue(kind: str, ids: Iterable[int]) -> None:
     """Add queue rows in their own transaction (for changes made outside the session hooks)."""
     from .models import SearchQueue
 
-    ids = sorted(set(ids))
-    if not ids:
+    wanted = sorted(set(ids))
+    if not wanted:
         return
     with Session(db.engine) as session:
         session.execute(insert(SearchQueue), [
-            {"kind": kind, "object_id": object_id, "queued_at": utcnow()} for object_id in ids
+            {"kind": kind, "object_id": object_id, "queued_at": utcnow()} for object_id in wanted
         ])
         session.commit()
 
 
-def queue_length():
+def queue_length() -> int:
     from sqlalchemy import func
 
     from .models import SearchQueue
 
     with Session(db.engine) as session:
-        return session.scalar(select(func.count()).select_from(SearchQueue))
+        return session.scalar(select(func.count()).select_from(SearchQueue)) or 0
 
 
-def drain(app=None, timeout=None, rounds=DRAIN_ROUNDS):
+def drain(app: Flask | None = None, timeout: float | None = None, rounds: int = DRAIN_ROUNDS) -> int:
     """Apply the queue to the index; returns the number of rows applied.
 
     Each object is read afresh from the database, so whatever order processes apply the
@@ -235,7 +247,7 @@ def drain(app=None, timeout=None, rounds=DRAIN_ROUNDS):
             ).all()
             if not rows:
                 break
-            wanted = defaultdict(set)
+            wanted: defaultdict[str, set[int]] = defaultdict(set)
             for _, kind, object_id in rows:
                 wanted[kind].add(object_id)
             try:
@@ -261,7 +273,7 @@ def drain(app=None, timeout=None, rounds=DRAIN_ROUNDS):
     return applied
 
 
-def _build_missing(app):
+def _build_missing(app: Flask | None) -> bool:
     """Build a missing index at once when the database is small (a new install)."""
     from .documents import KINDS, count_objects
 
@@ -274,7 +286,7 @@ def _build_missing(app):
     return True
 
 
-def drain_quietly(app=None):
+def drain_quietly(app: Flask | None = None) -> int:
     """``drain``, for request paths: the index never fails a request."""
     try:
         return drain(app)
@@ -287,7 +299,7 @@ def drain_quietly(app=None):
     return 0
 
 
-def rebuild(app=None, progress=None):
+def rebuild(app: Flask | None = None, progress: Callable[[int], object] | None = None) -> int:
     """Rebuild the whole index from the database (into a fresh place, then switch)."""
     from .documents import KINDS, count_objects, iter_documents
 
@@ -295,7 +307,7 @@ def rebuild(app=None, progress=None):
     with Session(db.engine) as session:
         total = sum(count_objects(session, kind) for kind in KINDS)
 
-        def documents():
+        def documents() -> Iterator[Document]:
             for kind in KINDS:
                 yield from iter_documents(session, kind)
 
@@ -307,17 +319,17 @@ def rebuild(app=None, progress=None):
 
 @dataclass
 class CheckReport:
-    missing: list  # keys of objects with no document
-    stale: list  # keys whose document is older than the object (by updated_at)
-    orphans: list  # keys of documents whose object no longer exists
-    queued: list  # keys of objects waiting in the queue (changed, not yet applied)
+    missing: list[str]  # keys of objects with no document
+    stale: list[str]  # keys whose document is older than the object (by updated_at)
+    orphans: list[str]  # keys of documents whose object no longer exists
+    queued: list[str]  # keys of objects waiting in the queue (changed, not yet applied)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not (self.missing or self.stale or self.orphans or self.queued)
 
 
-def check(app=None):
+def check(app: Flask | None = None) -> CheckReport:
     """Compare the index with the database, object by object. ``updated_at`` has whole
     seconds, so a change within the second of the previous one shows as queued instead."""
     from .documents import KINDS, document_key, source_versions
@@ -325,8 +337,9 @@ def check(app=None):
 
     engine = backend(app)
     indexed = engine.versions()
-    missing, stale = [], []
-    expected = set()
+    missing: list[str] = []
+    stale: list[str] = []
+    expected: set[str] = set()
     with Session(db.engine) as session:
         for kind in KINDS:
             for object_id, updated_at in source_versions(session, kind).items():
@@ -343,12 +356,12 @@ def check(app=None):
                        queued=sorted(queued - set(missing) - set(stale) - set(orphans)))
 
 
-def repair(report, app=None, timeout=30):
+def repair(report: CheckReport, app: Flask | None = None, timeout: float = 30) -> int:
     """Queue every object the report names and apply the queue (waiting up to ``timeout``
     seconds for the writer lock)."""
     from .documents import parse_key
 
-    by_kind = defaultdict(list)
+    by_kind: defaultdict[str, list[int]] = defaultdict(list)
     for key in report.missing + report.stale + report.orphans:  # the queued ones are queued already
         kind, object_id = parse_key(key)
         by_kind[kind].append(object_id)

@@ -4,9 +4,13 @@ A document is rebuilt from the database whenever its object changes; it carries 
 object's audience tokens (``marketplace.federation.audience_of``), so the search can filter
 by the visibility rule without knowing it.
 """
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -19,17 +23,24 @@ from ..federation.models import Visibility
 from ..federation.policy import visibility_token
 from ..jobs.models import BudgetType, Job, JobKind, JobState, JobStatus, WorkMode
 
+if TYPE_CHECKING:
+    from sqlalchemy import Case
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.strategy_options import _AbstractLoad
+
+    from ..skills.models import Skill
+
 JOB = "job"
 COOP = "coop"
 KINDS = (JOB, COOP)
-MODELS = {JOB: Job, COOP: Coop}
+MODELS: dict[str, type[Job] | type[Coop]] = {JOB: Job, COOP: Coop}
 
 # Snippets come from the summary and the start of the description.
 EXCERPT_CHARS = 1200
 
 # Budget bands, by the higher end of the budget (or its only amount). Day rates are a band
 # of their own: a day rate and a fixed price cannot be compared.
-BUDGET_BANDS = (
+BUDGET_BANDS: tuple[tuple[str, str, int | None], ...] = (
     ("up-to-5k", "Up to 5,000", 5_000),
     ("5k-20k", "5,000 to 20,000", 20_000),
     ("20k-50k", "20,000 to 50,000", 50_000),
@@ -43,7 +54,7 @@ BUDGET_LABELS = dict(
 )
 
 
-def budget_band(budget_type, budget_min, budget_max):
+def budget_band(budget_type: str, budget_min: int | None, budget_max: int | None) -> str:
     if budget_type == BudgetType.DAY_RATE:
         return DAY_RATE_BAND[0]
     amount = budget_max or budget_min
@@ -55,7 +66,7 @@ def budget_band(budget_type, budget_min, budget_max):
     raise AssertionError("the last band has no upper bound")
 
 
-def budget_band_expression():
+def budget_band_expression() -> Case[str]:
     """``budget_band`` as SQL, built from the same table."""
     amount = func.coalesce(func.nullif(Job.budget_max, 0), Job.budget_min)
     whens = [(Job.budget_type == BudgetType.DAY_RATE.value, DAY_RATE_BAND[0]),
@@ -64,10 +75,10 @@ def budget_band_expression():
     return case(*whens, else_=BUDGET_BANDS[-1][0])
 
 
-_state_table = {}
+_state_table: dict[tuple[str, bool], str] = {}
 
 
-def state_table():
+def state_table() -> dict[tuple[str, bool], str]:
     """{(status, bids_deadline_in_future): JobState value}, read from ``Job.state`` itself so
     that the index derives open and closed by the model's one rule."""
     if not _state_table:
@@ -85,7 +96,7 @@ FACET_TITLES = {
     "skill": "Skill", "kind": "Kind of work", "state": "Open or closed", "visibility": "Who can see it",
     "budget": "Budget", "mode": "Where", "location": "Location", "coop": "Posting co-op",
 }
-STATIC_LABELS = {
+STATIC_LABELS: dict[str, dict[str, str]] = {
     "kind": {k.value: k.label for k in JobKind},
     "state": {s.value: s.label for s in JobState},
     "visibility": {v.value: v.label for v in Visibility},
@@ -105,30 +116,30 @@ class Document:
     body: str
     skills_text: str
     location: str
-    audience: frozenset
+    audience: frozenset[str]
     updated_at: datetime
     published_at: datetime | None = None
     bids_deadline: datetime | None = None
-    skills: tuple = ()
-    facets: dict = field(default_factory=dict)
+    skills: tuple[str, ...] = ()  # slugs
+    facets: dict[str, str | int] = field(default_factory=dict)  # the co-op's id, the others' values
 
     @property
-    def key(self):
+    def key(self) -> str:
         return document_key(self.kind, self.object_id)
 
     @property
-    def everything(self):
+    def everything(self) -> str:
         """All the searchable text in one string."""
         return "\n".join(
             part for part in (self.title, self.skills_text, self.summary, self.body, self.location) if part
         )
 
 
-def document_key(kind, object_id):
+def document_key(kind: str, object_id: int) -> str:
     return f"{kind}:{object_id}"
 
 
-def parse_key(key):
+def parse_key(key: str) -> tuple[str, int]:
     kind, _, object_id = key.partition(":")
     return kind, int(object_id)
 
@@ -139,7 +150,7 @@ _MARKDOWN_RE = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>+|[-+*] )[ \t]*|[*_`~|]+|!?\[(
 _HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]")
 
 
-def excerpt_of(summary, body):
+def excerpt_of(summary: str | None, body: str | None) -> str:
     """The summary and the start of the description as plain text (Markdown marks dropped),
     one line after another as sentences: a line ending without punctuation gets a full stop,
     a heading a colon, so that a snippet reads "Background: We need…", not "Background We need"."""
@@ -156,12 +167,12 @@ def excerpt_of(summary, body):
     return " ".join(out)
 
 
-def place_key(location):
+def place_key(location: str | None) -> str:
     """The facet value of a location: case and spacing do not make another place."""
     return " ".join((location or "").split()).lower()
 
 
-def _skills_text(skills):
+def _skills_text(skills: Iterable[Skill]) -> str:
     """Skill names and their synonyms, so that "k8s" finds jobs tagged Kubernetes."""
     words = []
     for skill in skills:
@@ -170,7 +181,7 @@ def _skills_text(skills):
     return "; ".join(words)
 
 
-def job_document(job):
+def job_document(job: Job) -> Document:
     skills = list(job.skills)
     return Document(
         kind=JOB,
@@ -196,7 +207,7 @@ def job_document(job):
     )
 
 
-def coop_document(coop):
+def coop_document(coop: Coop) -> Document:
     """Co-op profiles are public."""
     skills = list(coop.skills)
     return Document(
@@ -214,16 +225,16 @@ def coop_document(coop):
     )
 
 
-BUILDERS = {JOB: job_document, COOP: coop_document}
+BUILDERS: dict[str, Callable[[Any], Document]] = {JOB: job_document, COOP: coop_document}
 
 
-def _load_options(kind):
+def _load_options(kind: str) -> tuple[_AbstractLoad, ...]:
     return (selectinload(MODELS[kind].skills),)
 
 
-def load_documents(session, kind, ids):
+def load_documents(session: Session, kind: str, ids: Collection[int]) -> dict[int, Document]:
     """{id: Document} for the objects of ``kind`` that still exist (read afresh)."""
-    model = MODELS[kind]
+    model: Any = MODELS[kind]  # Job or Coop: both have what is read here
     if not ids:
         return {}
     rows = session.scalars(
@@ -233,9 +244,9 @@ def load_documents(session, kind, ids):
     return {obj.id: BUILDERS[kind](obj) for obj in rows}
 
 
-def iter_documents(session, kind, batch=1000, since_id=0):
+def iter_documents(session: Session, kind: str, batch: int = 1000, since_id: int = 0) -> Iterator[Document]:
     """Every document of ``kind``, in id order, ``batch`` objects at a time."""
-    model = MODELS[kind]
+    model: Any = MODELS[kind]  # Job or Coop: both have what is read here
     last = since_id
     while True:
         rows = session.scalars(
@@ -250,17 +261,17 @@ def iter_documents(session, kind, batch=1000, since_id=0):
         session.expunge_all()
 
 
-def count_objects(session, kind):
-    return session.scalar(select(func.count()).select_from(MODELS[kind]))
+def count_objects(session: Session, kind: str) -> int:
+    return session.scalar(select(func.count()).select_from(MODELS[kind])) or 0
 
 
-def source_versions(session, kind):
+def source_versions(session: Session, kind: str) -> dict[int, datetime]:
     """{id: updated_at} of every object of ``kind`` (what ``search check`` compares)."""
     model = MODELS[kind]
     return dict(session.execute(select(model.id, model.updated_at)).all())
 
 
-def skill_alternatives():
+def skill_alternatives() -> list[tuple[str, str, list[str]]]:
     """[(slug, name, synonyms)] of every skill: a query word naming a skill also finds its
     synonyms."""
     from ..skills.models import Skill

@@ -2,6 +2,8 @@
 
 A GET form without CSRF; a value that is not one of the choices is reported and ignored.
 """
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
@@ -12,7 +14,7 @@ SCOPES = [("jobs", "Jobs"), ("coops", "Co-ops")]
 SORT_CHOICES = [("relevance", "Best match"), ("newest", "Newest"), ("closing", "Closing soonest")]
 
 
-def _choices(facet):
+def _choices(facet: str) -> list[tuple[str, str]]:
     return [("", "Any")] + list(STATIC_LABELS[facet].items())
 
 
@@ -35,9 +37,9 @@ class SearchForm(FlaskForm):
 
     FACET_FIELDS = ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop")
 
-    def checked(self):
+    def checked(self) -> list[str]:
         """Validate, then drop (and report) the values that cannot be used."""
-        problems = []
+        problems: list[str] = []
         if not self.validate():
             for field in self:
                 if field.errors:

@@ -6,10 +6,15 @@ is no moment where a commit has happened and its index update is lost. After the
 process applies the queue (``drain``) if it can take the index's writer lock quickly; on
 rollback the rows vanish with the transaction and nothing reaches the index.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
 from itertools import chain
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from ..coops.models import Coop
 from ..core.time import utcnow
@@ -21,14 +26,14 @@ from .documents import COOP, JOB
 PENDING = "search_pending"  # (kind, id) already queued in this transaction
 QUEUED = "search_queued"  # something was queued: apply the queue after the commit
 DOOMED = "search_doomed_jobs"  # jobs of co-ops being deleted (the database cascade removes them)
-KIND_OF = {Job: JOB, Coop: COOP}
+KIND_OF: dict[type, str] = {Job: JOB, Coop: COOP}
 
 
-def _active():
+def _active() -> bool:
     return has_app_context() and "search" in current_app.extensions
 
 
-def before_flush(session, _flush_context, _instances):
+def before_flush(session: Session, _flush_context: UOWTransaction, _instances: Any) -> None:
     if not _active():
         return
     coop_ids = [o.id for o in session.deleted if isinstance(o, Coop) and o.id is not None]
@@ -38,10 +43,10 @@ def before_flush(session, _flush_context, _instances):
         session.info.setdefault(DOOMED, set()).update(job_ids)
 
 
-def after_flush(session, _flush_context):
+def after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     if not _active():
         return
-    changed = set()
+    changed: set[tuple[str, int]] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Skill):
             from . import forget_skills
@@ -69,7 +74,7 @@ def after_flush(session, _flush_context):
     session.info[QUEUED] = True
 
 
-def after_commit(session):
+def after_commit(session: Session) -> None:
     # A savepoint's release is reported as a commit too: the transaction goes on, and its
     # queued rows are neither committed nor visible to the drain's own connection yet.
     if session.in_nested_transaction():
@@ -81,17 +86,17 @@ def after_commit(session):
         drain_quietly()
 
 
-def after_soft_rollback(session, _previous_transaction):
+def after_soft_rollback(session: Session, _previous_transaction: SessionTransaction) -> None:
     # Rows queued in the rolled-back part are gone: let later flushes queue them again.
     session.info.pop(PENDING, None)
     session.info.pop(DOOMED, None)
 
 
-def after_rollback(session):
+def after_rollback(session: Session) -> None:
     session.info.pop(QUEUED, None)
 
 
-HOOKS = {
+HOOKS: dict[str, Callable[..., None]] = {
     "before_flush": before_flush,
     "after_flush": after_flush,
     "after_commit": after_commit,
@@ -100,7 +105,7 @@ HOOKS = {
 }
 
 
-def register():
+def register() -> None:
     """Listen on the app's session (once per process, whatever the number of apps)."""
     for name, hook in HOOKS.items():
         if not event.contains(db.session, name, hook):

@@ -34,7 +34,7 @@ class SearchQueue(db.Model):
     object_id: Mapped[int] = mapped_column(Integer)
     queued_at = created_column()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<SearchQueue {self.kind}:{self.object_id}>"
 
 
@@ -62,7 +62,7 @@ class SearchDocument(db.Model):
 
     kind: Mapped[str] = mapped_column(String(10))
     object_id: Mapped[int] = mapped_column(Integer)
-    # Every field's words and runs of words (postgres_backend.runs: the GIN index), the same
+    # Every field's words and runs of words (postgres_query.runs: the GIN index), the same
     # words with their positions (for phrases longer than the runs), and the title's words.
     everything = mapped_column(TsVector, nullable=False)
     positions = mapped_column(TsVector, nullable=False)

@@ -11,19 +11,25 @@ transaction (``models.AUDIENCE_TRIGGER``).
 Words are analysed in Python by the Whoosh backend's analyser (the same stems, stop words and
 positions) and handed to PostgreSQL as ready lexemes, and queries are translated by the same
 rules (synonyms by analysed words, prefixes as typed, phrases by position), so both backends
-find the same documents. Ranking follows the same tiers: the number of the query's clauses
-matched, then matched in the title, then in the skills, then newest first.
+find the same documents (that translation is ``postgres_query``). Ranking follows the same
+tiers: the number of the query's clauses matched, then matched in the title, then in the
+skills, then newest first.
 
 Every search runs under ``SEARCH_TIMEOUT_MS`` (PostgreSQL's statement_timeout, for the search's
 statements only): a search that hits it raises ``SearchTimeout``, answered 503.
 """
-import time
-from contextlib import contextmanager
-from itertools import combinations
+from __future__ import annotations
 
-from sqlalchemy import (DateTime, Integer, Text, and_, bindparam, case, cast, delete, false, func, literal, not_,
-                        null, or_, select, true, tuple_, union_all)
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, aggregate_order_by, insert
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import combinations
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from sqlalchemy import (DateTime, Integer, Text, and_, bindparam, case, cast, delete, false, func, literal, null, or_,
+                        select, true, tuple_, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, aggregate_order_by, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
@@ -31,195 +37,41 @@ from . import Hit, IndexBusy, SearchResult, SearchTimeout, setting
 from .documents import COOP, JOB, place_key, state_table
 from .models import PADDING
 from .models import SearchDocument as doc
-from .query import And, Not, Text as Leaf
-from .whoosh_analysis import ANALYZER, analyse, fold, snippet, taxonomy
+from .postgres_query import (EVERYTHING, Translator, combined, filter_clause, matches, runs, text_array,
+                             vector)
+from .whoosh_analysis import snippet
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session, scoped_session
+
+    from ..federation import Viewer
+    from . import SearchRequest
+    from .documents import Document
+    from .query import Node
+    from .whoosh_build import Progress
+
+    AnySession: TypeAlias = Session | scoped_session[Any]  # the request's or one of its own
+
+# How a search orders its page: (closing soonest?, the relevance tiers of a row, page size, offset).
+PageSpec = tuple[bool, Callable[[Any], list[Any]], int, int]
 
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time
 WORK_MEM = "32MB"  # a search's matching rows, held once and grouped in memory
 QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout
-# tsvector limits: positions 1-16383, 256 of them per lexeme, lexemes under 2 KB.
-MAX_POSITION, MAX_POSITIONS, MAX_LEXEME_BYTES = 16383, 256, 2046
-MAX_RUN = 3  # words of a phrase that the index holds as one lexeme
-EVERYTHING = "!"  # a query part that every document matches (see _Translator.query)
-
-
-def _quoted(word):
-    """A lexeme as tsvector/tsquery input: quoted, so that no character is an operator."""
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def vector(text, positions=True):
-    """``text`` as tsvector input, analysed as the Whoosh backend analyses it: the words with
-    their positions, or (without ``positions``) the words alone."""
-    found = {}
-    for token in ANALYZER(text or "", positions=True):
-        if len(token.text.encode()) > MAX_LEXEME_BYTES:
-            continue
-        at = found.setdefault(token.text, [])
-        if len(at) < MAX_POSITIONS:
-            at.append(min(token.pos + 1, MAX_POSITION))
-    if not positions:
-        return " ".join(_quoted(word) for word in found)
-    return " ".join(f"{_quoted(word)}:{','.join(map(str, at))}" for word, at in found.items())
-
-
-def runs(text):
-    """tsvector input (no positions) of the words of ``text`` and of every run of up to
-    ``MAX_RUN`` of them ("web app"): a phrase that long is then one lexeme of the GIN index,
-    found without reading any document's positions."""
-    words = [token.text for token in ANALYZER(text or "")]
-    found = set()
-    for n in range(1, MAX_RUN + 1):
-        for i in range(len(words) - n + 1):
-            run = " ".join(words[i:i + n])
-            if len(run.encode()) <= MAX_LEXEME_BYTES:
-                found.add(run)
-    return " ".join(_quoted(run) for run in found)
-
-
-class _Terms:
-    """The analysed words to mark in snippets: these words, and any starting with a prefix."""
-
-    def __init__(self):
-        self.words, self.prefixes = set(), set()
-
-    def __contains__(self, word):
-        return word in self.words or word.startswith(tuple(self.prefixes))
-
-    def __bool__(self):
-        return bool(self.words or self.prefixes)
-
-
-class _Translator:
-    """The parsed query as tsquery input (lexemes quoted, passed as bound parameters)."""
-
-    def __init__(self, alternatives):
-        self.synonyms, self.skill_words = taxonomy(tuple(alternatives))
-        self.terms = _Terms()
-        self.long = False  # a phrase longer than MAX_RUN words was asked
-
-    def query(self, node, field="text", exact=False):
-        """tsquery input for ``node``, or None when analysis leaves nothing (only stop words).
-
-        ``field`` "title": every word, anywhere, in the title. "text": in the runs of words
-        (``runs``), exact for phrases of up to ``MAX_RUN`` words; a longer phrase is asked as
-        its runs (all there, maybe not in one place) and marked ``self.long``, so that the
-        caller checks it on the positions: ``exact`` gives that query. Under a NOT a longer
-        phrase cannot be asked of the runs: that part is ``EVERYTHING`` (left to the check)."""
-        if isinstance(node, Leaf):
-            return self.leaf(node, field, exact)
-        if isinstance(node, Not):
-            inner = self.query(node.item, field, exact)
-            if inner is None:
-                return None
-            if field == "text" and not exact and self.has_long(node.item):
-                return EVERYTHING
-            return f"!{inner}"
-        parts = [p for p in (self.query(item, field, exact) for item in node.items) if p is not None]
-        if not parts:
-            return None
-        if isinstance(node, And):
-            parts = [p for p in parts if p != EVERYTHING] or [EVERYTHING]
-        elif EVERYTHING in parts:
-            return EVERYTHING
-        return parts[0] if len(parts) == 1 else "(" + (" & " if isinstance(node, And) else " | ").join(parts) + ")"
-
-    def has_long(self, node):
-        if isinstance(node, Leaf):
-            return not node.prefix and any(len(o) > MAX_RUN for o in self.options(node))
-        if isinstance(node, Not):
-            return self.has_long(node.item)
-        return any(self.has_long(item) for item in node.items)
-
-    def options(self, node):
-        words = tuple(analyse(node.text))
-        return [words, *sorted(self.synonyms.get(words, ()))] if words else []
-
-    def leaf(self, node, field, exact):
-        if node.prefix:  # matched as typed (lower case, accents folded), not stemmed
-            if field == "text":
-                self.terms.prefixes.add(fold(node.text))
-            return _quoted(fold(node.text)) + ":*"
-        options = self.options(node)
-        if not options:
-            return None
-        if field == "title":
-            return "(" + " | ".join("(" + " & ".join(map(_quoted, o)) + ")" for o in options) + ")"
-        self.terms.words.update(word for option in options for word in option)
-        found = []
-        for option in options:
-            if exact:
-                found.append(" <-> ".join(map(_quoted, option)))
-            elif len(option) <= MAX_RUN:
-                found.append(_quoted(" ".join(option)))
-            else:
-                self.long = True
-                found.append(" & ".join(_quoted(" ".join(option[i:i + MAX_RUN]))
-                                        for i in range(len(option) - MAX_RUN + 1)))
-        return "(" + " | ".join(f"({q})" for q in found) + ")"
-
-    def skills(self, node, column):
-        """SQL: the document (its skills ``column``) is tagged with a skill whose names hold the
-        words of ``node``."""
-        if isinstance(node, Leaf):
-            if node.prefix:
-                stem = fold(node.text)
-                slugs = set().union(*[s for word, s in self.skill_words.items() if word.startswith(stem)])
-            else:
-                words = analyse(node.text)
-                slugs = set.intersection(*[self.skill_words.get(w, set()) for w in words]) if words else set()
-            return column.op("&&", is_comparison=True)(_texts(slugs)) if slugs else false()
-        if isinstance(node, Not):
-            return not_(self.skills(node.item, column))
-        parts = [self.skills(item, column) for item in node.items]
-        return and_(*parts) if isinstance(node, And) else or_(*parts)
-
-
-def _combined(clauses, excluded):
-    """tsquery input: any of the clauses, none of the excluded (Nones dropped), or None."""
-    clauses, excluded = [c for c in clauses if c is not None], [e for e in excluded if e is not None]
-    if EVERYTHING in clauses:
-        clauses = []
-    words = " | ".join(f"({c})" for c in clauses)
-    left_out = [f"!({e})" for e in excluded if e != EVERYTHING]
-    if not left_out:
-        return words or (EVERYTHING if excluded else None)
-    return " & ".join(([f"({words})"] if words else []) + left_out)
-
-
-def _texts(values):
-    return bindparam(None, sorted(values), type_=ARRAY(Text))
-
-
-def _matches(column, query):
-    return column.op("@@", is_comparison=True)(cast(bindparam(None, query, type_=Text), TSQUERY))
-
-
-def _state(now):
-    """The job's state at ``now``, as ``Job.state`` derives it (``documents.state_table``)."""
-    future = doc.bids_deadline > now
-    return case(*[(and_(doc.status == status, future if ahead else not_(func.coalesce(future, False))), state)
-                  for (status, ahead), state in state_table().items()])
-
-
-def _filter(name, value, now):
-    if name == "skill":
-        return doc.skills.op("@>", is_comparison=True)(_texts([value]))
-    column = {"state": _state(now), "kind": doc.job_kind, "visibility": doc.visibility, "budget": doc.budget,
-              "mode": doc.mode, "location": doc.place, "coop": cast(doc.coop_id, Text)}[name]
-    return column == str(value)
 
 
 class PostgresBackend:
     name = "postgres"
 
-    def status(self):
+    def status(self) -> str:
         return "ready"
 
     # writing
 
     @contextmanager
-    def writer(self, session, timeout=None):
+    def writer(self, session: Session, timeout: float | None = None) -> Iterator[_Batch]:
         """Changes written in ``session``'s transaction (the caller commits them with the
         queue rows they came from). One writer at a time, so that an earlier state never
         overwrites a later one."""
@@ -232,7 +84,8 @@ class PostgresBackend:
         yield batch
         batch.flush()
 
-    def rebuild(self, documents, total=None, progress=None):
+    def rebuild(self, documents: Iterable[Document], total: int | None = None,
+                progress: Progress | None = None) -> int:
         """Replace every document in one transaction: readers see the old ones until it commits."""
         from sqlalchemy.orm import Session
 
@@ -252,7 +105,7 @@ class PostgresBackend:
             session.commit()
         return count
 
-    def versions(self):
+    def versions(self) -> dict[str, datetime]:
         from ..extensions import db
 
         rows = db.session.execute(select(doc.kind, doc.object_id, doc.source_updated_at))
@@ -260,12 +113,14 @@ class PostgresBackend:
 
     # reading
 
-    def query(self, request, viewer, now, alternatives=()):
+    def query(self, request: SearchRequest, viewer: Viewer, now: datetime,
+              alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> SearchResult:
         from ..extensions import db
 
         session = db.session
-        translate = _Translator(alternatives)
-        clauses = []  # (anywhere, in the title, in the skills) of each clause that analysis leaves
+        translate = Translator(alternatives)
+        # (anywhere, in the title, in the skills) of each clause that analysis leaves
+        clauses: list[tuple[str, str | None, Node]] = []
         for clause in request.query.clauses:
             anywhere = translate.query(clause)
             if anywhere is not None:
@@ -275,44 +130,47 @@ class PostgresBackend:
             notices.append("Your search had only very common words; try more specific ones.")
         searched = bool(clauses)
 
-        words = _combined([anywhere for anywhere, _, _ in clauses],
+        words = combined([anywhere for anywhere, _, _ in clauses],
                           [EVERYTHING if translate.has_long(node) else q
                            for node, q in zip(request.query.excluded, map(translate.query, request.query.excluded))
                            if q is not None])
-        matched = [doc.audience.op("&&", is_comparison=True)(_texts(viewer.tokens))]
+        matched: list[ColumnElement[bool]] = [doc.audience.op("&&", is_comparison=True)(text_array(viewer.tokens))]
         if words and words != EVERYTHING:
-            matched.append(_matches(doc.everything, words))
+            matched.append(matches(doc.everything, words))
         if translate.long:  # a phrase longer than the index's runs: checked on the positions
-            exact = _combined([translate.query(c, exact=True) for c in request.query.clauses],
+            exact = combined([translate.query(c, exact=True) for c in request.query.clauses],
                               [translate.query(e, exact=True) for e in request.query.excluded])
-            matched.append(_matches(doc.positions, exact))
-        filters = {name: _filter(name, value, now) for name, value in request.filters.items()}
+            matched.append(matches(doc.positions, exact))
+        filters = {name: filter_clause(name, value, now) for name, value in request.filters.items()}
         other = COOP if request.kind == JOB else JOB
 
         # What the page is ordered by, as columns of each matching row.
-        def ranking(row):
+        def ranking(row: Any) -> list[Any]:
             """The relevance tiers of a row (``doc``, or the columns of the matching rows)."""
             if request.sort != "relevance" or not searched:
                 return []
-            ranks = []
+            ranks: list[Any] = []
             if len(clauses) > 1:
                 ranks.append(_clauses_matched(request.kind, [q for q, _, _ in clauses if q != EVERYTHING],
                                               row.object_id))
             in_title = [q for _, q, _ in clauses if q is not None]
             if in_title:
-                ranks.append(sum(cast(_matches(row.title, q), Integer) for q in in_title))
+                ranks.append(sum(cast(matches(row.title, q), Integer) for q in in_title))
             ranks.append(sum(cast(translate.skills(node, row.skills), Integer) for _, _, node in clauses))
             return ranks
 
-        page = (request.sort == "closing" and request.kind == JOB, ranking,
-                request.per_page, (request.page - 1) * request.per_page)
+        page: PageSpec = (request.sort == "closing" and request.kind == JOB, ranking,
+                          request.per_page, (request.page - 1) * request.per_page)
 
+        facets: dict[str, list[tuple[str, int]]]
+        labels: dict[str, dict[str, str]]
+        rows: Sequence[Any]  # (id, indexed_at) of each hit
         with _time_limit(session, by_index=bool(words)):
             other_count = session.scalar(select(func.count()).where(doc.kind == other, *matched))
             if request.kind == JOB:
                 total, facets, labels, rows = self._counts(session, matched, request.filters, filters, now, page)
             else:
-                total = session.scalar(select(func.count()).where(doc.kind == COOP, *matched, *filters.values()))
+                total = session.scalar(select(func.count()).where(doc.kind == COOP, *matched, *filters.values())) or 0
                 facets, labels = {}, {}
                 order = [r.desc() for r in ranking(doc)] + [doc.published_at.desc().nulls_last(),
                                                              doc.object_id.desc()]
@@ -322,12 +180,14 @@ class PostgresBackend:
                 ).all()
         return SearchResult(
             hits=[Hit(request.kind, object_id, updated) for object_id, updated in rows],
-            total=total, facets=facets, kind_counts={request.kind: total, other: other_count},
+            total=total, facets=facets, kind_counts={request.kind: total, other: other_count or 0},
             notices=notices, searched=searched, highlight=translate.terms if searched else None,
             labels=labels,
         )
 
-    def _counts(self, session, matched, wanted, filters, now, page):
+    def _counts(self, session: AnySession, matched: Sequence[ColumnElement[bool]], wanted: Mapping[str, str],
+                filters: Mapping[str, ColumnElement[bool]], now: datetime, page: PageSpec
+                ) -> tuple[int, dict[str, list[tuple[str, int]]], dict[str, dict[str, str]], list[tuple[int, datetime]]]:
         """(total, {facet: [(value, count)]}, labels, [(id, indexed_at)] of the page) in one
         statement that reads the matching jobs once: one grouped pass over them gives the small
         facets (by every combination of their values, each facet then counted here with every
@@ -341,7 +201,7 @@ class PostgresBackend:
                        *[filters[name].label(f"f_{name}") for name in flagged]) \
             .where(doc.kind == JOB, *matched).cte("found")
 
-        def condition(name, value):
+        def condition(name: str, value: str) -> Any:
             if name in flagged:
                 return found.c[f"f_{name}"]
             if name == "state":
@@ -349,7 +209,7 @@ class PostgresBackend:
                                       for (status, ahead), state in state_table().items() if state == value])
             return found.c[name] == value
 
-        def within(name):  # every filter but the facet's own
+        def within(name: str | None) -> ColumnElement[bool]:  # every filter but the facet's own
             return and_(true(), *[condition(other, value) for other, value in wanted.items() if other != name])
 
         small = [found.c[c] for c in ("kind", "status", "future", "visibility", "budget", "mode")] + \
@@ -364,6 +224,7 @@ class PostgresBackend:
         # The skills in the same result: set 0, the slug in the place column.
         skills = select(literal(0), *[null()] * len(small), slugs.c.slug, null(), func.count(), null(), null(),
                         null(), null(), null()).group_by(slugs.c.slug)
+        keys: list[tuple[Any, str]]
         if closing:  # deadlines still ahead first, soonest first; then the passed ones, latest first
             keys = [(found.c.future, "desc"), (case((found.c.future, found.c.bids_deadline), else_=None), "asc"),
                     (found.c.bids_deadline, "desc")]
@@ -381,7 +242,10 @@ class PostgresBackend:
         grouped = grouped.add_columns(cast(null(), ARRAY(Integer)).label("ids"),
                                       cast(null(), ARRAY(DateTime)).label("dates"))
 
-        total, counts, labels, rows = 0, {}, {}, []
+        total = 0
+        counts: dict[tuple[str, str | None], int] = {}
+        labels: dict[str, dict[str, str]] = {}
+        rows: list[tuple[int, datetime]] = []
         for row in session.execute(union_all(grouped, skills, page_row)).mappings():
             if row["set"] == 3:
                 values = {name: row[name] for name in ("kind", "visibility", "budget", "mode")}
@@ -404,29 +268,29 @@ class PostgresBackend:
                 rows = list(zip(row["ids"] or (), row["dates"] or ()))
             else:
                 counts[("skill", row["place"])] = row["n"]
-        facets = {}
+        facets: dict[str, list[tuple[str, int]]] = {}
         for (name, value), n in counts.items():
             if value not in (None, "") and n:
                 facets.setdefault(name, []).append((value, n))
         return total, {name: sorted(found_, key=lambda item: (-item[1], item[0]))
                        for name, found_ in facets.items()}, labels, rows
 
-    def snippets(self, result, texts):
+    def snippets(self, result: SearchResult, texts: Iterable[tuple[str, str]]) -> dict[str, Markup | None]:
         """{key: Markup or None}: the passages holding the searched words, marked as the
         Whoosh backend marks them."""
         terms = result.highlight
         return {key: snippet(text, terms) if terms and text else None for key, text in texts}
 
 
-def _clauses_matched(kind, queries, object_id):
+def _clauses_matched(kind: str, queries: Sequence[str], object_id: Any) -> Any:
     """SQL: how many of ``queries`` a document matches, less one (its rank among the matches of
     any). Asked of the index, one set at a time (those matching at least 2, 3 … of them), and
     not of each row's words, which live out of line; past four queries, one set per query."""
     inner = aliased(doc)
 
-    def matching(query):
+    def matching(query: str) -> Any:
         return cast(object_id.in_(select(inner.object_id).where(inner.kind == kind,
-                                                                     _matches(inner.everything, query))), Integer)
+                                                                     matches(inner.everything, query))), Integer)
 
     if len(queries) > 4:
         return sum(matching(q) for q in queries)
@@ -434,13 +298,13 @@ def _clauses_matched(kind, queries, object_id):
                for k in range(2, len(queries) + 1))
 
 
-def _ordered(keys):
+def _ordered(keys: Iterable[tuple[Any, str]]) -> list[Any]:
     """ORDER BY terms of (expression, "asc" or "desc") pairs; no value sorts last either way."""
     return [(key.desc() if how == "desc" else key.asc()).nulls_last() for key, how in keys]
 
 
 @contextmanager
-def _time_limit(session, by_index=False):
+def _time_limit(session: AnySession, by_index: bool = False) -> Iterator[None]:
     """The statements inside run under ``SEARCH_TIMEOUT_MS``, in a savepoint: a search stopped
     by it raises ``SearchTimeout`` and leaves the request's transaction usable. They also get
     the memory to hold and group a search's matches (``WORK_MEM``), no JIT compilation (which
@@ -463,16 +327,16 @@ def _time_limit(session, by_index=False):
         raise
 
 
-def _text(value):
+def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
 class _Batch:
-    def __init__(self, session):
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.pending = []
+        self.pending: list[dict[str, Any]] = []
 
-    def put(self, document, flush=False):
+    def put(self, document: Document, flush: bool = False) -> None:
         # Written 500 at a time (and at the end of the writer's block): a statement a document
         # was more than half of what indexing an import of a thousand jobs cost.
         facets = document.facets
@@ -491,10 +355,10 @@ class _Batch:
         if flush or len(self.pending) >= 500:
             self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         if not self.pending:
             return
-        values = {column: bindparam(column) for column in self.pending[0]}
+        values: dict[str, Any] = {column: bindparam(column) for column in self.pending[0]}
         values["everything"] = cast(bindparam("everything", type_=Text), TSVECTOR)
         values["positions"] = cast(bindparam("positions", type_=Text), TSVECTOR)
         values["title"] = cast(bindparam("title", type_=Text), TSVECTOR)
@@ -506,6 +370,6 @@ class _Batch:
         self.session.connection().execute(stmt, self.pending)
         self.pending = []
 
-    def delete(self, kind, object_id):
+    def delete(self, kind: str, object_id: int) -> None:
         self.flush()  # in the order they came
         self.session.execute(delete(doc).where(doc.kind == kind, doc.object_id == object_id))

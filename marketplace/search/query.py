@@ -12,6 +12,8 @@ with a notice rather than an error.
 
 Backends analyse the leaves (``Text``) with their own stemmer and stop words.
 """
+from __future__ import annotations
+
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,17 +39,24 @@ class Text:
 
 @dataclass(frozen=True)
 class And:
-    items: tuple
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: object
+    item: Node
+
+
+# A parsed query's node: a word or phrase, or an operator over nodes.
+Node = Text | And | Or | Not
+# What the tokenizer hands the parser: ("leaf", a word, perhaps negated) or (an operator or a
+# bracket, None).
+Token = tuple[str, Text | Not | None]
 
 
 @dataclass
@@ -55,24 +64,24 @@ class ParsedQuery:
     """``clauses``: the positive parts, each ranked as one; ``excluded``: what must not match."""
 
     text: str
-    clauses: tuple = ()
-    excluded: tuple = ()
-    notices: list = field(default_factory=list)
+    clauses: tuple[Node, ...] = ()
+    excluded: tuple[Node, ...] = ()
+    notices: list[str] = field(default_factory=list)
 
     @property
-    def is_empty(self):
+    def is_empty(self) -> bool:
         return not self.clauses
 
-    def leaves(self, negative=False):
+    def leaves(self, negative: bool = False) -> list[Text]:
         """Every ``Text`` of the positive clauses (or, with ``negative``, of all parts)."""
-        found = []
+        found: list[Text] = []
         roots = self.clauses + (self.excluded if negative else ())
         for root in roots:
             _collect(root, found, negative)
         return found
 
 
-def _collect(node, found, negative):
+def _collect(node: Node, found: list[Text], negative: bool) -> None:
     if isinstance(node, Text):
         found.append(node)
     elif isinstance(node, (And, Or)):
@@ -82,16 +91,16 @@ def _collect(node, found, negative):
         _collect(node.item, found, negative)
 
 
-def normalise(text):
+def normalise(text: str | None) -> str:
     """NFKC, no control characters, single spaces."""
     text = unicodedata.normalize("NFKC", text or "")
     return " ".join(_CONTROL_RE.sub(" ", text).split())
 
 
-def parse(raw):
+def parse(raw: str | None) -> ParsedQuery:
     """Parse the search box text into a ``ParsedQuery``; never raises."""
     text = normalise(raw)
-    notices = []
+    notices: list[str] = []
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUERY_CHARS]
         notices.append(f"Your search was long, so only its first {MAX_QUERY_CHARS} characters were used.")
@@ -106,13 +115,13 @@ def parse(raw):
     return ParsedQuery(text=text, clauses=clauses, excluded=excluded, notices=_unique(notices))
 
 
-def _unique(messages):
+def _unique(messages: list[str]) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def _tokens(text, notices):
+def _tokens(text: str, notices: list[str]) -> list[Token]:
     """Split into phrases, brackets, operators and words; clean each word."""
-    tokens = []
+    tokens: list[Token] = []
     for match in _TOKEN_RE.finditer(text):
         token = match.group()
         if token.startswith('"'):
@@ -138,7 +147,7 @@ def _tokens(text, notices):
     return tokens
 
 
-def _leaf(part, notices):
+def _leaf(part: str, notices: list[str]) -> Text | None:
     prefix = part.endswith("*")
     stem = part.rstrip("*?")
     if "*" in stem or "?" in stem:
@@ -157,22 +166,22 @@ def _leaf(part, notices):
 class _Parser:
     """Recursive descent over the tokens; stray operators and brackets are skipped."""
 
-    def __init__(self, tokens, notices):
+    def __init__(self, tokens: list[Token], notices: list[str]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.notices = notices
         self.leaf_count = 0
 
-    def peek(self):
+    def peek(self) -> str | None:
         return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
 
-    def take(self):
+    def take(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
 
-    def sequence(self, top=False):
-        items = []
+    def sequence(self, top: bool = False) -> list[Node]:
+        items: list[Node] = []
         while self.pos < len(self.tokens):
             kind = self.peek()
             if kind == ")":
@@ -188,27 +197,27 @@ class _Parser:
                 items.append(item)
         return items
 
-    def and_expr(self):
+    def and_expr(self) -> Node | None:
         items = [self.or_expr()]
         while self.peek() == "AND":
             self.take()
             items.append(self.or_expr())
-        items = [i for i in items if i is not None]
-        if not items:
+        present = [i for i in items if i is not None]
+        if not present:
             return None
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return present[0] if len(present) == 1 else And(tuple(present))
 
-    def or_expr(self):
+    def or_expr(self) -> Node | None:
         items = [self.unary()]
         while self.peek() == "OR":
             self.take()
             items.append(self.unary())
-        items = [i for i in items if i is not None]
-        if not items:
+        present = [i for i in items if i is not None]
+        if not present:
             return None
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return present[0] if len(present) == 1 else Or(tuple(present))
 
-    def unary(self):
+    def unary(self) -> Node | None:
         kind = self.peek()
         if kind == "NOT":
             self.take()
@@ -216,7 +225,7 @@ class _Parser:
             return None if item is None else (item.item if isinstance(item, Not) else Not(item))
         return self.atom()
 
-    def atom(self):
+    def atom(self) -> Node | None:
         kind = self.peek()
         if kind is None or kind in ("AND", "OR", ")"):
             return None

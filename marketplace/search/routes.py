@@ -1,4 +1,6 @@
 """The search page: /search?q=… with facets, orders and pages."""
+from typing import Any
+
 from flask import Blueprint, render_template, request
 
 from ..core.fragments import render_shared, shared
@@ -16,7 +18,7 @@ def index():
     form = SearchForm(request.args)
     problems = form.checked()
     viewer = current_viewer()
-    rendered = {}
+    rendered: dict[str, Any] = {}
 
     def results():
         # Kept only when the index had caught up with the database before it was read (an

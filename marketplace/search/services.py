@@ -5,10 +5,14 @@ the visibility rule. The page of hits is then loaded through ``visible_jobs``: a
 database does not confirm (a change the index has not caught up with) is dropped and its
 object queued for reindexing, so a job never shows to someone who may not see it.
 """
+from __future__ import annotations
+
 import logging
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import ceil
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import format_decimal
 from sqlalchemy import select
@@ -20,10 +24,14 @@ from ..federation import visible_jobs
 from ..jobs.models import Job
 from ..skills.models import Skill
 from ..skills.services import find_skill
-from . import (MAX_PAGE, SORTS, SearchRequest, SearchTimeout, SearchUnavailable, add_to_index, backend,
-               query_index, queue_length, setting)
+from . import (MAX_PAGE, SORTS, SearchRequest, SearchResult, SearchTimeout, SearchUnavailable, add_to_index,
+               backend, query_index, queue_length, setting)
 from .documents import COOP, FACET_TITLES, FACETS, JOB, STATIC_LABELS, excerpt_of, place_key
 from .query import parse
+
+if TYPE_CHECKING:
+    from ..federation import Viewer
+    from .forms import SearchForm
 
 log = logging.getLogger(__name__)
 FACET_LIMIT = 12  # values shown per facet (the chosen one always is)
@@ -41,29 +49,29 @@ class FacetValue:
 class Facet:
     name: str
     title: str
-    values: list
+    values: list[FacetValue]
     selected: FacetValue | None = None
 
 
 @dataclass
 class Result:
-    obj: object
+    obj: Job | Coop
     kind: str
-    snippet: object = None
+    snippet: Any = None  # Markup, or None when there is no passage to show
 
 
 @dataclass
 class SearchPage:
     text: str
     scope: str
-    results: list = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
     total: int = 0
     page: int = 1
     per_page: int = 20
-    facets: list = field(default_factory=list)
-    kind_counts: dict = field(default_factory=dict)
+    facets: list[Facet] = field(default_factory=list)
+    kind_counts: dict[str, int] = field(default_factory=dict)
     suggestion: str | None = None
-    notices: list = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     unavailable: bool = False
     timed_out: bool = False  # unavailable because the search took too long
     searched: bool = False  # a search ran (words or filters were given)
@@ -71,33 +79,33 @@ class SearchPage:
     settled: bool = True  # every hit was in step with the database (the page may be kept)
 
     @property
-    def pages(self):
+    def pages(self) -> int:
         return max(1, min(MAX_PAGE, ceil(self.total / self.per_page)))
 
     @property
-    def total_label(self):
+    def total_label(self) -> str:
         return format_decimal(self.total)  # exact: only the pages stop at MAX_PAGE
 
     @property
-    def has_prev(self):
+    def has_prev(self) -> bool:
         return self.page > 1
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.page < self.pages
 
     @property
-    def first_index(self):
+    def first_index(self) -> int:
         return (self.page - 1) * self.per_page + 1
 
     @property
-    def last_index(self):
+    def last_index(self) -> int:
         return self.first_index + len(self.results) - 1
 
 
-def filters_from(form, notices):
+def filters_from(form: Any, notices: list[str]) -> dict[str, str]:
     """{facet: value} from the form; unknown skills and co-ops are reported and ignored."""
-    filters = {}
+    filters: dict[str, str] = {}
     for name in FACETS:
         value = (getattr(form, name).data or "").strip()
         if not value:
@@ -120,15 +128,15 @@ def filters_from(form, notices):
     return filters
 
 
-def search(viewer, form, notices=()):
+def search(viewer: Viewer, form: SearchForm, notices: Iterable[str] = ()) -> SearchPage:
     """Run the search the (checked) form describes, as ``viewer``."""
     parsed = parse(form.q.data)
     scope = form.scope.data or "jobs"
-    notices = list(notices)
-    filters = filters_from(form, notices) if scope == "jobs" else {}
+    told = list(notices)
+    filters = filters_from(form, told) if scope == "jobs" else {}
     page = SearchPage(text=parsed.text, scope=scope, per_page=int(setting("SEARCH_PER_PAGE")))
     page.searched = not parsed.is_empty or bool(filters)
-    page.notices = notices + parsed.notices
+    page.notices = told + parsed.notices
     if not page.searched:
         return page
     sort = form.sort.data if form.sort.data in SORTS else "relevance"
@@ -159,23 +167,24 @@ def search(viewer, form, notices=()):
     return page
 
 
-def _unique(messages):
+def _unique(messages: list[str]) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def search_jobs(viewer, text, filters, sort="relevance", page=1, per_page=20):
+def search_jobs(viewer: Viewer, text: str | None, filters: dict[str, str], sort: str = "relevance", page: int = 1,
+                per_page: int = 20) -> tuple[list[Job], int, list[str]]:
     """Jobs matching ``text`` and the facet ``filters``, as ``viewer`` may see them, for the
     API: (jobs, total, notices). Raises SearchUnavailable while the index is rebuilt."""
     parsed = parse(text)
     request = SearchRequest(query=parsed, kind=JOB, filters=filters, sort=sort,
                             page=min(page, MAX_PAGE), per_page=per_page)
     result = query_index(request, viewer)
-    jobs = [r.obj for r in _load_confirmed(result, viewer)[0]]
+    jobs = [r.obj for r in _load_confirmed(result, viewer)[0] if isinstance(r.obj, Job)]  # (all are: kind JOB)
     total = result.total - (len(result.hits) - len(jobs))
     return jobs, total, _unique(parsed.notices + result.notices)
 
 
-def _confirmed(result, viewer):
+def _confirmed(result: SearchResult, viewer: Viewer) -> tuple[list[Result], bool]:
     """(the page's objects, loaded through the visibility rule, with their snippets; whether
     every hit was in step with the database)."""
     results, settled = _load_confirmed(result, viewer)
@@ -190,20 +199,20 @@ def _confirmed(result, viewer):
     return results, settled
 
 
-def _load_confirmed(result, viewer):
+def _load_confirmed(result: SearchResult, viewer: Viewer) -> tuple[list[Result], bool]:
     """(the hits' objects, loaded through the visibility rule; whether every hit was in step).
     A hit the database does not confirm is dropped and queued for reindexing."""
-    ids = {JOB: [], COOP: []}
+    ids: dict[str, list[int]] = {JOB: [], COOP: []}
     for hit in result.hits:
         ids[hit.kind].append(hit.object_id)
-    found = {}
+    found: dict[tuple[str, int], Job | Coop] = {}
     if ids[JOB]:
-        stmt = select(Job).where(Job.id.in_(ids[JOB])).options(joinedload(Job.coop), selectinload(Job.skills))
-        found.update({(JOB, j.id): j for j in db.session.scalars(visible_jobs(stmt, viewer)).unique()})
+        jobs = select(Job).where(Job.id.in_(ids[JOB])).options(joinedload(Job.coop), selectinload(Job.skills))
+        found.update({(JOB, j.id): j for j in db.session.scalars(visible_jobs(jobs, viewer)).unique()})
     if ids[COOP]:
-        stmt = select(Coop).where(Coop.id.in_(ids[COOP])).options(selectinload(Coop.skills))
-        found.update({(COOP, c.id): c for c in db.session.scalars(stmt)})
-    stale = {JOB: [], COOP: []}
+        coops = select(Coop).where(Coop.id.in_(ids[COOP])).options(selectinload(Coop.skills))
+        found.update({(COOP, c.id): c for c in db.session.scalars(coops)})
+    stale: dict[str, list[int]] = {JOB: [], COOP: []}
     results = []
     for hit in result.hits:
         obj = found.get((hit.kind, hit.object_id))
@@ -218,12 +227,12 @@ def _load_confirmed(result, viewer):
     return results, not (stale[JOB] or stale[COOP])
 
 
-def index_in_step():
+def index_in_step() -> bool:
     """Whether every change committed so far has reached the index (nothing is queued)."""
     return queue_length() == 0
 
 
-def _facets(result, filters):
+def _facets(result: SearchResult, filters: Mapping[str, str]) -> list[Facet]:
     """The facets to show, with labels from the database for skills and co-ops."""
     # Long lists (skills, co-ops, places) come most first: only their top and the chosen value show.
     found = {name: (counts if name in STATIC_LABELS else _top(counts, filters.get(name)))
@@ -238,13 +247,13 @@ def _facets(result, filters):
         wanted_coops.add(int(filters["coop"]))
     coops = {str(i): (slug, name) for i, slug, name in db.session.execute(
         select(Coop.id, Coop.slug, Coop.name).where(Coop.id.in_(wanted_coops)))}
-    facets = []
+    facets: list[Facet] = []
     for name in FACETS:
         counts = found.get(name, [])
         if name in STATIC_LABELS:  # a short fixed list: keep its own order
             order = list(STATIC_LABELS[name])
             counts = sorted(counts, key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-        values = []
+        values: list[FacetValue] = []
         chosen = filters.get(name)
         for value, count in counts:
             if name == "coop":
@@ -271,12 +280,12 @@ def _facets(result, filters):
     return facets
 
 
-def _top(counts, chosen):
+def _top(counts: list[tuple[str, int]], chosen: str | None) -> list[tuple[str, int]]:
     """The first FACET_LIMIT (value, count) pairs, and the chosen value's wherever it is."""
     return counts[:FACET_LIMIT] + [item for item in counts[FACET_LIMIT:] if item[0] == chosen]
 
 
-def _suggestion(text, suggestions):
+def _suggestion(text: str, suggestions: Mapping[str, list[str]]) -> str | None:
     """The query with each unmatched word replaced by its first suggested spelling."""
     if not suggestions:
         return None
@@ -286,7 +295,7 @@ def _suggestion(text, suggestions):
     return suggested if suggested != text else None
 
 
-def popular_skills(viewer, limit=12):
+def popular_skills(viewer: Viewer, limit: int = 12) -> list[tuple[Skill, int]]:
     """Skills with the most open jobs this viewer may see (for the empty search page)."""
     from ..skills.services import visible_open_job_counts
 

@@ -1,9 +1,13 @@
 """How the Whoosh index reads text, on both backends: stop words, accent folding, the analyser
 (Porter stems), the index's schema, the skill taxonomy as queries use it, and snippets."""
+from __future__ import annotations
+
 import heapq
 import re
+from collections.abc import Container, Iterator
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -23,7 +27,7 @@ STOP_WORDS = frozenset(
 _FOLD = str.maketrans({code: to for code, to in accent_map.items() if len(to) == 1})
 
 
-def fold(text):
+def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
@@ -38,8 +42,9 @@ class _Analyzer(Analyzer):
 
     is_morph = True
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", no_morph=False, **kwargs):
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", no_morph: bool = False, **kwargs: Any) -> Iterator[Any]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value
@@ -86,19 +91,24 @@ SCHEMA = fields.Schema(
 EPOCH = datetime(1970, 1, 1)
 
 
-def epoch(moment):
+def epoch(moment: datetime | None) -> int:
     return int((moment - EPOCH).total_seconds()) if moment else 0
 
 
-def analyse(text):
+def analyse(text: str) -> list[str]:
     return [t.text for t in ANALYZER(text, mode="query")]
 
 
+# ({analysed name: {analysed other names of the same skill}}, {stem: slugs of skills naming it})
+Taxonomy = tuple[dict[tuple[str, ...], set[tuple[str, ...]]], dict[str, set[str]]]
+
+
 @lru_cache(maxsize=4)
-def taxonomy(alternatives):
+def taxonomy(alternatives: tuple[tuple[str, str, tuple[str, ...]], ...]) -> Taxonomy:
     """The skill taxonomy as queries use it, on both backends: ({analysed name: {analysed other
     names of the same skill}}, {stem: slugs of the skills whose names contain it})."""
-    synonyms, words = {}, {}
+    synonyms: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    words: dict[str, set[str]] = {}
     for slug, name, others in alternatives:
         variants = {tuple(analyse(v)) for v in (name, *others)} - {()}
         for variant in variants:
@@ -112,14 +122,14 @@ SNIPPET_CHARS = 240  # at most, per passage
 SNIPPET_CONTEXT = 60  # characters kept before the first marked word and after the last
 
 
-def snippet(text, terms, passages=2):
+def snippet(text: str, terms: Container[str], passages: int = 2) -> Markup | None:
     """The passages of ``text`` holding the most words whose analysed forms are in ``terms``,
     in text order, the words marked with <mark> and the rest escaped; None without such words."""
     hits = [match.span() for match in WORD_RE.finditer(fold(text))
             if match.group() not in STOP_WORDS and stem(match.group()) in terms]
     if not hits:
         return None
-    groups = [[hits[0]]]
+    groups: list[list[tuple[int, int]]] = [[hits[0]]]
     for hit in hits[1:]:
         if hit[1] - groups[-1][0][0] <= SNIPPET_CHARS - 2 * SNIPPET_CONTEXT:
             groups[-1].append(hit)
@@ -129,7 +139,7 @@ def snippet(text, terms, passages=2):
     return Markup(" … ").join(_passage(text, group) for group in best)
 
 
-def _passage(text, group):
+def _passage(text: str, group: list[tuple[int, int]]) -> Markup:
     start = max(0, group[0][0] - SNIPPET_CONTEXT)
     end = min(len(text), group[-1][1] + SNIPPET_CONTEXT)
     if start:  # begin and end at whole words
@@ -138,7 +148,8 @@ def _passage(text, group):
     if end < len(text):
         space = text.rfind(" ", group[-1][1], end)
         end = space if space >= 0 else end
-    out, at = [], start
+    out: list[Markup] = []
+    at = start
     for hit_start, hit_end in group:
         out.append(escape(text[at:hit_start]))
         out.append(Markup("<mark>%s</mark>") % text[hit_start:hit_end])

@@ -25,14 +25,18 @@ The parts: ``whoosh_analysis`` (how text is read: analyser, schema, snippets), `
 (the bitsets of each segment and the view over them), ``whoosh_query`` (one query),
 ``whoosh_build`` (whole rebuilds) and, here, the backend itself (the live index, writing).
 """
+from __future__ import annotations
+
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 
 # First: whoosh_codec imports Whoosh without its SyntaxWarning.
@@ -43,10 +47,20 @@ from whoosh.index import LockError  # noqa: E402
 
 from . import IndexBusy, IndexMissing, SearchUnavailable
 from .documents import document_key, place_key
-from .whoosh_analysis import ANALYZER, SCHEMA, analyse, epoch, fold, snippet, taxonomy  # noqa: F401  (also the backend's names)
+from .whoosh_analysis import ANALYZER, SCHEMA, Taxonomy, analyse, epoch, fold, snippet, taxonomy  # noqa: F401  (also the backend's names)
 from .whoosh_bits import BitCache, View
 from .whoosh_build import PARALLEL_BUILD_MIN, build_in_processes, build_segments
 from .whoosh_query import Query
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+    from sqlalchemy.orm import Session
+
+    from ..federation import Viewer
+    from . import SearchRequest, SearchResult
+    from .documents import Document
+    from .whoosh_bits import _Segment
+    from .whoosh_build import Fields, Progress
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +72,25 @@ CURRENT = "CURRENT"
 class WhooshBackend:
     name = "whoosh"
 
-    def __init__(self, root, lock_timeout=0.25, cache_mb=64, build_procs=1, build_memory_mb=256):
+    def __init__(self, root: str, lock_timeout: float = 0.25, cache_mb: int = 64, build_procs: int = 1,
+                 build_memory_mb: int = 256) -> None:
         self.root = os.path.abspath(root)
         self.lock_timeout = lock_timeout
         self.build_procs = build_procs
         self.build_memory_mb = build_memory_mb
         self._lock = threading.RLock()  # one query or refresh at a time in this process
         self._write_lock = threading.Lock()  # Whoosh's file lock does not separate threads' writers
-        self._view = None
-        self._segments = {}
+        self._view: View | None = None
+        self._segments: dict[Any, _Segment] = {}
         self._bits = BitCache(cache_mb * 1024 * 1024)
 
-    def cache_bytes(self):
+    def cache_bytes(self) -> int:
         """Bytes of posting bitsets this process keeps (at most SEARCH_CACHE_MB)."""
         return self._bits.bytes
 
     # layout
 
-    def _current(self):
+    def _current(self) -> str | None:
         try:
             with open(os.path.join(self.root, CURRENT), encoding="utf-8") as handle:
                 name = handle.read().strip()
@@ -83,7 +98,7 @@ class WhooshBackend:
             return None
         return os.path.join(self.root, name) if name else None
 
-    def _switch_to(self, directory):
+    def _switch_to(self, directory: str) -> None:
         os.makedirs(self.root, exist_ok=True)
         temporary = os.path.join(self.root, f"{CURRENT}.{uuid.uuid4().hex}")
         with open(temporary, "w", encoding="utf-8") as handle:
@@ -92,14 +107,14 @@ class WhooshBackend:
             os.fsync(handle.fileno())
         os.replace(temporary, os.path.join(self.root, CURRENT))
 
-    def _new_directory(self):
+    def _new_directory(self) -> str:
         os.makedirs(self.root, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         directory = os.path.join(self.root, f"index-{stamp}-{uuid.uuid4().hex[:8]}")
         os.makedirs(directory)
         return directory
 
-    def _open(self, directory=None):
+    def _open(self, directory: str | None = None) -> Any:
         directory = directory or self._current()
         if directory is None or not os.path.isdir(directory) \
                 or not any(name.endswith(".toc") for name in os.listdir(directory)):
@@ -110,7 +125,7 @@ class WhooshBackend:
             log.exception("search index at %s cannot be opened", directory)
             raise SearchUnavailable("The search index is damaged.") from error
 
-    def create_empty(self):
+    def create_empty(self) -> None:
         """Start an empty index (a new install, or a test): every later change is queued."""
         directory = self._new_directory()
         index.create_in(directory, SCHEMA)
@@ -118,7 +133,7 @@ class WhooshBackend:
         self._switch_to(directory)
         self._remove_old(previous)
 
-    def status(self):
+    def status(self) -> str:
         try:
             self._open()
         except SearchUnavailable as error:
@@ -127,7 +142,7 @@ class WhooshBackend:
 
     # reading
 
-    def _fresh_view(self):
+    def _fresh_view(self) -> View:
         directory = self._current()
         view = self._view
         if view is not None and view.directory == directory:
@@ -151,20 +166,21 @@ class WhooshBackend:
         self._view = view
         return view
 
-    def query(self, request, viewer, now, alternatives=()):
+    def query(self, request: SearchRequest, viewer: Viewer, now: datetime,
+              alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> SearchResult:
         with self._lock:
             view = self._fresh_view()
             return Query(view, request, viewer.tokens, now, self._skills(alternatives)).run()
 
-    def _skills(self, alternatives):
+    def _skills(self, alternatives: Iterable[tuple[str, str, tuple[str, ...]]]) -> Taxonomy:
         return taxonomy(tuple(alternatives))
 
-    def snippets(self, result, texts):
+    def snippets(self, result: SearchResult, texts: Iterable[tuple[str, str]]) -> dict[str, Markup | None]:
         """{key: Markup or None} for (key, text) pairs: the best passages, words marked."""
         terms = result.highlight or frozenset()
         return {key: snippet(text, terms) if terms and text else None for key, text in texts}
 
-    def versions(self):
+    def versions(self) -> dict[str, datetime]:
         """{key: updated_at} of every document in the index."""
         with self._lock:
             view = self._fresh_view()
@@ -176,7 +192,7 @@ class WhooshBackend:
     # writing
 
     @contextmanager
-    def writer(self, session, timeout=None):
+    def writer(self, session: Session, timeout: float | None = None) -> Iterator[_Batch]:
         """A batch of changes, committed to the index on leaving the block. Raises
         ``IndexBusy`` when another writer holds the lock beyond ``timeout`` seconds."""
         timeout = self.lock_timeout if timeout is None else timeout
@@ -204,7 +220,8 @@ class WhooshBackend:
         finally:
             self._write_lock.release()
 
-    def rebuild(self, documents, total=None, progress=None):
+    def rebuild(self, documents: Iterable[Document], total: int | None = None,
+                progress: Progress | None = None) -> int:
         """Build a fresh index from ``documents`` in a new directory, then switch to it.
 
         The live index's write lock is held meanwhile: changes committed during the build
@@ -245,7 +262,7 @@ class WhooshBackend:
         self._remove_old(previous)
         return count
 
-    def _remove_old(self, previous):
+    def _remove_old(self, previous: str | None) -> None:
         # Readers in other processes keep their open files; new ones open the new index.
         if previous and previous != self._current():
             shutil.rmtree(previous, ignore_errors=True)
@@ -258,12 +275,12 @@ BULK_MIN = 50
 
 
 class _Batch:
-    def __init__(self, writer):
+    def __init__(self, writer: Any) -> None:
         self.writer = writer
-        self._searcher = None
-        self._added = []  # field dicts of the documents put, written on commit
+        self._searcher: Any = None
+        self._added: list[dict[str, Any]] = []  # field dicts of the documents put, written on commit
 
-    def put(self, document):
+    def put(self, document: Document) -> None:
         # update_document opens a reader of every segment for each document; one searcher
         # serves the whole batch (a key comes once in a batch, and the segments it reads
         # cannot change while this writer holds the lock).
@@ -272,12 +289,12 @@ class _Batch:
         self.writer.delete_by_term("key", document.key, searcher=self._searcher)
         self._added.append(_fields(document))
 
-    def close(self):
+    def close(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
 
-    def commit(self, ix, memory_mb):
+    def commit(self, ix: Any, memory_mb: int) -> None:
         """Write the documents put and the deletions, in one commit of the index."""
         if len(self._added) < BULK_MIN:
             for fields_ in self._added:
@@ -287,11 +304,11 @@ class _Batch:
         segments, _count = build_segments(ix, self._added, memory_mb)
         commit_with_segments(self.writer, segments)
 
-    def delete(self, kind, object_id):
+    def delete(self, kind: str, object_id: int) -> None:
         self.writer.delete_by_term("key", document_key(kind, object_id))
 
 
-def _fields(document):
+def _fields(document: Document) -> Fields:
     facets = [f"type:{document.kind}"] + [f"skill:{slug}" for slug in document.skills]
     facets += [f"{name}:{value}" for name, value in document.facets.items()]
     location = document.location

@@ -1,13 +1,17 @@
 """What keeps a Whoosh query fast: for each index segment, *bitsets* (Python ints, one bit per
 document) of the facet values, of the audience tokens and of recently used words, cached across
 queries (``BitCache``), and one ``View`` that joins the segments of an open index."""
+from __future__ import annotations
+
 import heapq
 import sys
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import compress
+from typing import Any
 
 from .whoosh_analysis import SCHEMA
 
@@ -21,7 +25,7 @@ MAX_LOCATION_BITSETS = 2000  # different locations in a segment up to which each
 
 # --- bitsets ---------------------------------------------------------------------------------
 
-def bits_from(docnums, size):
+def bits_from(docnums: Iterable[int], size: int) -> int:
     """A bitset of ``docnums`` (all below ``size``)."""
     buffer = bytearray((size >> 3) + 1)
     for d in docnums:
@@ -32,16 +36,16 @@ def bits_from(docnums, size):
 _FLAGS = bytes.maketrans(b"01", b"\x00\x01")
 
 
-def flags(bitset):
+def flags(bitset: int) -> bytes:
     """One byte per docnum from 0, 1 where ``bitset`` has it: for ``itertools.compress``,
     which then picks the members' values out of a column at C speed."""
     return format(bitset, "b")[::-1].encode("ascii").translate(_FLAGS)
 
 
-def members(bitset):
+def members(bitset: int) -> list[int]:
     """The docnums in ``bitset``, ascending."""
     if bitset.bit_count() <= 64:
-        out = []
+        out: list[int] = []
         while bitset:
             low = bitset & -bitset
             out.append(low.bit_length() - 1)
@@ -53,17 +57,17 @@ def members(bitset):
 class _Membership:
     """Fast "is docnum in this bitset" for walking a long ordered list."""
 
-    def __init__(self, bitset, size):
+    def __init__(self, bitset: int, size: int) -> None:
         self.data = bitset.to_bytes((size >> 3) + 1, "little")
 
-    def __contains__(self, docnum):
+    def __contains__(self, docnum: int) -> int:  # (``in`` makes it a bool)
         return self.data[docnum >> 3] >> (docnum & 7) & 1
 
 
-def _values_in(reader, word, docnums):
+def _values_in(reader: Any, word: str, docnums: Iterable[int]) -> dict[int, bytes]:
     """{docnum: posting value} of ``word`` in the text, for the live ``docnums`` (ascending) that
     hold it: the codec's matcher skips the blocks that hold none of them."""
-    found = {}
+    found: dict[int, bytes] = {}
     matcher = reader.postings("text", word)
     for docnum in docnums:
         if not matcher.is_active():
@@ -75,7 +79,7 @@ def _values_in(reader, word, docnums):
     return found
 
 
-def _phrase_in(reader, words, candidates, size):
+def _phrase_in(reader: Any, words: Sequence[str], candidates: int, size: int) -> int:
     """The candidates (a bitset of one segment) where ``words`` stand next to each other: the
     positions of each word read once per document, a phrase check in sets. A candidate
     deleted since its words' bitsets were cached has no positions, and is not confirmed."""
@@ -103,7 +107,7 @@ class _Segment:
 
     CHECKPOINT = 1024
 
-    def __init__(self, reader, cache):
+    def __init__(self, reader: Any, cache: BitCache) -> None:
         self.id = reader.segment().segment_id()
         self.size = reader.doc_count_all()
         self.cache = cache
@@ -122,21 +126,21 @@ class _Segment:
             suffix.append(suffix[-1] | bits_from(chunk, self.size))
         self.suffix = suffix[::-1]
 
-    def _cached(self, key, compute):
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
         found = self.cache.get((self.id, *key))
         if found is None:
             found = compute()
             self.cache.put((self.id, *key), found)
         return found
 
-    def bits(self, reader, field, text):
+    def bits(self, reader: Any, field: str, text: str) -> int:
         """Documents holding the term."""
         return self._cached((field, text), lambda: bits_from(
             reader.postings(field, text).all_ids(), self.size) if (field, text) in reader else 0)
 
-    def phrase(self, reader, words):
+    def phrase(self, reader: Any, words: tuple[str, ...]) -> int:
         """Documents where ``words`` stand next to each other in the text."""
-        def compute():
+        def compute() -> int:
             candidates = -1
             for word in set(words):
                 candidates &= self.bits(reader, "text", word)
@@ -144,17 +148,17 @@ class _Segment:
         return self._cached(("phrase", words), compute)
 
     @cached_property
-    def by_location(self):
+    def by_location(self) -> dict[str, int] | None:
         """{location as written: bitset}; None when the segment has too many different
         locations for this to pay."""
-        groups = {}
+        groups: dict[str, list[int]] = {}
         for docnum, label in enumerate(self.location):
             groups.setdefault(label, []).append(docnum)
         if len(groups) > MAX_LOCATION_BITSETS:
             return None
         return {label: bits_from(docnums, self.size) for label, docnums in groups.items()}
 
-    def deadline_after(self, moment):
+    def deadline_after(self, moment: int) -> int:
         """Documents whose deadline is later than ``moment`` (epoch seconds)."""
         pos = bisect_right(self.sorted_deadlines, moment)
         block = -(-pos // self.CHECKPOINT)
@@ -166,7 +170,7 @@ class _Segment:
 ENTRY_OVERHEAD = 100
 
 
-def _cost(key, value):
+def _cost(key: tuple[Any, ...], value: int) -> int:
     """What an entry holds in memory: the bitset, its key (a tuple of short strings) and its
     node. With a small index the bitsets are small and the rest is most of it: counting the
     bitsets alone let a full cache hold over twice SEARCH_CACHE_MB."""
@@ -177,18 +181,18 @@ def _cost(key, value):
 class BitCache:
     """Least-recently-used bitsets, bounded by the memory their entries take."""
 
-    def __init__(self, max_bytes):
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self.entries = OrderedDict()
+        self.entries: OrderedDict[tuple[Any, ...], int] = OrderedDict()
 
-    def get(self, key):
+    def get(self, key: tuple[Any, ...]) -> int | None:
         found = self.entries.get(key)
         if found is not None:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key, value):
+    def put(self, key: tuple[Any, ...], value: int) -> None:
         old = self.entries.pop(key, None)
         if old is not None:
             self.bytes -= _cost(key, old)
@@ -198,7 +202,7 @@ class BitCache:
             oldest, old = self.entries.popitem(last=False)
             self.bytes -= _cost(oldest, old)
 
-    def forget_segments(self, live_ids):
+    def forget_segments(self, live_ids: Collection[Any]) -> None:
         for key in [k for k in self.entries if k[0] not in live_ids]:
             self.bytes -= _cost(key, self.entries.pop(key))
 
@@ -206,13 +210,15 @@ class BitCache:
 class View:
     """One generation of the index, as the queries see it."""
 
-    def __init__(self, directory, ix, segments_cache, bit_cache):
+    def __init__(self, directory: str | None, ix: Any, segments_cache: dict[Any, _Segment],
+                 bit_cache: BitCache) -> None:
         self.directory = directory
         self.ix = ix
         self.searcher = ix.searcher()
         self.generation = ix.latest_generation()
         self.size = self.searcher.doc_count_all()
-        self.leaves = []
+        # (segment, its first docnum in the index, its reader, its searcher)
+        self.leaves: list[tuple[_Segment, int, Any, Any]] = []
         live = 0
         for leaf, offset in self.searcher.leaf_searchers():
             reader = leaf.reader()
@@ -227,9 +233,9 @@ class View:
             live |= (((1 << segment.size) - 1) & ~deleted) << offset
             self.leaves.append((segment, offset, reader, leaf))
         self.live = live
-        self._arrays = {}
+        self._arrays: dict[Any, Any] = {}  # what is built once per generation, by name
 
-    def _joined(self, per_segment):
+    def _joined(self, per_segment: Callable[[_Segment, Any], int]) -> int:
         """One bitset over the index from ``per_segment(segment, reader)`` of each segment."""
         total = 0
         for segment, offset, reader, _leaf in self.leaves:
@@ -238,39 +244,39 @@ class View:
                 total |= found << offset
         return total
 
-    def bits(self, field, text):
+    def bits(self, field: str, text: str) -> int:
         return self._joined(lambda segment, reader: segment.bits(reader, field, text))
 
-    def phrase(self, words):
+    def phrase(self, words: tuple[str, ...]) -> int:
         return self._joined(lambda segment, reader: segment.phrase(reader, words))
 
-    def deadline_after(self, moment):
+    def deadline_after(self, moment: int) -> int:
         return self._joined(lambda segment, _reader: segment.deadline_after(moment))
 
-    def by_location(self):
+    def by_location(self) -> dict[str, int] | None:
         """{location as written: bitset} over the whole index, or None (see _Segment)."""
         if "by_location" not in self._arrays:
-            combined = {}
+            combined: dict[str, int] = {}
             for segment, offset, _reader, _leaf in self.leaves:
                 found = segment.by_location
                 if found is None:
-                    combined = None
-                    break
+                    self._arrays["by_location"] = None
+                    return None
                 for label, bits in found.items():
                     combined[label] = combined.get(label, 0) | bits << offset
             self._arrays["by_location"] = combined
         return self._arrays["by_location"]
 
-    def column(self, name):
+    def column(self, name: str) -> Sequence[Any]:
         """A column over the whole index (segments joined), built once per generation."""
         if name not in self._arrays:
-            joined = [] if name == "location" else array("q")
+            joined: Any = [] if name == "location" else array("q")
             for segment, _offset, _reader, _leaf in self.leaves:
                 joined += getattr(segment, name)
             self._arrays[name] = joined
         return self._arrays[name]
 
-    def values(self, field, prefix):
+    def values(self, field: str, prefix: str) -> list[str]:
         """The terms of ``field`` that start with ``prefix`` (strings, prefix removed)."""
         key = ("values", field, prefix)
         if key not in self._arrays:
@@ -278,16 +284,16 @@ class View:
             self._arrays[key] = [t.decode("utf-8")[len(prefix):] for t in reader.expand_prefix(field, prefix)]
         return self._arrays[key]
 
-    def expand(self, field, prefix):
+    def expand(self, field: str, prefix: str) -> list[str]:
         reader = self.searcher.reader()
-        found = []
+        found: list[str] = []
         for term in reader.expand_prefix(field, prefix):
             found.append(term.decode("utf-8"))
             if len(found) > MAX_EXPANSION:
                 break
         return found
 
-    def ordered(self, how, partition, start, count, now):
+    def ordered(self, how: str, partition: int, start: int, count: int, now: int) -> list[int]:
         """``count`` docnums of ``partition`` from ``start``, in the order ``how``."""
         size = partition.bit_count()
         if size <= SMALL_SET:
@@ -295,7 +301,7 @@ class View:
             docs = sorted(members(partition), key=keys)
             return docs[start:start + count]
         wanted = _Membership(partition, self.size)
-        out = []
+        out: list[int] = []
         skipped = 0
         for docnum in self._walk(how, now):
             if docnum in wanted:
@@ -307,7 +313,7 @@ class View:
                     break
         return out
 
-    def _sort_key(self, how):
+    def _sort_key(self, how: str) -> Callable[[int], tuple[int, int]]:
         if how == "newest":
             published = self.column("published")
             return lambda d: (-published[d], -d)
@@ -316,7 +322,7 @@ class View:
             return lambda d: (deadline[d], d)
         return lambda d: (-deadline[d], -d)
 
-    def _walk(self, how, now):
+    def _walk(self, how: str, now: int) -> Iterator[int]:
         """Every docnum, in order: newest first, or by deadline from ``now`` onwards (or back)."""
         streams = [_stream(segment, offset, how, now) for segment, offset, _reader, _leaf in self.leaves]
         if len(streams) == 1:
@@ -324,7 +330,7 @@ class View:
         return (item[2] for item in heapq.merge(*streams))
 
 
-def _stream(segment, offset, how, now):
+def _stream(segment: _Segment, offset: int, how: str, now: int) -> Iterator[tuple[int, int, int]]:
     """(sort key, tie-break, docnum) of one segment's documents, in the order ``how``. A function
     of its own so that each segment's generator keeps its own arrays and offset."""
     if how == "newest":

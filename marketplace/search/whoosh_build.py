@@ -1,11 +1,15 @@
 """Whole rebuilds of the Whoosh index: ``search reindex`` writes new segments with
 ``whoosh_codec.BulkWriter`` (postings gathered by term, written a block at a time), in several
 processes for a big site."""
+from __future__ import annotations
+
 import multiprocessing
 import queue
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import islice
+from typing import Any, TypeVar
 
 
 # First: whoosh_codec imports Whoosh without its SyntaxWarning.
@@ -14,6 +18,11 @@ from whoosh import formats, index  # noqa: E402
 from whoosh.analysis import RegexTokenizer  # noqa: E402
 
 from .whoosh_analysis import ANALYZER, SCHEMA, STOP_WORDS, WORD_RE, fold, stem
+from .whoosh_codec import Indexer
+
+T = TypeVar("T")
+Fields = dict[str, Any]  # one document's values by field name, as Whoosh's writers take them
+Progress = Callable[[int], object]
 
 
 
@@ -24,7 +33,7 @@ _BATCH = 500  # documents sent to a build process at a time
 _POSTING_BYTES = 72  # memory one gathered posting takes, roughly (ids, weights, its value)
 
 
-def _indexer(field):
+def _indexer(field: Any) -> Indexer:
     """``field.index``, or a shortcut that gives exactly the same postings for this module's
     analyser and for keywords split at spaces (analysing text is most of a build's work)."""
     format_ = type(field.format)
@@ -37,10 +46,10 @@ def _indexer(field):
     return field.index
 
 
-def _analysed_postings(value, positions):
+def _analysed_postings(value: str, positions: bool) -> Iterator[tuple[bytes, int, float, bytes]]:
     """(term, frequency, weight, value) of each word of ``value``, as ANALYZER and Whoosh's
     Positions or Frequency format give them."""
-    found = {}
+    found: dict[str, list[int]] = {}
     pos = 0
     for word in WORD_RE.findall(fold(value)):
         if word in STOP_WORDS:
@@ -57,17 +66,19 @@ def _analysed_postings(value, positions):
         yield term.encode("utf-8"), freq, float(freq), encoded
 
 
-def _split_postings(split, value):
+def _split_postings(split: Callable[[str], list[str]], value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
     """(term, frequency, weight, value) of each token of a keyword field, as Whoosh gives them."""
     for term, freq in Counter(split(value)).items():
         yield term.encode("utf-8"), freq, float(freq), frequency_value(freq)
 
 
-def build_segments(ix, fields_, memory_mb, progress=None):
+def build_segments(ix: Any, fields_: Iterable[Fields], memory_mb: int,
+                   progress: Progress | None = None) -> tuple[list[Any], int]:
     """Index every field dict of ``fields_`` into new segments of ``ix`` (another segment
     each time the gathered postings reach ``memory_mb``): ([segments], documents)."""
     limit = memory_mb * 1024 * 1024 // _POSTING_BYTES
-    segments, count = [], 0
+    segments: list[Any] = []
+    count = 0
     indexers = {name: _indexer(field) for name, field in SCHEMA.items() if field.indexed}
     writer = BulkWriter(ix, indexers)
     for document in fields_:
@@ -82,10 +93,10 @@ def build_segments(ix, fields_, memory_mb, progress=None):
     return segments + ([last] if last is not None else []), count
 
 
-def _build_part(directory, jobs, results, memory_mb):
+def _build_part(directory: str, jobs: Any, results: Any, memory_mb: int) -> None:
     """A build process: index the batches of field dicts from ``jobs`` until None."""
     try:
-        def batches():
+        def batches() -> Iterator[Fields]:
             while (batch := jobs.get()) is not None:
                 yield from batch
 
@@ -95,14 +106,15 @@ def _build_part(directory, jobs, results, memory_mb):
         results.put(("error", f"{type(error).__name__}: {error}"))
 
 
-def batched(items, size):
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Lists of ``size`` items (the last one shorter)."""
-    items = iter(items)
-    while batch := list(islice(items, size)):
+    rest = iter(items)
+    while batch := list(islice(rest, size)):
         yield batch
 
 
-def build_in_processes(directory, fields_, procs, memory_mb, progress=None):
+def build_in_processes(directory: str, fields_: Iterable[Fields], procs: int, memory_mb: int,
+                       progress: Progress | None = None) -> tuple[list[Any], int]:
     """Index ``fields_`` in ``procs`` processes, each writing its own segments, while this
     one reads the database: the build takes every core (Whoosh's analysis is pure Python)."""
     context = multiprocessing.get_context("spawn")
@@ -115,7 +127,7 @@ def build_in_processes(directory, fields_, procs, memory_mb, progress=None):
         process.start()
         workers.append((process, jobs))
 
-    def send(turn, batch):
+    def send(turn: int, batch: list[Fields] | None) -> None:
         process, jobs = workers[turn % procs]
         while True:
             try:
@@ -134,8 +146,8 @@ def build_in_processes(directory, fields_, procs, memory_mb, progress=None):
                 progress(len(batch))
         for turn in range(procs):
             send(turn, None)
-        segments = []
-        while len(segments) < procs:
+        parts: list[list[Any]] = []
+        while len(parts) < procs:
             try:
                 kind, found = results.get(timeout=1)
             except queue.Empty:
@@ -144,8 +156,8 @@ def build_in_processes(directory, fields_, procs, memory_mb, progress=None):
                 continue
             if kind == "error":
                 raise RuntimeError(f"A search index build process failed: {found}")
-            segments.append(found)
-        segments = [segment for found in segments for segment in found]
+            parts.append(found)
+        segments = [segment for found in parts for segment in found]
     finally:
         for process, _jobs in workers:
             process.join(timeout=5)

@@ -12,10 +12,14 @@ the posting values against Whoosh's formats, so a Whoosh that changes them fails
 Whoosh 2.7.4's codec has ``fixedsize is 0``, a SyntaxWarning when Python compiles it (an error
 under ``-W error``): the modules are imported here, first, with that warning silenced.
 """
+from __future__ import annotations
+
 import pickle
 import warnings
 from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
@@ -34,14 +38,14 @@ class Codec(W3Codec):
 # --- posting values, as the Positions and Frequency formats encode them ---------------------
 
 @lru_cache(maxsize=4096)
-def _one_position(pos):  # most words occur once in a document: one shared value each
+def _one_position(pos: int) -> bytes:  # most words occur once in a document: one shared value each
     return pack_uint(1) + pickle.dumps([pos], 2)
 
 
-frequency_value = lru_cache(maxsize=4096)(pack_uint)
+frequency_value: Callable[[int], bytes] = lru_cache(maxsize=4096)(pack_uint)
 
 
-def positions_value(where):
+def positions_value(where: Sequence[int]) -> bytes:
     """The Positions format's value of a word at the positions ``where`` (ascending)."""
     if len(where) == 1:
         return _one_position(where[0])
@@ -50,6 +54,11 @@ def positions_value(where):
 
 
 # --- writing whole segments ------------------------------------------------------------------
+
+# A field's indexer: value → (term bytes, frequency, weight, value bytes) of each of its terms.
+Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]
+# One term's postings in a segment: (document numbers, weights, values).
+Postings = tuple["array[int]", "array[float]", list[bytes]]
 
 class BulkWriter(SegmentWriter):
     """A segment written in one go by a rebuild. Postings are gathered in memory by term and
@@ -60,10 +69,10 @@ class BulkWriter(SegmentWriter):
     ``indexers``: {field name: callable(value) → (term bytes, frequency, weight, value bytes)},
     Whoosh's ``field.index`` or a faster equivalent."""
 
-    def __init__(self, ix, indexers):
+    def __init__(self, ix: Any, indexers: Mapping[str, Indexer]) -> None:
         super().__init__(ix, _lk=False, codec=Codec())
-        self.postings = {}  # field name -> {term bytes: (docnums, weights, values)}
-        self.spelling = {}  # spelling field name -> words
+        self.postings: dict[str, dict[bytes, Postings]] = {}  # field name -> {term bytes: postings}
+        self.spelling: dict[str, set[str]] = {}  # spelling field name -> words
         self.gathered = 0  # postings so far
         self.plan = [
             (name, field, indexers.get(name) if field.indexed else None, field.scorable,
@@ -72,10 +81,10 @@ class BulkWriter(SegmentWriter):
         ]
 
     @property
-    def documents(self):
+    def documents(self) -> int:
         return self.docnum
 
-    def add_document(self, **fields_):
+    def add_document(self, **fields_: Any) -> None:
         perdoc, docnum = self.perdocwriter, self.docnum
         perdoc.start_doc(docnum)
         gathered = 0
@@ -105,14 +114,14 @@ class BulkWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def finish(self):
+    def finish(self) -> Any:
         """The finished segment (for ``commit_segments``), or None when it holds nothing."""
         if self.docnum:
             return self._finalize_segment()
         self._close_segment()
         return None
 
-    def _flush_segment(self):
+    def _flush_segment(self) -> None:
         self.perdocwriter.close()
         postings = self.postings
         for name, words in self.spelling.items():  # the reader only looks at these words
@@ -131,7 +140,7 @@ class BulkWriter(SegmentWriter):
         self.postings, self.spelling = {}, {}
 
 
-def _write_term(postwriter, docnums, weights, values):
+def _write_term(postwriter: Any, docnums: array[int], weights: array[float], values: list[bytes]) -> None:
     """One term's postings through the codec's own block writer, a block at a time."""
     limit = postwriter._blocklimit
     keep_values = bool(values[0])  # a format either has a value for every posting or none
@@ -144,7 +153,7 @@ def _write_term(postwriter, docnums, weights, values):
         postwriter._maxweight = max(postwriter._weights)
 
 
-def commit_segments(ix, segments):
+def commit_segments(ix: Any, segments: Iterable[Any]) -> None:
     """Make ``segments`` the index's whole content, as Whoosh's multi-process writer does."""
     writer = ix.writer()
     writer._close_segment()
@@ -152,7 +161,7 @@ def commit_segments(ix, segments):
     writer._finish()
 
 
-def commit_with_segments(writer, segments):
+def commit_with_segments(writer: Any, segments: Sequence[Any]) -> None:
     """Commit ``writer`` (its deletions, and the merging of small segments it would do) with
     ``segments`` written beside it added to the index, as ``SegmentWriter.commit`` adds its own."""
     final = writer._merge_segments(None, None, None)

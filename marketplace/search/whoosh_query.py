@@ -1,16 +1,26 @@
 """One Whoosh query: a ``SearchRequest`` evaluated on a ``View`` with bitsets all the way (the
 visibility filter, facet counts, ranking tiers), documents looked up at the end."""
+from __future__ import annotations
+
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 
-from . import Hit, SearchResult
+from . import Hit, SearchRequest, SearchResult
 from .documents import COOP, JOB, parse_key, place_key, state_table
-from .query import And, Not, Text
-from .whoosh_analysis import SCHEMA, analyse, epoch, fold
+from .query import And, Node, Not, Text
+from .whoosh_analysis import SCHEMA, Taxonomy, analyse, epoch, fold
 from .whoosh_bits import MAX_EXPANSION, flags
+
+if TYPE_CHECKING:
+    from .whoosh_bits import View
+
+# Of each clause of a query: (documents matching it anywhere, in the title, in the skills).
+Clause = tuple[int, int, int]
 
 
 TERM_FACETS = ("kind", "visibility", "budget", "mode", "skill")
@@ -21,15 +31,16 @@ COUNT_BY_BITSETS = 200  # results per location above which counting by bitsets b
 class Query:
     """Evaluate a ``SearchRequest`` on one view: bitsets all the way, documents at the end."""
 
-    def __init__(self, view, request, tokens, now, skills):
+    def __init__(self, view: View, request: SearchRequest, tokens: Iterable[str], now: datetime,
+                 skills: Taxonomy) -> None:
         self.view = view
         self.request = request
         self.now = epoch(now)
         self.synonyms, self.skill_words = skills
-        self.terms = set()
-        self.unmatched = []
+        self.terms: set[str] = set()
+        self.unmatched: list[str] = []
         self.notices = list(request.query.notices)
-        self.labels = {}
+        self.labels: dict[str, str] = {}
         audience = 0
         for token in tokens:
             audience |= view.bits("audience", token)
@@ -37,7 +48,7 @@ class Query:
 
     # text
 
-    def leaf(self, node, field):
+    def leaf(self, node: Text, field: str) -> int | None:
         if field == "skills":
             return self._skill_leaf(node)
         if node.prefix:
@@ -68,8 +79,9 @@ class Query:
                 self.terms.update(alternative)
         return found
 
-    def _skill_leaf(self, node):
+    def _skill_leaf(self, node: Text) -> int:
         """Jobs tagged with a skill whose name or synonyms hold all these words."""
+        slugs: set[str]
         if node.prefix:
             stem = fold(node.text)
             slugs = set().union(*[s for w, s in self.skill_words.items() if w.startswith(stem)])
@@ -81,7 +93,7 @@ class Query:
             found |= self.view.bits("facet", f"skill:{slug}")
         return found
 
-    def _words(self, words, field, phrase):
+    def _words(self, words: tuple[str, ...], field: str, phrase: bool) -> int:
         if phrase and field == "text":
             return self.view.live & self.view.phrase(words)
         found = self.view.live
@@ -91,14 +103,13 @@ class Query:
                 return 0
         return found
 
-    def node(self, node, field):
+    def node(self, node: Node, field: str) -> int | None:
         if isinstance(node, Text):
             return self.leaf(node, field)
         if isinstance(node, Not):
             inner = self.node(node.item, field)
             return None if inner is None else self.view.live & ~inner
-        parts = [self.node(item, field) for item in node.items]
-        parts = [p for p in parts if p is not None]
+        parts = [p for p in (self.node(item, field) for item in node.items) if p is not None]
         if not parts:
             return None
         result = parts[0]
@@ -108,10 +119,10 @@ class Query:
 
     # the whole query
 
-    def run(self):
+    def run(self) -> SearchResult:
         view, request = self.view, self.request
         query = request.query
-        clauses = []  # (anywhere, in title, in skills) per clause
+        clauses: list[Clause] = []
         for clause in query.clauses:
             anywhere = self.node(clause, "text")
             if anywhere is None:
@@ -132,6 +143,7 @@ class Query:
         matched &= self.audience
         kinds = {kind: matched & view.bits("facet", f"type:{kind}") for kind in (JOB, COOP)}
 
+        facets: dict[str, list[tuple[str, int]]]
         if request.kind == JOB:
             selected, facets = self._facets(kinds[JOB])
         else:
@@ -151,7 +163,7 @@ class Query:
 
     # facets
 
-    def _selection(self, name, value):
+    def _selection(self, name: str, value: str) -> int:
         view = self.view
         if name in TERM_FACETS:
             return view.bits("facet", f"{name}:{value}")
@@ -163,10 +175,10 @@ class Query:
             return self._state_bits().get(value, 0)
         return view.live
 
-    def _state_bits(self):
+    def _state_bits(self) -> dict[str, int]:
         if not hasattr(self, "_states"):
             future = self.view.deadline_after(self.now)
-            states = {}
+            states: dict[str, int] = {}
             for (status, in_future), state in state_table().items():
                 bits = self.view.bits("facet", f"status:{status}")
                 bits &= future if in_future else ~future
@@ -174,7 +186,7 @@ class Query:
             self._states = states
         return self._states
 
-    def _facets(self, base):
+    def _facets(self, base: int) -> tuple[int, dict[str, list[tuple[str, int]]]]:
         """The selected documents, and {facet: [(value, count)]} where each count is the
         number of results that choosing that value (instead of the current one) gives."""
         filters = self.request.filters
@@ -182,7 +194,7 @@ class Query:
         everything = base
         for bits in chosen.values():
             everything &= bits
-        facets = {}
+        facets: dict[str, list[tuple[str, int]]] = {}
         for name in ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop"):
             if name in chosen:
                 others = base
@@ -194,26 +206,29 @@ class Query:
             facets[name] = self._counts(name, others)
         return everything, facets
 
-    def _counts(self, name, within):
+    def _counts(self, name: str, within: int) -> list[tuple[str, int]]:
         view = self.view
         if not within:
             return []
+        counts: Iterable[tuple[str, int]]
         if name in TERM_FACETS:
             counts = [(value, (within & view.bits("facet", f"{name}:{value}")).bit_count())
                       for value in view.values("facet", f"{name}:")]
         elif name == "state":
             counts = [(state, (within & bits).bit_count()) for state, bits in self._state_bits().items()]
         elif name == "coop":
-            tally = Counter(compress(view.column("coop"), flags(within)))
-            tally.pop(0, None)
-            counts = zip(map(str, tally.keys()), tally.values())
+            coops = Counter(compress(view.column("coop"), flags(within)))
+            coops.pop(0, None)
+            counts = zip(map(str, coops.keys()), coops.values())
         else:  # location: labels as written, counted by place
             by_location = view.by_location()
+            found: Iterable[tuple[str, int]]
             if by_location is not None and within.bit_count() > COUNT_BY_BITSETS * len(by_location):
                 found = [(label, (within & bits).bit_count()) for label, bits in by_location.items()]
             else:  # few documents: look each one up
                 found = Counter(compress(view.column("location"), flags(within))).items()
-            tally, labels = Counter(), {}
+            tally: Counter[str] = Counter()
+            labels: dict[str, set[str]] = {}
             for label, n in found:
                 key = place_key(label)
                 if key and n:
@@ -227,8 +242,9 @@ class Query:
 
     # ordering
 
-    def _page(self, selected, clauses, start, count):
+    def _page(self, selected: int, clauses: Sequence[Clause], start: int, count: int) -> list[int]:
         sort = self.request.sort
+        partitions: Iterable[tuple[int, str]]
         if sort == "closing":
             future = self.view.deadline_after(self.now)
             partitions = [(selected & future, "deadline_asc"), (selected & ~future, "deadline_desc")]
@@ -236,7 +252,7 @@ class Query:
             partitions = ((p, "newest") for p in _tiers(selected, clauses))
         else:
             partitions = [(selected, "newest")]
-        out = []
+        out: list[int] = []
         for partition, how in partitions:
             size = partition.bit_count()
             if start >= size:
@@ -248,7 +264,7 @@ class Query:
                 break
         return out
 
-    def _hits(self, docnums):
+    def _hits(self, docnums: Iterable[int]) -> list[Hit]:
         hits = []
         for docnum in docnums:
             stored = self.view.searcher.stored_fields(docnum)
@@ -256,7 +272,7 @@ class Query:
             hits.append(Hit(kind, object_id, datetime.fromisoformat(stored["updated"])))
         return hits
 
-    def _suggestions(self):
+    def _suggestions(self) -> dict[str, list[str]]:
         """{word: [spellings]}: title words near each unmatched word, only those in a title the
         viewer may see (so that no suggestion tells of a hidden job), the nearest first, then
         those in most of the viewer's documents. Whoosh keeps title words unstemmed in a
@@ -264,13 +280,13 @@ class Query:
         reader = self.view.searcher.reader()
         field = SCHEMA["title"]
         source = field.spelling_fieldname("title") if field.separate_spelling() else "title"
-        found = {}
-        for word in self.unmatched:
-            if not word.isalpha():
+        found: dict[str, list[str]] = {}
+        for typed in self.unmatched:
+            if not typed.isalpha():
                 continue
-            word = word.lower()
+            word = typed.lower()
             for distance in (1, 2):
-                scored = []
+                scored: list[tuple[int, str]] = []
                 for option in reader.terms_within(source, word, distance, prefix=1):
                     stems = tuple(analyse(option))
                     seen = self._words(stems, "title", phrase=False) & self.audience if stems else 0
@@ -282,12 +298,12 @@ class Query:
         return found
 
 
-def _tiers(selected, clauses):
+def _tiers(selected: int, clauses: Sequence[Clause]) -> Iterator[int]:
     """The selected documents split into relevance tiers, best first: by the number of the
     query's clauses matched anywhere, then in the title, then in the skills."""
-    digits = []
+    digits: list[int] = []
     for index_ in range(3):
-        counter = []
+        counter: list[int] = []
         for clause in clauses:
             carry = clause[index_] & selected
             for i in range(len(counter)):
@@ -298,7 +314,7 @@ def _tiers(selected, clauses):
                 counter.append(carry)
         digits += reversed(counter)
 
-    def walk(bits, i):
+    def walk(bits: int, i: int) -> Iterator[int]:
         if not bits:
             return
         if i == len(digits):

@@ -230,14 +230,14 @@ def test_alerts_follow_the_visibility_rule(world, mail, send, kind):  # noqa: F8
 
 def test_two_senders_at_once_send_each_job_once(app, networks, mail):
     """Claims are unique per search, recipient and job: a second sender finds them taken."""
-    from marketplace.alerts import services
+    from marketplace.alerts import sending
 
     coop = make_coop("Poster", {networks["cotech"]: "active"})
     user = make_user(coops=[coop])
     search = _save(user, "q=orchard")
     job = make_job(coop, "public", "open", title="Orchard website", published_at=utcnow())
-    assert services._claim({search.id: [(user, [job])]}) == {(search.id, user.id, job.id)}
-    assert services._claim({search.id: [(user, [job])]}) == set()
+    assert sending._claim({search.id: [(user, [job])]}) == {(search.id, user.id, job.id)}
+    assert sending._claim({search.id: [(user, [job])]}) == set()
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AlertDelivery)) == 1
 

@@ -7,13 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.bids.models import Bid
-from marketplace.core.time import frozen_now, to_local, utcnow
+from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
 from marketplace.questions.models import Question
 
 from ..axe import follow
 from ..factories import make_coop, make_user
+from .job_form import fill_job
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +32,6 @@ def people(networks, skills):
     }
 
 
-def local(moment):
-    return to_local(moment).strftime("%Y-%m-%dT%H:%M")
-
-
 def flash(page):
     return page.locator(".flashes").inner_text()
 
@@ -45,14 +42,8 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
 
     # The poster posts a job with an essential requirement.
     poster = sign_in(people["poster"])
-    poster.goto("/jobs/new")
-    poster.fill("#title", "Accessible booking sistem")
-    poster.fill("#summary", "A booking system for a community energy co-op.")
-    poster.check(f"#skill-{skills['python'].id}")
-    poster.fill("#budget_min", "8000")
-    poster.fill("#questions_deadline", local(now + timedelta(days=7)))
-    poster.fill("#bids_deadline", local(bids_deadline))
-    poster.fill("#requirements", "WCAG 2.2 AA experience")
+    fill_job(poster, "Accessible booking sistem", "A booking system for a community energy co-op.", skills["python"],
+             now, bids_deadline, "WCAG 2.2 AA experience")
     # "Check your answers" first; changing one loses nothing else.
     follow(poster.get_by_role("button", name="Publish"))
     assert poster.locator("h1").inner_text() == "Check your job before publishing"

@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.bids.models import Bid
-from marketplace.core.time import frozen_now, to_local, utcnow
+from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import Job
 
 from ..axe import follow, serious_violations
 from ..factories import make_coop, make_user
+from .job_form import fill_job
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -30,10 +31,6 @@ def people(networks, skills):
     }
 
 
-def local(moment):
-    return to_local(moment).strftime("%Y-%m-%dT%H:%M")
-
-
 def _score(page, job, bid, scores):
     page.goto(f"/jobs/{job.id}/scores")
     follow(page.locator(f"#ranked-{bid.id}").get_by_role("link"))
@@ -47,14 +44,8 @@ def test_criteria_bid_close_score_rank(sign_in, people, skills):
     now = utcnow()
     bids_deadline = now + timedelta(days=14)
     poster = sign_in(people["poster"])
-    poster.goto("/jobs/new")
-    poster.fill("#title", "Scored booking system")
-    poster.fill("#summary", "A booking system, scored on three criteria.")
-    poster.check(f"#skill-{skills['python'].id}")
-    poster.fill("#budget_min", "8000")
-    poster.fill("#questions_deadline", local(now + timedelta(days=7)))
-    poster.fill("#bids_deadline", local(bids_deadline))
-    poster.fill("#requirements", "WCAG 2.2 AA experience")
+    fill_job(poster, "Scored booking system", "A booking system, scored on three criteria.", skills["python"], now,
+             bids_deadline, "WCAG 2.2 AA experience")
     poster.fill("#nice_to_have", "Worked with a charity")
     poster.fill("#criteria", "Technical approach: 60\nCultural fit: 20\nPrice: 30")
     follow(poster.get_by_role("button", name="Publish"))

@@ -37,3 +37,10 @@ def score_data(job, *scores, comment=""):  # noqa: F811
         data[f"score_{criterion.id}"] = str(score)
         data[f"comment_{criterion.id}"] = comment
     return data
+
+
+@pytest.fixture
+def scoring_alpha(app, scored_job, two_bids, poster):  # noqa: F811
+    """The poster's member's client and the scoring page of Alpha's bid, once bids have closed."""
+    with after_deadline(scored_job):
+        yield client_for(app, poster), f"/jobs/{scored_job.id}/bids/{two_bids[0].id}/score"

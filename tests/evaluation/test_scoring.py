@@ -44,27 +44,21 @@ def test_members_score_and_the_ranking_weighs_the_criteria(app, scored_job, two_
     assert len(events) == 3 and events[0].data["scores"] == {"Technical approach": 9, "Cultural fit": 5, "Price": 4}
 
 
-def test_a_scorer_changes_their_scores_in_place(app, scored_job, two_bids, poster):
-    alpha_bid, _ = two_bids
-    client = client_for(app, poster)
-    with after_deadline(scored_job):
-        url = f"/jobs/{scored_job.id}/bids/{alpha_bid.id}/score"
-        client.post(url, data=score_data(scored_job, 1, 1, 1))
-        client.post(url, data=score_data(scored_job, 10, 10, 10))
-        assert "100.0" in client.get(f"/jobs/{scored_job.id}/scores").get_data(as_text=True)
+def test_a_scorer_changes_their_scores_in_place(scored_job, scoring_alpha):
+    client, url = scoring_alpha
+    client.post(url, data=score_data(scored_job, 1, 1, 1))
+    client.post(url, data=score_data(scored_job, 10, 10, 10))
+    assert "100.0" in client.get(f"/jobs/{scored_job.id}/scores").get_data(as_text=True)
     assert _scores() == 3 and set(db.session.scalars(select(BidScore.score))) == {10}
 
 
-def test_bad_scores_re_render_with_messages(app, scored_job, two_bids, poster):
-    alpha_bid, _ = two_bids
-    client = client_for(app, poster)
-    with after_deadline(scored_job):
-        url = f"/jobs/{scored_job.id}/bids/{alpha_bid.id}/score"
-        for data in (score_data(scored_job, 11, 5, 5), score_data(scored_job, 5, 5), score_data(scored_job, "x", 1, 1),
-                     score_data(scored_job, -1, 1, 1)):
-            response = client.post(url, data=data)
-            assert response.status_code == 422, data
-            assert "A whole number from 0 to 10." in response.get_data(as_text=True)
+def test_bad_scores_re_render_with_messages(scored_job, scoring_alpha):
+    client, url = scoring_alpha
+    for data in (score_data(scored_job, 11, 5, 5), score_data(scored_job, 5, 5), score_data(scored_job, "x", 1, 1),
+                 score_data(scored_job, -1, 1, 1)):
+        response = client.post(url, data=data)
+        assert response.status_code == 422, data
+        assert "A whole number from 0 to 10." in response.get_data(as_text=True)
     assert _scores() == 0
 
 
@@ -90,20 +84,18 @@ def test_bidders_and_coordinators_never_see_scores(app, scored_job, two_bids, al
         assert "Score the bids" not in bidder.get(f"/jobs/{scored_job.id}").get_data(as_text=True)
 
 
-def test_after_the_award_scores_are_read_only(app, scored_job, two_bids, poster):
+def test_after_the_award_scores_are_read_only(scored_job, two_bids, scoring_alpha):
     from ..bids.conftest import award_data
 
     alpha_bid, _ = two_bids
-    client = client_for(app, poster)
-    with after_deadline(scored_job):
-        url = f"/jobs/{scored_job.id}/bids/{alpha_bid.id}/score"
-        client.post(url, data=score_data(scored_job, 5, 5, 5))
-        assert client.post(f"/bids/{alpha_bid.id}/award", data=award_data(alpha_bid)).status_code == 302
-        page = client.get(url).get_data(as_text=True)
-        assert "can no longer change" in page and "Save our scores" not in page and "Pat Poster" in page
-        refused = client.post(url, data=score_data(scored_job, 9, 9, 9))
-        assert refused.status_code == 422 and "its scores can no longer change" in refused.get_data(as_text=True)
-        assert "the scores are final" in client.get(f"/jobs/{scored_job.id}/scores").get_data(as_text=True)
+    client, url = scoring_alpha
+    client.post(url, data=score_data(scored_job, 5, 5, 5))
+    assert client.post(f"/bids/{alpha_bid.id}/award", data=award_data(alpha_bid)).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "can no longer change" in page and "Save our scores" not in page and "Pat Poster" in page
+    refused = client.post(url, data=score_data(scored_job, 9, 9, 9))
+    assert refused.status_code == 422 and "its scores can no longer change" in refused.get_data(as_text=True)
+    assert "the scores are final" in client.get(f"/jobs/{scored_job.id}/scores").get_data(as_text=True)
     assert set(db.session.scalars(select(BidScore.score))) == {5}
 
 
