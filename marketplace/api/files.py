@@ -26,7 +26,9 @@ from .base import ApiError, bp, invalid, token_user
 from .idempotency import commit_with_answer
 from .serializers import document_json, plain
 from .spec import operation
-from .writes import ACT_ERRORS, managed_job, own_bid
+from .bidding import own_bid
+from .common import ACT_ERRORS
+from .writes import managed_job
 
 FILES = {201: (schemas.DocumentList, "The files added")}
 

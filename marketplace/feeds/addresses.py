@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 if TYPE_CHECKING:
-    from ipaddress import IPv4Address
-    from ipaddress import IPv6Address
+    from collections.abc import Mapping
+    from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+    from typing import Any
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -32,10 +33,10 @@ class AddressRefused(OSError):
     the person who typed the address learns nothing about what is behind it."""
 
 
-def is_public(address):
+def is_public(address: IPv4Address | IPv6Address) -> bool:
     """True for a global unicast address, looking through IPv6 forms that carry an IPv4 address
     (mapped ``::ffff:a.b.c.d``, 6to4, Teredo and NAT64), which reach the IPv4 address inside."""
-    if address.version == 6:
+    if isinstance(address, ipaddress.IPv6Address):
         inner = address.ipv4_mapped or address.sixtofour
         if inner is None and address.teredo:
             inner = address.teredo[1]
@@ -58,16 +59,22 @@ def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
         return None
 
 
+def _resolved(text: str) -> IPv4Address | IPv6Address:
+    address = _parse_address(text)
+    assert address is not None  # getaddrinfo answers with numeric addresses only
+    return address
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """The ports feeds may be fetched on, and the hosts and networks trusted whatever their address."""
 
-    ports: frozenset = frozenset({80, 443})
-    hosts: frozenset = frozenset()               # names or literal addresses, any address, any port
-    networks: tuple = field(default_factory=tuple)  # ip_network objects, on the allowed ports
+    ports: frozenset[int] = frozenset({80, 443})
+    hosts: frozenset[str] = frozenset()              # names or literal addresses, any address, any port
+    networks: tuple[IPv4Network | IPv6Network, ...] = field(default_factory=tuple)  # on the allowed ports
 
     @classmethod
-    def from_settings(cls, config=None) -> AddressPolicy:
+    def from_settings(cls, config: Mapping[str, Any] | None = None) -> AddressPolicy:
         config = config if config is not None else current_app.config
         ports = frozenset(int(p) for p in str(config.get("FEED_ALLOWED_PORTS", "80,443")).split(",") if p.strip())
         hosts, networks = set(), []
@@ -84,7 +91,7 @@ class AddressPolicy:
     def trusts_host(self, host: str) -> bool:
         return (host or "").lower().strip("[]") in self.hosts
 
-    def permits(self, address, port: int):
+    def permits(self, address: IPv4Address | IPv6Address, port: int) -> bool:
         """May this resolved address and port be connected to (for a host not trusted by name)?"""
         in_network = any(address in network for network in self.networks)
         return port in self.ports and (in_network or is_public(address))
@@ -103,7 +110,8 @@ class AddressPolicy:
             return "Feeds can only be fetched from public internet addresses."
         return None
 
-    def connect(self, host: str, port: int, timeout, source_address=None) -> socket.socket:
+    def connect(self, host: str, port: int, timeout: float | None,
+                source_address: tuple[str, int] | None = None) -> socket.socket:
         """``socket.create_connection`` for ``(host, port)``, to checked addresses only.
 
         Every address the name resolves to must be permitted (a name that also points inside is
@@ -115,7 +123,7 @@ class AddressPolicy:
             found = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         except socket.gaierror as error:
             raise AddressRefused(f"cannot resolve: {error}") from None
-        if not trusted and not all(self.permits(_parse_address(str(info[4][0])), port) for info in found):
+        if not trusted and not all(self.permits(_resolved(str(info[4][0])), port) for info in found):
             raise AddressRefused("address not allowed")
         failure: OSError | None = None
         for family, kind, proto, _, sockaddr in found:

@@ -21,6 +21,8 @@ from ..core.markdown import sanitise_html
 from ..core.time import site_zone
 
 if TYPE_CHECKING:
+    from collections.abc import Container, Iterable, Sequence
+    from time import struct_time
     from typing import Any
 
 # feedparser (a megabyte of modules) is imported when a feed is read, by the fetching command,
@@ -42,7 +44,7 @@ MAX_TEXT = 20_000
 class FeedFormatError(Exception):
     """The bytes are not a feed we can read; ``message`` is shown on the source's page."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -63,9 +65,9 @@ class Entry:
     currency: str | None = None
     location: str = ""
     buyer: str = ""             # who buys: the OCDS buyer, or the entry's (or feed's) author
-    value: dict | None = None   # the value as published: {"min", "max", "currency"}
+    value: dict[str, Any] | None = None  # the value as published: {"min", "max", "currency"}
     keywords: str = ""          # categories, classification names: more text to find skills in
-    skill_slugs: tuple = field(default_factory=tuple)  # skills known from codes (CPV)
+    skill_slugs: tuple[str, ...] = field(default_factory=tuple)  # skills known from codes (CPV)
     classified: bool = False    # it has codes (CPV): what it is about is known without its prose
     cancelled: bool = False
     # What the entry announces: "tender" (work open for bids), "award" (the buyer chose a
@@ -92,14 +94,14 @@ _LOOKS_LIKE_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(
 _RELATIVE_HREF = re.compile(r"""(?i)(\shref\s*=\s*)(["'])(?![a-z][a-z0-9+.-]*:|#)([^"']*)\2""")
 
 
-def clean_html(raw, base: str = "") -> str:
+def clean_html(raw: str | None, base: str = "") -> str:
     """Sanitised HTML, its relative links made absolute against ``base`` (the entry's page)."""
     if base and raw:
         raw = _RELATIVE_HREF.sub(lambda m: f"{m[1]}{m[2]}{urljoin(base, m[3])}{m[2]}", raw)
     return sanitise_html(raw or "")[:MAX_HTML]
 
 
-def html_to_text(raw, sanitised: bool = False) -> str:
+def html_to_text(raw: str | None, sanitised: bool = False) -> str:
     """Plain text of an HTML fragment: blocks become lines, scripts and tags disappear.
     ``sanitised``: ``raw`` came from ``clean_html`` already (sanitising twice costs time)."""
     if not raw:
@@ -145,13 +147,13 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def _struct_to_utc(value) -> datetime | None:
+def _struct_to_utc(value: struct_time | None) -> datetime | None:
     if not value:
         return None
     return datetime(*value[:6])  # feedparser gives UTC struct_time
 
 
-def parse_iso(value, end_of_day: bool = False) -> datetime | None:
+def parse_iso(value: object, end_of_day: bool = False) -> datetime | None:
     """An ISO 8601 date or datetime as naive UTC. A bare date is the start or the end (23:59) of
     that day where the site is (``TIMEZONE``): a UK buyer's "30 April" ends at 22:59 UTC in summer."""
     if not isinstance(value, str) or not value.strip():
@@ -169,20 +171,21 @@ def parse_iso(value, end_of_day: bool = False) -> datetime | None:
     return moment.replace(microsecond=0)
 
 
-def raw_digest(key, raw) -> str:
+def raw_digest(key: bytes, raw: bytes) -> str:
     """The digest of one entry as the source sent it (``raw``: bytes), under ``key``: what else
     decides the job it makes (the source's settings, the skills taxonomy). An entry whose
     digest is stored already is skipped before it is read: the same bytes make the same job."""
     return hashlib.sha256(key + b"\0" + raw).hexdigest()
 
 
-def parse_rss(body, content_type: str = "", url: str = "", key=None, known=frozenset()) -> Entries:
+def parse_rss(body: bytes | bytearray, content_type: str = "", url: str = "", key: bytes | None = None,
+              known: Container[str] = frozenset()) -> Entries:
     """The entries of an RSS 0.9x/1.0/2.0 or Atom feed. Raises FeedFormatError.
 
     With ``key``, each entry carries its ``raw_hash``, and entries whose hash is in ``known``
     are left out and counted (``Entries.unchanged``); when all are, feedparser (about a second
     for a thousand forum posts) is not run at all."""
-    digests = _item_digests(body, key) if key is not None else None
+    digests: Sequence[str | None] | None = _item_digests(body, key) if key is not None else None
     if digests and all(d in known for d in digests):
         return Entries(unchanged=len(digests))
     headers = {"content-type": content_type or "application/xml", "content-location": url}
@@ -227,7 +230,7 @@ _ITEM_TAGS = frozenset({"item", "{http://purl.org/rss/1.0/}item", "{http://my.ne
 _HEAD_NAMES = frozenset({"link", "base", "author", "creator", "managingEditor", "name", "email"})
 
 
-def _item_digests(body, key) -> list[Any] | None:
+def _item_digests(body: bytes | bytearray, key: bytes) -> list[str] | None:
     """The ``raw_digest`` of each entry of the feed, in the order feedparser reads them; None
     when the XML parser refuses the feed (feedparser's loose parser may still read it)."""
     try:
@@ -236,7 +239,7 @@ def _item_digests(body, key) -> list[Any] | None:
         return None
     head, items = [], []
 
-    def walk(node) -> None:
+    def walk(node: ElementTree.Element) -> None:
         for child in node:
             if child.tag in _ITEM_TAGS:
                 items.append(child)
@@ -255,7 +258,7 @@ def _item_digests(body, key) -> list[Any] | None:
     return digests
 
 
-def _harmless(problem) -> bool:
+def _harmless(problem: Exception) -> bool:
     # An undeclared namespace prefix (a <dc:creator> without xmlns:dc, common in forum and
     # blog feeds) stops the strict XML parser; feedparser's loose parser then reads the feed
     # whole, so nothing is lost.
@@ -264,25 +267,25 @@ def _harmless(problem) -> bool:
     return isinstance(problem, xml.sax.SAXParseException) and "unbound prefix" in str(problem)
 
 
-class Entries(list):
+class Entries(list[Entry]):
     """The usable entries of a feed; ``dropped`` counts the others, which had no title or no
     id (nothing to show, or nothing to know them by at the next fetch), ``unchanged`` those
     left out because they are as they were at the last fetch (see ``raw_digest``)."""
 
-    def __init__(self, entries=(), dropped: int = 0, unchanged: int = 0) -> None:
+    def __init__(self, entries: Iterable[Entry] = (), dropped: int = 0, unchanged: int = 0) -> None:
         super().__init__(entries)
         self.dropped = dropped
         self.unchanged = unchanged
 
 
-def _author(item) -> str:
+def _author(item: Any) -> str:  # a feedparser dict
     """An author's name (feedparser's ``author``, from <author>, <dc:creator> or Atom's
     <author><name>), without RSS's "address (Name)" form's address."""
     name = (item.get("author_detail") or {}).get("name") or item.get("author") or ""
     return shorten(html_to_text(name), 300)
 
 
-def _rss_entry(item, base, feed_author: str = "") -> Entry | None:
+def _rss_entry(item: Any, base: str, feed_author: str = "") -> Entry | None:
     title = html_to_text(item.get("title", ""))
     link = (item.get("link") or "").strip()
     link = safe_link(urljoin(base, link) if link and base else link)

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from .addresses import AddressPolicy
 
 if TYPE_CHECKING:
-    from http.client import HTTPResponse
+    from http.client import HTTPMessage, HTTPResponse
+    from typing import IO, Any
     from urllib.request import OpenerDirector
     from urllib.request import Request
 
@@ -36,7 +37,7 @@ UNREACHABLE = ("Could not fetch the feed from this address: it is not allowed, o
 class FetchError(Exception):
     """The feed could not be fetched; ``message`` says why in words for the source's page."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -54,7 +55,8 @@ class FetchResult:
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) only (urllib would also follow one to ftp:)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl) -> Request | None:
+    def redirect_request(self, req: Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage,
+                         newurl: str) -> Request | None:
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise FetchError(f"The feed redirected to an address that is not http(s): {newurl[:200]}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -63,14 +65,15 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 class _Guarded:
     """An http.client connection that opens its socket through the address policy."""
 
-    def __init__(self, *args, policy, **kwargs) -> None:
+    def __init__(self, *args: Any, policy: AddressPolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Mixed into http.client's connections, which have ``port``.
         port = self.port  # type: ignore[attr-defined]
         self._create_connection = functools.partial(_guarded_connection, policy, port)
 
 
-def _guarded_connection(policy, port: int, address, timeout, source_address=None):
+def _guarded_connection(policy: AddressPolicy, port: int, address: tuple[str, int], timeout: float | None,
+                        source_address: tuple[str, int] | None = None) -> socket.socket:
     return policy.connect(address[0], port, timeout, source_address)
 
 
@@ -83,25 +86,25 @@ class _GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):
 
 
 class _GuardedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, policy) -> None:
+    def __init__(self, policy: AddressPolicy) -> None:
         super().__init__()
         self.policy = policy
 
-    def http_open(self, req) -> HTTPResponse:
+    def http_open(self, req: Request) -> HTTPResponse:
         return self.do_open(functools.partial(_GuardedHTTPConnection, policy=self.policy), req)
 
 
 class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, policy) -> None:
+    def __init__(self, policy: AddressPolicy) -> None:
         super().__init__()
         self.policy = policy
 
-    def https_open(self, req) -> HTTPResponse:
+    def https_open(self, req: Request) -> HTTPResponse:
         return self.do_open(functools.partial(_GuardedHTTPSConnection, policy=self.policy), req,
                             context=self._context)  # type: ignore[attr-defined]  # HTTPSHandler's own
 
 
-def _opener(policy) -> OpenerDirector:
+def _opener(policy: AddressPolicy) -> OpenerDirector:
     # No FileHandler, FTPHandler or DataHandler: only http(s) can be reached. No ProxyHandler:
     # a proxy from the environment would connect on our behalf, past the address policy.
     opener = urllib.request.OpenerDirector()
@@ -112,15 +115,15 @@ def _opener(policy) -> OpenerDirector:
     return opener
 
 
-def _too_large(max_bytes) -> FetchError:
+def _too_large(max_bytes: int) -> FetchError:
     return FetchError(f"The feed is larger than the limit of {max_bytes:,} bytes; it was not read.")
 
 
-def _timed_out(timeout) -> FetchError:
+def _timed_out(timeout: float) -> FetchError:
     return FetchError(f"The server did not send the feed within {timeout} seconds.")
 
 
-def _read_body(response, max_bytes, deadline, timeout, gzipped):
+def _read_body(response: HTTPResponse, max_bytes: int, deadline: float, timeout: float, gzipped: bool) -> bytearray:
     """The body, read once into one buffer of at most ``max_bytes`` (one more tells us it is
     too large), within ``deadline``. A gzip body is inflated as it arrives, so neither the
     compressed bytes nor a list of chunks are held beside the feed: one copy, however it came."""
@@ -145,8 +148,9 @@ def _read_body(response, max_bytes, deadline, timeout, gzipped):
             raise _too_large(max_bytes)
 
 
-def fetch(url: str, *, etag=None, last_modified=None, timeout: int = 20, max_bytes=16 * 1024 * 1024,
-          user_agent: str = "CoTechMarketplace/0.1", policy=None) -> FetchResult:
+def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None, timeout: int = 20,
+          max_bytes: int = 16 * 1024 * 1024, user_agent: str = "CoTechMarketplace/0.1",
+          policy: AddressPolicy | None = None) -> FetchResult:
     """GET ``url``; a 304 comes back as ``FetchResult(status=304)``. Raises FetchError.
 
     ``policy`` (an AddressPolicy; by default public addresses on ports 80 and 443) decides which

@@ -13,7 +13,10 @@ from .models import SourceKind
 from .services import MAX_INTERVAL, MIN_INTERVAL
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from typing import Any
+    from ..coops.models import Coop
+    from ..skills.models import Skill
 
 
 class TokenForm(FlaskForm):
@@ -47,18 +50,19 @@ class FeedSourceForm(FlaskForm):
                              "organisation's notices (whose bids go to the original notice)")
     submit = SubmitField("Save source")
 
-    def __init__(self, *args, coops=(), skills=(), visibilities=(), **kwargs) -> None:
+    def __init__(self, *args: Any, coops: Sequence[Coop] = (), skills: Sequence[Skill] = (),
+                 visibilities: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coops = {c.id: c for c in coops}
         self.coop.choices = [(c.id, c.name) for c in coops]
         self.skills.choices = [(s.id, s.name) for s in skills]
         self.visibility.choices = list(visibilities)
 
-    def validate_coop(self, field):
+    def validate_coop(self, field: Any) -> None:
         if field.data not in self.coops:
             raise ValidationError("Choose a co-op from the list.")
 
-    def values(self) -> dict[Any, Any]:
+    def values(self) -> dict[str, Any]:
         return {
             "name": self.name.data, "url": self.url.data, "kind": self.kind.data,
             "coop": self.coops.get(self.coop.data), "visibility": self.visibility.data,

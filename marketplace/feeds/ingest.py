@@ -35,6 +35,7 @@ from .settings import setting, user_agent
 from .skill_guess import SkillMatcher, guess_skills
 
 if TYPE_CHECKING:
+    from typing import Any
     from ..accounts.models import User
     from .entries import Entries
 
@@ -227,8 +228,8 @@ class _Step:
     """One entry of a fetch, with the job it makes and what is known of it already."""
 
     entry: Entry
-    values: dict
-    skills: list
+    values: dict[str, Any]
+    skills: list[Skill]
     published: datetime
     digest: str
     previous: ImportedEntry | None

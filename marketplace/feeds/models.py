@@ -1,6 +1,7 @@
 """Private feed tokens, external feed sources and the entries imported from them."""
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
                         UniqueConstraint)
@@ -28,7 +29,7 @@ class SourceKind(StrEnum):
     OCDS = "ocds"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return {"rss": "RSS or Atom feed", "ocds": "OCDS release package (JSON)"}[self]
 
 
@@ -75,7 +76,7 @@ class FeedSource(db.Model):
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     # The entries the last import skipped, as "title: reason" lines (None when it skipped none);
     # a 304 or an unchanged body keeps the list of the import that read it.
-    last_skipped: Mapped[list | None] = mapped_column(JSON)
+    last_skipped: Mapped[list[str] | None] = mapped_column(JSON)
     # Set by "Fetch now": the fetch runs in `flask feeds fetch`, never inside a web request.
     fetch_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -89,15 +90,15 @@ class FeedSource(db.Model):
     )
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         return SourceKind(self.kind).label
 
     @property
-    def visibility_label(self):
+    def visibility_label(self) -> str:
         return Visibility(self.visibility).label
 
     @property
-    def job_kind_label(self):
+    def job_kind_label(self) -> str:
         return JobKind(self.job_kind).label
 
     @property
@@ -107,12 +108,12 @@ class FeedSource(db.Model):
         return self.last_error is not None
 
     @property
-    def next_fetch_at(self):
+    def next_fetch_at(self) -> datetime | None:
         if self.last_fetched_at is None:
             return None
         return self.last_fetched_at + timedelta(minutes=self.fetch_interval_minutes)
 
-    def is_due(self, now=None):
+    def is_due(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         if self.fetch_requested_at is not None:
             return True
@@ -144,7 +145,7 @@ class ImportedEntry(db.Model):
     buyer: Mapped[str | None] = mapped_column(String(300))
     # The value as the source published it, {"min", "max", "currency"}, None when it did not:
     # kept even when the job cannot hold it as its budget (another currency, over MAX_BUDGET).
-    value: Mapped[dict | None] = mapped_column(JSON)
+    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     first_seen_at = created_column()
     # When the entry last changed (an unchanged entry is not written to at each fetch; the
     # source's last_success_at says when its feed was last read).
@@ -154,12 +155,12 @@ class ImportedEntry(db.Model):
     job: Mapped["Job"] = relationship()  # noqa: F821
 
     @property
-    def value_label(self):
+    def value_label(self) -> str:
         """The published value in words ("118,000,000 GBP", "36,254–145,018 GBP"), or ""."""
         return value_words(self.value)
 
 
-def value_words(value):
+def value_words(value: dict[str, Any] | None) -> str:
     if not value:
         return ""
     low, high, currency = value.get("min"), value.get("max"), value.get("currency") or ""

@@ -18,6 +18,7 @@ from .entries import (Entries, Entry, FeedFormatError, clean_html, html_to_text,
 from .models import value_words
 
 if TYPE_CHECKING:
+    from collections.abc import Container
     from typing import Any
 
 # Contracts Finder's OCIDs end with the notice's id, which makes its page address.
@@ -31,7 +32,7 @@ PLANNING_TAGS = {"planning", "planningUpdate"}
 NOTICE_TYPES = ("tenderNotice", "contractNotice", "plannedProcurementNotice")
 
 
-def parse_ocds(body, key=None, known=frozenset()) -> Entries:
+def parse_ocds(body: bytes | bytearray, key: bytes | None = None, known: Container[str] = frozenset()) -> Entries:
     """The entries of an OCDS release package (or record package). Raises FeedFormatError.
 
     With ``key``, each entry carries its ``raw_hash`` (of its release), and releases whose hash
@@ -79,28 +80,28 @@ def parse_ocds(body, key=None, known=frozenset()) -> Entries:
 _EPOCH = datetime(1970, 1, 1)
 
 
-def _dict(value) -> dict[Any, Any]:
+def _dict(value: object) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _list(value) -> list[Any]:
+def _list(value: object) -> list[Any]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _amount(value):
+def _amount(value: object) -> tuple[int, str] | tuple[None, None]:
     value = _dict(value)
-    amount = value.get("amount", value.get("amountGross"))
+    amount: Any = value.get("amount", value.get("amountGross"))  # float() refuses what is no number
     try:
         return round(float(amount)), _text(value.get("currency")).upper() or "GBP"
     except (TypeError, ValueError):
         return None, None
 
 
-def _budget(tender):
+def _budget(tender: dict[str, Any]) -> tuple[int | None, int | None, str | None, dict[str, Any] | None]:
     """(min, max, currency, value): the amounts a job's budget can hold (else None), and the
     value as published ({"min", "max", "currency"}, None when there is none)."""
     high, currency = _amount(tender.get("value"))
@@ -110,6 +111,7 @@ def _budget(tender):
     currency = currency or low_currency
     low = low if low is not None else high
     high = high if high is not None else low
+    assert low is not None and high is not None  # one was given, and stands in for the other
     if low > high:
         low, high = high, low
     value = {"min": low, "max": high, "currency": currency}
@@ -118,7 +120,7 @@ def _budget(tender):
     return low, high, currency, value
 
 
-def _classifications(tender) -> list[Any]:
+def _classifications(tender: dict[str, Any]) -> list[dict[str, Any]]:
     found = [_dict(tender.get("classification"))]
     for item in _list(tender.get("items")):
         found.append(_dict(item.get("classification")))
@@ -126,7 +128,7 @@ def _classifications(tender) -> list[Any]:
     return [c for c in found if c.get("id") or c.get("description")]
 
 
-def _location(tender) -> str:
+def _location(tender: dict[str, Any]) -> str:
     addresses = _list(tender.get("deliveryAddresses"))
     for item in _list(tender.get("items")):
         addresses.extend(_list(item.get("deliveryAddresses")))
@@ -138,7 +140,7 @@ def _location(tender) -> str:
     return ""
 
 
-def _link(release, tender):
+def _link(release: dict[str, Any], tender: dict[str, Any]) -> str:
     """The notice's own page: a notice document, else one derived from the OCID (or none)."""
     documents = _list(tender.get("documents"))
     for wanted in NOTICE_TYPES:
@@ -154,7 +156,7 @@ def _link(release, tender):
     return ""
 
 
-def _buyer(release) -> str:
+def _buyer(release: dict[str, Any]) -> str:
     buyer = _text(_dict(release.get("buyer")).get("name"))
     if buyer:
         return buyer
@@ -164,7 +166,7 @@ def _buyer(release) -> str:
     return ""
 
 
-def _entry(release) -> Entry | None:
+def _entry(release: dict[str, Any]) -> Entry | None:
     tender = release["tender"]
     title = _text(tender.get("title")) or _text(release.get("title"))
     if not title:
@@ -182,7 +184,8 @@ def _entry(release) -> Entry | None:
         if _text(c.get("scheme")).upper() in ("CPV", "") and c.get("id"):
             classified = True
             slugs.extend(s for s in skills_of_cpv(c.get("id")) if s not in slugs)
-    tags = release.get("tag") if isinstance(release.get("tag"), list) else []
+    tag = release.get("tag")
+    tags = tag if isinstance(tag, list) else []
     return Entry(
         guid=release["ocid"].strip()[:500],
         title=html_to_text(title),
@@ -208,7 +211,7 @@ def _entry(release) -> Entry | None:
     )
 
 
-def _notice(tags, status) -> str:
+def _notice(tags: list[Any], status: str) -> str:
     """What the release announces. Contracts Finder's award releases keep a tender block (with
     its old tenderPeriod, and often status "planned"): the tag says what happened."""
     if set(tags) & AWARD_TAGS or status == "complete":

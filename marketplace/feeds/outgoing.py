@@ -8,7 +8,10 @@ a 304 before any XML is built.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from html import escape
 
 from feedgen.feed import FeedGenerator
@@ -22,6 +25,9 @@ from ..extensions import db
 from ..jobs.models import Job
 from .models import FeedSource, ImportedEntry
 from .services import job_guid, tag_authority
+
+if TYPE_CHECKING:
+    from .queries import JobQuery
 
 # Bump when the rendering changes, so readers' stored ETags stop matching.
 FEED_VERSION = "1"
@@ -45,22 +51,22 @@ class FeedSpec:
     title: str
     page_url: str   # the HTML page showing the same jobs
     self_url: str   # this feed's own address
-    query: object  # feeds.queries.JobQuery: which jobs
+    query: JobQuery  # which jobs
 
 
 @dataclass
 class FeedRows:
-    jobs: list
-    origins: dict  # job id → (source name, original link) for imported jobs
+    jobs: Sequence[Job]
+    origins: dict[int, tuple[str, str]]  # job id → (source name, original link) for imported jobs
 
 
 ROW_OPTIONS = (joinedload(Job.coop), selectinload(Job.skills))  # what an entry shows
 
 
-def rows_for(jobs) -> FeedRows:
+def rows_for(jobs: Sequence[Job]) -> FeedRows:
     """A feed's rows for jobs already read through the visibility rule (with co-op and skills):
     the jobs, and where the imported ones came from."""
-    origins = {}
+    origins: dict[int, tuple[str, str]] = {}
     if jobs:
         origins = {
             job_id: (name, link) for job_id, name, link in db.session.execute(
@@ -72,7 +78,7 @@ def rows_for(jobs) -> FeedRows:
     return FeedRows(jobs, origins)
 
 
-def feed_updated(jobs):
+def feed_updated(jobs: Sequence[Job]) -> datetime:
     """The feed's last change: its newest job edit, or the start of today for an empty feed
     (so that an empty feed's body, and so its ETag, stays the same all day)."""
     if jobs:
@@ -80,7 +86,7 @@ def feed_updated(jobs):
     return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def validators(spec, fmt, rows):
+def validators(spec: FeedSpec, fmt: str, rows: FeedRows) -> tuple[str, datetime]:
     """(etag, last_modified) of the feed, from the rows that make it up."""
     digest = hashlib.sha256()
     updated = feed_updated(rows.jobs)
@@ -94,11 +100,11 @@ def validators(spec, fmt, rows):
     return digest.hexdigest()[:40], aware(updated)
 
 
-def feed_id(spec) -> str:
+def feed_id(spec: FeedSpec) -> str:
     return f"tag:{tag_authority()},2024-01-01:feeds/{spec.key}"
 
 
-def entry_summary(job: Job, origin=None) -> str:
+def entry_summary(job: Job, origin: tuple[str, str] | None = None) -> str:
     """The entry's summary as HTML: the job's summary, then co-op, budget and deadlines, and
     the original of an imported job."""
     facts = (
@@ -118,7 +124,7 @@ def entry_summary(job: Job, origin=None) -> str:
     return f"<p>{escape(job.summary)}</p><ul>{items}</ul>"
 
 
-def render(spec, fmt, rows):
+def render(spec: FeedSpec, fmt: str, rows: FeedRows) -> bytes:
     """The feed as bytes (``fmt`` is "rss" or "atom")."""
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
@@ -140,7 +146,7 @@ def render(spec, fmt, rows):
     return fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False)
 
 
-def _add_entry(fg, job: Job, origin, authority, skills_url) -> None:
+def _add_entry(fg: Any, job: Job, origin: tuple[str, str] | None, authority: str, skills_url: str) -> None:
     entry = fg.add_entry(order="append")
     link = url_for("jobs.show", job_id=job.id, _external=True)
     guid = job_guid(job, authority)

@@ -11,16 +11,18 @@ from flask_login import current_user
 from .queries import kept_args as search_args
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 
-def feed_links(endpoint, slug: str | None = None, query=None) -> dict[Any, Any]:
+def feed_links(endpoint: str, slug: str | None = None, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
     values: dict[str, Any] = {"slug": slug} if slug is not None else {}
     if endpoint == "feeds.jobs" and query is not None:
         values.update(search_args(query))
     atom = url_for(endpoint, fmt="atom", _external=True, **values)
     atom_path = urlsplit(atom)._replace(scheme="", netloc="").geturl()
+    alert_args: dict[str, Any] = search_args(query) if endpoint == "feeds.jobs" and query is not None else {}
     return {
         "atom": atom,
         "subscribe": url_for("feeds.subscribe", feed=atom_path),
@@ -28,5 +30,5 @@ def feed_links(endpoint, slug: str | None = None, query=None) -> dict[Any, Any]:
         "private": url_for("feeds.tokens", feed=atom_path),
         "signed_in": current_user.is_authenticated,
         # A list or search query can be saved as an email alert.
-        "alert": url_for("alerts.new", **search_args(query)) if endpoint == "feeds.jobs" and query is not None else None,
+        "alert": url_for("alerts.new", **alert_args) if endpoint == "feeds.jobs" and query is not None else None,
     }

@@ -23,7 +23,10 @@ from ..search.forms import SearchForm
 from ..skills.services import all_skills
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Any
+    from sqlalchemy.sql.base import ExecutableOption
+    from ..jobs.models import Job
     from ..federation.policy import Viewer
 
 LIST_ARGS = ("skill", "kind", "state", "visibility", "coop", "partners", "location", "budget_from")
@@ -38,17 +41,17 @@ class InvalidQuery(ValueError):
 
 @dataclass
 class JobQuery:
-    args: dict  # the arguments that change what the query finds (no page, order or defaults)
+    args: dict[str, str]  # the arguments that change what the query finds (no page, order or defaults)
     title: str
     filters: JobFilters | None = None  # a /jobs query
-    search: tuple | None = None  # (words, {facet: value}): a /search query
+    search: tuple[str, dict[str, str]] | None = None  # (words, {facet: value}): a /search query
 
     @property
     def full_text(self) -> bool:
         return self.search is not None
 
 
-def kept_args(args) -> dict[str, Any]:
+def kept_args(args: Mapping[str, Any]) -> dict[str, str]:
     """The arguments of a /jobs or (with ``q``) a /search query that change what it finds."""
     full_text = bool((args.get("q") or "").strip())
     kept = {}
@@ -59,7 +62,7 @@ def kept_args(args) -> dict[str, Any]:
     return kept
 
 
-def job_query(args) -> JobQuery:
+def job_query(args: Mapping[str, Any]) -> JobQuery:
     """The query ``args`` (a mapping of request arguments) describe; ``InvalidQuery`` when a
     value cannot be used (a feed reader or an alert shows no notices, so nothing is ignored)."""
     args = MultiDict(args)
@@ -76,7 +79,7 @@ def job_query(args) -> JobQuery:
     return JobQuery(args=kept_args(args), title=_list_title(filters), filters=filters)
 
 
-def _search_query(args) -> JobQuery:
+def _search_query(args: Mapping[str, Any]) -> JobQuery:
     form = SearchForm(args, meta={"csrf": False})
     problems = form.checked()
     words = " ".join(form.q.data.split())
@@ -88,7 +91,7 @@ def _search_query(args) -> JobQuery:
     return JobQuery(args=kept_args(args), title=f"Jobs matching “{words}”", search=(words, facets))
 
 
-def _list_title(filters) -> str:
+def _list_title(filters: JobFilters) -> str:
     details = []
     if filters.skill:
         details.append(filters.skill.name)
@@ -105,12 +108,13 @@ def _list_title(filters) -> str:
     return title + (": " + ", ".join(details) if details else "")
 
 
-def listing(filters) -> JobQuery:
+def listing(filters: JobFilters) -> JobQuery:
     """The query of a fixed list (a skill's, a co-op's, a kind's jobs)."""
     return JobQuery(args={}, title="", filters=filters)
 
 
-def matching_jobs(viewer: Viewer, query, limit: int, options=()):
+def matching_jobs(viewer: Viewer, query: JobQuery, limit: int,
+                  options: Sequence[ExecutableOption] = ()) -> Sequence[Job]:
     """The newest ``limit`` jobs of ``query`` that ``viewer`` may see (with ``options`` loaded
     for a list query). Raises ``SearchUnavailable`` while the search index is rebuilt."""
     from ..extensions import db

@@ -24,9 +24,12 @@ from .models import FeedSource, FeedToken, ImportedEntry, SourceKind
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.selectable import Exists
+    from collections.abc import Iterable, Mapping
     from typing import Any
     from typing import Sequence
     from ..accounts.models import User
+    from ..federation.policy import Viewer
+    from ..skills.models import Skill
 
 MIN_INTERVAL, MAX_INTERVAL = 5, 7 * 24 * 60
 
@@ -37,7 +40,7 @@ def tag_authority() -> str:
     return host or "marketplace.invalid"
 
 
-def job_guid(job: Job, authority=None) -> str:
+def job_guid(job: Job, authority: str | None = None) -> str:
     """A permanent id for a job's entries: a tag URI (RFC 4151) of the site and the job."""
     return f"tag:{authority or tag_authority()},{job.created_at:%Y-%m-%d}:job/{job.id}"
 
@@ -48,20 +51,20 @@ class FeedRuleError(RuleError):
 
 # --- private feed tokens (the shared token rules of core.tokens, for FeedToken) -------------
 
-def create_token(user: User, label: str = "") -> tuple[Any, str]:
+def create_token(user: User, label: str = "") -> tuple[FeedToken, str]:
     """Make a token for ``user``; returns (FeedToken, plain token). Show the plain token once."""
     return tokens.create_token(FeedToken, user, label)
 
 
-def user_tokens(user: User) -> Sequence[Any]:
+def user_tokens(user: User) -> list[FeedToken]:
     return tokens.user_tokens(FeedToken, user)
 
 
-def revoke_token(token, user: User) -> None:
+def revoke_token(token: FeedToken, user: User) -> None:
     tokens.revoke_token(token, user)
 
 
-def viewer_for_token(plain):
+def viewer_for_token(plain: str | None) -> Viewer | None:
     """The viewer of a private feed's token owner, or None for an unknown, revoked or
     malformed token and for a deactivated user. Notes the token's use (the caller commits)."""
     user = tokens.owner_of(FeedToken, plain)
@@ -101,7 +104,7 @@ def check_url(url: str) -> str:
 REFETCH_FIELDS = {"url", "kind", "visibility", "job_kind", "skills"}
 
 
-def _check_source(values, user: User, source: FeedSource | None = None):
+def _check_source(values: Mapping[str, Any], user: User, source: FeedSource | None = None) -> None:
     check_url(values["url"])
     if values["kind"] not in {k.value for k in SourceKind}:
         raise FeedRuleError("Choose RSS/Atom or OCDS.", field="kind")
@@ -137,7 +140,7 @@ def _check_source(values, user: User, source: FeedSource | None = None):
         raise FeedRuleError(f"This feed is already a source: {clash.name}.", field="url")
 
 
-def _apply_source(source: FeedSource, values, skills) -> None:
+def _apply_source(source: FeedSource, values: Mapping[str, Any], skills: Iterable[Skill] | None) -> None:
     source.name = values["name"]
     source.url = values["url"]
     source.kind = values["kind"]
@@ -151,7 +154,7 @@ def _apply_source(source: FeedSource, values, skills) -> None:
         source.default_skills = list(skills)
 
 
-def _snapshot(source: FeedSource) -> dict[Any, Any]:
+def _snapshot(source: FeedSource) -> dict[str, Any]:
     return {
         "name": source.name, "url": source.url, "kind": source.kind, "coop": source.coop_id,
         "visibility": source.visibility, "job_kind": source.job_kind, "active": source.active,
@@ -161,7 +164,7 @@ def _snapshot(source: FeedSource) -> dict[Any, Any]:
     }
 
 
-def create_source(user: User, values, skills=()) -> FeedSource:
+def create_source(user: User, values: Mapping[str, Any], skills: Iterable[Skill] = ()) -> FeedSource:
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     _check_source(values, user)
@@ -173,7 +176,8 @@ def create_source(user: User, values, skills=()) -> FeedSource:
     return source
 
 
-def update_source(source: FeedSource, user: User, values, skills=None) -> list[Any]:
+def update_source(source: FeedSource, user: User, values: Mapping[str, Any],
+                  skills: Iterable[Skill] | None = None) -> list[str]:
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     _check_source(values, user, source)
@@ -190,7 +194,7 @@ def update_source(source: FeedSource, user: User, values, skills=None) -> list[A
     return changed
 
 
-def set_active(source: FeedSource, user: User, active: bool):
+def set_active(source: FeedSource, user: User, active: bool) -> None:
     if not can_manage_sources(user):
         raise FeedRuleError("Only network coordinators and site admins manage feed sources.")
     if source.active == active:
@@ -216,7 +220,7 @@ def all_sources() -> Sequence[FeedSource]:
     return db.session.scalars(select(FeedSource).order_by(FeedSource.name, FeedSource.id)).all()
 
 
-def due_sources(now: datetime | None = None) -> list[Any]:
+def due_sources(now: datetime | None = None) -> list[FeedSource]:
     """Active sources whose fetch interval has passed (or that were never fetched), and those a
     person asked to fetch now, paused or not."""
     now = now or utcnow()
@@ -230,7 +234,7 @@ def due_sources(now: datetime | None = None) -> list[Any]:
 
 # --- imported jobs ------------------------------------------------------------------------------
 
-def imported_from(job: Job | None):
+def imported_from(job: Job | None) -> ImportedEntry | None:
     """The ImportedEntry (with its source) that ``job`` came from, or None for a job posted here."""
     if job is None or job.id is None:
         return None
@@ -246,7 +250,7 @@ def published_elsewhere() -> Exists:
                           FeedSource.bids_here.is_(False))
 
 
-def imported_entries(jobs) -> dict[Any, Any]:
+def imported_entries(jobs: Iterable[Job]) -> dict[int, ImportedEntry]:
     """{job id: ImportedEntry} for the imported jobs among ``jobs``, in one statement."""
     ids = [job.id for job in jobs]
     if not ids:
@@ -254,14 +258,14 @@ def imported_entries(jobs) -> dict[Any, Any]:
     return {e.job_id: e for e in db.session.scalars(select(ImportedEntry).where(ImportedEntry.job_id.in_(ids)))}
 
 
-def bids_go_to_source(job: Job):
+def bids_go_to_source(job: Job) -> ImportedEntry | None:
     """The entry of an imported job whose bids go to the original notice (its source is not a
     co-op's own feed of its own work), or None when co-ops bid on the job here."""
     entry = imported_from(job)
     return entry if entry is not None and not entry.source.bids_here else None
 
 
-def visibility_choices(user: User) -> list[Any]:
+def visibility_choices(user: User) -> list[tuple[str, str]]:
     """The visibilities a user may give imported jobs (those they can see)."""
     seen = viewer_for(user).visibilities
     return [(v.value, v.label) for v in Visibility if v.value in seen]

@@ -50,7 +50,7 @@ def _budget_top() -> ColumnElement[int]:
 SORTS = {"newest": "Newest first", "closing": "Closing soonest", "budget": "Largest budget first"}
 
 
-def jobs_query(viewer: Viewer, filters: JobFilters | None = None) -> Select[tuple[Job]]:
+def jobs_query(viewer: Viewer, filters: JobFilters | None = None) -> Select[Job]:
     """SELECT of the jobs ``viewer`` may see that match ``filters``, in ``filters.sort`` order
     (newest first by default)."""
     filters = filters or JobFilters()
