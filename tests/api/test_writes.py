@@ -397,7 +397,7 @@ def test_a_revoked_token_is_401(client, bidder, targets, method, url):
     error_of(response, 401, "unauthorized")
 
 
-@pytest.mark.parametrize("module", ["writes", "files"])
+@pytest.mark.parametrize("module", ["writes", "bidding", "files"])
 def test_every_write_route_is_described(app, module):
     """The module's routes and its OpenAPI path items name the same operations."""
     import importlib
