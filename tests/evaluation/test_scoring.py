@@ -40,7 +40,7 @@ def test_members_score_and_the_ranking_weighs_the_criteria(app, scored_job, two_
         assert ranking.index("Beta Co-op") < ranking.index("Alpha Co-op")
         assert "66.0" in ranking and "72.0" in ranking and "8.0" in ranking  # alpha's mean technical score
     assert _scores() == 9
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "bid.scored")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "bid.scored").order_by(AuditEvent.id)).all()
     assert len(events) == 3 and events[0].data["scores"] == {"Technical approach": 9, "Cultural fit": 5, "Price": 4}
 
 
