@@ -105,7 +105,7 @@ def create_user(name: str, email: str, password: str, is_site_admin: bool = Fals
 def why_user_cannot_act(user: User, someone_else: bool = False) -> str | None:
     """None if ``user`` may join co-ops and act (post work, register interest, ask, bid, form
     consortia, use API tokens); otherwise why not. The rule for people, as
-    ``federation.policy.why_coop_cannot_act`` is for co-ops: their address must be confirmed.
+    ``federation.acting.why_coop_cannot_act`` is for co-ops: their address must be confirmed.
     ``someone_else``: the message is for another person (an admin adding ``user``)."""
     if user.email_verified:
         return None

@@ -14,7 +14,7 @@ from ..accounts.models import User
 from ..coops.models import Coop
 from ..extensions import db
 from ..federation import can_view_job, get_job_or_404, viewer_for
-from ..federation.policy import posting_visibilities
+from ..federation import posting_visibilities
 from ..jobs import services as job_services
 from ..jobs.models import Job
 from ..notifications import services as notification_services

@@ -23,7 +23,7 @@ from ..core.models import compare_and_set
 from ..core.templating import format_date, format_datetime
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation.policy import NOT_VETTED, may_act, why_coop_cannot_act
+from ..federation import NOT_VETTED, may_act, why_coop_cannot_act
 from ..feeds.services import bids_go_to_source
 from ..jobs.models import BudgetType, JobState
 from ..notifications.models import NotificationKind
@@ -64,7 +64,7 @@ def waiting_to_act(coops: Iterable[Coop], job: Job) -> list[str]:
 
 def able_to_bid(coops: Iterable[Coop], job: Job) -> list[Coop]:
     """Those of ``coops`` that may bid on ``job``: it is not theirs, they see it, and they may
-    act (``federation.policy.why_coop_cannot_act``)."""
+    act (``federation.acting.why_coop_cannot_act``)."""
     return [c for c in coops if c.id != job.coop_id and why_coop_cannot_act(c, job) is None]
 
 

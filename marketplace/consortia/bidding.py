@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..audit.services import record
 from ..bids import services as bids
 from ..bids.models import Bid, BidStatus
-from ..federation.policy import why_coop_cannot_act
+from ..federation import why_coop_cannot_act
 from ..notifications.models import NotificationKind
 from .models import Consortium, MemberStatus
 from .rules import (MAX_ROLE, ConsortiumRuleError, check_job_open, check_lead, check_not_frozen,

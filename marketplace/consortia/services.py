@@ -27,7 +27,8 @@ from ..core.models import compare_and_set
 from ..core.time import utcnow
 from ..coops.models import Coop
 from ..extensions import db
-from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, why_coop_cannot_act
+from ..federation import acting_coops_clause, why_coop_cannot_act
+from ..federation.policy import coops_seeing_job_clause
 from ..notifications.models import NotificationKind
 from .bidding import check_can_bid_together, save_consortium_bid, save_split, share_errors  # noqa: F401
 from .models import (IN_TEAM, PARTICIPATING, Consortium, ConsortiumComment, ConsortiumMember,

@@ -39,7 +39,8 @@ from ..bids.models import RECEIVED_STATUSES, Bid, BidStatus, status_values
 from ..coops.models import Coop, coop_skill
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation.policy import acting_coops_clause, coops_seeing_job_clause, visible_jobs
+from ..federation import acting_coops_clause
+from ..federation.policy import coops_seeing_job_clause, visible_jobs
 from ..jobs.models import BudgetType, Currency, Job, WorkMode, job_skill
 from .models import CoopCapacity, Invitation
 from .teams import Consortium, consortium_pool, suggest_consortia

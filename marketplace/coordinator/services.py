@@ -21,8 +21,8 @@ from ..core.time import utcnow
 from ..core.work import flush_retrying
 from ..extensions import db
 from ..federation.models import NetworkMembership, Visibility
-from ..federation.policy import (acting_coops_clause, can_view_job, coops_seeing_job_clause, viewer_for_coop,
-                                 visible_jobs)
+from ..federation import acting_coops_clause
+from ..federation.policy import can_view_job, coops_seeing_job_clause, viewer_for_coop, visible_jobs
 from ..jobs.models import Job, JobState, JobStatus, job_skill
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify

@@ -24,7 +24,7 @@ from ..core.time import frozen_now, utcnow
 from ..extensions import db
 from ..federation.models import (MembershipStatus, Network, NetworkCoordinator, NetworkMembership,
                                  Visibility)
-from ..federation.policy import posting_visibilities, viewer_for
+from ..federation import posting_visibilities, viewer_for
 from ..jobs.models import BudgetType, Currency, Job, JobKind
 from ..jobs.services import JobRuleError, post_job, withdraw_job
 from ..skills.models import Skill

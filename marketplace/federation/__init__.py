@@ -7,6 +7,8 @@ from .policy import (ANONYMOUS, Viewer, audience_key, audience_of, can_see_outco
                      current_viewer,
                      forget_current_viewer, get_job_or_404, job_visibility_clause,
                      networks_in_audience, viewer_for, viewers_for, visible_jobs)
+from .acting import (NOT_VETTED, acting_coops_clause, may_act, posting_visibilities,  # noqa: F401
+                     why_coop_cannot_act)
 
 if TYPE_CHECKING:
     from typing import Any

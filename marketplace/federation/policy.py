@@ -315,7 +315,7 @@ def networks_in_audience(job: Job) -> list[Network]:
     return [n for n in db.session.scalars(select(Network).order_by(Network.name)) if admits(n, job.visibility)]
 
 
-# --- posting ---------------------------------------------------------------------------------
+# --- a co-op's own audiences (what it may post with: ``acting.posting_visibilities``) -----------
 
 def coop_visibilities(coop: Coop) -> frozenset[str]:
     """The visibilities a co-op's own memberships open to it (what its members can see)."""
@@ -324,13 +324,6 @@ def coop_visibilities(coop: Coop) -> frozenset[str]:
         (m.network, m.status) for m in coop.memberships if _membership_counts(m, today)
     ]
     return visibilities_for(memberships, [])
-
-
-def posting_visibilities(coop: Coop) -> frozenset[str]:
-    """The visibilities a co-op may post with: only audiences it belongs to, and nothing at
-    all until one of its network memberships is active or guest (so a new, unvetted
-    organisation cannot post to the network's members or in its name): ``may_act``."""
-    return coop_visibilities(coop) if may_act(coop) else frozenset()
 
 
 # --- a co-op as a whole (consortia: who may be invited, and why not) --------------------------
@@ -363,36 +356,9 @@ def why_coop_cannot_view(coop: Coop, job: Job) -> str | None:
 
 
 # --- who may act on a job --------------------------------------------------------------------
-# Narrower than who may see it: registering interest, asking, bidding and joining a consortium
-# take a current active or guest membership of some network (any visibility, public included).
-# A self-registered co-op, or one whose memberships are pending or lapsed, may only look.
+# Narrower than who may see it (``acting``): the membership statuses that let a co-op act.
 
 ACTING_STATUSES = frozenset({MembershipStatus.ACTIVE, MembershipStatus.GUEST})
-NOT_VETTED = ("{name} cannot register interest, ask questions or bid until one of its network "
-              "memberships is active or guest. Ask a network coordinator.")
-
-
-def may_act(coop: Coop, today: date | None = None) -> bool:
-    """Has ``coop`` a current active or guest membership of some network?"""
-    today = today or site_today()
-    return any(m.status in ACTING_STATUSES and _membership_counts(m, today) for m in coop.memberships)
-
-
-def acting_coops_clause(network_ids: Iterable[int] | None = None, today: date | None = None) -> ColumnElement[bool]:
-    """The SQL condition on ``Coop`` equivalent to ``may_act`` (through a membership of one
-    of ``network_ids``, when given)."""
-    from ..coops.models import Coop
-
-    stmt = select(NetworkMembership.coop_id).where(
-        NetworkMembership.status.in_(sorted(s.value for s in ACTING_STATUSES)), membership_counts_clause(today))
-    if network_ids is not None:
-        stmt = stmt.where(NetworkMembership.network_id.in_(sorted(network_ids)))
-    return Coop.id.in_(stmt)
-
-
-def why_coop_cannot_act(coop: Coop, job: Job) -> str | None:
-    """None if ``coop`` may act on ``job`` (it sees the job and is vetted); otherwise why not."""
-    return why_coop_cannot_view(coop, job) or (None if may_act(coop) else NOT_VETTED.format(name=coop.name))
 
 
 # --- co-ops as viewers (the coordinator's suggestions) ---------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.services import record, record_many
 from ..core.time import utcnow
 from ..extensions import db
-from ..federation.policy import posting_visibilities
+from ..federation import posting_visibilities
 from ..jobs.models import Job
 from ..jobs.services import JobRuleError
 from ..skills.models import Skill

@@ -21,7 +21,7 @@ from ..core.fragments import remembered
 from ..core.time import site_today
 from ..federation import ANONYMOUS, audience_key, current_viewer
 from ..federation.models import Visibility
-from ..federation.policy import posting_visibilities
+from ..federation import posting_visibilities
 from ..jobs.models import Job, JobKind
 from ..jobs.services import JobFilters, jobs_query, next_state_change
 from ..search import SearchUnavailable

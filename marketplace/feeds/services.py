@@ -17,7 +17,7 @@ from ..core.time import utcnow
 from ..extensions import db
 from ..federation import viewer_for
 from ..federation.models import NetworkCoordinator, Visibility
-from ..federation.policy import posting_visibilities
+from ..federation import posting_visibilities
 from ..jobs.models import Job, JobKind
 from .addresses import DEFAULT_PORTS, AddressPolicy
 from .models import FeedSource, FeedToken, ImportedEntry, SourceKind

@@ -23,7 +23,8 @@ from ..documents import services as documents
 from ..evaluation.policy import can_see_scores
 from ..extensions import db
 from ..federation import audience_key, can_see_outcome, current_viewer, get_job_or_404
-from ..federation.policy import networks_in_audience, posting_visibilities
+from ..federation import posting_visibilities
+from ..federation.policy import networks_in_audience
 from ..questions import services as question_services
 from ..questions.forms import AskForm
 from ..skills.services import all_skills

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.rules import RuleError
 from ..core.time import utcnow
-from ..federation.policy import posting_visibilities
+from ..federation import posting_visibilities
 from ..skills.models import Skill
 from .models import Job, JobState, WorkMode
 

@@ -19,7 +19,7 @@ from ..core.templating import format_datetime
 from ..core.time import utcnow
 from ..documents.services import documents_of
 from ..extensions import db
-from ..federation.policy import NOT_VETTED, may_act
+from ..federation import NOT_VETTED, may_act
 from ..jobs.models import JobState
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify

@@ -8,7 +8,8 @@ from marketplace.coops.models import Coop
 from marketplace.core.time import frozen_now, site_today
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
-from marketplace.federation.policy import acting_coops_clause, coops_seeing_job_clause, viewer_for
+from marketplace.federation import acting_coops_clause, viewer_for
+from marketplace.federation.policy import coops_seeing_job_clause
 
 from ..conftest import login
 from ..factories import make_coop, make_job, make_user
