@@ -29,7 +29,8 @@ from marketplace.skills.models import Skill  # noqa: E402
 from marketplace.skills.services import load_taxonomy  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "feeds", "data")
-OCDS = ("contracts-finder-2022-10-20.json", "contracts-finder-2022-10-22.json", "contracts-finder-award.json")
+OCDS = ("contracts-finder-2022-10-20.json", "contracts-finder-2022-10-22.json", "contracts-finder-award.json",
+        "public-contracts-scotland-2019.json")
 RSS = ("discourse-jobs.rss",)
 
 
