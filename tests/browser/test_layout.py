@@ -13,7 +13,8 @@ from marketplace.jobs.models import JobRequirement
 from ..axe import sign_in
 from ..factories import batched, make_coop, make_job, make_user
 
-pytestmark = pytest.mark.browser
+# Layout does not depend on the database: it runs in the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 WIDTHS = (390, 1280)
 LONG = "A requirement long enough to make its column wide: " + "accessibility " * 6
