@@ -87,19 +87,30 @@ def guess_skills(entry: Entry, matcher: SkillMatcher, defaults: Iterable[Skill])
 
     A classified notice (an OCDS tender with CPV codes) is read more warily: its codes stand
     for its categories (their names are whole families: "…printing and security"), loose
-    words count in its title only when its codes are ours, and never in its text, which is
-    long and mostly boilerplate. A forum post's text is short and about the work."""
+    words count in its title only for skills of the kind its codes name, and never in its text,
+    which is long and mostly boilerplate. A forum post's text is short and about the work."""
     chosen = list(defaults)
     candidates = [matcher.by_slug[s] for s in entry.skill_slugs if s in matcher.by_slug]
     if not entry.classified:
         candidates += matcher.find(entry.title) + matcher.find(entry.keywords) + matcher.find(entry.text)
     else:
-        # Its codes say it is work of ours ("Email security solution", software): its title's
-        # loose words count.
-        candidates += matcher.find(entry.title, skip=frozenset() if candidates else LOOSE_TERMS)
+        # Its codes say what kind of work it is: a loose word of its title counts only for a skill
+        # of that kind ("Email security solution" coded as software is information security;
+        # "Security services" coded as guarding and events is not).
+        kinds = {_kind(skill) for skill in candidates}
+        strict = matcher.find(entry.title, skip=LOOSE_TERMS)
+        candidates += [skill for skill in matcher.find(entry.title)
+                       if skill in strict or _kind(skill) in kinds]
         candidates += matcher.find(entry.text, skip=LOOSE_IN_PROSE)
     for skill in candidates:
         if skill not in chosen:
             chosen.append(skill)
     return chosen[:MAX_SKILLS]
 
+
+# Technologies are tools of digital work: codes of software or IT services vouch for them too.
+_DIGITAL = "Digital products & platforms"
+
+
+def _kind(skill: Any) -> str:
+    return _DIGITAL if skill.group in (_DIGITAL, "Technologies") else skill.group

@@ -103,6 +103,11 @@ def test_software_and_it_notices_get_skills_from_their_cpv_codes(imported):
     construction = [r for r in releases() if cpv_codes(r) and all(c[:2] == "45" for c in cpv_codes(r))]
     for release in construction:  # building works name no skill of ours
         assert not entries[release["ocid"]].job.skills, release["tender"]["title"]
+    # A loose word of a title counts only for a skill of the kind its codes say: guarding coded as
+    # security and event services is not information security, nor CCTV software film-making.
+    by_title = {e.job.title: {s.slug for s in e.job.skills} for e in entries.values()}
+    assert by_title["Security Services and Cash Collection 0719"] == {"facilitation"}
+    assert by_title["Video Management System"] == {"websites-and-web-apps"}
 
 
 def test_fetching_the_same_notices_again_writes_nothing(imported, runner):
