@@ -28,11 +28,13 @@ run: install
 	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set,
-## in one process per core (TEST_WORKERS=0: in this process alone); PYTEST_ARGS picks tests
+## in one process per core (TEST_WORKERS=0: in this process alone); PYTEST_ARGS picks tests.
+## A worker that runs out of tests takes some of another's: a few tests take a minute.
 TEST_WORKERS ?= auto
+PYTEST = $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 test: dev
-	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); fi
+	env -u TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(PYTEST) $(PYTEST_ARGS); fi
 
 ## migrate: write a new migration after changing the models (review it before committing)
 migrate: install
