@@ -11,6 +11,12 @@ the posting values against Whoosh's formats, so a Whoosh that changes them fails
 
 Whoosh 2.7.4's codec has ``fixedsize is 0``, a SyntaxWarning when Python compiles it (an error
 under ``-W error``): the modules are imported here, first, with that warning silenced.
+
+Reading: Whoosh maps each segment's compound file into memory, then hands out each file inside
+it as a ``BufferFile`` over a view of the map, which copies that file into the process's own
+heap (``BytesIO(view)``): every worker held a private copy of the index's postings and columns,
+some 80 MB at 100,000 jobs. ``ViewFile`` reads the view in place instead, so the pages stay the
+kernel's, shared by every worker and dropped under memory pressure.
 """
 from __future__ import annotations
 
@@ -24,8 +30,69 @@ from typing import Any
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb import compound
+    from whoosh.filedb.structfile import BufferFile
     from whoosh.system import pack_uint
     from whoosh.writing import SegmentWriter
+
+
+# --- reading in place -------------------------------------------------------------------------
+
+class _InPlace:
+    """A read-only file over a memory view: reads copy only the bytes asked for."""
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+        self.pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = len(self.view) if size is None or size < 0 else min(self.pos + size, len(self.view))
+        data = bytes(self.view[self.pos:end])
+        self.pos = max(end, self.pos)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        rest = self.view[self.pos:]
+        end = bytes(rest[:4096 if size is None or size < 0 else size]).find(b"\n")
+        if end < 0:
+            return self.read(size)
+        return self.read(end + 1)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = max(0, offset + (0, self.pos, len(self.view))[whence])
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def close(self) -> None:
+        self.view = memoryview(b"")
+
+
+class ViewFile(BufferFile):
+    """Whoosh's ``BufferFile`` without its copy: random reads (``get``, ``get_array``, which
+    the codec's readers use) slice the view as before; sequential reads go through ``_InPlace``."""
+
+    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+        self._buf = memoryview(buf)
+        self._name = name
+        self.file = _InPlace(self._buf)
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    def subset(self, position: int, length: int, name: str | None = None) -> ViewFile:
+        return ViewFile(self._buf[position:position + length], name=name or self._name)
+
+
+# Segments' files are read from the map, not copied: Whoosh's compound storage names the class it
+# wraps them in at module level, and this module is imported before any index is opened.
+compound.BufferFile = ViewFile
 
 
 class Codec(W3Codec):

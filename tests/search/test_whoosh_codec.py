@@ -127,3 +127,35 @@ def test_importing_the_backend_raises_no_syntax_warning(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_segments_files_are_read_where_they_are_mapped_not_copied(ix):
+    """Whoosh hands out each file of a segment's compound file as a copy of its part of the
+    memory map (every worker held a private copy of the index); the backend's ``ViewFile``
+    reads the map in place, and every read gives what Whoosh's copy gives."""
+    from io import BytesIO
+    from mmap import mmap
+
+    from whoosh.filedb.structfile import BufferFile
+
+    from marketplace.search.whoosh_codec import ViewFile
+
+    _searcher, leaves = _leaves(ix)
+    storage = leaves[0].segment().open_compound_file(ix.storage)
+    names = list(storage.list())
+    assert names
+    for name in names:
+        mapped = storage.open_file(name)
+        assert isinstance(mapped, ViewFile) and not isinstance(mapped.file, BytesIO)
+        assert isinstance(mapped._buf.obj, mmap)  # a view of the map itself, no copy
+        length = storage.file_length(name)
+        copy = BufferFile(mapped.get(0, length))  # Whoosh's own reading, over a copy
+        assert mapped.read() == copy.read()
+        for position in sorted({0, 1, length // 2, max(length - 3, 0)}):
+            assert mapped.seek(position) == copy.seek(position) and mapped.tell() == copy.tell()
+            assert mapped.read(5) == copy.read(5) and mapped.tell() == copy.tell()
+            assert mapped.readline() == copy.file.readline()
+            assert mapped.get(position, 7) == copy.get(position, 7)
+        part = mapped.subset(1, max(length - 2, 0))
+        assert part.read() == copy.subset(1, max(length - 2, 0)).read()
+    storage.close()
