@@ -191,7 +191,7 @@ def parse_rss(body: bytes | bytearray, content_type: str = "", url: str = "", ke
         else None
     if digests and all(d in known for d in digests):
         return Entries(unchanged=len(digests))
-    read = read_rss2(root, content_type, url) if root is not None else None
+    read = read_rss2(body, root, content_type, url) if root is not None else None
     feed, items = read if read is not None else _feedparser(body, content_type, url)
     base = feed.get("link") or url
     author = _author(feed)

@@ -35,20 +35,27 @@ _ODD = re.compile("[\x80-\x9f]")
 _URI_FIXER = re.compile("^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _CHARSET = re.compile(r"(?i)charset\s*=\s*[\"']?([\w.:-]+)")
 _UTF8 = {"utf-8", "utf8"}
+_UTF8_BYTES = {b"utf-8", b"utf8"}
+_DECLARED = re.compile(rb"""(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\sencoding\s*=\s*["']([^"']+)["']""")
+_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 class _Unsupported(Exception):
     """Something feedparser may read differently: it reads the feed."""
 
 
-def read_rss2(root: ElementTree.Element, content_type: str, url: str
+def read_rss2(body: bytes | bytearray, root: ElementTree.Element, content_type: str, url: str
               ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """(the feed's dict, [its items' dicts]) with feedparser's keys, of a plain RSS 2.0 feed
-    parsed into ``root``; None when feedparser must read it."""
+    """(the feed's dict, [its items' dicts]) with feedparser's keys, of a plain RSS 2.0 feed in
+    UTF-8 (``body``, parsed into ``root``); None when feedparser must read it."""
     if root.tag != "rss" or not root.get("version", "").startswith("2.") or len(root) != 1:
         return None
+    # feedparser and the XML parser may choose different encodings: the HTTP header's, the
+    # XML declaration's, a byte-order mark's. In UTF-8 throughout, they agree.
     charset = _CHARSET.search(content_type or "")
-    if charset and charset.group(1).lower() not in _UTF8:
+    declared = _DECLARED.match(body)
+    if (charset and charset.group(1).lower() not in _UTF8) or body.startswith(_UTF16_32) or \
+            (declared and declared.group(1).lower() not in _UTF8_BYTES):
         return None
     channel = root[0]
     try:

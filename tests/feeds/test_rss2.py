@@ -27,7 +27,7 @@ def both(body, content_type=RSS, url=URL):
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError:
         root = None
-    fast = read_rss2(root, content_type, url) if root is not None else None
+    fast = read_rss2(body, root, content_type, url) if root is not None else None
     return (entries_of(*fast, url) if fast is not None else None), entries_of(*_feedparser(body, content_type, url),
                                                                           url)
 
@@ -112,6 +112,11 @@ def test_another_charset_goes_to_feedparser():
     body = feed(["<title>A</title><guid>g</guid>"])
     assert both(body, "application/rss+xml; charset=iso-8859-1")[0] is None
     assert both(body, "application/rss+xml; charset=UTF-8")[0] is not None
+    latin = feed(["<title>Caf\u00e9</title><guid>g</guid>"]).decode().replace("UTF-8", "ISO-8859-1").encode("latin-1")
+    fast, slow = both(latin, "application/rss+xml")
+    assert fast is None
+    assert slow[0].title == "Caf\u00e9"
+    assert both(b"\xef\xbb\xbf" + body, "application/rss+xml")[0] is not None  # a UTF-8 byte-order mark
 
 
 def test_parse_rss_gives_the_fast_readers_entries():
