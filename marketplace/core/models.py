@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, String, select, update
+from sqlalchemy import CheckConstraint, DateTime, String, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import mapped_column
@@ -101,3 +101,15 @@ def claim_new(model: Any, rows: list[dict[str, Any]], unique: Sequence[str],
             .on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)
         ).tuples().all()
     return claimed
+
+
+def reserve_ids(model: Any, count: int) -> list[int] | None:
+    """``count`` new ids of ``model``'s table on PostgreSQL, taken from its sequence, or None
+    elsewhere (SQLite hands them out as rows go in). Rows whose ids are set go in as one
+    executemany; a thousand rows left to ``INSERT … RETURNING`` make one huge statement, which
+    psycopg spends a third of a second taking apart for its placeholders."""
+    if count <= 0 or db.session.get_bind().dialect.name != "postgresql":
+        return None
+    table = model.__table__
+    sequence = func.pg_get_serial_sequence(table.name, table.primary_key.columns[0].name)
+    return list(db.session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))

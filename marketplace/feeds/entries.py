@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..core.markdown import sanitise_html
 from ..core.time import site_zone
+from .rss2 import read_rss2
 
 if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Sequence
@@ -183,11 +184,33 @@ def parse_rss(body: bytes | bytearray, content_type: str = "", url: str = "", ke
     """The entries of an RSS 0.9x/1.0/2.0 or Atom feed. Raises FeedFormatError.
 
     With ``key``, each entry carries its ``raw_hash``, and entries whose hash is in ``known``
-    are left out and counted (``Entries.unchanged``); when all are, feedparser (about a second
-    for a thousand forum posts) is not run at all."""
-    digests: Sequence[str | None] | None = _item_digests(body, key) if key is not None else None
+    are left out and counted (``Entries.unchanged``); when all are, the entries are not read
+    at all. Plain RSS 2.0 is read from the XML tree (``rss2``), anything else by feedparser."""
+    root = _xml_tree(body)
+    digests: Sequence[str | None] | None = _item_digests(root, key) if key is not None and root is not None \
+        else None
     if digests and all(d in known for d in digests):
         return Entries(unchanged=len(digests))
+    read = read_rss2(body, root, content_type, url) if root is not None else None
+    feed, items = read if read is not None else _feedparser(body, content_type, url)
+    base = feed.get("link") or url
+    author = _author(feed)
+    if digests is None or len(digests) != len(items):
+        digests = [None] * len(items)  # not read alike: every entry is read
+    entries, unchanged = [], 0
+    for item, digest in zip(items, digests):
+        if digest is not None and digest in known:
+            unchanged += 1
+            continue
+        entry = _rss_entry(item, base, author)
+        if entry is not None:
+            entry.raw_hash = digest
+        entries.append(entry)
+    return Entries([e for e in entries if e is not None], dropped=entries.count(None), unchanged=unchanged)
+
+
+def _feedparser(body: bytes | bytearray, content_type: str, url: str) -> tuple[Any, list[Any]]:
+    """(the feed's dict, its entries' dicts) as feedparser reads them. Raises FeedFormatError."""
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     # Bytes wrapped in a stream: feedparser would treat a bare string as a URL or a path.
     # feedparser neither sanitises nor resolves links here: ``clean_html`` does both, faster
@@ -205,20 +228,16 @@ def parse_rss(body: bytes | bytearray, content_type: str = "", url: str = "", ke
         if hasattr(problem, "getLineNumber"):
             where = f" (line {problem.getLineNumber()})"
         raise FeedFormatError(f"The feed is not well-formed XML{where}: {problem}.")
-    base = parsed.feed.get("link") or url
-    author = _author(parsed.feed)
-    if digests is None or len(digests) != len(parsed.entries):
-        digests = [None] * len(parsed.entries)  # not read alike: every entry is read
-    entries, unchanged = [], 0
-    for item, digest in zip(parsed.entries, digests):
-        if digest is not None and digest in known:
-            unchanged += 1
-            continue
-        entry = _rss_entry(item, base, author)
-        if entry is not None:
-            entry.raw_hash = digest
-        entries.append(entry)
-    return Entries([e for e in entries if e is not None], dropped=entries.count(None), unchanged=unchanged)
+    return parsed.feed, parsed.entries
+
+
+def _xml_tree(body: bytes | bytearray) -> ElementTree.Element | None:
+    """The feed's XML tree; None when the XML parser refuses it (feedparser's loose parser
+    may still read it)."""
+    try:
+        return ElementTree.fromstring(body)
+    except (ElementTree.ParseError, ValueError):
+        return None
 
 
 # The elements that are a feed's entries, in RSS 2.0, RSS 1.0 (and 0.90) and Atom.
@@ -230,13 +249,8 @@ _ITEM_TAGS = frozenset({"item", "{http://purl.org/rss/1.0/}item", "{http://my.ne
 _HEAD_NAMES = frozenset({"link", "base", "author", "creator", "managingEditor", "name", "email"})
 
 
-def _item_digests(body: bytes | bytearray, key: bytes) -> list[str] | None:
-    """The ``raw_digest`` of each entry of the feed, in the order feedparser reads them; None
-    when the XML parser refuses the feed (feedparser's loose parser may still read it)."""
-    try:
-        root = ElementTree.fromstring(body)
-    except (ElementTree.ParseError, ValueError):
-        return None
+def _item_digests(root: ElementTree.Element, key: bytes) -> list[str]:
+    """The ``raw_digest`` of each entry of the feed, in the order feedparser reads them."""
     head, items = [], []
 
     def walk(node: ElementTree.Element) -> None:
@@ -291,7 +305,7 @@ def _rss_entry(item: Any, base: str, feed_author: str = "") -> Entry | None:
     link = safe_link(urljoin(base, link) if link and base else link)
     raw = ""
     if item.get("content"):
-        raw = item.content[0].get("value", "")
+        raw = item["content"][0].get("value", "")
     raw = raw or item.get("summary", "")
     cleaned = clean_html(raw, link or base) if looks_like_html(raw) else ""
     cleaned = _DISCOURSE_FOOTER_HTML.sub("", cleaned)

@@ -102,12 +102,14 @@ def _assign(job: Job, values: dict[str, Any], skills: Iterable[Skill], entry: En
 
 
 def new_imported_job(source: FeedSource, entry: Entry, values: dict[str, Any], skills: Iterable[Skill],
-                     published: datetime, now: datetime) -> Job:
+                     published: datetime, now: datetime, job_id: int | None = None) -> Job:
     """The job of a new entry, published (or stored closed, when its bids deadline has already
     passed at the source: publishing refuses a past deadline); its audit events are written by
-    ``imported_job_events`` once it has an id. Raises JobRuleError, having added nothing, when
-    the job rules refuse it."""
-    job = Job(coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value)
+    ``imported_job_events`` once it has an id (``job_id``: one reserved for it). Raises
+    JobRuleError, having added nothing, when the job rules refuse it."""
+    # Every column with a database default set here, and the id reserved: the ORM then inserts
+    # the new jobs as one executemany, with nothing to read back (see ``reserve_ids``).
+    job = Job(id=job_id, coop=source.coop, posted_by=None, status=JobStatus.DRAFT.value, outcome_public=False)
     _assign(job, values, skills, entry)
     if job.bids_deadline > now:
         try:

@@ -7,9 +7,11 @@ malformed) is recorded on the source and changes nothing else: what was imported
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record, record_many
+from ..core.models import reserve_ids
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import posting_visibilities
@@ -35,6 +38,7 @@ from .settings import setting, user_agent
 from .skill_guess import SkillMatcher, guess_skills
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
     from ..accounts.models import User
     from .entries import Entries
@@ -165,12 +169,14 @@ def import_entries(source: FeedSource, entries: list[Entry], actor: User | None 
     # needs its job's id, and a flush (or a savepoint) per job would cost most of an import.
     # Their entries and audit events, which nothing reads back here, go in a statement each.
     new: list[tuple[Job, _Step]] = []
+    ids = iter(reserve_ids(Job, sum(step.previous is None for step in planned)) or ())
     with db.session.no_autoflush:
         for step in planned:
             if step.previous is not None:
                 continue
             try:
-                job = new_imported_job(source, step.entry, step.values, step.skills, step.published, now)
+                job = new_imported_job(source, step.entry, step.values, step.skills, step.published, now,
+                                       job_id=next(ids, None))
             except JobRuleError as error:
                 report.skip(step.entry, error.message)
                 continue
@@ -260,6 +266,29 @@ def fetch_source(source: FeedSource, actor: User | None = None, now: datetime | 
     now = now or utcnow()
     started = time.perf_counter()
     report = FetchReport(source.id, source.name)
+    with _collector_paused():
+        _fetch_and_import(source, report, actor, now, force)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one fetch: the objects an import allocates set
+    it off some 270 times for a thousand entries, two of them full collections of the whole
+    process, about 0.3 s of CPU (a seventh of the import) that found almost nothing to free.
+    Whatever the fetch leaves unreachable is collected once it is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _fetch_and_import(source: FeedSource, report: FetchReport, actor: User | None, now: datetime,
+                      force: bool) -> None:
     try:
         result = fetch(
             source.url,
@@ -300,8 +329,6 @@ def fetch_source(source: FeedSource, actor: User | None = None, now: datetime | 
     except Exception as error:  # a bug or a database failure must not stop the other sources
         log.exception("Importing feed source %s failed", report.source_id)
         _record_failure(source, report, f"Import failed: {type(error).__name__}: {error}", actor, now)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _record_failure(source: FeedSource | None, report: FetchReport, message: str, actor: User | None,

@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 50
 SORTS = ("relevance", "newest", "closing")
-QUEUE_BATCH = 500
+# Rows applied in one commit of the index: a feed import of a thousand entries becomes one segment,
+# each of its words written once rather than once per batch (a tenth of indexing it).
+QUEUE_BATCH = 1000
 DRAIN_ROUNDS = 20
 
 

@@ -49,21 +49,37 @@ def _indexer(field: Any) -> Indexer:
 def _analysed_postings(value: str, positions: bool) -> Iterator[tuple[bytes, int, float, bytes]]:
     """(term, frequency, weight, value) of each word of ``value``, as ANALYZER and Whoosh's
     Positions or Frequency format give them."""
-    found: dict[str, list[int]] = {}
+    found: dict[bytes, list[int]] = {}
+    terms = _TERMS
     pos = 0
     for word in WORD_RE.findall(fold(value)):
-        if word in STOP_WORDS:
-            continue
-        term = stem(word)
-        if term in found:
-            found[term].append(pos)
-        else:
+        term = terms.get(word)
+        if term is None:
+            term = _term(word)
+        if not term:
+            continue  # a stop word
+        where = found.get(term)
+        if where is None:
             found[term] = [pos]
+        else:
+            where.append(pos)
         pos += 1
     for term, where in found.items():
         freq = len(where)
-        encoded = positions_value(where) if positions else frequency_value(freq)
-        yield term.encode("utf-8"), freq, float(freq), encoded
+        yield term, freq, float(freq), positions_value(where) if positions else frequency_value(freq)
+
+
+# Each word's term as the index stores it (b"" for a stop word): a word is stemmed and encoded
+# once, not at each of its occurrences.
+_TERMS: dict[str, bytes] = {}
+_TERMS_KEPT = 200_000
+
+
+def _term(word: str) -> bytes:
+    if len(_TERMS) >= _TERMS_KEPT:
+        _TERMS.clear()
+    term = _TERMS[word] = b"" if word in STOP_WORDS else stem(word).encode("utf-8")
+    return term
 
 
 def _split_postings(split: Callable[[str], list[str]], value: str) -> Iterator[tuple[bytes, int, float, bytes]]:

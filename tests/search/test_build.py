@@ -163,3 +163,12 @@ def test_every_order_reads_across_segments(app, site, monkeypatch, search):
         walked = search(words, sort=sort).titles
         monkeypatch.setattr(wbits, "SMALL_SET", 256)
         assert walked == sorted_ and len(set(walked)) == 7, sort  # the public jobs
+
+
+def test_folding_skips_translate_only_where_it_changes_nothing():
+    """``fold`` looks up only the characters outside ASCII: the same as translating them all."""
+    from marketplace.search.whoosh_analysis import _FOLD, fold
+
+    every = "".join(chr(code) for code in _FOLD)
+    for text in [every, every.upper(), "Plain ASCII, UPPER and lower", *(t + " " + b for t, b in TEXTS)]:
+        assert fold(text) == text.lower().translate(_FOLD)
