@@ -23,12 +23,13 @@ process idle for longer than tombstones are kept: the view is loaded afresh.
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,25 +40,34 @@ from .models import TOMBSTONE_DAYS
 from .postgres_query import MAX_RUN, quoted
 from .whoosh_bits import (MAX_LOCATION_BITSETS, SMALL_SET, BitCache, Deadlines, _Membership, bits_from,
                           members)
-from .whoosh_analysis import epoch
+from .whoosh_analysis import EPOCH
 
-NARROW = ("kind", "object_id", "changed_xid::text", "audience", "skills", "status", "job_kind", "visibility",
-          "budget", "mode", "coop_id", "place", "location", "published_at", "bids_deadline", "source_updated_at")
-WATERMARK = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
-LOAD = "SELECT " + ", ".join(NARROW) + " FROM search_document"
+# A document's narrow columns, as its terms and numbers: audience tokens and facet terms as the
+# Whoosh backend indexes them (whoosh_backend._fields), dates as whoosh_analysis.epoch gives them,
+# ``indexed_at`` in microseconds.
+NARROW = """d.kind, d.object_id, d.changed_xid::text::bigint, array_to_string(d.audience, ' '),
+concat_ws(' ', 'type:' || d.kind, 'kind:' || nullif(d.job_kind, ''), 'status:' || nullif(d.status, ''),
+          'visibility:' || nullif(d.visibility, ''), 'budget:' || nullif(d.budget, ''),
+          'mode:' || nullif(d.mode, ''), 'coop:' || d.coop_id,
+          CASE WHEN cardinality(d.skills) > 0 THEN 'skill:' || array_to_string(d.skills, ' skill:') END),
+d.place, d.location, coalesce(floor(extract(epoch FROM d.published_at))::bigint, 0),
+coalesce(floor(extract(epoch FROM d.bids_deadline))::bigint, 0), d.coop_id,
+(extract(epoch FROM d.source_updated_at) * 1000000)::bigint"""
+WATERMARK = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+LOAD = f"SELECT {NARROW} FROM search_document d"
 # The documents written since the watermark, and those deleted since that exist again (a
 # deletion may be followed by a new document under the same key), with their stamps; then the
 # rows of those not applied yet, with their words.
 CHANGED = """
-SELECT kind, object_id, changed_xid::text FROM search_document WHERE changed_xid >= %(w)s::xid8
+SELECT kind, object_id, changed_xid::text::bigint FROM search_document WHERE changed_xid >= %(w)s::text::xid8
 UNION
-SELECT d.kind, d.object_id, d.changed_xid::text FROM search_document d
-  JOIN search_tombstone t USING (kind, object_id) WHERE t.changed_xid >= %(w)s::xid8
+SELECT d.kind, d.object_id, d.changed_xid::text::bigint FROM search_document d
+  JOIN search_tombstone t USING (kind, object_id) WHERE t.changed_xid >= %(w)s::text::xid8
 """
-ROWS = "SELECT " + ", ".join(f"d.{c}" for c in NARROW) + \
+ROWS = f"SELECT {NARROW}" \
     ", tsvector_to_array(d.everything), tsvector_to_array(d.title) FROM search_document d" \
     " JOIN unnest(%(kinds)s::text[], %(ids)s::integer[]) AS k(kind, object_id) USING (kind, object_id)"
-GONE = "SELECT kind, object_id FROM search_tombstone WHERE changed_xid >= %(w)s::xid8"
+GONE = "SELECT kind, object_id FROM search_tombstone WHERE changed_xid >= %(w)s::text::xid8"
 # A word's documents: by the GIN index of every field's words; the title's and the positions'
 # words are always among them.
 WHERE = {
@@ -72,14 +82,9 @@ WORK_MEM = "32MB"  # a word's documents, as one bitmap
 QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout
 
 
-def _tokens(row: Any) -> dict[str, set[str]]:
-    """{field: terms} of a document's row, as the Whoosh backend indexes them (whoosh_backend._fields)."""
-    facets = {f"type:{row.kind}"} | {f"skill:{slug}" for slug in row.skills}
-    for name, value in (("kind", row.job_kind), ("status", row.status), ("visibility", row.visibility),
-                        ("budget", row.budget), ("mode", row.mode), ("coop", row.coop_id)):
-        if value not in (None, ""):
-            facets.add(f"{name}:{value}")
-    return {"audience": set(row.audience), "facet": facets, "place": {row.place} if row.place else set()}
+def _terms(row: Any) -> dict[str, list[str]]:
+    """{field: terms} of a document's row (``NARROW``)."""
+    return {"audience": row[3].split(), "facet": row[4].split(), "place": [row[5]] if row[5] else []}
 
 
 class PostgresView:
@@ -97,12 +102,12 @@ class PostgresView:
         self.live = 0
         self.dead = 0
         self.base = 0  # docnums below this are in the presorted orders; later ones are changes
-        self.watermark = "0"
+        self.watermark = 0
         self.checked = time.monotonic()
         self.kinds: list[str] = []
         self.object_ids = array("q")
-        self.stamps: list[str] = []  # changed_xid of each docnum's row
-        self.updated: list[datetime] = []
+        self.stamps = array("q")  # changed_xid of each docnum's row
+        self.updated = array("q")  # indexed_at, microseconds since the epoch
         self.published = array("q")
         self.deadline = array("q")
         self.coop = array("q")
@@ -130,9 +135,11 @@ class PostgresView:
             finally:
                 self.connection = None
 
-    def _load(self, connection: Connection, watermark: str) -> None:
+    def _load(self, connection: Connection, watermark: int) -> None:
         self._reset()
-        for row in connection.exec_driver_sql(LOAD):
+        # Streamed: the rows held at once are a few thousand, not every document.
+        streamed = {"stream_results": True, "max_row_buffer": 10000}
+        for row in connection.exec_driver_sql(LOAD, execution_options=streamed):
             self._add(row)
         self.live = (1 << self.size) - 1
         self.base = self.size
@@ -140,7 +147,7 @@ class PostgresView:
         self.watermark = watermark
         self.loaded = True
 
-    def _refresh(self, connection: Connection, watermark: str) -> None:
+    def _refresh(self, connection: Connection, watermark: int) -> None:
         changed = connection.exec_driver_sql(CHANGED, {"w": self.watermark}).all()
         present = {(kind, object_id) for kind, object_id, _ in changed}
         # Those read before are read again while the watermark stays behind a running transaction.
@@ -160,28 +167,33 @@ class PostgresView:
         if self.dead > self.base // 4 + RELOAD_CHANGES or self.size - self.base > max(RELOAD_CHANGES, self.base // 10):
             self._load(connection, watermark)
 
-    def _stamp(self, kind: str, object_id: int) -> str | None:
+    def _stamp(self, kind: str, object_id: int) -> int | None:
         docnum = self.docnums.get(kind, {}).get(object_id)
         return None if docnum is None else self.stamps[docnum]
 
     def _add(self, row: Any) -> int:
+        kind, object_id, stamp = sys.intern(row[0]), row[1], row[2]
         docnum = self.size
         self.size += 1
-        self.kinds.append(row.kind)
-        self.object_ids.append(row.object_id)
-        self.stamps.append(row.changed_xid)
-        self.updated.append(row.source_updated_at)
-        self.published.append(epoch(row.published_at))
-        self.deadline.append(epoch(row.bids_deadline))
-        self.coop.append(row.coop_id or 0)
-        self.location.append(row.location or "")
-        self.docnums.setdefault(row.kind, {})[row.object_id] = docnum
-        for field, terms in _tokens(row).items():
+        self.kinds.append(kind)
+        self.object_ids.append(object_id)
+        self.stamps.append(stamp)
+        self.location.append(sys.intern(row[6] or ""))
+        self.published.append(row[7])
+        self.deadline.append(row[8])
+        self.coop.append(row[9] or 0)
+        self.updated.append(row[10])
+        self.docnums.setdefault(kind, {})[object_id] = docnum
+        postings = self.postings
+        for field, terms in _terms(row).items():
             for term in terms:
-                self.postings.setdefault((field, term), array("i")).append(docnum)
-                if field == "facet":
-                    name, _, value = term.partition(":")
-                    self.facet_values.setdefault(name, set()).add(value)
+                found = postings.get((field, term))
+                if found is None:
+                    found = postings[(field, term)] = array("i")
+                    if field == "facet":
+                        name, _, value = term.partition(":")
+                        self.facet_values.setdefault(name, set()).add(value)
+                found.append(docnum)
         return docnum
 
     def _remove(self, kind: str, object_id: int) -> None:
@@ -194,11 +206,11 @@ class PostgresView:
     def _change(self, row: Any) -> None:
         """A document written since the last look: at a new docnum, in every cached bitset it
         belongs to (a cached long phrase is dropped: its positions are not read here)."""
-        self._remove(row.kind, row.object_id)
+        self._remove(row[0], row[1])
         docnum = self._add(row)
         self.live |= 1 << docnum
         self.derived.clear()
-        terms = _tokens(row)
+        terms = {field: set(found) for field, found in _terms(row).items()}
         terms["text"], terms["title"] = set(row[-2]), set(row[-1])
         changed: list[tuple[tuple[Any, ...], int]] = []
         for cached, bits in list(self.cache.entries.items()):
@@ -288,7 +300,8 @@ class PostgresView:
         return sorted(self.facet_values.get(prefix.rstrip(":"), ()))
 
     def hits(self, docnums: Iterable[int]) -> list[Hit]:
-        return [Hit(self.kinds[d], self.object_ids[d], self.updated[d]) for d in docnums]
+        return [Hit(self.kinds[d], self.object_ids[d], EPOCH + timedelta(microseconds=self.updated[d]))
+                for d in docnums]
 
     def spellings(self, word: str, distance: int) -> Iterable[str]:
         return ()  # no spelling suggestions from this backend
