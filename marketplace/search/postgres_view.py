@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from . import Hit, SearchTimeout, setting
 from .models import TOMBSTONE_DAYS
 from .postgres_query import MAX_RUN, quoted
-from .whoosh_bits import (MAX_LOCATION_BITSETS, SMALL_SET, BitCache, Deadlines, _Membership, bits_from,
+from .whoosh_bits import (MAX_LOCATION_BITSETS, SMALL_SET, BitCache, Deadlines, Membership, bits_from,
                           members)
 from .whoosh_analysis import EPOCH
 
@@ -313,7 +313,7 @@ class PostgresView:
         key = self._sort_key(how)
         if partition.bit_count() <= SMALL_SET:
             return sorted(members(partition), key=key)[start:start + count]
-        wanted = _Membership(partition, self.size)
+        wanted = Membership(partition, self.size)
         out: list[int] = []
         for docnum in self._walk(how, now, key):
             if docnum in wanted:

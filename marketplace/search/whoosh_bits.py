@@ -1,6 +1,8 @@
-"""What keeps a Whoosh query fast: for each index segment, *bitsets* (Python ints, one bit per
-document) of the facet values, of the audience tokens and of recently used words, cached across
-queries (``BitCache``), and one ``View`` that joins the segments of an open index."""
+"""What keeps a query fast: *bitsets* (Python ints, one bit per document) of the facet values, of
+the audience tokens and of recently used words, cached across queries (``BitCache``). For the
+Whoosh index: each segment's (``_Segment``) and one ``View`` that joins the segments of an open
+index. The bitset helpers, the cache and ``Deadlines`` serve the PostgreSQL backend's view too
+(``postgres_view``)."""
 from __future__ import annotations
 
 import heapq
@@ -57,7 +59,7 @@ def members(bitset: int) -> list[int]:
     return list(compress(range(bitset.bit_length()), flags(bitset)))
 
 
-class _Membership:
+class Membership:
     """Fast "is docnum in this bitset" for walking a long ordered list."""
 
     def __init__(self, bitset: int, size: int) -> None:
@@ -351,7 +353,7 @@ class View:
             keys = self._sort_key(how)
             docs = sorted(members(partition), key=keys)
             return docs[start:start + count]
-        wanted = _Membership(partition, self.size)
+        wanted = Membership(partition, self.size)
         out: list[int] = []
         skipped = 0
         for docnum in self._walk(how, now):
