@@ -171,6 +171,14 @@ DROP TABLE IF EXISTS search_tombstone;
 DROP FUNCTION IF EXISTS search_document_changed() CASCADE;
 """
 TOMBSTONE_DAYS = 1
+CHANGE_FEED_NAMES = frozenset({"search_tombstone", "changed_xid", "ix_search_document_changed_xid",
+                               "ix_search_tombstone_changed_xid"})
+
+
+def in_models(item: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For Alembic's comparison of the models with the database (``include_object``): the change
+    feed's table, column and indexes are made by their own SQL (``CHANGE_FEED``), not the models."""
+    return not (reflected and compare_to is None and name in CHANGE_FEED_NAMES)
 
 # Tables made by create_all (tests, benchmarks) get the trigger too; migrations add it themselves.
 event.listen(SearchDocument.__table__, "after_create", DDL(NARROW_ROWS).execute_if(dialect="postgresql"))
