@@ -160,8 +160,8 @@ class PostgresView:
                 self._remove(kind, object_id)
         if wanted:
             kinds, ids = zip(*wanted)
-            for row in connection.exec_driver_sql(ROWS, {"kinds": list(kinds), "ids": list(ids)}):
-                self._change(row)
+            rows = connection.exec_driver_sql(ROWS, {"kinds": list(kinds), "ids": list(ids)})
+            self._to_cache([self._change(row) for row in rows])
         self.watermark = watermark
         self.checked = time.monotonic()
         if self.dead > self.base // 4 + RELOAD_CHANGES or self.size - self.base > max(RELOAD_CHANGES, self.base // 10):
@@ -203,25 +203,38 @@ class PostgresView:
             self.dead += 1
             self.derived.clear()
 
-    def _change(self, row: Any) -> None:
-        """A document written since the last look: at a new docnum, in every cached bitset it
-        belongs to (a cached long phrase is dropped: its positions are not read here)."""
+    def _change(self, row: Any) -> tuple[int, dict[str, set[str]]]:
+        """A document written since the last look, at a new docnum: (docnum, {field: terms})."""
         self._remove(row[0], row[1])
         docnum = self._add(row)
         self.live |= 1 << docnum
         self.derived.clear()
         terms = {field: set(found) for field, found in _terms(row).items()}
         terms["text"], terms["title"] = set(row[-2]), set(row[-1])
-        changed: list[tuple[tuple[Any, ...], int]] = []
-        for cached, bits in list(self.cache.entries.items()):
-            field, term = cached[0], cached[1]
+        return docnum, terms
+
+    def _to_cache(self, changes: list[tuple[int, dict[str, set[str]]]]) -> None:
+        """The changed documents' bits in every cached bitset they belong to (by a term, or a
+        prefix of one); a cached long phrase is dropped (its positions are not read here)."""
+        exact: dict[tuple[str, str], list[int]] = {}
+        for docnum, terms in changes:
+            for field, found in terms.items():
+                for term in found:
+                    exact.setdefault((field, term), []).append(docnum)
+        updated: list[tuple[tuple[Any, ...], int]] = []
+        for key, bits in list(self.cache.entries.items()):
+            field = key[0]
             if field == "phrase":
-                self.cache.forget(cached)
-            elif field.endswith("*") and any(t.startswith(term) for t in terms[field[:-1]]) \
-                    or term in terms.get(field, ()):
-                changed.append((cached, bits | 1 << docnum))
-        for cached, bits in changed:
-            self.cache.put(cached, bits)
+                self.cache.forget(key)
+                continue
+            if field.endswith("*"):
+                docnums = [d for d, terms in changes if any(t.startswith(key[1]) for t in terms[field[:-1]])]
+            else:
+                docnums = exact.get((field, key[1]), [])
+            if docnums:
+                updated.append((key, bits | bits_from(docnums, self.size)))
+        for key, bits in updated:
+            self.cache.put(key, bits)
 
     def _presort(self) -> None:
         published, deadline, ids = self.published, self.deadline, self.object_ids
