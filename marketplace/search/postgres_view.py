@@ -84,7 +84,8 @@ QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout
 
 def _terms(row: Any) -> dict[str, list[str]]:
     """{field: terms} of a document's row (``NARROW``)."""
-    return {"audience": row[3].split(), "facet": row[4].split(), "place": [row[5]] if row[5] else []}
+    return {"audience": row[3].split(), "facet": row[4].split(), "place": [row[5]] if row[5] else [],
+            "location": [row[6]] if row[6] else []}
 
 
 class PostgresView:
@@ -115,7 +116,7 @@ class PostgresView:
         self.docnums: dict[str, dict[int, int]] = {}  # kind → {id: docnum}
         self.postings: dict[tuple[str, str], array[int]] = {}  # (field, term) → docnums
         self.facet_values: dict[str, set[str]] = {}  # facet name → values
-        self.derived: dict[str, Any] = {}  # built from the columns on demand, until the next change
+        self.labels: set[str] = set()  # locations as written
         self.cache.clear()
 
     # keeping current
@@ -193,6 +194,8 @@ class PostgresView:
                     if field == "facet":
                         name, _, value = term.partition(":")
                         self.facet_values.setdefault(name, set()).add(value)
+                    elif field == "location":
+                        self.labels.add(term)
                 found.append(docnum)
         return docnum
 
@@ -201,14 +204,12 @@ class PostgresView:
         if docnum is not None:
             self.live &= ~(1 << docnum)
             self.dead += 1
-            self.derived.clear()
 
     def _change(self, row: Any) -> tuple[int, dict[str, set[str]]]:
         """A document written since the last look, at a new docnum: (docnum, {field: terms})."""
         self._remove(row[0], row[1])
         docnum = self._add(row)
         self.live |= 1 << docnum
-        self.derived.clear()
         terms = {field: set(found) for field, found in _terms(row).items()}
         terms["text"], terms["title"] = set(row[-2]), set(row[-1])
         return docnum, terms
@@ -255,7 +256,7 @@ class PostgresView:
         return found
 
     def _compute(self, field: str, text: str) -> int:
-        if field in ("audience", "facet", "place"):
+        if field in ("audience", "facet", "place", "location"):
             return bits_from(self.postings.get((field, text), ()), self.size)
         if field.endswith("*"):
             return self._fetch(WHERE[field[:-1]], q=quoted(text) + ":*")
@@ -294,15 +295,11 @@ class PostgresView:
         return found
 
     def by_location(self) -> dict[str, int] | None:
-        if "by_location" not in self.derived:
-            groups: dict[str, list[int]] = {}
-            location = self.location
-            for docnum in members(self.live):
-                groups.setdefault(location[docnum], []).append(docnum)
-            self.derived["by_location"] = None if len(groups) > MAX_LOCATION_BITSETS else \
-                {label: bits_from(docnums, self.size) for label, docnums in groups.items()}
-        found: dict[str, int] | None = self.derived["by_location"]
-        return found
+        """{location as written: bitset}; None when there are too many different locations
+        for this to pay. Cached as words are, so that a change does not rebuild them all."""
+        if len(self.labels) > MAX_LOCATION_BITSETS:
+            return None
+        return {label: self.bits("location", label) for label in self.labels}
 
     def column(self, name: str) -> Sequence[Any]:
         found: Sequence[Any] = getattr(self, name)
