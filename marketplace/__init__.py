@@ -79,8 +79,10 @@ def init_migrations(app):
     if "migrate" not in app.extensions:
         from flask_migrate import Migrate
 
+        from .search.models import in_models
+
         Migrate(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True,
-                compare_type=True)
+                compare_type=True, include_object=in_models)
     from flask_migrate.cli import db as commands
 
     return commands

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from marketplace import create_app, init_migrations
 from marketplace.extensions import db
+from marketplace.search.models import in_models
 
 from .conftest import TEST_DATABASE_URL
 
@@ -47,7 +48,7 @@ def _app(url):
 def _diff(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "render_as_batch": True}
+            conn, opts={"compare_type": True, "render_as_batch": True, "include_object": in_models}
         )
         return compare_metadata(context, db.metadata)
 

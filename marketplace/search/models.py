@@ -131,7 +131,58 @@ DROP TRIGGER IF EXISTS search_document_audience ON job;
 DROP FUNCTION IF EXISTS search_document_audience();
 """
 
+# The change feed that keeps each process's view of the documents current (postgres_view): every
+# written row is stamped with its transaction's id, a deleted row leaves a tombstone so stamped.
+# A transaction id, not a sequence: a reader that has seen everything up to the oldest
+# transaction still running (its snapshot's xmin) has missed nothing below it, however the
+# transactions' commits were ordered. Tombstones outlive a day (``TOMBSTONE_DAYS``); a process
+# idle for longer reloads (postgres_view.RELOAD_AFTER). Not a mapped table: the tests' cleanup
+# empties the mapped tables, and must leave the tombstones of the documents it deletes.
+CHANGE_FEED = """
+ALTER TABLE search_document ADD COLUMN IF NOT EXISTS changed_xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE search_document ALTER COLUMN changed_xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX IF NOT EXISTS ix_search_document_changed_xid ON search_document (changed_xid);
+CREATE TABLE IF NOT EXISTS search_tombstone (
+    kind varchar(10) NOT NULL,
+    object_id integer NOT NULL,
+    changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    deleted_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ix_search_tombstone_changed_xid ON search_tombstone (changed_xid);
+CREATE OR REPLACE FUNCTION search_document_changed() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO search_tombstone (kind, object_id) VALUES (OLD.kind, OLD.object_id);
+        RETURN OLD;
+    END IF;
+    NEW.changed_xid := pg_current_xact_id();
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS search_document_changed ON search_document;
+CREATE TRIGGER search_document_changed BEFORE INSERT OR UPDATE ON search_document
+    FOR EACH ROW EXECUTE FUNCTION search_document_changed();
+DROP TRIGGER IF EXISTS search_document_deleted ON search_document;
+CREATE TRIGGER search_document_deleted AFTER DELETE ON search_document
+    FOR EACH ROW EXECUTE FUNCTION search_document_changed();
+"""
+DROP_CHANGE_FEED = """
+DROP TABLE IF EXISTS search_tombstone;
+DROP FUNCTION IF EXISTS search_document_changed() CASCADE;
+"""
+TOMBSTONE_DAYS = 1
+CHANGE_FEED_NAMES = frozenset({"search_tombstone", "changed_xid", "ix_search_document_changed_xid",
+                               "ix_search_tombstone_changed_xid"})
+
+
+def in_models(item: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For Alembic's comparison of the models with the database (``include_object``): the change
+    feed's table, column and indexes are made by their own SQL (``CHANGE_FEED``), not the models."""
+    return not (reflected and compare_to is None and name in CHANGE_FEED_NAMES)
+
 # Tables made by create_all (tests, benchmarks) get the trigger too; migrations add it themselves.
 event.listen(SearchDocument.__table__, "after_create", DDL(NARROW_ROWS).execute_if(dialect="postgresql"))
+event.listen(SearchDocument.__table__, "after_create", DDL(CHANGE_FEED).execute_if(dialect="postgresql"))
+event.listen(SearchDocument.__table__, "before_drop", DDL(DROP_CHANGE_FEED).execute_if(dialect="postgresql"))
 event.listen(db.metadata, "after_create", DDL(AUDIENCE_TRIGGER).execute_if(dialect="postgresql"))
 event.listen(db.metadata, "before_drop", DDL(DROP_AUDIENCE_TRIGGER).execute_if(dialect="postgresql"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -130,6 +130,20 @@ def taxonomy(alternatives: tuple[tuple[str, str, tuple[str, ...]], ...]) -> Taxo
 
 SNIPPET_CHARS = 240  # at most, per passage
 SNIPPET_CONTEXT = 60  # characters kept before the first marked word and after the last
+
+
+class Terms:
+    """The analysed words to mark in snippets: these words, and any starting with a prefix."""
+
+    def __init__(self, words: Iterable[str] = (), prefixes: Iterable[str] = ()) -> None:
+        self.words: set[str] = set(words)
+        self.prefixes: set[str] = set(prefixes)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words or (isinstance(word, str) and word.startswith(tuple(self.prefixes)))
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.prefixes)
 
 
 def snippet(text: str, terms: Container[str], passages: int = 2) -> Markup | None:

@@ -1,6 +1,8 @@
-"""What keeps a Whoosh query fast: for each index segment, *bitsets* (Python ints, one bit per
-document) of the facet values, of the audience tokens and of recently used words, cached across
-queries (``BitCache``), and one ``View`` that joins the segments of an open index."""
+"""What keeps a query fast: *bitsets* (Python ints, one bit per document) of the facet values, of
+the audience tokens and of recently used words, cached across queries (``BitCache``). For the
+Whoosh index: each segment's (``_Segment``) and one ``View`` that joins the segments of an open
+index. The bitset helpers, the cache and ``Deadlines`` serve the PostgreSQL backend's view too
+(``postgres_view``)."""
 from __future__ import annotations
 
 import heapq
@@ -11,8 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import compress
+from datetime import datetime
 from typing import Any
 
+from . import Hit
+from .documents import parse_key
 from .whoosh_analysis import SCHEMA
 
 
@@ -54,7 +59,7 @@ def members(bitset: int) -> list[int]:
     return list(compress(range(bitset.bit_length()), flags(bitset)))
 
 
-class _Membership:
+class Membership:
     """Fast "is docnum in this bitset" for walking a long ordered list."""
 
     def __init__(self, bitset: int, size: int) -> None:
@@ -105,8 +110,6 @@ def _phrase_in(reader: Any, words: Sequence[str], candidates: int, size: int) ->
 class _Segment:
     """What queries need from one segment; built once and kept while the segment lives."""
 
-    CHECKPOINT = 1024
-
     def __init__(self, reader: Any, cache: BitCache) -> None:
         self.id = reader.segment().segment_id()
         self.size = reader.doc_count_all()
@@ -117,14 +120,7 @@ class _Segment:
         self.location = [v.decode("utf-8") for v in reader.column_reader("location", translate=False)]
         published = self.published
         self.newest = array("q", sorted(range(self.size), key=lambda d: (published[d], d), reverse=True))
-        self.by_deadline = array("q", sorted(range(self.size), key=self.deadline.__getitem__))
-        self.sorted_deadlines = array("q", (self.deadline[d] for d in self.by_deadline))
-        # suffix[k]: the documents from position k * CHECKPOINT of by_deadline to the end.
-        suffix = [0]
-        for start in range(((self.size - 1) // self.CHECKPOINT) * self.CHECKPOINT, -1, -self.CHECKPOINT):
-            chunk = self.by_deadline[start:start + self.CHECKPOINT]
-            suffix.append(suffix[-1] | bits_from(chunk, self.size))
-        self.suffix = suffix[::-1]
+        self.deadlines = Deadlines(sorted(range(self.size), key=self.deadline.__getitem__), self.deadline, self.size)
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
         found = self.cache.get((self.id, *key))
@@ -159,10 +155,35 @@ class _Segment:
         return {label: bits_from(docnums, self.size) for label, docnums in groups.items()}
 
     def deadline_after(self, moment: int) -> int:
-        """Documents whose deadline is later than ``moment`` (epoch seconds)."""
-        pos = bisect_right(self.sorted_deadlines, moment)
+        return self.deadlines.after(moment)
+
+
+class Deadlines:
+    """Documents in order of their deadlines (epoch seconds), and the bitset of those whose
+    deadline is later than a moment in a few big-integer operations."""
+
+    CHECKPOINT = 1024
+
+    def __init__(self, order: Iterable[int], deadline: Sequence[int], size: int) -> None:
+        self.order = array("q", order)
+        self.size = size
+        self.sorted = array("q", (deadline[d] for d in self.order))
+        # suffix[k]: the documents from position k * CHECKPOINT of the order to the end.
+        suffix = [0]
+        for start in range(((len(self.order) - 1) // self.CHECKPOINT) * self.CHECKPOINT, -1, -self.CHECKPOINT):
+            chunk = self.order[start:start + self.CHECKPOINT]
+            suffix.append(suffix[-1] | bits_from(chunk, size))
+        self.suffix = suffix[::-1]
+
+    def passed(self, moment: int) -> int:
+        """How many documents' deadlines are not later than ``moment`` (the first in the order)."""
+        return bisect_right(self.sorted, moment)
+
+    def after(self, moment: int) -> int:
+        """Documents whose deadline is later than ``moment``."""
+        pos = self.passed(moment)
         block = -(-pos // self.CHECKPOINT)
-        head = bits_from(self.by_deadline[pos:block * self.CHECKPOINT], self.size)
+        head = bits_from(self.order[pos:block * self.CHECKPOINT], self.size)
         return head | (self.suffix[block] if block < len(self.suffix) else 0)
 
 
@@ -201,6 +222,15 @@ class BitCache:
         while self.bytes > self.max_bytes and len(self.entries) > 1:
             oldest, old = self.entries.popitem(last=False)
             self.bytes -= _cost(oldest, old)
+
+    def forget(self, key: tuple[Any, ...]) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= _cost(key, old)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.bytes = 0
 
     def forget_segments(self, live_ids: Collection[Any]) -> None:
         for key in [k for k in self.entries if k[0] not in live_ids]:
@@ -293,6 +323,29 @@ class View:
                 break
         return found
 
+    def prefix(self, field: str, stem: str) -> tuple[int, list[str] | None]:
+        """(documents holding a word that starts with ``stem``, the words it stands for: at most
+        ``MAX_EXPANSION``, one more when there are more)."""
+        expanded = self.expand(field, stem)
+        found = 0
+        for term in expanded[:MAX_EXPANSION]:
+            found |= self.bits(field, term)
+        return found, expanded
+
+    def hits(self, docnums: Iterable[int]) -> list[Hit]:
+        hits = []
+        for docnum in docnums:
+            stored = self.searcher.stored_fields(docnum)
+            kind, object_id = parse_key(stored["key"])
+            hits.append(Hit(kind, object_id, datetime.fromisoformat(stored["updated"])))
+        return hits
+
+    def spellings(self, word: str, distance: int) -> Iterable[str]:
+        """Title words (unstemmed) within ``distance`` edits of ``word``, the first letter alike."""
+        field = SCHEMA["title"]
+        source = field.spelling_fieldname("title") if field.separate_spelling() else "title"
+        return self.searcher.reader().terms_within(source, word, distance, prefix=1)
+
     def ordered(self, how: str, partition: int, start: int, count: int, now: int) -> list[int]:
         """``count`` docnums of ``partition`` from ``start``, in the order ``how``."""
         size = partition.bit_count()
@@ -300,7 +353,7 @@ class View:
             keys = self._sort_key(how)
             docs = sorted(members(partition), key=keys)
             return docs[start:start + count]
-        wanted = _Membership(partition, self.size)
+        wanted = Membership(partition, self.size)
         out: list[int] = []
         skipped = 0
         for docnum in self._walk(how, now):
@@ -336,8 +389,8 @@ def _stream(segment: _Segment, offset: int, how: str, now: int) -> Iterator[tupl
     if how == "newest":
         published = segment.published
         return ((-published[d], -(d + offset), d + offset) for d in segment.newest)
-    pos = bisect_right(segment.sorted_deadlines, now)
-    order, deadlines = segment.by_deadline, segment.deadline
+    pos = segment.deadlines.passed(now)
+    order, deadlines = segment.deadlines.order, segment.deadline
     if how == "deadline_asc":
         return ((deadlines[d], d + offset, d + offset) for d in order[pos:])
     return ((-deadlines[d], -(d + offset), d + offset) for d in reversed(order[:pos]))

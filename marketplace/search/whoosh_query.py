@@ -1,5 +1,7 @@
-"""One Whoosh query: a ``SearchRequest`` evaluated on a ``View`` with bitsets all the way (the
-visibility filter, facet counts, ranking tiers), documents looked up at the end."""
+"""One query: a ``SearchRequest`` evaluated on a view with bitsets all the way (the visibility
+filter, facet counts, ranking tiers), documents looked up at the end. The evaluator of both
+backends: the view is the Whoosh index's (``whoosh_bits.View``) or the PostgreSQL documents'
+as one process holds them (``postgres_view.PostgresView``)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,13 +12,14 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 
-from . import Hit, SearchRequest, SearchResult
-from .documents import COOP, JOB, parse_key, place_key, state_table
+from . import SearchRequest, SearchResult
+from .documents import COOP, JOB, place_key, state_table
 from .query import And, Node, Not, Text
-from .whoosh_analysis import SCHEMA, Taxonomy, analyse, epoch, fold
+from .whoosh_analysis import Taxonomy, Terms, analyse, epoch, fold
 from .whoosh_bits import MAX_EXPANSION, flags
 
 if TYPE_CHECKING:
+    from .postgres_view import PostgresView
     from .whoosh_bits import View
 
 # Of each clause of a query: (documents matching it anywhere, in the title, in the skills).
@@ -31,13 +34,14 @@ COUNT_BY_BITSETS = 200  # results per location above which counting by bitsets b
 class Query:
     """Evaluate a ``SearchRequest`` on one view: bitsets all the way, documents at the end."""
 
-    def __init__(self, view: View, request: SearchRequest, tokens: Iterable[str], now: datetime,
+    def __init__(self, view: View | PostgresView, request: SearchRequest, tokens: Iterable[str], now: datetime,
                  skills: Taxonomy) -> None:
         self.view = view
         self.request = request
         self.now = epoch(now)
         self.synonyms, self.skill_words = skills
         self.terms: set[str] = set()
+        self.prefixes: set[str] = set()
         self.unmatched: list[str] = []
         self.notices = list(request.query.notices)
         self.labels: dict[str, str] = {}
@@ -53,15 +57,14 @@ class Query:
             return self._skill_leaf(node)
         if node.prefix:
             # A prefix is matched as typed (lower case, accents folded), not stemmed.
-            expanded = self.view.expand(field, fold(node.text))
-            if len(expanded) > MAX_EXPANSION:
+            found, expanded = self.view.prefix(field, fold(node.text))
+            if expanded is not None and len(expanded) > MAX_EXPANSION:
                 self.notices.append(f"“{node.text}*” matches too many words: type more letters.")
-                expanded = expanded[:MAX_EXPANSION]
-            found = 0
-            for term in expanded:
-                found |= self.view.bits(field, term)
             if field == "text":
-                self.terms.update(expanded)
+                if expanded is None:  # the view does not list the words: mark them by the prefix
+                    self.prefixes.add(fold(node.text))
+                else:
+                    self.terms.update(expanded[:MAX_EXPANSION])
                 if not found & self.audience:  # words only hidden documents hold are unmatched too
                     self.unmatched.append(node.text)
             return found
@@ -153,12 +156,12 @@ class Query:
         total = selected.bit_count()
         start = (request.page - 1) * request.per_page
         docnums = self._page(selected, clauses, start, request.per_page)
-        hits = self._hits(docnums)
+        hits = self.view.hits(docnums)
         suggestions = self._suggestions() if self.unmatched else {}
         return SearchResult(
             hits=hits, total=total, facets=facets, kind_counts=kind_counts,
             suggestions=suggestions, notices=self.notices, searched=searched,
-            highlight=frozenset(self.terms), labels={"location": self.labels},
+            highlight=Terms(self.terms, self.prefixes) if self.prefixes else frozenset(self.terms), labels={"location": self.labels},
         )
 
     # facets
@@ -264,22 +267,11 @@ class Query:
                 break
         return out
 
-    def _hits(self, docnums: Iterable[int]) -> list[Hit]:
-        hits = []
-        for docnum in docnums:
-            stored = self.view.searcher.stored_fields(docnum)
-            kind, object_id = parse_key(stored["key"])
-            hits.append(Hit(kind, object_id, datetime.fromisoformat(stored["updated"])))
-        return hits
-
     def _suggestions(self) -> dict[str, list[str]]:
         """{word: [spellings]}: title words near each unmatched word, only those in a title the
         viewer may see (so that no suggestion tells of a hidden job), the nearest first, then
         those in most of the viewer's documents. Whoosh keeps title words unstemmed in a
         spelling field; each is checked through its stems against the viewer's audience."""
-        reader = self.view.searcher.reader()
-        field = SCHEMA["title"]
-        source = field.spelling_fieldname("title") if field.separate_spelling() else "title"
         found: dict[str, list[str]] = {}
         for typed in self.unmatched:
             if not typed.isalpha():
@@ -287,7 +279,7 @@ class Query:
             word = typed.lower()
             for distance in (1, 2):
                 scored: list[tuple[int, str]] = []
-                for option in reader.terms_within(source, word, distance, prefix=1):
+                for option in self.view.spellings(word, distance):
                     stems = tuple(analyse(option))
                     seen = self._words(stems, "title", phrase=False) & self.audience if stems else 0
                     if option != word and seen:

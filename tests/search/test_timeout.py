@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from marketplace.extensions import db
-from marketplace.search import SearchRequest, SearchTimeout, query_index
-from marketplace.search.postgres_backend import PostgresBackend
+from marketplace.search import SearchRequest, SearchTimeout, postgres_backend, query_index
 from marketplace.search.query import parse
 from marketplace.federation import ANONYMOUS
 
@@ -17,15 +16,15 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.parametrize("search_backend
 
 @pytest.fixture
 def slow_search(app, monkeypatch):
-    """Every search spends a second in the database before counting: longer than the limit."""
-    counts = PostgresBackend._counts
+    """Every search spends a second in the database once its time limit is set: longer than the limit."""
+    limit_time = postgres_backend.limit_time
 
-    def slow(self, session, *args):
-        session.execute(select(func.pg_sleep(1)))
-        return counts(self, session, *args)
+    def slow(connection):
+        limit_time(connection)
+        connection.exec_driver_sql("SELECT pg_sleep(1)")
 
     app.config["SEARCH_TIMEOUT_MS"] = 200
-    monkeypatch.setattr(PostgresBackend, "_counts", slow)
+    monkeypatch.setattr(postgres_backend, "limit_time", slow)
     yield
     monkeypatch.undo()
     app.config["SEARCH_TIMEOUT_MS"] = 3000
