@@ -1,8 +1,10 @@
 """Search tables: the queue of objects waiting to be (re)indexed, and PostgreSQL's documents."""
 from datetime import datetime
 
-from sqlalchemy import DDL, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, event, text
+from sqlalchemy import (BigInteger, DDL, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, event,
+                        text)
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import base as pg_types
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.models import created_column
@@ -173,6 +175,11 @@ DROP FUNCTION IF EXISTS search_document_changed() CASCADE;
 TOMBSTONE_DAYS = 1
 CHANGE_FEED_NAMES = frozenset({"search_tombstone", "changed_xid", "ix_search_document_changed_xid",
                                "ix_search_tombstone_changed_xid"})
+
+
+# SQLAlchemy does not know PostgreSQL's xid8 (the change feed's stamps): named here, so that
+# reading the table back (Alembic comparing the models with a database) does not warn of it.
+pg_types.ischema_names.setdefault("xid8", BigInteger)
 
 
 def in_models(item: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
