@@ -57,11 +57,14 @@ class _InPlace:
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
-        rest = self.view[self.pos:]
-        end = bytes(rest[:4096 if size is None or size < 0 else size]).find(b"\n")
-        if end < 0:
-            return self.read(size)
-        return self.read(end + 1)
+        limit = len(self.view) if size is None or size < 0 else min(self.pos + size, len(self.view))
+        start = self.pos
+        while start < limit:  # a chunk at a time: a line may be longer than one
+            end = bytes(self.view[start:min(start + 4096, limit)]).find(b"\n")
+            if end >= 0:
+                return self.read(start + end + 1 - self.pos)
+            start += 4096
+        return self.read(limit - self.pos)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         self.pos = max(0, offset + (0, self.pos, len(self.view))[whence])

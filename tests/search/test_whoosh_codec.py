@@ -159,3 +159,17 @@ def test_segments_files_are_read_where_they_are_mapped_not_copied(ix):
         part = mapped.subset(1, max(length - 2, 0))
         assert part.read() == copy.subset(1, max(length - 2, 0)).read()
     storage.close()
+
+
+def test_a_line_longer_than_one_chunk_is_read_whole():
+    from io import BytesIO
+
+    from marketplace.search.whoosh_codec import ViewFile
+
+    data = b"x" * 10000 + b"\nrest\n" + b"y" * 5000
+    mapped, copy = ViewFile(data), BytesIO(data)
+    for size in (-1, 5, 9000, 10001, 20000):
+        mapped.seek(0), copy.seek(0)
+        assert mapped.readline(size) == copy.readline(size), size
+        assert mapped.readline() == copy.readline() and mapped.tell() == copy.tell(), size
+
