@@ -15,6 +15,7 @@ import http.client
 import math
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -32,8 +33,9 @@ for path in (ROOT, HERE):
         sys.path.insert(0, path)
 
 import dataset  # noqa: E402
-from wsgi_bench import create_bench_app  # noqa: E402
+from wsgi_bench import create_bench_app, index_path  # noqa: E402
 
+from marketplace import search  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.gunicorn_conf import settle  # noqa: E402
@@ -259,12 +261,19 @@ def ensure_database(path, jobs, coops, rebuild=False, label="Building"):
     app = create_bench_app(path)  # registers every model, for the schema fingerprint
     if not rebuild and dataset.is_ready(path, jobs, coops):
         click.echo(f"Reusing {os.path.relpath(path, ROOT)} ({jobs:,} jobs, {coops:,} co-ops).")
-        return
-    dataset.remove(path)
-    start = time.perf_counter()
-    dataset.build(app, jobs, coops, label=label)
-    size = os.path.getsize(path) / 1e6
-    click.echo(f"Built {os.path.relpath(path, ROOT)} in {time.perf_counter() - start:.1f} s ({size:,.0f} MB).")
+    else:
+        dataset.remove(path)
+        shutil.rmtree(index_path(path), ignore_errors=True)
+        start = time.perf_counter()
+        dataset.build(app, jobs, coops, label=label)
+        size = os.path.getsize(path) / 1e6
+        click.echo(f"Built {os.path.relpath(path, ROOT)} in {time.perf_counter() - start:.1f} s ({size:,.0f} MB).")
+    if not os.path.isdir(index_path(path)):
+        # A site keeps its search index, which the skill pages count open jobs with.
+        start = time.perf_counter()
+        with app.app_context():
+            indexed = search.rebuild(app)
+        click.echo(f"Indexed {indexed:,} documents for search in {time.perf_counter() - start:.1f} s.")
 
 
 def urls(facts):

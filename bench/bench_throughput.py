@@ -21,8 +21,10 @@ answer 200, a server that does not start).
 import os
 import statistics
 import sys
+import time
 
 import click
+from sqlalchemy import func, select
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -36,6 +38,10 @@ from bench_pages import (BenchError, KeepAliveHTTP, check_sign_in, ensure_databa
                          member_cookie, print_table)
 from bench_search import copy_to_postgres  # noqa: E402
 from wsgi_bench import SECRET_KEY, create_bench_app  # noqa: E402
+
+from marketplace import search  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+from marketplace.search.models import SearchDocument  # noqa: E402
 
 # (label, address, target ratio to the bare route)
 PAGES = (
@@ -104,6 +110,17 @@ def report(label, found, workers, connections, duration, rounds, jobs):
                f"pages {min(ratios):.3f}–{max(ratios):.3f}x.")
 
 
+def ensure_search_documents(pg_app):
+    """The PostgreSQL copy's search documents, as a site has them (the skill pages count open
+    jobs with them), written when the copy has none."""
+    with pg_app.app_context():
+        if db.session.scalar(select(func.count()).select_from(SearchDocument)):
+            return
+        start = time.perf_counter()
+        indexed = search.rebuild(pg_app)
+    click.echo(f"Indexed {indexed:,} documents for search in PostgreSQL in {time.perf_counter() - start:.1f} s.")
+
+
 @click.command()
 @click.option("--jobs", default=100_000, show_default=True)
 @click.option("--coops", default=5_000, show_default=True)
@@ -134,7 +151,7 @@ def main(jobs, coops, database, backend, postgres, connections, duration, rounds
     if backend in ("sqlite", "both"):
         servers.append(("SQLite", env, member_cookie(app, facts["member_id"])))
     if backend in ("postgres", "both"):
-        copy_to_postgres(app, postgres, keep_documents=True)
+        ensure_search_documents(copy_to_postgres(app, postgres, keep_documents=True))
         # Signed as the served app signs, for the member as the PostgreSQL copy has them.
         cookie = member_cookie(create_bench_app(SQLALCHEMY_DATABASE_URI=postgres), facts["member_id"])
         servers.append(("PostgreSQL", {**env, "BENCH_DATABASE_URL": postgres, "SEARCH_BACKEND": "postgres"},

@@ -24,13 +24,17 @@ def bare():
     return "bare"
 
 
+def index_path(database):
+    """Where the search index of a SQLite bench database is kept: beside it."""
+    return os.path.abspath(database) + ".index"
+
+
 def create_bench_app(database=None, **overrides):
     url = os.environ.get("BENCH_DATABASE_URL") if database is None else None
     database = database or os.environ.get("BENCH_DATABASE") or DEFAULT_DATABASE
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url or "sqlite:///" + os.path.abspath(database),
-        "SECRET_KEY": SECRET_KEY,
-        **overrides,
-    })
+    settings = {"SQLALCHEMY_DATABASE_URI": url or "sqlite:///" + os.path.abspath(database), "SECRET_KEY": SECRET_KEY}
+    if not url:  # its own search index, as a site has (bench_pages.ensure_database builds it)
+        settings["SEARCH_INDEX_PATH"] = index_path(database)
+    app = create_app({**settings, **overrides})
     app.add_url_rule("/bench/bare", "bench_bare", bare)
     return app

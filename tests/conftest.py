@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from marketplace import create_app
 from marketplace.extensions import db
+from marketplace.search import SearchUnavailable, backend
 
 from . import factories
 from .servers import threaded_app
@@ -137,7 +138,22 @@ def _database(request, app):
         yield
         db.session.rollback()
         _empty_all_tables()
+        _empty_search_index(app)
         db.session.remove()
+
+
+def _empty_search_index(app):
+    """Tests share one Whoosh index: emptied with the tables (they are emptied without the
+    search queue), so that the next test's counts from the index are of its own jobs alone."""
+    if app.config["SEARCH_BACKEND"] != "whoosh":
+        return  # the PostgreSQL backend's documents are a table, emptied with the rest
+    engine = backend(app)
+    try:
+        if not engine.versions():
+            return
+    except SearchUnavailable:
+        pass
+    engine.create_empty()
 
 
 def _empty_all_tables():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -89,8 +89,10 @@ def directory_query(filters: DirectoryFilters | None = None) -> Select[Coop]:
     if filters.name:
         stmt = stmt.where(contains(Coop.name, filters.name))
     if filters.skill is not None:
+        # EXISTS, not IN: the planner then walks the co-ops by name and stops at the page's
+        # end, instead of sorting every co-op that offers a common skill.
         stmt = stmt.where(
-            Coop.id.in_(select(coop_skill.c.coop_id).where(coop_skill.c.skill_id == filters.skill.id))
+            exists().where(coop_skill.c.coop_id == Coop.id, coop_skill.c.skill_id == filters.skill.id)
         )
     if filters.network is not None:
         stmt = stmt.where(Coop.id.in_(
@@ -116,7 +118,10 @@ def list_coops(filters: DirectoryFilters | None = None, page: int = 1, per_page:
 def coops_offering(skill: Skill, limit: int) -> Page:
     """The first ``limit`` co-ops offering ``skill``, by name, as a ``Page`` that knows how many
     there are (a common skill has thousands: the directory lists the rest)."""
-    return paginate(directory_query(DirectoryFilters(skill=skill)), 1, limit)
+    offering = db.session.scalar(
+        select(func.count()).select_from(coop_skill).where(coop_skill.c.skill_id == skill.id)
+    )
+    return paginate(directory_query(DirectoryFilters(skill=skill)), 1, limit, total=offering or 0)
 
 
 def coop_by_slug(slug: str, members: bool = False) -> Coop | None:

@@ -68,9 +68,11 @@ def count_capped(stmt: Select[Any], cap: int=COUNT_CAP) -> tuple[int, bool]:
     return (cap, True) if count > cap else (count, False)
 
 
-def paginate(stmt: Select[Any], page: int, per_page: int, cap: int=COUNT_CAP) -> Page:
-    """Run ``stmt`` (already ordered) for one page; a page past the known end shows the last."""
-    total, capped = count_capped(stmt, cap)
+def paginate(stmt: Select[Any], page: int, per_page: int, cap: int=COUNT_CAP, total: int | None = None) -> Page:
+    """Run ``stmt`` (already ordered) for one page; a page past the known end shows the last.
+    ``total``: the number of rows, when the caller has it from elsewhere (then it is not
+    counted, and not capped)."""
+    total, capped = count_capped(stmt, cap) if total is None else (total, False)
     page = max(1, page)
     if not capped:
         page = min(page, max(1, ceil(total / per_page)))

@@ -89,10 +89,12 @@ def jobs_query(viewer: Viewer, filters: JobFilters | None = None) -> Select[Job]
     return stmt.order_by(Job.published_at.desc(), Job.id.desc())
 
 
-def list_jobs(viewer: Viewer, filters: JobFilters | None = None, page: int = 1, per_page: int = 20) -> Page:
-    """One page of visible jobs, with their co-op and skills loaded in constant statements."""
+def list_jobs(viewer: Viewer, filters: JobFilters | None = None, page: int = 1, per_page: int = 20,
+              total: int | None = None) -> Page:
+    """One page of visible jobs, with their co-op and skills loaded in constant statements.
+    ``total``: how many there are, when the caller knows (else they are counted, up to a cap)."""
     stmt = jobs_query(viewer, filters).options(joinedload(Job.coop), selectinload(Job.skills))
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, total=total)
 
 
 def next_state_change(now: datetime) -> datetime | None:

@@ -77,6 +77,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    facets: tuple[str, ...] | None = None  # the facets to count (None: all of them)
 
 
 @dataclass

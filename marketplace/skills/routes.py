@@ -27,7 +27,7 @@ def index():
             groups.setdefault(skill.group, []).append(skill)
         return render_shared(
             "skills/_index.html", viewer, groups=groups, coop_counts=services.coop_counts(),
-            job_counts=services.visible_open_job_counts(viewer),
+            job_counts=services.open_job_counts(viewer),
         )
 
     content = shared("skills.index", viewer, render, expires=next_state_change)
@@ -46,6 +46,7 @@ def show(slug):
         page = list_jobs(
             viewer, JobFilters(skill=skill),
             page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
+            total=services.open_job_count(viewer, skill),
         )
         coops = coops_offering(skill, current_app.config["COOPS_PER_PAGE"])
         return render_shared("skills/_show.html", viewer, skill=skill, page=page, coops=coops)

@@ -1,0 +1,88 @@
+"""The skills index and a skill page count open jobs on the search index (a cost that does not
+grow with the number of jobs), for each kind of viewer exactly as the database would, and
+count in the database whenever the index has not caught up with it."""
+import re
+
+import pytest
+from sqlalchemy import select, update
+
+from marketplace.core.revision import SiteRevision
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+from marketplace.federation import viewer_for
+from marketplace.jobs.models import Job, JobStatus
+from marketplace.search import drain, enqueue
+from marketplace.search.services import open_jobs_by_skill
+from marketplace.skills.services import open_job_counts, visible_open_job_counts
+
+from ..factories import make_job, settle_index
+from .conftest import SEES, VISIBILITIES, as_viewer, expected
+
+
+def _index_count(html, skill):
+    row = re.search(rf'{skill.name}</a>.*?<td>(\d+)</td><td>(\d+)</td>', html, re.S)
+    return int(row.group(2))
+
+
+def _shown(html):
+    match = re.search(r"Showing (?:([\d,]+)–([\d,]+) of )?([\d,]+) jobs?\b", html)
+    return tuple(int(g.replace(",", "")) if g else None for g in match.groups()) if match else None
+
+
+@pytest.mark.parametrize("kind", SEES)
+def test_the_index_counts_what_the_database_counts_for_every_viewer(app, client, world, kind):
+    """The visibility matrix through the counts: each kind of viewer is counted the open jobs
+    it may see, by the index and by the database alike, on the skills index and the skill page."""
+    settle_index(app)
+    skill = world["skill"]
+    want = sum(1 for v in VISIBILITIES if expected(kind, v, "open"))
+    user = world["users"].get(kind)
+    viewer = viewer_for(user)
+    from_index = open_jobs_by_skill(viewer)
+    assert from_index is not None, "the index had caught up, so it answers"
+    assert from_index.get(skill.slug, 0) == want, kind
+    assert open_job_counts(viewer).get(skill.id, 0) == want
+    assert visible_open_job_counts(viewer).get(skill.id, 0) == want
+    as_viewer(client, world, kind)
+    assert _index_count(client.get("/skills/").get_data(as_text=True), skill) == want
+    assert _shown(client.get(f"/skills/{skill.slug}").get_data(as_text=True))[-1] == want
+
+
+def test_a_skill_page_pages_through_the_count_the_index_gives(app, client, poster, skills, monkeypatch):
+    """The count comes from the index and the jobs from the database: the pages agree with it,
+    and a page past the end shows the last one."""
+    _, coop = poster
+    monkeypatch.setitem(app.config, "JOBS_PER_PAGE", 2)
+    for n in range(5):
+        make_job(coop, "public", "open", skills=[skills["python"]], title=f"Python job {n}")
+    make_job(coop, "public", "closed", skills=[skills["python"]], title="Closed python job")
+    make_job(coop, "cotech", "open", skills=[skills["python"]], title="Members' python job")
+    settle_index(app)
+    assert _shown(client.get("/skills/python").get_data(as_text=True)) == (1, 2, 5)
+    assert _shown(client.get("/skills/python?page=2").get_data(as_text=True)) == (3, 4, 5)
+    last = client.get("/skills/python?page=9").get_data(as_text=True)
+    assert _shown(last) == (5, 5, 5) and "Python job 0" in last
+
+
+def test_counts_come_from_the_database_while_changes_wait_for_the_index(app, client, poster, skills):
+    """A job published by a process that died before applying the search queue: until the queue
+    is applied the skills index and the skill page count it in the database, so the part kept
+    until the next write is right; once the queue is applied the index answers the same."""
+    _, coop = poster
+    make_job(coop, "public", "open", skills=[skills["python"]], title="Counted early")
+    job = make_job(coop, "public", "draft", skills=[skills["python"]], title="Published meanwhile")
+    settle_index(app)
+    db.session.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.PUBLISHED.value,
+                                                                  published_at=utcnow()))
+    db.session.commit()
+    enqueue("job", [job.id])  # its queue row, committed with the change; nobody applied it
+    viewer = viewer_for(None)
+    assert open_jobs_by_skill(viewer) is None
+    token = db.session.scalar(select(SiteRevision.token))
+    for _ in range(2):  # rendered, then served from the cache
+        assert _index_count(client.get("/skills/").get_data(as_text=True), skills["python"]) == 2
+        page = client.get("/skills/python").get_data(as_text=True)
+        assert _shown(page)[-1] == 2 and "Published meanwhile" in page
+    assert drain(app) == 1
+    assert db.session.scalar(select(SiteRevision.token)) == token
+    assert open_jobs_by_skill(viewer) == {"python": 2}
