@@ -431,3 +431,33 @@ def test_the_store_keeps_to_page_cache_mb(app, poster):
         db.engine.dispose()
     again = client.get("/jobs?page=3&q=&skill=&sort=newest&n=39")  # the newest is still there
     assert again.status_code == 200 and _kept_parts(small)[0] == entries
+
+
+def test_a_cached_page_costs_a_member_one_statement_that_still_checks_their_session(client, poster):
+    """On PostgreSQL a signed-in member's page served from the cache reads their row and the
+    site revision in one statement, outside any transaction; the row is read afresh each time,
+    so ending their sessions elsewhere (a new session token) or closing the account still
+    signs this one out at once, and the row loads what the page did not read when asked."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("one round trip instead of several is what PostgreSQL gains")
+    member = make_user("Cached Member", coops=[poster])
+    make_job(poster, "public", title="Listed job")
+    login(client, member)
+    first, _ = _statements(client, "/jobs")
+    with counted_statements() as statements:
+        again = client.get("/jobs").get_data(as_text=True)
+    assert again == first and "Cached Member" in again and "Listed job" in again
+    assert len(statements) == 1 and "site_revision" in statements[0] and '"user"' in statements[0]
+    assert client.get("/account").status_code == 200  # a page that reads more of the user
+    db.session.execute(update(type(member)).where(type(member).id == member.id).values(session_token="f" * 32))
+    db.session.commit()
+    signed_out = client.get("/jobs").get_data(as_text=True)
+    assert "Cached Member" not in signed_out and "Sign in" in signed_out
+
+
+def test_an_anonymous_cached_page_reads_the_revision_alone(client, poster):
+    make_job(poster, "public", title="Listed job")
+    _statements(client, "/jobs")
+    with counted_statements() as statements:
+        assert "Listed job" in client.get("/jobs").get_data(as_text=True)
+    assert len(statements) == 1 and "site_revision" in statements[0]

@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from ..audit.services import record
 from ..coops.models import Coop, CoopMember, CoopRole, JoinRequest, JoinRequestStatus
+from ..core import revision
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation.models import NetworkCoordinator
@@ -45,7 +46,7 @@ def load_user(session_id: str) -> User | None:
     user's current one: a password change or a sign-out ends every other copy."""
     user_id, _, token = str(session_id).partition(":")
     try:
-        user = db.session.get(User, int(user_id))
+        user = revision.get_with_token(User, int(user_id))
     except (TypeError, ValueError):
         return None
     if user is None or not user.active or not hmac.compare_digest(token, user.session_token or ""):

@@ -21,6 +21,14 @@ def request_cached(key: str, compute: Callable[[], T]) -> T:
     return cache[key]
 
 
+def has_cached(key: str) -> bool:
+    return key in g.setdefault("_request_cache", {})
+
+
+def remember(key: str, value: object) -> None:
+    g.setdefault("_request_cache", {})[key] = value
+
+
 def forget(key: str) -> None:
     g.setdefault("_request_cache", {}).pop(key, None)
 
