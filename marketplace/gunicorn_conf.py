@@ -18,6 +18,9 @@ def settle():
 
 
 def post_worker_init(worker):
+    from marketplace import search
+
+    search.warm(worker.wsgi)  # before settle: the view lives as long as the worker
     settle()
 
 

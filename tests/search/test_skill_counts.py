@@ -86,3 +86,32 @@ def test_counts_come_from_the_database_while_changes_wait_for_the_index(app, cli
     assert drain(app) == 1
     assert db.session.scalar(select(SiteRevision.token)) == token
     assert open_jobs_by_skill(viewer) == {"python": 2}
+
+
+def test_a_worker_loads_its_view_of_the_index_before_its_first_request(app, poster, skills, search_backend):
+    """gunicorn's worker start reads the index once, so the first skill count or search of a
+    worker does not wait for it; an index that cannot be read leaves the worker serving."""
+    from types import SimpleNamespace
+
+    from marketplace import gunicorn_conf
+    from marketplace.search import backend
+    from marketplace.search.postgres_view import view_of
+
+    _, coop = poster
+    make_job(coop, "public", "open", skills=[skills["python"]])
+    settle_index(app)
+
+    def loaded():
+        if search_backend == "whoosh":
+            return backend(app)._view is not None
+        return view_of(db.engine).loaded
+
+    if search_backend == "whoosh":
+        backend(app)._view = None
+    else:
+        view_of(db.engine).loaded = False
+    assert not loaded()
+    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
+    assert loaded()
+    app.config["SEARCH_BACKEND"] = "nonsense"  # an index it cannot read: logged, and the worker starts
+    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
