@@ -155,7 +155,7 @@ class Query:
                        for kind, bits in kinds.items()}
         total = selected.bit_count()
         start = (request.page - 1) * request.per_page
-        docnums = self._page(selected, clauses, start, request.per_page)
+        docnums = self._page(selected, clauses, start, request.per_page) if request.per_page > 0 else []
         hits = self.view.hits(docnums)
         suggestions = self._suggestions() if self.unmatched else {}
         return SearchResult(
