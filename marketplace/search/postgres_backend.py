@@ -22,19 +22,20 @@ Writing: the queue's documents are written in the draining transaction, one writ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Text, bindparam, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import TSVECTOR, insert
 
-from . import IndexBusy, SearchResult
+from . import IndexBusy, SearchRequest, SearchResult
 from .documents import place_key
 from .models import PADDING, TOMBSTONE_DAYS
 from .models import SearchDocument as doc
 from .postgres_query import runs, vector
+from .query import ParsedQuery
 from .postgres_view import limit_time, snapshot, view_of
 from .whoosh_analysis import snippet, taxonomy
 from .whoosh_query import Query
@@ -44,10 +45,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..federation import Viewer
-    from . import SearchRequest
     from .documents import Document
     from .whoosh_build import Progress
 
+T = TypeVar("T")
 LOCK_KEY = 0x5EA4C4  # pg advisory lock: one queue drain at a time
 # Tombstones no process can still need (one that has not looked for longer reloads instead).
 PRUNE_TOMBSTONES = text(f"DELETE FROM search_tombstone WHERE deleted_at < now() - interval '{TOMBSTONE_DAYS} days'")
@@ -108,11 +109,18 @@ class PostgresBackend:
 
     def query(self, request: SearchRequest, viewer: Viewer, now: datetime,
               alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> SearchResult:
+        return self._evaluate(Query.run, request, viewer, now, alternatives)
+
+    def counts_by_skill(self, viewer: Viewer, now: datetime) -> dict[str, dict[str, int]]:
+        return self._evaluate(Query.counts_by_skill, SearchRequest(query=ParsedQuery("")), viewer, now)
+
+    def _evaluate(self, answer: Callable[[Query], T], request: SearchRequest, viewer: Viewer, now: datetime,
+                  alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> T:
         from ..extensions import db
 
         with snapshot(db.engine) as connection, view_of(db.engine).reading(connection) as view:
             limit_time(connection)
-            return Query(view, request, viewer.tokens, now, taxonomy(tuple(alternatives))).run()
+            return answer(Query(view, request, viewer.tokens, now, taxonomy(tuple(alternatives))))
 
     def cache_bytes(self) -> int:
         """Bytes of bitsets this process keeps (at most SEARCH_CACHE_MB)."""

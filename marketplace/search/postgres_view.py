@@ -117,6 +117,7 @@ class PostgresView:
         self.postings: dict[tuple[str, str], array[int]] = {}  # (field, term) → docnums
         self.facet_values: dict[str, set[str]] = {}  # facet name → values
         self.labels: set[str] = set()  # locations as written
+        self.memo: dict[Any, Any] = {}  # whole answers, kept by whoosh_query under the live set
         self.cache.clear()
 
     # keeping current

@@ -22,7 +22,7 @@ from ..coops.models import Coop
 from ..core.time import utcnow
 from ..extensions import db
 from ..federation import visible_jobs
-from ..jobs.models import Job, JobState
+from ..jobs.models import Job
 from ..skills.models import Skill
 from ..skills.services import find_skill
 from . import (MAX_PAGE, SORTS, SearchRequest, SearchResult, SearchTimeout, SearchUnavailable, add_to_index,
@@ -233,20 +233,18 @@ def index_in_step() -> bool:
     return queue_length() == 0
 
 
-def open_jobs_by_skill(viewer: Viewer) -> dict[str, int] | None:
-    """{skill slug: open jobs ``viewer`` may see with that skill}, counted on the index's bitsets
-    in a time that does not grow with the number of jobs. None when the index has not caught up
-    with the database or cannot answer: the caller then counts in the database, so that a page
-    part kept until the next write never shows counts older than its revision."""
+def counts_by_skill(viewer: Viewer) -> dict[str, dict[str, int]] | None:
+    """{"job": {skill slug: open jobs ``viewer`` may see with it}, "coop": {skill slug: co-ops
+    offering it}}, counted on the index's bitsets in a time that does not grow with the number
+    of jobs. None when the index has not caught up with the database or cannot answer: the
+    caller then counts in the database, so that a page part kept until the next write never
+    shows counts older than its revision."""
     if not index_in_step():
         return None
-    request = SearchRequest(query=parse(""), kind=JOB, filters={"state": JobState.OPEN.value}, per_page=0,
-                            facets=("skill",))
     try:
-        result = backend().query(request, viewer, utcnow())  # no words: no synonyms to know
+        return backend().counts_by_skill(viewer, utcnow())
     except SearchUnavailable:
         return None
-    return {slug: count for slug, count in result.facets.get("skill", []) if count}
 
 
 def _facets(result: SearchResult, filters: Mapping[str, str]) -> list[Facet]:
@@ -314,8 +312,8 @@ def _suggestion(text: str, suggestions: Mapping[str, list[str]]) -> str | None:
 
 def popular_skills(viewer: Viewer, limit: int = 12) -> list[tuple[Skill, int]]:
     """Skills with the most open jobs this viewer may see (for the empty search page)."""
-    from ..skills.services import open_job_counts
+    from ..skills.services import skill_counts
 
-    top = sorted(open_job_counts(viewer).items(), key=lambda item: -item[1])[:limit]
+    top = sorted(skill_counts(viewer)[0].items(), key=lambda item: -item[1])[:limit]
     skills = {s.id: s for s in db.session.scalars(select(Skill).where(Skill.id.in_([i for i, _ in top])))}
     return [(skills[i], n) for i, n in top if i in skills]

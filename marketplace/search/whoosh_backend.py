@@ -33,10 +33,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 
 # First: whoosh_codec imports Whoosh without its SyntaxWarning.
@@ -45,8 +45,9 @@ from whoosh import index  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.index import LockError  # noqa: E402
 
-from . import IndexBusy, IndexMissing, SearchUnavailable
+from . import IndexBusy, IndexMissing, SearchRequest, SearchUnavailable
 from .documents import document_key, place_key
+from .query import ParsedQuery
 from .whoosh_analysis import ANALYZER, SCHEMA, Taxonomy, analyse, epoch, fold, snippet, taxonomy  # noqa: F401  (also the backend's names)
 from .whoosh_bits import BitCache, View
 from .whoosh_build import PARALLEL_BUILD_MIN, build_in_processes, build_segments
@@ -57,12 +58,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..federation import Viewer
-    from . import SearchRequest, SearchResult
+    from . import SearchResult
     from .documents import Document
     from .whoosh_bits import _Segment
     from .whoosh_build import Fields, Progress
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CURRENT = "CURRENT"
 
@@ -168,9 +170,16 @@ class WhooshBackend:
 
     def query(self, request: SearchRequest, viewer: Viewer, now: datetime,
               alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> SearchResult:
+        return self._evaluate(Query.run, request, viewer, now, alternatives)
+
+    def counts_by_skill(self, viewer: Viewer, now: datetime) -> dict[str, dict[str, int]]:
+        return self._evaluate(Query.counts_by_skill, SearchRequest(query=ParsedQuery("")), viewer, now)
+
+    def _evaluate(self, answer: Callable[[Query], T], request: SearchRequest, viewer: Viewer, now: datetime,
+                  alternatives: Iterable[tuple[str, str, tuple[str, ...]]] = ()) -> T:
         with self._lock:
             view = self._fresh_view()
-            return Query(view, request, viewer.tokens, now, self._skills(alternatives)).run()
+            return answer(Query(view, request, viewer.tokens, now, self._skills(alternatives)))
 
     def _skills(self, alternatives: Iterable[tuple[str, str, tuple[str, ...]]]) -> Taxonomy:
         return taxonomy(tuple(alternatives))

@@ -237,6 +237,14 @@ class BitCache:
             self.bytes -= _cost(key, self.entries.pop(key))
 
 
+def _shared_term(field: str, text: str) -> bool:
+    """A facet or audience term with few values site-wide (not a co-op's own, of which there
+    are thousands): its bitset is worth keeping for the whole generation."""
+    if field == "facet":
+        return not text.startswith("coop:")
+    return field == "audience" and text.startswith("visibility:")
+
+
 class View:
     """One generation of the index, as the queries see it."""
 
@@ -264,6 +272,7 @@ class View:
             self.leaves.append((segment, offset, reader, leaf))
         self.live = live
         self._arrays: dict[Any, Any] = {}  # what is built once per generation, by name
+        self.memo: dict[Any, Any] = {}  # whole answers, kept by whoosh_query (insertion ordered)
 
     def _joined(self, per_segment: Callable[[_Segment, Any], int]) -> int:
         """One bitset over the index from ``per_segment(segment, reader)`` of each segment."""
@@ -275,7 +284,15 @@ class View:
         return total
 
     def bits(self, field: str, text: str) -> int:
-        return self._joined(lambda segment, reader: segment.bits(reader, field, text))
+        if not _shared_term(field, text):
+            return self._joined(lambda segment, reader: segment.bits(reader, field, text))
+        # A term of the few that nearly every query asks for (a skill, a state, a visibility):
+        # joined across the segments once per generation, not once per query.
+        kept = self._arrays.setdefault("shared_bits", {})
+        found = kept.get((field, text))
+        if found is None:
+            found = kept[(field, text)] = self._joined(lambda segment, reader: segment.bits(reader, field, text))
+        return found
 
     def phrase(self, words: tuple[str, ...]) -> int:
         return self._joined(lambda segment, reader: segment.phrase(reader, words))

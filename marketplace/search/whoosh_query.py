@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 
+from ..jobs.models import JobState
 from . import SearchRequest, SearchResult
 from .documents import COOP, JOB, place_key, state_table
 from .query import And, Node, Not, Text
@@ -27,7 +28,8 @@ Clause = tuple[int, int, int]
 
 
 TERM_FACETS = ("kind", "visibility", "budget", "mode", "skill")
-COUNT_BY_BITSETS = 200  # results per location above which counting by bitsets beats a lookup each
+COUNT_BY_BITSETS = 200
+MEMO_ENTRIES = 64  # answers a view keeps for the viewers' audiences (each a few hundred bytes, and its key)  # results per location above which counting by bitsets beats a lookup each
 
 # --- one query -------------------------------------------------------------------------------
 
@@ -45,8 +47,9 @@ class Query:
         self.unmatched: list[str] = []
         self.notices = list(request.query.notices)
         self.labels: dict[str, str] = {}
+        self.tokens = frozenset(tokens)
         audience = 0
-        for token in tokens:
+        for token in self.tokens:
             audience |= view.bits("audience", token)
         self.audience = audience & view.live
 
@@ -163,6 +166,31 @@ class Query:
             suggestions=suggestions, notices=self.notices, searched=searched,
             highlight=Terms(self.terms, self.prefixes) if self.prefixes else frozenset(self.terms), labels={"location": self.labels},
         )
+
+    def counts_by_skill(self) -> dict[str, dict[str, int]]:
+        """{"job": {skill slug: open jobs}, "coop": {skill slug: co-ops}} of what the viewer may
+        see, each skill's bitset read once for both (the skills index's two columns)."""
+        view = self.view
+        # The answer depends only on the viewer's tokens, the documents (the live set: on either
+        # view a changed document is a new one) and which deadlines have passed; kept under
+        # those, repeating it costs a lookup rather than two bitset operations a skill.
+        key = (self.tokens, view.live, view.deadline_after(self.now))
+        kept = view.memo.get(key)
+        if kept is not None:
+            return {kind: dict(found) for kind, found in kept.items()}
+        within = {JOB: self.audience & view.bits("facet", f"type:{JOB}") & self._state_bits().get(JobState.OPEN.value, 0),
+                  COOP: self.audience & view.bits("facet", f"type:{COOP}")}
+        counts: dict[str, dict[str, int]] = {JOB: {}, COOP: {}}
+        for slug in view.values("facet", "skill:"):
+            bits = view.bits("facet", f"skill:{slug}")
+            for kind, selected in within.items():
+                found = (selected & bits).bit_count()
+                if found:
+                    counts[kind][slug] = found
+        view.memo[key] = counts
+        while len(view.memo) > MEMO_ENTRIES:
+            view.memo.pop(next(iter(view.memo)))
+        return {kind: dict(found) for kind, found in counts.items()}
 
     # facets
 

@@ -25,10 +25,9 @@ def index():
         groups: dict[str, list[Any]] = {}
         for skill in services.all_skills():
             groups.setdefault(skill.group, []).append(skill)
-        return render_shared(
-            "skills/_index.html", viewer, groups=groups, coop_counts=services.coop_counts(),
-            job_counts=services.open_job_counts(viewer),
-        )
+        job_counts, coop_counts = services.skill_counts(viewer)
+        return render_shared("skills/_index.html", viewer, groups=groups, coop_counts=coop_counts,
+                             job_counts=job_counts)
 
     content = shared("skills.index", viewer, render, expires=next_state_change)
     return render_template("skills/index.html", content=content)

@@ -131,25 +131,27 @@ def coop_counts() -> dict[Any, Any]:
     return dict(rows.all())
 
 
-def open_job_counts(viewer: Viewer) -> dict[int, int]:
-    """{skill_id: open jobs the viewer may see with that skill}: from the search index when it
-    has caught up with the database (a count that does not grow with the jobs), else counted
-    in the database."""
-    from ..search.services import open_jobs_by_skill
+def skill_counts(viewer: Viewer) -> tuple[dict[int, int], dict[int, int]]:
+    """({skill_id: open jobs the viewer may see with that skill}, {skill_id: co-ops offering
+    it}): from the search index when it has caught up with the database (counts that do not
+    grow with the jobs), else counted in the database."""
+    from ..search.services import counts_by_skill
 
-    by_slug = open_jobs_by_skill(viewer)
-    if by_slug is None:
-        return visible_open_job_counts(viewer)
-    return {skill.id: by_slug[skill.slug] for skill in all_skills() if skill.slug in by_slug}
+    found = counts_by_skill(viewer)
+    if found is None:
+        return visible_open_job_counts(viewer), coop_counts()
+    ids = {skill.slug: skill.id for skill in all_skills()}
+    jobs, coops = ({ids[slug]: n for slug, n in found[kind].items() if slug in ids} for kind in ("job", "coop"))
+    return jobs, coops
 
 
 def open_job_count(viewer: Viewer, skill: Skill) -> int | None:
     """Open jobs the viewer may see with ``skill``, from the search index; None when the index
     cannot say (the job list then counts them itself)."""
-    from ..search.services import open_jobs_by_skill
+    from ..search.services import counts_by_skill
 
-    by_slug = open_jobs_by_skill(viewer)
-    return None if by_slug is None else by_slug.get(skill.slug, 0)
+    found = counts_by_skill(viewer)
+    return None if found is None else found["job"].get(skill.slug, 0)
 
 
 def visible_open_job_counts(viewer: Viewer) -> dict[Any, Any]:

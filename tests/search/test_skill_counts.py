@@ -2,26 +2,28 @@
 grow with the number of jobs), for each kind of viewer exactly as the database would, and
 count in the database whenever the index has not caught up with it."""
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from marketplace.core.revision import SiteRevision
-from marketplace.core.time import utcnow
+from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.federation import viewer_for
 from marketplace.jobs.models import Job, JobStatus
 from marketplace.search import drain, enqueue
-from marketplace.search.services import open_jobs_by_skill
-from marketplace.skills.services import open_job_counts, visible_open_job_counts
+from marketplace.search.services import counts_by_skill
+from marketplace.skills.services import coop_counts, skill_counts, visible_open_job_counts
 
-from ..factories import make_job, settle_index
+from ..factories import make_coop, make_job, settle_index
 from .conftest import SEES, VISIBILITIES, as_viewer, expected
 
 
-def _index_count(html, skill):
+def _index_count(html, skill, column=2):
+    """The skills index's count of open jobs (column 2) or of co-ops (column 1) of ``skill``."""
     row = re.search(rf'{skill.name}</a>.*?<td>(\d+)</td><td>(\d+)</td>', html, re.S)
-    return int(row.group(2))
+    return int(row.group(column))
 
 
 def _shown(html):
@@ -38,11 +40,12 @@ def test_the_index_counts_what_the_database_counts_for_every_viewer(app, client,
     want = sum(1 for v in VISIBILITIES if expected(kind, v, "open"))
     user = world["users"].get(kind)
     viewer = viewer_for(user)
-    from_index = open_jobs_by_skill(viewer)
+    from_index = counts_by_skill(viewer)
     assert from_index is not None, "the index had caught up, so it answers"
-    assert from_index.get(skill.slug, 0) == want, kind
-    assert open_job_counts(viewer).get(skill.id, 0) == want
-    assert visible_open_job_counts(viewer).get(skill.id, 0) == want
+    assert from_index["job"].get(skill.slug, 0) == want, kind
+    jobs, coops = skill_counts(viewer)
+    assert jobs.get(skill.id, 0) == want == visible_open_job_counts(viewer).get(skill.id, 0)
+    assert coops == coop_counts()  # co-op profiles are public: the same for every viewer
     as_viewer(client, world, kind)
     assert _index_count(client.get("/skills/").get_data(as_text=True), skill) == want
     assert _shown(client.get(f"/skills/{skill.slug}").get_data(as_text=True))[-1] == want
@@ -58,6 +61,13 @@ def test_a_skill_page_pages_through_the_count_the_index_gives(app, client, poste
     make_job(coop, "public", "closed", skills=[skills["python"]], title="Closed python job")
     make_job(coop, "cotech", "open", skills=[skills["python"]], title="Members' python job")
     settle_index(app)
+    for name in ("Py One", "Py Two"):
+        make_coop(name, skills=[skills["python"], skills["devops"]])
+    make_coop("Ops Only", skills=[skills["devops"]])
+    settle_index(app)
+    assert counts_by_skill(viewer_for(None))["coop"] == {"python": 2, "devops": 3}
+    index = client.get("/skills/").get_data(as_text=True)
+    assert (_index_count(index, skills["python"], 1), _index_count(index, skills["devops"], 1)) == (2, 3)
     assert _shown(client.get("/skills/python").get_data(as_text=True)) == (1, 2, 5)
     assert _shown(client.get("/skills/python?page=2").get_data(as_text=True)) == (3, 4, 5)
     last = client.get("/skills/python?page=9").get_data(as_text=True)
@@ -77,7 +87,7 @@ def test_counts_come_from_the_database_while_changes_wait_for_the_index(app, cli
     db.session.commit()
     enqueue("job", [job.id])  # its queue row, committed with the change; nobody applied it
     viewer = viewer_for(None)
-    assert open_jobs_by_skill(viewer) is None
+    assert counts_by_skill(viewer) is None
     token = db.session.scalar(select(SiteRevision.token))
     for _ in range(2):  # rendered, then served from the cache
         assert _index_count(client.get("/skills/").get_data(as_text=True), skills["python"]) == 2
@@ -85,7 +95,7 @@ def test_counts_come_from_the_database_while_changes_wait_for_the_index(app, cli
         assert _shown(page)[-1] == 2 and "Published meanwhile" in page
     assert drain(app) == 1
     assert db.session.scalar(select(SiteRevision.token)) == token
-    assert open_jobs_by_skill(viewer) == {"python": 2}
+    assert counts_by_skill(viewer) == {"job": {"python": 2}, "coop": {}}
 
 
 def test_a_worker_loads_its_view_of_the_index_before_its_first_request(app, poster, skills, search_backend):
@@ -115,3 +125,22 @@ def test_a_worker_loads_its_view_of_the_index_before_its_first_request(app, post
     assert loaded()
     app.config["SEARCH_BACKEND"] = "nonsense"  # an index it cannot read: logged, and the worker starts
     gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
+
+
+def test_counts_kept_between_requests_follow_the_clock_the_index_and_the_viewer(app, poster, skills):
+    """The index keeps its last answers, keyed by what they depend on: a deadline passing, a
+    new job and another viewer's audience each give a new answer, never a kept one."""
+    user, coop = poster
+    job = make_job(coop, "public", "open", skills=[skills["python"]])
+    settle_index(app)
+    anonymous, member = viewer_for(None), viewer_for(user)
+    for _ in range(2):  # computed, then kept
+        assert counts_by_skill(anonymous)["job"] == {"python": 1}
+    with frozen_now(job.bids_deadline + timedelta(seconds=1)):
+        assert counts_by_skill(anonymous)["job"] == {}
+    assert counts_by_skill(anonymous)["job"] == {"python": 1}
+    make_job(coop, "cotech", "open", skills=[skills["python"], skills["devops"]])
+    settle_index(app)
+    assert counts_by_skill(anonymous)["job"] == {"python": 1}
+    assert counts_by_skill(member)["job"] == {"python": 2, "devops": 1}
+    assert counts_by_skill(anonymous)["job"] == {"python": 1}
