@@ -12,11 +12,13 @@ holding it waits for no other lock (so two writers cannot deadlock on it).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import has_app_context
-from sqlalchemy import String, event, inspect, select, update
+from sqlalchemy import String, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -27,7 +29,6 @@ from .cache import forget, has_cached, remember, request_cached
 M = TypeVar("M")
 
 if TYPE_CHECKING:
-    from typing import Any
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
     from sqlalchemy.orm import InstanceState
@@ -82,31 +83,43 @@ def current() -> str | None:
     return request_cached(CURRENT, _read_token)
 
 
-def _read_token() -> str | None:
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        # Often the only statement of a request (a page served from the cache): on a connection
-        # of its own, without a transaction, it takes one round trip where the session's BEGIN,
-        # SELECT and ROLLBACK take three. What the request reads later is as new or newer
-        # (READ COMMITTED), which is all a part cached under the token needs.
+@contextmanager
+def _first_read() -> Iterator[Connection]:
+    """The connection for a request's first read. On PostgreSQL, while the session has begun no
+    transaction, one of its own in autocommit: a single round trip, where the session's BEGIN,
+    SELECT and ROLLBACK take three. What the request reads later is as new or newer (READ
+    COMMITTED), which is all a part cached under the token needs. Elsewhere the session's."""
+    session = db.session()
+    if db.engine.dialect.name == "postgresql" and not session.in_transaction():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            return connection.scalar(_READ_TOKEN)
-    return db.session.scalar(_READ_TOKEN)
+            yield connection
+    else:
+        yield session.connection()
+
+
+def _read_token() -> str | None:
+    with _first_read() as connection:
+        return connection.scalar(_READ_TOKEN)
+
+
+_WITH_TOKEN: dict[Any, Any] = {}  # model → its row by primary key, with the token (built once)
 
 
 def get_with_token(model: type[M], ident: int) -> M | None:
-    """``db.session.get(model, ident)``. On PostgreSQL, when the request has read nothing yet,
-    the row comes with the site revision in one statement on a connection of its own (see
-    ``_read_token``), and joins the session as loaded: a page served from the cache to a
-    signed-in member then costs one round trip, not five."""
+    """``db.session.get(model, ident)``, reading the site revision in the same statement when the
+    request has not read it yet; the row joins the session as loaded. A page served from the
+    cache to a signed-in member then costs one statement (on PostgreSQL one round trip, not five)."""
     session = db.session()
-    mapper = inspect(model)
-    if (db.engine.dialect.name != "postgresql" or session.in_transaction() or has_cached(CURRENT)
-            or session.identity_map.get(identity_key(model, ident)) is not None):
+    if has_cached(CURRENT) or session.identity_map.get(identity_key(model, ident)) is not None:
         return session.get(model, ident)
-    token = _READ_TOKEN.scalar_subquery().label("site_revision_token")
-    stmt = select(mapper.local_table, token).where(mapper.primary_key[0] == ident)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(stmt).mappings().first()
+    mapper = inspect(model)
+    stmt = _WITH_TOKEN.get(model)
+    if stmt is None:
+        token = _READ_TOKEN.scalar_subquery().label("site_revision_token")
+        stmt = _WITH_TOKEN[model] = select(mapper.local_table, token).where(
+            mapper.primary_key[0] == bindparam("ident"))
+    with _first_read() as connection:
+        row = connection.execute(stmt, {"ident": ident}).mappings().first()
     if row is None:
         return None
     remember(CURRENT, row["site_revision_token"])
