@@ -5,7 +5,7 @@ Such a part depends only on what its viewer may see, so it is rendered once and 
   - the site revision (``core.revision``), which every write changes in its own transaction;
   - the viewer's audience (``audience_key``, from ``federation`` through ``core.hooks``: everything the visibility rule knows
     of them, their co-ops included) and whether they are signed in;
-  - the day, and the address asked for (host, path and query).
+  - the day, and the address asked for (host, the prefix the site is mounted at, path and query).
 It is used until the clock reaches ``expires(now)`` (the next deadline that turns a job from
 open to closed: state is derived from the clock, not stored) and never longer than
 ``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages)
@@ -182,7 +182,7 @@ def shared(name: str, viewer: Any, render: Callable[[], object],
     # The day too: what a co-op may do (bid, ask) follows its memberships' dates; and the
     # viewer's time zone and language, which its dates and words are shown in.
     key = (name, hook("audience_key")(viewer), not viewer.is_anonymous, site_today(), viewer_zone().key,
-           str(get_locale()), request.host_url, request.full_path)
+           str(get_locale()), request.url_root, request.full_path)
     placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires, keep)
     return Markup(_with_viewers_token(placeholder, html))
 

@@ -17,7 +17,8 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import has_app_context
+from flask import has_app_context, has_request_context
+from flask_login import current_user
 from sqlalchemy import String, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -80,6 +81,10 @@ def current() -> str | None:
     """The revision this request reads at (once per request, and again after the request's
     own write), or None when the database has none: then nothing is cached. Views with a
     shared part call it before reading anything the part shows."""
+    if not has_cached(CURRENT) and has_request_context():
+        # A signed-in user's row is read together with the token (``get_with_token``): load it
+        # first, so that the token costs no statement of its own.
+        getattr(current_user, "is_authenticated", False)
     return request_cached(CURRENT, _read_token)
 
 
