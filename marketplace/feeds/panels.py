@@ -15,11 +15,22 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def feed_links(endpoint: str, slug: str | None = None, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
+def _feed_values(endpoint: str, slug: str | None, query: Mapping[str, Any] | None) -> dict[str, Any]:
     values: dict[str, Any] = {"slug": slug} if slug is not None else {}
     if endpoint == "feeds.jobs" and query is not None:
         values.update(search_args(query))
+    return values
+
+
+def feed_alternates(endpoint: str, slug: str | None = None, query: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The Atom and RSS addresses of a page's feed, for its head (every page that lists jobs)."""
+    values = _feed_values(endpoint, slug, query)
+    return {fmt: url_for(endpoint, fmt=fmt, _external=True, **values) for fmt in ("atom", "rss")}
+
+
+def feed_links(endpoint: str, slug: str | None = None, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The feed addresses matching a page, for ``templates/feeds/_links.html``."""
+    values = _feed_values(endpoint, slug, query)
     atom = url_for(endpoint, fmt="atom", _external=True, **values)
     atom_path = urlsplit(atom)._replace(scheme="", netloc="").geturl()
     alert_args: dict[str, Any] = search_args(query) if endpoint == "feeds.jobs" and query is not None else {}

@@ -28,7 +28,7 @@ from ..search import SearchUnavailable
 from ..search import services as search_services
 from ..skills.services import all_skills, skill_by_slug, skills_with_ids
 from . import outgoing, queries, services
-from .panels import feed_links
+from .panels import feed_alternates, feed_links
 from .forms import FeedSourceForm, TokenForm
 from ..core.tokens import create_from_form, revoke_own
 from .models import FeedSource, FeedToken, ImportedEntry
@@ -175,6 +175,7 @@ search_args = queries.kept_args  # for the feed links of pages and private addre
 # --- helpers for other pages' templates --------------------------------------------------------
 
 bp.app_template_global()(feed_links)
+bp.app_template_global()(feed_alternates)
 
 
 @bp.app_template_global()
