@@ -37,7 +37,10 @@ def _utc(value: object) -> datetime:
     if parsed is None:
         raise PydanticCustomError("datetime", "must be a date and time (ISO 8601)")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first day there is
+            raise PydanticCustomError("datetime", "must be a date and time between the years 1 and 9999") from None
     return parsed
 
 

@@ -64,7 +64,7 @@ def to_local(moment: datetime | None) -> datetime | None:
     """Naive UTC → aware datetime in the site's time zone."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(site_zone())
+    return _shown_in(moment, site_zone())
 
 
 def site_today() -> date:
@@ -81,7 +81,7 @@ def from_local(moment: datetime | None) -> datetime | None:
     """Naive datetime typed in the site's time zone → naive UTC."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=site_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return _typed_in(moment, site_zone())
 
 
 def viewer_zone() -> ZoneInfo:
@@ -111,7 +111,7 @@ def to_viewer(moment: datetime | None) -> datetime | None:
     """Naive UTC → aware datetime in the viewer's zone."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(viewer_zone())
+    return _shown_in(moment, viewer_zone())
 
 
 @overload
@@ -122,4 +122,26 @@ def from_viewer(moment: datetime | None) -> datetime | None:
     """Naive datetime typed in the viewer's zone → naive UTC."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=viewer_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return _typed_in(moment, viewer_zone())
+
+
+# The first and last hours there are (years 1 and 9999) have no local time in every zone.
+OUT_OF_RANGE = "That date is out of range: give one between the years 1 and 9999."
+
+
+def _shown_in(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Naive UTC → aware in ``zone``; in UTC when the zone's date would be past the calendar's
+    ends (a deadline in the last hours of 9999, seen from east of Greenwich)."""
+    try:
+        return moment.replace(tzinfo=timezone.utc).astimezone(zone)
+    except OverflowError:
+        return moment.replace(tzinfo=timezone.utc)
+
+
+def _typed_in(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Naive, typed in ``zone`` → naive UTC. Raises ValueError (``OUT_OF_RANGE``) when that
+    moment is past the calendar's ends in UTC (which forms report as the field's error)."""
+    try:
+        return moment.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(OUT_OF_RANGE) from None

@@ -168,7 +168,10 @@ def parse_iso(value: object, end_of_day: bool = False) -> datetime | None:
         moment = moment.replace(hour=23, minute=59) if end_of_day else moment
         moment = moment.replace(tzinfo=site_zone())
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # past the calendar's ends in UTC: as good as no date
+            return None
     return moment.replace(microsecond=0)
 
 

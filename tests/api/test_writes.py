@@ -84,6 +84,9 @@ def test_create_job_field_errors_write_nothing(client, poster, skills):
     cases = [
         ({"skills": ["no-such-skill"]}, "skills"),
         ({"bids_deadline": "next tuesday"}, "bids_deadline"),
+        # An offset that takes it before the first day there is (was a 500).
+        ({"bids_deadline": "0001-01-01T00:00:00+01:00"}, "bids_deadline"),
+        ({"bids_deadline": "9999-12-31T23:59:00-01:00"}, "bids_deadline"),
         ({"bids_deadline": (utcnow() - timedelta(days=1)).isoformat()}, "bids_deadline"),
         ({"budget_min": -5}, "budget_min"),
         ({"budget_min": "lots"}, "budget_min"),

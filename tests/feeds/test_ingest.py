@@ -265,6 +265,22 @@ def test_ocds_deadline_extension_reopens_a_closed_job(feed_server, make_source):
     assert db.session.get(Job, bristol.id).state == "open"
 
 
+def test_an_ocds_date_past_the_calendars_ends_is_no_date(feed_server, make_source):
+    """A tender whose deadline is in the first hour there is, with an offset that takes it
+    before year 1 in UTC (was an OverflowError that failed the fetch), is read as giving no
+    deadline; the rest of the feed is imported."""
+    import json
+
+    package = json.loads(data_file("contracts-finder.json"))
+    package["releases"][3]["tender"]["tenderPeriod"]["endDate"] = "0001-01-01T00:00:00+01:00"
+    source = make_source(feed_server.put("/ocds.json", json.dumps(package).encode()), kind="ocds")
+    report = fetch_source(source)
+    assert (report.outcome, report.error) == ("imported", None)
+    bristol = jobs_by_title()["Social media and campaign support for the Bristol Climate Festival"]
+    assert bristol.bids_deadline.year > 1
+    assert "Website redesign and accessible content management system" in jobs_by_title()
+
+
 # --- hostile and broken feeds ---------------------------------------------------------------------
 
 def test_html_and_scripts_are_sanitised(feed_server, make_source):

@@ -57,3 +57,26 @@ def test_deadlines_typed_are_read_in_the_users_zone(poster_client, poster, job_f
         assert (job.questions_deadline, job.bids_deadline) == (datetime(2027, 10, 30, 16), datetime(2027, 11, 8, 17))
         edit = poster_client.get(f"/jobs/{job.id}/edit").get_data(as_text=True)
         assert 'value="2027-10-30T12:00"' in edit and 'value="2027-11-08T12:00"' in edit
+
+
+def test_dates_at_the_ends_of_the_calendar_are_refused_or_shown_never_a_500(poster_client, poster, job_form):
+    """The first and last hours there are (years 1 and 9999) have no local time in zones ahead
+    of or behind Greenwich: a deadline typed there is refused with its reason, and a job whose
+    deadline is the last hour there is (the API takes it in UTC) is shown in UTC to a viewer in
+    Tokyo rather than failing every page that lists it."""
+    poster.time_zone = "Asia/Tokyo"
+    db.session.commit()
+    job_form.update(questions_deadline="0001-01-01T00:10", bids_deadline="2027-11-01T12:00", start_date="2027-12-01")
+    with frozen_now(BEFORE_OCTOBER):
+        response = poster_client.post("/jobs/new", data=job_form)
+        assert response.status_code == 422
+        assert "between the years 1 and 9999" in response.get_data(as_text=True)
+        assert db.session.scalars(select(Job)).all() == []
+        job_form.update(questions_deadline="2027-10-30T12:00", bids_deadline="2027-11-01T12:00")
+        job = _post(poster_client, job_form)
+        job.bids_deadline = datetime(9999, 12, 31, 23, 0)
+        db.session.commit()
+        for address in (f"/jobs/{job.id}", "/jobs", "/", f"/jobs/{job.id}/edit"):
+            response = poster_client.get(address)
+            assert response.status_code == 200, address
+        assert "31 Dec 9999, 23:00 UTC" in poster_client.get(f"/jobs/{job.id}").get_data(as_text=True)
