@@ -28,8 +28,10 @@ Clause = tuple[int, int, int]
 
 
 TERM_FACETS = ("kind", "visibility", "budget", "mode", "skill")
-COUNT_BY_BITSETS = 200
-MEMO_ENTRIES = 64  # answers a view keeps for the viewers' audiences (each a few hundred bytes, and its key)  # results per location above which counting by bitsets beats a lookup each
+COUNT_BY_BITSETS = 200  # results per location above which counting by bitsets beats a lookup each
+# Answers a view keeps, the oldest going first: each is a few hundred bytes, and its key holds two
+# bitsets of the documents (about 26 KB at 100,000): under 2 MB a worker at that size.
+MEMO_ENTRIES = 64
 
 # --- one query -------------------------------------------------------------------------------
 
