@@ -77,7 +77,6 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
-    facets: tuple[str, ...] | None = None  # the facets to count (None: all of them)
 
 
 @dataclass
@@ -191,7 +190,7 @@ def warm(app: Flask) -> None:
 
     with app.app_context():
         try:
-            backend(app).query(SearchRequest(query=ParsedQuery(""), per_page=0, facets=()), ANONYMOUS, utcnow())
+            backend(app).counts_by_skill(ANONYMOUS, utcnow())  # reads the view, and the skills' bitsets
         except Exception:  # the site serves without search; its pages say so
             log.warning("search: the index could not be read before the first request", exc_info=True)
         finally:

@@ -228,10 +228,7 @@ class Query:
         for bits in chosen.values():
             everything &= bits
         facets: dict[str, list[tuple[str, int]]] = {}
-        wanted = self.request.facets
         for name in ("kind", "state", "visibility", "budget", "mode", "skill", "location", "coop"):
-            if wanted is not None and name not in wanted:
-                continue
             if name in chosen:
                 others = base
                 for other, bits in chosen.items():
