@@ -103,7 +103,7 @@ def test_a_worker_loads_its_view_of_the_index_before_its_first_request(app, post
     worker does not wait for it; an index that cannot be read leaves the worker serving."""
     from types import SimpleNamespace
 
-    from marketplace import gunicorn_conf
+    from marketplace.operations import serving
     from marketplace.search import backend
     from marketplace.search.postgres_view import view_of
 
@@ -121,10 +121,10 @@ def test_a_worker_loads_its_view_of_the_index_before_its_first_request(app, post
     else:
         view_of(db.engine).loaded = False
     assert not loaded()
-    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
+    serving.post_worker_init(SimpleNamespace(wsgi=app))
     assert loaded()
     app.config["SEARCH_BACKEND"] = "nonsense"  # an index it cannot read: logged, and the worker starts
-    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
+    serving.post_worker_init(SimpleNamespace(wsgi=app))
 
 
 def test_counts_kept_between_requests_follow_the_clock_the_index_and_the_viewer(app, poster, skills):

@@ -1,0 +1,69 @@
+"""gunicorn's hooks (marketplace/operations/serving.py): the master loads the app and compiles
+the templates once, and forks workers that keep none of its database connections; a worker
+replaced after ``max_requests`` serves from the same loaded app, and the metrics still add up."""
+import os
+import re
+import urllib.request
+from types import SimpleNamespace
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from marketplace import PROJECT_ROOT
+from marketplace.extensions import db
+from marketplace.operations import serving
+
+from .servers import gunicorn, request
+
+
+def _worker_of(app):
+    return SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+
+
+def test_every_template_compiles_in_the_master(app):
+    """What the master compiles before it forks: every template, so a syntax error in one that
+    few pages use (an email, an error page) fails here rather than at its first use."""
+    templates = [name for _, _, names in os.walk(os.path.join(PROJECT_ROOT, "templates"))
+                 for name in names if name.endswith((".html", ".xml", ".txt"))]
+    assert serving.compile_templates(app) == len(templates) > 50
+
+
+def test_a_forked_worker_keeps_none_of_the_masters_connections(app):
+    """post_fork empties the pool the worker inherited, without closing the master's
+    connections under it (close=False): the worker opens its own."""
+    db.session.commit()
+    with db.engine.connect() as connection:
+        inherited = connection.connection.dbapi_connection
+    assert db.engine.pool.checkedin() >= 1
+    serving.post_fork(None, _worker_of(app))
+    assert db.engine.pool.checkedin() == 0
+    cursor = inherited.cursor()  # still open for the process that made it
+    cursor.execute("SELECT 1")
+    assert cursor.fetchone()[0] == 1
+    with db.engine.connect() as connection:
+        assert connection.connection.dbapi_connection is not inherited
+
+
+def _samples(text):
+    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def test_workers_replaced_after_their_requests_serve_every_request_and_count_it(app, tmp_path):
+    """Two workers each replaced after a handful of requests: every request is answered, the
+    request counts of the replaced workers still add up, and the live gauges name workers only
+    (not the master, which loaded the app and serves nothing)."""
+    db.session.commit()
+    env = {"GUNICORN_CMD_ARGS": "--max-requests 4 --max-requests-jitter 0"}
+    with gunicorn(app, tmp_path, workers=2, env=env) as base:
+        statuses = [request(base, "GET", "/api/v1/openapi.json")[0] for _ in range(40)]
+        log = (tmp_path / "gunicorn.log").read_text()
+        workers = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log)}
+        status, _ = request(base, "GET", "/api/v1/openapi.json")
+        with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
+            found = _samples(response.read().decode())
+    assert statuses == [200] * 40 and status == 200
+    assert len(workers) >= 10, workers  # 2 at the start, then one for each 4 requests a worker answered
+    answered = sum(value for name, labels, value in found
+                  if name == "marketplace_requests_total" and labels.get("endpoint") == "api.openapi_document")
+    assert answered >= 41
+    gauge_pids = {int(labels["pid"]) for name, labels, _ in found if name == "marketplace_page_cache_bytes"}
+    assert gauge_pids and gauge_pids <= workers
