@@ -38,7 +38,7 @@ from wsgi_bench import create_bench_app, index_path  # noqa: E402
 from marketplace import search  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
-from marketplace.gunicorn_conf import settle  # noqa: E402
+from marketplace.operations.serving import settle  # noqa: E402
 
 USER_AGENT = "marketplace-bench/1"
 PAGES = (
@@ -104,7 +104,7 @@ class InProcess:
 
     def __init__(self, app):
         self.client = app.test_client(use_cookies=False)
-        settle()  # as gunicorn does once a worker has loaded the app (marketplace/gunicorn_conf.py)
+        settle()  # as gunicorn does once a worker has loaded the app (marketplace/operations/serving.py)
 
     def get(self, url, cookie):
         response = self.client.get(url, headers=headers(cookie))
