@@ -460,3 +460,20 @@ def test_an_anonymous_cached_page_reads_the_revision_alone(client, poster):
     with counted_statements() as statements:
         assert "Listed job" in client.get("/jobs").get_data(as_text=True)
     assert len(statements) == 1 and "site_revision" in statements[0]
+
+
+def test_a_cached_skill_page_reads_the_revision_alone_and_follows_a_renamed_skill(client, poster, skills):
+    """The skill's name (its page's title and feed link) is kept with the part: a page served
+    from the cache runs no query for the skill. Renaming it is a write, so the next page shows
+    the new name; an unknown skill answers 404 every time."""
+    make_job(poster, "public", title="Python job", skills=[skills["python"]])
+    first, _ = _statements(client, "/skills/python")
+    with counted_statements() as statements:
+        again = client.get("/skills/python").get_data(as_text=True)
+    assert again == first and "<title>Python ·" in again and "Python job" in again
+    assert len(statements) == 1 and "site_revision" in statements[0]
+    skills["python"].name = "Python 3"
+    db.session.commit()
+    renamed = client.get("/skills/python").get_data(as_text=True)
+    assert "<title>Python 3 ·" in renamed and "Python 3 jobs" in renamed
+    assert [client.get("/skills/cobol").status_code for _ in range(2)] == [404, 404]

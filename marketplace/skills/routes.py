@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from ..coops.services import coops_offering
 from ..core import revision
-from ..core.fragments import render_shared, shared
+from ..core.fragments import remembered, render_shared, shared
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, list_jobs, next_state_change
 from . import services
@@ -36,19 +36,29 @@ def index():
 @bp.get("/<slug>")
 def show(slug):
     revision.current()  # before the skill is read: a shared part is never older than its revision
-    skill = services.skill_by_slug(slug)
-    if skill is None:
+    read: list[Any] = []
+
+    def skill():
+        if not read:
+            read.append(services.skill_by_slug(slug))
+        return read[0]
+
+    # The skill's name, kept like the part, so that a request answered from the cache reads
+    # nothing but the revision (and the member's row). An unknown skill's 404 is not kept.
+    name = remembered(("skills.show name", slug), lambda: skill().name if skill() else None,
+                      keep=lambda: skill() is not None)
+    if name is None:
         abort(404)
     viewer = current_viewer()
 
     def render():
         page = list_jobs(
-            viewer, JobFilters(skill=skill),
+            viewer, JobFilters(skill=skill()),
             page=request.args.get("page", 1, type=int) or 1, per_page=current_app.config["JOBS_PER_PAGE"],
-            total=services.open_job_count(viewer, skill),
+            total=services.open_job_count(viewer, skill()),
         )
-        coops = coops_offering(skill, current_app.config["COOPS_PER_PAGE"])
-        return render_shared("skills/_show.html", viewer, skill=skill, page=page, coops=coops)
+        coops = coops_offering(skill(), current_app.config["COOPS_PER_PAGE"])
+        return render_shared("skills/_show.html", viewer, skill=skill(), page=page, coops=coops)
 
     content = shared("skills.show", viewer, render, expires=next_state_change)
-    return render_template("skills/show.html", skill=skill, content=content)
+    return render_template("skills/show.html", name=name, slug=slug, content=content)
