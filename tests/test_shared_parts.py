@@ -477,3 +477,48 @@ def test_a_cached_skill_page_reads_the_revision_alone_and_follows_a_renamed_skil
     renamed = client.get("/skills/python").get_data(as_text=True)
     assert "<title>Python 3 ·" in renamed and "Python 3 jobs" in renamed
     assert [client.get("/skills/cobol").status_code for _ in range(2)] == [404, 404]
+
+
+FRAMED_PAGES = ("/", "/jobs", "/jobs?page=2", "/skills/", "/skills/python", "/coops/", "/jobs/{job}")
+
+
+def test_a_kept_page_frame_is_its_own_viewers_with_their_token_and_messages(app, poster, skills, csrf):
+    """What surrounds a shared part (the header with the member's name, links and sign-out form)
+    is kept per session: two members of one co-op, served the same part, each see their own
+    name and CSRF token, again when served from the cache, and a visitor sees neither. A
+    message flashed for one of them shows once, on their next page, kept frame or not."""
+    job = make_job(poster, "public", title="Framed job", skills=[skills["python"]])
+    first, second, visitor = app.test_client(), app.test_client(), app.test_client()
+    login(first, make_user("Frame First", coops={poster: "admin"}))
+    login(second, make_user("Frame Second", coops={poster: "admin"}))
+    for path in FRAMED_PAGES:
+        path = path.format(job=job.id)
+        for _ in range(2):  # rendered, then served from the cache
+            pages = {name: _statements(client, path) for name, client in
+                     (("first", first), ("second", second), ("visitor", visitor))}
+            (one, _), (two, _), (anyone, statements) = pages["first"], pages["second"], pages["visitor"]
+            assert "Frame First" in one and "Frame Second" not in one, path
+            assert "Frame Second" in two and "Frame First" not in two, path
+            assert "Frame" not in anyone.replace("Framed job", "") and "Sign in" in anyone, path
+            assert "page-frame-slot-" not in one + two + anyone
+            tokens = set(_csrf_tokens(one)), set(_csrf_tokens(two))
+            assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1], path
+        assert pages["first"][1] == pages["second"][1] == statements == 1, path  # all from the cache
+    with first.session_transaction() as session:
+        session["_flashes"] = [("info", "Bid <sent>")]
+    flashed = first.get("/jobs").get_data(as_text=True)
+    assert "Bid &lt;sent&gt;" in flashed and "Framed job" in flashed
+    assert "Bid &lt;sent&gt;" not in first.get("/jobs").get_data(as_text=True)
+    assert "Bid &lt;sent&gt;" not in second.get("/jobs").get_data(as_text=True)
+
+
+def test_a_kept_page_frame_follows_a_write_to_its_viewer(app, client, poster):
+    """The member's new name shows on the next page: the write changed the site revision."""
+    member = make_user("Old Name", coops={poster: "admin"})
+    login(client, member)
+    assert "Old Name" in client.get("/jobs").get_data(as_text=True)
+    assert "Old Name" in client.get("/jobs").get_data(as_text=True)
+    db.session.get(type(member), member.id).name = "New Name"
+    db.session.commit()
+    page = client.get("/jobs").get_data(as_text=True)
+    assert "New Name" in page and "Old Name" not in page

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from ..core.forms import ActionForm
-from ..core.fragments import render_shared, shared
+from ..core.fragments import framed, render_shared, shared
 from ..core.work import save_change
 from ..federation import current_viewer
 from ..federation import services as federation
@@ -43,7 +43,7 @@ def index():
     viewer = current_viewer()
     # A shared part (core/fragments.py): rendered once per audience until the next write.
     content = shared("coops.index", viewer, lambda: _directory(viewer))
-    return render_template("coops/index.html", content=content)
+    return framed("coops/index.html", content)
 
 
 def _directory(viewer):

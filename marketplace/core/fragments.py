@@ -29,9 +29,10 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, render_template, request, session
 from flask_babel import get_locale
 from flask_caching import Cache
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -185,6 +186,29 @@ def shared(name: str, viewer: Any, render: Callable[[], object],
            str(get_locale()), request.url_root, request.full_path)
     placeholder, html = _kept("part", key, lambda: _with_token_placeholder(render), expires, keep)
     return Markup(_with_viewers_token(placeholder, html))
+
+
+# Where a kept page frame takes this request's flashed messages and its shared part. Random for
+# each process, so no text shown on a page can hold it.
+_SLOT = "page-frame-slot-" + secrets.token_hex(16)
+
+
+def framed(template: str, content: Markup, **context: Any) -> str:
+    """``render_template(template, content=content, **context)`` for a page around a shared
+    part. What surrounds the part (head, header and footer, which show the signed-in viewer's
+    own name, links and notifications) is kept too, per session (the user and their session
+    token, or nobody), address and ``context``, like the parts: until the next write,
+    ``PAGE_CACHE_SECONDS`` or the next day. Each time it is served, it takes this request's
+    flashed messages, the part and this viewer's CSRF token."""
+    signed_in = current_user.is_authenticated
+    key = (template, current_user.get_id() if signed_in else None, repr(sorted(context.items())), site_today(),
+           viewer_zone().key, str(get_locale()), request.url_root, request.full_path)
+    slots = Markup(_SLOT)
+    placeholder, frame = _kept("frame", key, lambda: _with_token_placeholder(
+        lambda: render_template(template, content=slots, flash_slot=slots, **context)))
+    before, between, after = _with_viewers_token(placeholder, frame).split(_SLOT)
+    flashes = render_template("_flashes.html") if session.get("_flashes") else ""
+    return before + flashes + between + str(content) + after
 
 
 def remembered(key: object, compute: Callable[[], T], expires: Callable[[datetime], datetime | None] | None=None,

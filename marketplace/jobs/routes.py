@@ -16,7 +16,7 @@ from ..core.check import carried_fields, changing, confirmation, needs_check
 from ..core.rules import RuleError
 from ..core.forms import ActionForm, id_prefixed
 from ..core import revision
-from ..core.fragments import remembered, render_shared, shared
+from ..core.fragments import framed, remembered, render_shared, shared
 from ..core.time import site_today
 from ..core.work import save_change
 from ..documents import services as documents
@@ -44,14 +44,14 @@ def home():
         return render_shared("jobs/_home.html", viewer, latest=latest)
 
     content = shared("jobs.home", viewer, render, expires=services.next_state_change)
-    return render_template("jobs/home.html", content=content)
+    return framed("jobs/home.html", content)
 
 
 @bp.get("/jobs")
 def index():
     viewer = current_viewer()
     content = shared("jobs.index", viewer, lambda: _job_list(viewer), expires=services.next_state_change)
-    return render_template("jobs/index.html", content=content)
+    return framed("jobs/index.html", content)
 
 
 def _job_list(viewer):
@@ -111,7 +111,7 @@ def show(job_id):
         "jobs.show", viewer, lambda: _job_page(job_id, viewer, partial(render_shared, viewer=viewer)),
         expires=next_change,
     )
-    return render_template("jobs/show.html", title=title, content=content)
+    return framed("jobs/show.html", content, title=title)
 
 
 def _next_change(job, now):

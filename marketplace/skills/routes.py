@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, request
 
 from ..coops.services import coops_offering
 from ..core import revision
-from ..core.fragments import remembered, render_shared, shared
+from ..core.fragments import framed, remembered, render_shared, shared
 from ..federation import current_viewer
 from ..jobs.services import JobFilters, list_jobs, next_state_change
 from . import services
@@ -30,7 +30,7 @@ def index():
                              job_counts=job_counts)
 
     content = shared("skills.index", viewer, render, expires=next_state_change)
-    return render_template("skills/index.html", content=content)
+    return framed("skills/index.html", content)
 
 
 @bp.get("/<slug>")
@@ -61,4 +61,4 @@ def show(slug):
         return render_shared("skills/_show.html", viewer, skill=skill(), page=page, coops=coops)
 
     content = shared("skills.show", viewer, render, expires=next_state_change)
-    return render_template("skills/show.html", name=name, slug=slug, content=content)
+    return framed("skills/show.html", content, name=name, slug=slug)
