@@ -8,8 +8,8 @@ Such a part depends only on what its viewer may see, so it is rendered once and 
   - the day, and the address asked for (host, the prefix the site is mounted at, path and query).
 It is used until the clock reaches ``expires(now)`` (the next deadline that turns a job from
 open to closed: state is derived from the clock, not stored) and never longer than
-``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (header, flashed messages)
-is rendered for each request.
+``PAGE_CACHE_SECONDS`` (0 turns caching off). The page around it (head, header, footer) is
+kept the same way per session (``framed``), and takes each request's flashed messages.
 
 A shared part is rendered without the person: in its template ``current_user`` answers only
 whether someone is signed in, and the session, flashed messages and the signed-in user's
