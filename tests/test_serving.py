@@ -1,11 +1,14 @@
 """gunicorn's hooks (marketplace/operations/serving.py): the master loads the app and compiles
 the templates once, and forks workers that keep none of its database connections; a worker
 replaced after ``max_requests`` serves from the same loaded app, and the metrics still add up."""
+import fcntl
 import os
 import re
+import time
 import urllib.request
 from types import SimpleNamespace
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from marketplace import PROJECT_ROOT
@@ -61,9 +64,44 @@ def test_workers_replaced_after_their_requests_serve_every_request_and_count_it(
         with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
             found = _samples(response.read().decode())
     assert statuses == [200] * 40 and status == 200
-    assert len(workers) >= 10, workers  # 2 at the start, then one for each 4 requests a worker answered
+    # 2 at the start, then replacements (one at a time: a worker due while another starts waits)
+    assert len(workers) >= 3, workers
     answered = sum(value for name, labels, value in found
                   if name == "marketplace_requests_total" and labels.get("endpoint") == "api.openapi_document")
     assert answered >= 41
     gauge_pids = {int(labels["pid"]) for name, labels, _ in found if name == "marketplace_page_cache_bytes"}
     assert gauge_pids and gauge_pids <= workers
+
+
+def test_a_worker_due_for_replacement_waits_while_another_starts(monkeypatch):
+    """Workers start one at a time: a worker whose next request would be its last answers
+    more while another holds the start lock, and once none does, takes the lock and keeps it
+    until it exits, so its replacement and no other starts next."""
+    path = serving.prepare_start_lock()
+    try:
+        monkeypatch.setitem(serving._start_lock, "file", None)  # this process's own opening
+        other = open(path, "rb")  # another worker's opening: it is starting
+        fcntl.flock(other, fcntl.LOCK_EX)
+        worker = SimpleNamespace(nr=99, max_requests=100)
+        serving.pre_request(worker, None)
+        assert worker.max_requests == 100 + serving.POSTPONE
+        worker.nr = 50  # far from its last request: nothing to ask
+        serving.pre_request(worker, None)
+        assert worker.max_requests == 100 + serving.POSTPONE
+        fcntl.flock(other, fcntl.LOCK_UN)  # the other one serves now
+        worker.nr = worker.max_requests - 1
+        serving.pre_request(worker, None)
+        assert worker.max_requests == 100 + serving.POSTPONE  # this request is its last
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        retiring = serving._start_lock["file"]  # kept open: the lock is held by this opening
+        monkeypatch.setitem(serving._start_lock, "file", None)  # a new worker's own opening
+        started = time.monotonic()
+        newcomer = SimpleNamespace(timeout=1, notified=[])
+        newcomer.notify = lambda: newcomer.notified.append(1)
+        serving._wait_to_start(newcomer)  # never let go here: it starts anyway after a while
+        assert time.monotonic() - started >= 1 and newcomer.notified
+        other.close()
+        retiring.close()
+    finally:
+        os.remove(path)

@@ -4,17 +4,21 @@ The master loads the app once and forks every worker from it (``preload_app``): 
 replaces another (after ``max_requests``, a crash or a timeout) only reads its view of the
 search index before it serves, about a second at 100,000 jobs, where loading the app too took
 three. While a worker starts, the others serve alone; two starting at once left none serving,
-and requests waited for seconds.
+and requests waited for seconds. So workers start one at a time (``one_starting``): a worker
+due to be replaced waits, answering more requests, while another starts.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import contextlib
+import fcntl
 import gc
 import glob
 import logging
 import os
 import tempfile
+import time
 
 if TYPE_CHECKING:
     from typing import Any
@@ -36,6 +40,37 @@ def prepare_metrics_directory() -> str:
     for stale in glob.glob(os.path.join(directory, "*.db")):
         os.remove(stale)
     return directory
+
+
+# Held by the worker that starts, or is about to be replaced: one at a time. A file made by the
+# master before it forks (the workers inherit its name); each process opens it for itself, as
+# a lock belongs to an opening of the file.
+_start_lock: dict[str, Any] = {"path": None, "file": None}
+POSTPONE = 200  # requests a worker due to be replaced answers before it asks again
+
+
+def prepare_start_lock() -> str:
+    handle, path = tempfile.mkstemp(prefix="marketplace-start-", suffix=".lock")
+    os.close(handle)
+    _start_lock.update(path=path, file=None)
+    return path
+
+
+def _lock(blocking: bool) -> bool:
+    if _start_lock["path"] is None:
+        return True
+    if _start_lock["file"] is None:
+        _start_lock["file"] = open(_start_lock["path"], "rb")  # noqa: SIM115  (held as long as the process)
+    try:
+        fcntl.flock(_start_lock["file"], fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock() -> None:
+    if _start_lock["file"] is not None:
+        fcntl.flock(_start_lock["file"], fcntl.LOCK_UN)
 
 
 def settle() -> None:
@@ -79,14 +114,45 @@ def post_fork(server: Any, worker: Any) -> None:
     with worker.app.wsgi().app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+    _start_lock["file"] = None  # the master's opening, if any, is not this worker's
+    _wait_to_start(worker)
+
+
+def _wait_to_start(worker: Any) -> None:
+    """Until no other worker is starting (the lock is let go in post_worker_init), telling the
+    master meanwhile that this one is alive; after half its timeout, it starts anyway."""
+    deadline = time.monotonic() + max(1.0, getattr(worker, "timeout", 30) / 2)
+    while not _lock(blocking=False) and time.monotonic() < deadline:
+        if hasattr(worker, "notify"):
+            worker.notify()
+        time.sleep(0.05)
 
 
 def post_worker_init(worker: Any) -> None:
     """Before the worker's first request: read its view of the search index."""
     from .. import search
 
-    search.warm(worker.wsgi)  # before settle: the view lives as long as the worker
-    settle()
+    try:
+        search.warm(worker.wsgi)  # before settle: the view lives as long as the worker
+        settle()
+    finally:
+        _unlock()
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """A worker whose next request is its last (``max_requests``) is replaced after it only
+    when no other worker is starting; it holds the lock until it exits, and its replacement
+    until it serves. Otherwise it answers ``POSTPONE`` more requests and asks again."""
+    if worker.nr + 1 < worker.max_requests:
+        return
+    if not _lock(blocking=False):
+        worker.max_requests = worker.nr + 1 + POSTPONE
+
+
+def on_exit(server: Any) -> None:
+    if _start_lock["path"] is not None:
+        with contextlib.suppress(OSError):
+            os.remove(_start_lock["path"])
 
 
 def child_exit(server: Any, worker: Any) -> None:
