@@ -4,7 +4,7 @@ The master loads the app once and forks every worker from it (``preload_app``): 
 replaces another (after ``max_requests``, a crash or a timeout) only reads its view of the
 search index before it serves, about a second at 100,000 jobs, where loading the app too took
 three. While a worker starts, the others serve alone; two starting at once left none serving,
-and requests waited for seconds. So workers start one at a time (``one_starting``): a worker
+and requests waited for seconds. So workers start one at a time (``pre_request``): a worker
 due to be replaced waits, answering more requests, while another starts.
 """
 from __future__ import annotations
