@@ -7,7 +7,9 @@ import pytest
 from ..axe import follow
 from .conftest import NEW_PASSWORD
 
-pytestmark = pytest.mark.browser
+# What a browser adds to the routes (forms, links, scripts) does not depend on the database, and
+# the routes behind each step run on both databases in their own tests: the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 def serious_violations(page):
@@ -59,7 +61,6 @@ def test_register_settings_sign_out_and_reset(browser_page, live_server, outbox)
     page.context.close()
 
 
-@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 @pytest.mark.parametrize("path", ["/login", "/register", "/register/check-email", "/password/forgot",
                                   "/password/reset/bad-token", "/account/confirm/bad-token"])
 def test_anonymous_pages_pass_axe(browser_page, path):
@@ -68,7 +69,6 @@ def test_anonymous_pages_pass_axe(browser_page, path):
     assert serious_violations(browser_page) == [], path
 
 
-@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 def test_unconfirmed_pages_pass_axe(browser_page, networks):
     from ..factories import PASSWORD, make_user
 
@@ -87,7 +87,6 @@ def test_unconfirmed_pages_pass_axe(browser_page, networks):
     assert browser_page.get_by_text("We sent a new link to robin@example.coop").is_visible()
 
 
-@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 def test_signed_in_pages_pass_axe(browser_page, ann, networks):
     from ..factories import PASSWORD
 

@@ -16,7 +16,9 @@ from ..axe import follow
 from ..factories import make_coop, make_user
 from .job_form import fill_job
 
-pytestmark = pytest.mark.browser
+# What a browser adds to the routes (forms, links, scripts) does not depend on the database, and
+# the routes behind each step run on both databases in their own tests: the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 @pytest.fixture
@@ -132,7 +134,6 @@ def test_post_ask_answer_bid_close_award(sign_in, people, skills):
     assert beta_bid.feedback == "Thank you: it was close."
 
 
-@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 def test_bidding_pages_have_no_serious_axe_violations(sign_in, people, skills):
     """axe-core on every page this flow adds, filled with data, forms and errors included."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()

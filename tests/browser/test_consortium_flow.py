@@ -16,7 +16,9 @@ from ..bids.conftest import make_open_job
 from ..factories import make_coop, make_user
 from .test_bidding_flow import flash
 
-pytestmark = pytest.mark.browser
+# What a browser adds to the routes (forms, links, scripts) does not depend on the database, and
+# the routes behind each step run on both databases in their own tests: the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 @pytest.fixture
@@ -129,7 +131,6 @@ def alpha_coop_id(people):
     return people["alpha"].coops[0].id
 
 
-@pytest.mark.sqlite_only  # axe reads the page, whatever database filled it
 def test_consortium_pages_have_no_serious_axe_violations(sign_in, people):
     """axe-core on the pages this feature adds, filled with data, forms and errors included."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()

@@ -11,7 +11,9 @@ from ..axe import follow, serious_violations
 from ..documents.files import PDF
 from ..factories import PASSWORD, make_coop, make_user
 
-pytestmark = pytest.mark.browser
+# What a browser adds to the routes (forms, links, scripts) does not depend on the database, and
+# the routes behind each step run on both databases in their own tests: the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 def _signed_in(page, user):

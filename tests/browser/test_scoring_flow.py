@@ -15,7 +15,9 @@ from ..axe import follow, serious_violations
 from ..factories import make_coop, make_user
 from .job_form import fill_job
 
-pytestmark = pytest.mark.browser
+# What a browser adds to the routes (forms, links, scripts) does not depend on the database, and
+# the routes behind each step run on both databases in their own tests: the SQLite run only.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
