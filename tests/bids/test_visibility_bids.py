@@ -121,69 +121,72 @@ def phase(world, closed):
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", SEES)
-def test_bid_pages(app, world, kind, closed):
-    client = client_for(app, world, kind)
-    with phase(world, closed):
-        for v, job in world["jobs"].items():
-            bid = world["bids"][(BIDDER, v)]
-            other = world["bids"][(OTHER_BIDDER, v)]
-            shown = sees_bid(kind, v, closed)
-            assert client.get(f"/bids/{bid.id}").status_code == (200 if shown else 404), (kind, v)
-            review = client.get(f"/jobs/{job.id}/bids")
-            assert review.status_code == (200 if sees_job(kind, v) else 404), (kind, v)
-            html = review.get_data(as_text=True)
-            assert (f"PROPOSAL {BIDDER} {v}" in html) == (shown and kind != BIDDER), (kind, v)
-            # The other bidder's bid: its own co-op, or the reviewers once closed — never BIDDER.
-            other_shown = client.get(f"/bids/{other.id}").status_code == 200
-            assert other_shown == (sees_bid(kind, v, closed) if kind != BIDDER else False) \
-                or kind == OTHER_BIDDER, (kind, v)
-            if sees_job(kind, v):
-                assert "2 bids received" in html or "2 bid" in html, (kind, v)
+def test_bid_pages(app, world, closed, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = client_for(app, world, kind)
+            with phase(world, closed):
+                for v, job in world["jobs"].items():
+                    bid = world["bids"][(BIDDER, v)]
+                    other = world["bids"][(OTHER_BIDDER, v)]
+                    shown = sees_bid(kind, v, closed)
+                    assert client.get(f"/bids/{bid.id}").status_code == (200 if shown else 404), (kind, v)
+                    review = client.get(f"/jobs/{job.id}/bids")
+                    assert review.status_code == (200 if sees_job(kind, v) else 404), (kind, v)
+                    html = review.get_data(as_text=True)
+                    assert (f"PROPOSAL {BIDDER} {v}" in html) == (shown and kind != BIDDER), (kind, v)
+                    # The other bidder's bid: its own co-op, or the reviewers once closed — never BIDDER.
+                    other_shown = client.get(f"/bids/{other.id}").status_code == 200
+                    assert other_shown == (sees_bid(kind, v, closed) if kind != BIDDER else False) \
+                        or kind == OTHER_BIDDER, (kind, v)
+                    if sees_job(kind, v):
+                        assert "2 bids received" in html or "2 bid" in html, (kind, v)
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", SEES)
-def test_job_page_counts_questions_and_interests(app, world, kind, closed):
-    client = client_for(app, world, kind)
-    with phase(world, closed):
-        for v, job in world["jobs"].items():
-            response = client.get(f"/jobs/{job.id}")
-            if not sees_job(kind, v):
-                assert response.status_code == 404
-                assert client.get(f"/jobs/{job.id}/questions").status_code == 404
-                continue
-            html = response.get_data(as_text=True)
-            # Counts for everyone who may see the job; contents for nobody here.
-            assert "2 bids received" in html or "2 received" in html, (kind, v)
-            assert "PROPOSAL" not in html
-            # Answers for everyone; the asker for the poster's co-op; pending for poster and asker.
-            questions = section(html, "questions")
-            assert f"ANSWERED QUESTION {v}" in questions and f"ANSWER {v}" in questions
-            assert ("Both Networks" in questions) == (kind == "poster"), (kind, v)
-            # (the poster's co-op reads and answers them on the questions page)
-            assert (f"PENDING QUESTION {v}" in html) == (kind == BIDDER), (kind, v)
-            page = client.get(f"/jobs/{job.id}/questions").get_data(as_text=True)
-            assert ("Both Networks" in page) == (kind == "poster"), (kind, v)
-            assert (f"PENDING QUESTION {v}" in page) == (kind in ("poster", BIDDER)), (kind, v)
-            # Who is interested: the poster's co-op; how many: everyone, while bids are open.
-            bidding = section(html, "bidding")
-            assert ("Interested Co-op" in bidding) == (kind == "poster"), (kind, v)
-            if not closed:
-                assert "1 co-op intends to bid" in html, (kind, v)
+def test_job_page_counts_questions_and_interests(app, world, closed, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = client_for(app, world, kind)
+            with phase(world, closed):
+                for v, job in world["jobs"].items():
+                    response = client.get(f"/jobs/{job.id}")
+                    if not sees_job(kind, v):
+                        assert response.status_code == 404
+                        assert client.get(f"/jobs/{job.id}/questions").status_code == 404
+                        continue
+                    html = response.get_data(as_text=True)
+                    # Counts for everyone who may see the job; contents for nobody here.
+                    assert "2 bids received" in html or "2 received" in html, (kind, v)
+                    assert "PROPOSAL" not in html
+                    # Answers for everyone; the asker for the poster's co-op; pending for poster and asker.
+                    questions = section(html, "questions")
+                    assert f"ANSWERED QUESTION {v}" in questions and f"ANSWER {v}" in questions
+                    assert ("Both Networks" in questions) == (kind == "poster"), (kind, v)
+                    # (the poster's co-op reads and answers them on the questions page)
+                    assert (f"PENDING QUESTION {v}" in html) == (kind == BIDDER), (kind, v)
+                    page = client.get(f"/jobs/{job.id}/questions").get_data(as_text=True)
+                    assert ("Both Networks" in page) == (kind == "poster"), (kind, v)
+                    assert (f"PENDING QUESTION {v}" in page) == (kind in ("poster", BIDDER)), (kind, v)
+                    # Who is interested: the poster's co-op; how many: everyone, while bids are open.
+                    bidding = section(html, "bidding")
+                    assert ("Interested Co-op" in bidding) == (kind == "poster"), (kind, v)
+                    if not closed:
+                        assert "1 co-op intends to bid" in html, (kind, v)
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", [k for k in SEES if k != "anonymous"])
-def test_python_check_and_sql_filter_agree(world, kind, closed):
-    viewer = viewer_for(world["users"][kind])
-    with phase(world, closed):
-        in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
-        for (bidder, v), bid in world["bids"].items():
-            expected = sees_bid(kind, v, closed) if bidder == BIDDER else (
-                kind == OTHER_BIDDER or (kind != BIDDER and sees_bid(kind, v, closed)))
-            assert can_view_bid(viewer, bid) == expected, (kind, bidder, v)
-            assert (bid.id in in_sql) == expected, (kind, bidder, v)
+def test_python_check_and_sql_filter_agree(world, closed, subtests):
+    for kind in [k for k in SEES if k != "anonymous"]:
+        with subtests.test(viewer=kind):
+            viewer = viewer_for(world["users"][kind])
+            with phase(world, closed):
+                in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
+                for (bidder, v), bid in world["bids"].items():
+                    expected = sees_bid(kind, v, closed) if bidder == BIDDER else (
+                        kind == OTHER_BIDDER or (kind != BIDDER and sees_bid(kind, v, closed)))
+                    assert can_view_bid(viewer, bid) == expected, (kind, bidder, v)
+                    assert (bid.id in in_sql) == expected, (kind, bidder, v)
 
 
 def _answer(world, v, text):

@@ -122,74 +122,78 @@ def phase(world, closed):
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", SEES)
-def test_consortium_pages_shares_and_comments(app, world, kind, closed):
-    client = client_for(app, world, kind)
-    with phase(world, closed):
-        for v, consortium in world["consortia"].items():
-            response = client.get(f"/consortia/{consortium.id}")
-            shown = sees_page(kind, v, closed)
-            assert response.status_code == (200 if shown else 404), (kind, v)
-            if not shown:
-                continue
-            html = response.get_data(as_text=True)
-            assert "Partner Co-op" in html and "Design" in html, (kind, v)  # members and roles
-            assert ("58 %" in html) == sees_shares(kind, v, closed), (kind, v)
-            assert (f"COMMENT {v}" in html) == (kind in TAKING_PART), (kind, v)
-            assert (f"PROPOSAL {v}" in html) is False  # the bid's contents live on the bid page
+def test_consortium_pages_shares_and_comments(app, world, closed, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = client_for(app, world, kind)
+            with phase(world, closed):
+                for v, consortium in world["consortia"].items():
+                    response = client.get(f"/consortia/{consortium.id}")
+                    shown = sees_page(kind, v, closed)
+                    assert response.status_code == (200 if shown else 404), (kind, v)
+                    if not shown:
+                        continue
+                    html = response.get_data(as_text=True)
+                    assert "Partner Co-op" in html and "Design" in html, (kind, v)  # members and roles
+                    assert ("58 %" in html) == sees_shares(kind, v, closed), (kind, v)
+                    assert (f"COMMENT {v}" in html) == (kind in TAKING_PART), (kind, v)
+                    assert (f"PROPOSAL {v}" in html) is False  # the bid's contents live on the bid page
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", SEES)
-def test_consortium_bids(app, world, kind, closed):
-    client = client_for(app, world, kind)
-    with phase(world, closed):
-        for v, bid in world["bids"].items():
-            response = client.get(f"/bids/{bid.id}")
-            shown = sees_bid(kind, v, closed)
-            assert response.status_code == (200 if shown else 404), (kind, v)
-            if shown:
-                html = response.get_data(as_text=True)
-                assert f"PROPOSAL {v}" in html and "58 %" in html and "Partner Co-op" in html, (kind, v)
-            review = client.get(f"/jobs/{world['jobs'][v].id}/bids")
-            assert review.status_code == (200 if sees_job(kind, v) else 404)
-            assert (f"PROPOSAL {v}" in review.get_data(as_text=True)) == reviews(kind, v, closed) and sees_job(kind, v) \
-                or not sees_job(kind, v), (kind, v)
+def test_consortium_bids(app, world, closed, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = client_for(app, world, kind)
+            with phase(world, closed):
+                for v, bid in world["bids"].items():
+                    response = client.get(f"/bids/{bid.id}")
+                    shown = sees_bid(kind, v, closed)
+                    assert response.status_code == (200 if shown else 404), (kind, v)
+                    if shown:
+                        html = response.get_data(as_text=True)
+                        assert f"PROPOSAL {v}" in html and "58 %" in html and "Partner Co-op" in html, (kind, v)
+                    review = client.get(f"/jobs/{world['jobs'][v].id}/bids")
+                    assert review.status_code == (200 if sees_job(kind, v) else 404)
+                    assert (f"PROPOSAL {v}" in review.get_data(as_text=True)) == reviews(kind, v, closed) and sees_job(kind, v) \
+                        or not sees_job(kind, v), (kind, v)
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", [k for k in SEES if k != "anonymous"])
-def test_python_checks_and_sql_filters_agree(world, kind, closed):
-    viewer = viewer_for(world["users"][kind])
-    with phase(world, closed):
-        in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
-        listed = set(db.session.scalars(policy.visible_consortia(select(Consortium.id), viewer)))
-        for v, bid in world["bids"].items():
-            assert can_view_bid(viewer, bid) == sees_bid(kind, v, closed), (kind, v)
-            assert (bid.id in in_sql) == sees_bid(kind, v, closed), (kind, v)
-            consortium = world["consortia"][v]
-            assert policy.can_view_consortium(viewer, consortium) == sees_page(kind, v, closed), (kind, v)
-            assert policy.can_view_shares(viewer, consortium) == sees_shares(kind, v, closed), (kind, v)
-            # The list of one's consortia: those one's co-ops take part in.
-            assert (consortium.id in listed) == (kind in TAKING_PART and sees_job(kind, v)), (kind, v)
+def test_python_checks_and_sql_filters_agree(world, closed, subtests):
+    for kind in [k for k in SEES if k != "anonymous"]:
+        with subtests.test(viewer=kind):
+            viewer = viewer_for(world["users"][kind])
+            with phase(world, closed):
+                in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
+                listed = set(db.session.scalars(policy.visible_consortia(select(Consortium.id), viewer)))
+                for v, bid in world["bids"].items():
+                    assert can_view_bid(viewer, bid) == sees_bid(kind, v, closed), (kind, v)
+                    assert (bid.id in in_sql) == sees_bid(kind, v, closed), (kind, v)
+                    consortium = world["consortia"][v]
+                    assert policy.can_view_consortium(viewer, consortium) == sees_page(kind, v, closed), (kind, v)
+                    assert policy.can_view_shares(viewer, consortium) == sees_shares(kind, v, closed), (kind, v)
+                    # The list of one's consortia: those one's co-ops take part in.
+                    assert (consortium.id in listed) == (kind in TAKING_PART and sees_job(kind, v)), (kind, v)
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
-@pytest.mark.parametrize("kind", SEES)
-def test_job_page_offers_and_consortia(app, world, kind, closed):
+def test_job_page_offers_and_consortia(app, world, closed, subtests):
     """Partner offers: the lead sees them, and the offering co-op its own; the consortium's
     existence: the co-ops taking part. Nobody else, whatever they may see."""
-    client = client_for(app, world, kind)
-    with phase(world, closed):
-        for v, job in world["jobs"].items():
-            response = client.get(f"/jobs/{job.id}")
-            assert response.status_code == (200 if sees_job(kind, v) else 404)
-            if not sees_job(kind, v):
-                continue
-            html = response.get_data(as_text=True)
-            assert "Looking for partners" in html
-            assert (f"OFFER {v}" in html) == ((kind == LEAD and not closed) or kind == OFFERER), (kind, v)
-            assert (f"TEAM {v}" in html) == (kind in TAKING_PART), (kind, v)
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = client_for(app, world, kind)
+            with phase(world, closed):
+                for v, job in world["jobs"].items():
+                    response = client.get(f"/jobs/{job.id}")
+                    assert response.status_code == (200 if sees_job(kind, v) else 404)
+                    if not sees_job(kind, v):
+                        continue
+                    html = response.get_data(as_text=True)
+                    assert "Looking for partners" in html
+                    assert (f"OFFER {v}" in html) == ((kind == LEAD and not closed) or kind == OFFERER), (kind, v)
+                    assert (f"TEAM {v}" in html) == (kind in TAKING_PART), (kind, v)
 
 
 # Co-ops that may not be invited whatever they see: the poster, and those not vetted (a pending

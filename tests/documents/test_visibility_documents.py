@@ -27,15 +27,17 @@ def _check(client, documents_world, kind, closed):
         assert response.status_code == (200 if want else 404), (kind, owner, visibility, state, closed)
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_documents_before_bids_close(client, documents_world, kind):
-    _check(as_viewer(client, documents_world, kind), documents_world, kind, closed=False)
+def test_documents_before_bids_close(app, subtests, documents_world):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            _check(as_viewer(app.test_client(), documents_world, kind), documents_world, kind, closed=False)
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_documents_after_bids_close(client, documents_world, kind):
+def test_documents_after_bids_close(app, subtests, documents_world):
     with _deadline_passed(documents_world):
-        _check(as_viewer(client, documents_world, kind), documents_world, kind, closed=True)
+        for kind in SEES:
+            with subtests.test(viewer=kind):
+                _check(as_viewer(app.test_client(), documents_world, kind), documents_world, kind, closed=True)
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])

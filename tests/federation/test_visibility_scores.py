@@ -39,60 +39,63 @@ def sees_scores(kind, state):
     return kind == "poster" and state == "closed"
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_scoring_pages(client, scored_world, kind):
-    as_viewer(client, scored_world, kind)
-    for (visibility, state), job in scored_world["jobs"].items():
-        cell = (kind, visibility, state)
-        ranking = client.get(f"/jobs/{job.id}/scores")
-        wanted = 200 if sees_scores(kind, state) else 404  # a visitor too: no sign-in page
-        assert ranking.status_code == wanted, cell
-        if wanted == 200:
-            assert "Bids ranked by total score" in ranking.get_data(as_text=True)
-        bid = scored_world["bids"].get((visibility, state))
-        if bid is None:
-            continue
-        url = f"/jobs/{job.id}/bids/{bid.id}/score"
-        page = client.get(url)
-        assert page.status_code == wanted, cell
-        if wanted == 200:
-            assert "MATRIX PROPOSAL" in page.get_data(as_text=True)
-        posted = client.post(url, data={f"score_{c.id}": "5" for c in job.criteria})
-        assert posted.status_code == (302 if sees_scores(kind, state) else wanted), cell
+def test_scoring_pages(app, scored_world, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = as_viewer(app.test_client(), scored_world, kind)
+            for (visibility, state), job in scored_world["jobs"].items():
+                cell = (kind, visibility, state)
+                ranking = client.get(f"/jobs/{job.id}/scores")
+                wanted = 200 if sees_scores(kind, state) else 404  # a visitor too: no sign-in page
+                assert ranking.status_code == wanted, cell
+                if wanted == 200:
+                    assert "Bids ranked by total score" in ranking.get_data(as_text=True)
+                bid = scored_world["bids"].get((visibility, state))
+                if bid is None:
+                    continue
+                url = f"/jobs/{job.id}/bids/{bid.id}/score"
+                page = client.get(url)
+                assert page.status_code == wanted, cell
+                if wanted == 200:
+                    assert "MATRIX PROPOSAL" in page.get_data(as_text=True)
+                posted = client.post(url, data={f"score_{c.id}": "5" for c in job.criteria})
+                assert posted.status_code == (302 if sees_scores(kind, state) else wanted), cell
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_api_scores(client, scored_world, kind):
-    headers = bearer(scored_world["users"][kind], "matrix")
-    for (visibility, state), job in scored_world["jobs"].items():
-        cell = (kind, visibility, state)
-        if kind == "anonymous":
-            wanted = 401
-        elif sees_scores(kind, state):
-            wanted = 200
-        elif kind == "poster" and state == "open":
-            wanted = 409  # sealed: the poster's members know the job and its bid count
-        else:
-            wanted = 404
-        listed = client.get(f"/api/v1/jobs/{job.id}/scores", headers=headers)
-        assert listed.status_code == wanted, cell
-        if wanted != 200:
-            assert "MATRIX" not in listed.get_data(as_text=True) and "items" not in listed.get_json(), cell
-        bid = scored_world["bids"].get((visibility, state))
-        if bid is None:
-            continue
-        body = {"scores": [{"criterion_id": c.id, "score": 5} for c in job.criteria]}
-        put = client.put(f"/api/v1/jobs/{job.id}/bids/{bid.id}/scores", json=body, headers=headers)
-        assert put.status_code == wanted, cell
+def test_api_scores(client, scored_world, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            headers = bearer(scored_world["users"][kind], "matrix")
+            for (visibility, state), job in scored_world["jobs"].items():
+                cell = (kind, visibility, state)
+                if kind == "anonymous":
+                    wanted = 401
+                elif sees_scores(kind, state):
+                    wanted = 200
+                elif kind == "poster" and state == "open":
+                    wanted = 409  # sealed: the poster's members know the job and its bid count
+                else:
+                    wanted = 404
+                listed = client.get(f"/api/v1/jobs/{job.id}/scores", headers=headers)
+                assert listed.status_code == wanted, cell
+                if wanted != 200:
+                    assert "MATRIX" not in listed.get_data(as_text=True) and "items" not in listed.get_json(), cell
+                bid = scored_world["bids"].get((visibility, state))
+                if bid is None:
+                    continue
+                body = {"scores": [{"criterion_id": c.id, "score": 5} for c in job.criteria]}
+                put = client.put(f"/api/v1/jobs/{job.id}/bids/{bid.id}/scores", json=body, headers=headers)
+                assert put.status_code == wanted, cell
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_the_job_page_links_to_scores_for_the_poster_once_bids_close(client, scored_world, kind):
-    as_viewer(client, scored_world, kind)
-    for (visibility, state), job in scored_world["jobs"].items():
-        page = client.get(f"/jobs/{job.id}")
-        if page.status_code != 200:
-            continue
-        html = page.get_data(as_text=True)
-        assert "How bids are evaluated" in html, (kind, visibility, state)  # criteria: whoever sees the job
-        assert ("Score the bids" in html) == sees_scores(kind, state), (kind, visibility, state)
+def test_the_job_page_links_to_scores_for_the_poster_once_bids_close(app, scored_world, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = as_viewer(app.test_client(), scored_world, kind)
+            for (visibility, state), job in scored_world["jobs"].items():
+                page = client.get(f"/jobs/{job.id}")
+                if page.status_code != 200:
+                    continue
+                html = page.get_data(as_text=True)
+                assert "How bids are evaluated" in html, (kind, visibility, state)  # criteria: whoever sees the job
+                assert ("Score the bids" in html) == sees_scores(kind, state), (kind, visibility, state)

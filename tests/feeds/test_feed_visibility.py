@@ -7,6 +7,7 @@ from marketplace.extensions import db
 from marketplace.jobs import services as job_services
 
 from ..conftest import login
+from ..matrix import as_viewer
 from .conftest import SEES, STATES, VISIBILITIES, expected, matrix_titles, parse_feed, private_token
 
 FEED_PATHS = ("jobs.{fmt}?state=any", "skills/python.{fmt}?", "coops/poster-co-op.{fmt}?", "kinds/tender.{fmt}?")
@@ -17,42 +18,43 @@ def _want(kind, states=STATES):
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
-@pytest.mark.parametrize("kind", SEES)
-def test_public_feeds_carry_public_jobs_only_whoever_asks(client, world, kind, fmt):
-    user = world["users"][kind]
-    if user is not None:
-        login(client, user)
-    parsed = parse_feed(client.get(f"/feeds/jobs.{fmt}?state=any"))
-    assert matrix_titles(parsed) == {("public", s) for s in STATES if s != "draft"}, kind
-    for path in FEED_PATHS[1:]:
-        parsed = parse_feed(client.get("/feeds/" + path.format(fmt=fmt).rstrip("?")))
-        assert matrix_titles(parsed) == {("public", "open")}, (kind, path)
+def test_public_feeds_carry_public_jobs_only_whoever_asks(app, world, fmt, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            client = as_viewer(app.test_client(), world, kind)
+            parsed = parse_feed(client.get(f"/feeds/jobs.{fmt}?state=any"))
+            assert matrix_titles(parsed) == {("public", s) for s in STATES if s != "draft"}, kind
+            for path in FEED_PATHS[1:]:
+                parsed = parse_feed(client.get("/feeds/" + path.format(fmt=fmt).rstrip("?")))
+                assert matrix_titles(parsed) == {("public", "open")}, (kind, path)
 
 
-@pytest.mark.parametrize("kind", [k for k in SEES if k != "anonymous"])
-def test_private_feeds_carry_what_the_token_owner_may_see(client, world, kind):
-    token = private_token(world["users"][kind])
-    for fmt in ("atom", "rss"):
-        parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.{fmt}?state=any"))
-        assert matrix_titles(parsed) == _want(kind), (kind, fmt)
-        parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.{fmt}"))
-        assert matrix_titles(parsed) == _want(kind, ("open",)), (kind, fmt)
-    for path in FEED_PATHS[1:]:
-        parsed = parse_feed(client.get(f"/feeds/private/{token}/" + path.format(fmt="atom").rstrip("?")))
-        assert matrix_titles(parsed) == _want(kind, ("open",)), (kind, path)
-    for state in STATES:
-        parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.atom?state={state}"))
-        assert matrix_titles(parsed) == _want(kind, (state,)), (kind, state)
+def test_private_feeds_carry_what_the_token_owner_may_see(client, world, subtests):
+    for kind in [k for k in SEES if k != "anonymous"]:
+        with subtests.test(viewer=kind):
+            token = private_token(world["users"][kind])
+            for fmt in ("atom", "rss"):
+                parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.{fmt}?state=any"))
+                assert matrix_titles(parsed) == _want(kind), (kind, fmt)
+                parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.{fmt}"))
+                assert matrix_titles(parsed) == _want(kind, ("open",)), (kind, fmt)
+            for path in FEED_PATHS[1:]:
+                parsed = parse_feed(client.get(f"/feeds/private/{token}/" + path.format(fmt="atom").rstrip("?")))
+                assert matrix_titles(parsed) == _want(kind, ("open",)), (kind, path)
+            for state in STATES:
+                parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.atom?state={state}"))
+                assert matrix_titles(parsed) == _want(kind, (state,)), (kind, state)
 
 
-@pytest.mark.parametrize("kind", ["cotech_only", "workers_only", "poster", "site_admin"])
-def test_a_private_feed_does_not_depend_on_who_is_signed_in(client, world, kind):
+def test_a_private_feed_does_not_depend_on_who_is_signed_in(client, world, subtests):
     """The token decides, not the browser's session: an admin's browser reading a workers.coop
     member's private feed sees that member's jobs."""
-    token = private_token(world["users"][kind])
-    login(client, world["users"]["site_admin"])
-    parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.atom?state=any"))
-    assert matrix_titles(parsed) == _want(kind)
+    for kind in ["cotech_only", "workers_only", "poster", "site_admin"]:
+        with subtests.test(viewer=kind):
+            token = private_token(world["users"][kind])
+            login(client, world["users"]["site_admin"])
+            parsed = parse_feed(client.get(f"/feeds/private/{token}/jobs.atom?state=any"))
+            assert matrix_titles(parsed) == _want(kind)
 
 
 def test_revoked_and_unknown_tokens_are_404(client, world):

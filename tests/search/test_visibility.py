@@ -2,7 +2,6 @@
 viewer; a change of visibility, a withdrawal or a deletion leaves the results at once."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -11,6 +10,7 @@ from marketplace.search import SearchRequest, query_index
 from marketplace.search.query import parse
 from marketplace.federation import viewer_for
 
+from ..conftest import logout
 from .conftest import SEES, STATES, VISIBILITIES, as_viewer, expected, whoosh_only
 
 
@@ -18,43 +18,45 @@ def _matrix_titles(answer):
     return {tuple(t.split()[1:]) for t in answer.titles if t.startswith("MATRIX")}
 
 
-@pytest.mark.parametrize("kind", SEES)
-def test_results_counts_and_facets(client, world, search, kind):
-    as_viewer(client, world, kind)
-    want = {(v, s) for (v, s) in world["jobs"] if expected(kind, v, s)}
-    answer = search("matrix")
-    assert _matrix_titles(answer) == want, kind
-    assert answer.total == len(want)
-    assert answer.kind_counts["jobs"] == len(want)
-    visibility = answer.facet("visibility")
-    for v in VISIBILITIES:
-        label = {"cotech": "CoTech only", "federation": "workers.coop members", "public": "Public"}[v]
-        n = sum(1 for (jv, _s) in want if jv == v)
-        # A visibility the viewer cannot see is not even offered with a zero.
-        assert visibility.get(label, (0, None))[0] == n, (kind, v)
-        assert (label in visibility) == bool(n)
-    for s in STATES:
-        n = sum(1 for (_v, js) in want if js == s)
-        assert answer.facet("state").get(s.capitalize(), (0, None))[0] == n, (kind, s)
-    assert sum(count for count, _ in answer.facet("skill").values()) == len(want)
-    assert sum(count for count, _ in answer.facet("coop").values()) == len(want)
-    # Narrowing to each visibility shows exactly the jobs of it that the viewer may see.
-    for v in VISIBILITIES:
-        narrowed = search("matrix", visibility=v)
-        assert _matrix_titles(narrowed) == {(jv, js) for (jv, js) in want if jv == v}, (kind, v)
-        assert narrowed.total == len(_matrix_titles(narrowed))
+def test_results_counts_and_facets(client, world, search, subtests):
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            as_viewer(logout(client), world, kind)  # ``search`` asks as ``client``
+            want = {(v, s) for (v, s) in world["jobs"] if expected(kind, v, s)}
+            answer = search("matrix")
+            assert _matrix_titles(answer) == want, kind
+            assert answer.total == len(want)
+            assert answer.kind_counts["jobs"] == len(want)
+            visibility = answer.facet("visibility")
+            for v in VISIBILITIES:
+                label = {"cotech": "CoTech only", "federation": "workers.coop members", "public": "Public"}[v]
+                n = sum(1 for (jv, _s) in want if jv == v)
+                # A visibility the viewer cannot see is not even offered with a zero.
+                assert visibility.get(label, (0, None))[0] == n, (kind, v)
+                assert (label in visibility) == bool(n)
+            for s in STATES:
+                n = sum(1 for (_v, js) in want if js == s)
+                assert answer.facet("state").get(s.capitalize(), (0, None))[0] == n, (kind, s)
+            assert sum(count for count, _ in answer.facet("skill").values()) == len(want)
+            assert sum(count for count, _ in answer.facet("coop").values()) == len(want)
+            # Narrowing to each visibility shows exactly the jobs of it that the viewer may see.
+            for v in VISIBILITIES:
+                narrowed = search("matrix", visibility=v)
+                assert _matrix_titles(narrowed) == {(jv, js) for (jv, js) in want if jv == v}, (kind, v)
+                assert narrowed.total == len(_matrix_titles(narrowed))
 
 
-@pytest.mark.parametrize("kind", ["anonymous", "workers_only", "poster", "site_admin"])
-def test_the_index_filters_before_counting(world, kind):
+def test_the_index_filters_before_counting(world, subtests):
     """The engine itself obeys the rule (not only the page that shows its answer)."""
-    viewer = viewer_for(world["users"][kind])
-    result = query_index(SearchRequest(query=parse("matrix"), per_page=100), viewer)
-    want = {world["jobs"][(v, s)].id for (v, s) in world["jobs"] if expected(kind, v, s)}
-    assert {h.object_id for h in result.hits} == want
-    assert result.total == len(want)
-    counted = {value: n for value, n in result.facets["visibility"]}
-    assert set(counted) == {v for (v, s) in world["jobs"] if expected(kind, v, s)}
+    for kind in ["anonymous", "workers_only", "poster", "site_admin"]:
+        with subtests.test(viewer=kind):
+            viewer = viewer_for(world["users"][kind])
+            result = query_index(SearchRequest(query=parse("matrix"), per_page=100), viewer)
+            want = {world["jobs"][(v, s)].id for (v, s) in world["jobs"] if expected(kind, v, s)}
+            assert {h.object_id for h in result.hits} == want
+            assert result.total == len(want)
+            counted = {value: n for value, n in result.facets["visibility"]}
+            assert set(counted) == {v for (v, s) in world["jobs"] if expected(kind, v, s)}
 
 
 def test_a_cotech_job_is_never_a_count_for_outsiders(client, world, search):
@@ -130,30 +132,32 @@ def _near_miss(word):
 
 
 @whoosh_only  # the PostgreSQL backend makes no suggestions
-@pytest.mark.parametrize("kind", SEES)
-def test_suggestions_come_only_from_titles_the_viewer_may_see(client, world, search, kind):
+def test_suggestions_come_only_from_titles_the_viewer_may_see(client, world, search, subtests):
     for (v, s), job in world["jobs"].items():
         job.title = f"MATRIX {v} {s} {SECRET_WORDS[(v, s)]}"
     db.session.commit()
-    as_viewer(client, world, kind)
-    for (v, s), word in SECRET_WORDS.items():
-        answer = search(_near_miss(word))
-        assert answer.status == 200 and answer.titles == []
-        assert answer.suggestion == (word if expected(kind, v, s) else None), (kind, v, s)
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            as_viewer(logout(client), world, kind)  # ``search`` asks as ``client``
+            for (v, s), word in SECRET_WORDS.items():
+                answer = search(_near_miss(word))
+                assert answer.status == 200 and answer.titles == []
+                assert answer.suggestion == (word if expected(kind, v, s) else None), (kind, v, s)
 
 
 @whoosh_only
-@pytest.mark.parametrize("kind", SEES)
-def test_a_word_only_hidden_jobs_hold_is_answered_as_a_word_nobody_wrote(client, world, search, kind):
+def test_a_word_only_hidden_jobs_hold_is_answered_as_a_word_nobody_wrote(client, world, search, subtests):
     """Searching the exact hidden word gives what a word that is nowhere gives: no results and
     a suggestion from the titles the viewer may see."""
     world["jobs"][("public", "open")].title = "MATRIX public open cobalt"
     world["jobs"][("cotech", "open")].title = "MATRIX cotech open cobble"
     db.session.commit()
-    as_viewer(client, world, kind)
-    hidden, nowhere = search("cobble"), search("cobbla")
-    if expected(kind, "cotech", "open"):
-        assert hidden.titles == ["MATRIX cotech open cobble"] and hidden.suggestion is None
-    else:
-        assert hidden.titles == [] and hidden.total == 0
-        assert hidden.suggestion == nowhere.suggestion == "cobalt", kind
+    for kind in SEES:
+        with subtests.test(viewer=kind):
+            as_viewer(logout(client), world, kind)  # ``search`` asks as ``client``
+            hidden, nowhere = search("cobble"), search("cobbla")
+            if expected(kind, "cotech", "open"):
+                assert hidden.titles == ["MATRIX cotech open cobble"] and hidden.suggestion is None
+            else:
+                assert hidden.titles == [] and hidden.total == 0
+                assert hidden.suggestion == nowhere.suggestion == "cobalt", kind
