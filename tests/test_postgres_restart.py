@@ -44,6 +44,8 @@ def _postgres_user():
 
 pytestmark = [
     pytest.mark.no_app_context,
+    # Its cluster is its own, whatever database the run is on: it runs once, in the PostgreSQL run.
+    pytest.mark.postgres_only,
     pytest.mark.skipif(not BINARIES, reason="PostgreSQL's server programs (initdb, pg_ctl) are not installed"),
     pytest.mark.skipif(os.geteuid() == 0 and _postgres_user() is None,
                        reason="running as root, and there is no postgres user to run initdb as"),
