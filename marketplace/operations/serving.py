@@ -56,13 +56,15 @@ def prepare_start_lock() -> str:
     return path
 
 
-def _lock(blocking: bool) -> bool:
+def _try_lock() -> bool:
+    """Take the start lock if it is free (without waiting: a waiting worker must still notify
+    the master); True when this process holds it, or when there is no lock to hold."""
     if _start_lock["path"] is None:
         return True
     if _start_lock["file"] is None:
         _start_lock["file"] = open(_start_lock["path"], "rb")  # noqa: SIM115  (held as long as the process)
     try:
-        fcntl.flock(_start_lock["file"], fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        fcntl.flock(_start_lock["file"], fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -122,7 +124,7 @@ def _wait_to_start(worker: Any) -> None:
     """Until no other worker is starting (the lock is let go in post_worker_init), telling the
     master meanwhile that this one is alive; after half its timeout, it starts anyway."""
     deadline = time.monotonic() + max(1.0, getattr(worker, "timeout", 30) / 2)
-    while not _lock(blocking=False) and time.monotonic() < deadline:
+    while not _try_lock() and time.monotonic() < deadline:
         if hasattr(worker, "notify"):
             worker.notify()
         time.sleep(0.05)
@@ -145,7 +147,7 @@ def pre_request(worker: Any, req: Any) -> None:
     until it serves. Otherwise it answers ``POSTPONE`` more requests and asks again."""
     if worker.nr + 1 < worker.max_requests:
         return
-    if not _lock(blocking=False):
+    if not _try_lock():
         worker.max_requests = worker.nr + 1 + POSTPONE
 
 
