@@ -1,5 +1,5 @@
 """Job pages: home, list with filters, job page, post, edit, publish, withdraw, cancel."""
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -85,15 +85,13 @@ def _job_for_page(job_id, viewer):
 def show(job_id):
     revision.current()  # before the job is read: a shared part is never older than its revision
     viewer = current_viewer()
-    read: list[Job] = []  # the job, once this request has read it
     changes: list[Any] = []  # when the page next changes
 
-    def job():
-        if not read:
-            found = get_job_or_404(job_id, viewer)
-            db.session.expunge(found)  # the page loads it again, with its counts
-            read.append(found)
-        return read[0]
+    @cache  # read once, and only if the page is not served from the cache
+    def job() -> Job:
+        found = get_job_or_404(job_id, viewer)
+        db.session.expunge(found)  # the page loads it again, with its counts
+        return found
 
     def next_change(now):
         if not changes:  # the moment after the first ``now`` is the next one for this request too

@@ -1,6 +1,7 @@
 """Skill pages: the taxonomy, and each skill's co-ops and jobs."""
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 from flask import Blueprint, abort, current_app, request
 
@@ -36,12 +37,9 @@ def index():
 @bp.get("/<slug>")
 def show(slug):
     revision.current()  # before the skill is read: a shared part is never older than its revision
-    read: list[Any] = []
-
+    @cache  # read once, and only if the page is not served from the cache
     def skill():
-        if not read:
-            read.append(services.skill_by_slug(slug))
-        return read[0]
+        return services.skill_by_slug(slug)
 
     # The skill's name, kept like the part, so that a request answered from the cache reads
     # nothing but the revision (and the member's row). An unknown skill's 404 is not kept.
