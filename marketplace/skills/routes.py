@@ -37,6 +37,7 @@ def index():
 @bp.get("/<slug>")
 def show(slug):
     revision.current()  # before the skill is read: a shared part is never older than its revision
+
     @cache  # read once, and only if the page is not served from the cache
     def skill():
         return services.skill_by_slug(slug)
