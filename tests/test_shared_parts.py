@@ -479,7 +479,8 @@ def test_a_cached_skill_page_reads_the_revision_alone_and_follows_a_renamed_skil
     assert [client.get("/skills/cobol").status_code for _ in range(2)] == [404, 404]
 
 
-FRAMED_PAGES = ("/", "/jobs", "/jobs?page=2", "/skills/", "/skills/python", "/coops/", "/jobs/{job}")
+FRAMED_PAGES = ("/", "/jobs", "/jobs?page=2", "/skills/", "/skills/python", "/coops/", "/jobs/{job}",
+                "/search?q=framed")
 
 
 def test_a_kept_page_frame_is_its_own_viewers_with_their_token_and_messages(app, poster, skills, csrf):

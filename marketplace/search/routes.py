@@ -1,9 +1,9 @@
 """The search page: /search?q=… with facets, orders and pages."""
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 
-from ..core.fragments import render_shared, shared
+from ..core.fragments import framed, render_shared, shared
 from ..federation import current_viewer
 from ..jobs.services import next_state_change
 from . import services
@@ -35,8 +35,9 @@ def index():
     unavailable = "page" in rendered and rendered["page"].unavailable
     text = parse(form.q.data).text
     # 503 tells browsers and crawlers to come back: the rest of the site is serving.
-    return render_template("search/index.html", content=content, text=text,
-                           has_feed=_has_feed(text, form.scope.data or "jobs", unavailable)), 503 if unavailable else 200
+    page = framed("search/index.html", content, text=text,
+                  has_feed=_has_feed(text, form.scope.data or "jobs", unavailable))
+    return page, 503 if unavailable else 200
 
 
 def _has_feed(text, scope, unavailable):
