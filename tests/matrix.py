@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from marketplace.bids.models import Bid
-from marketplace.core.time import utcnow
+from marketplace.core.time import frozen_now, utcnow
 from marketplace.extensions import db
 from marketplace.federation.models import NetworkMembership
 
@@ -92,6 +92,18 @@ def as_viewer(client, world, kind):
     return client
 
 
+def signed_in(app, world, kind):
+    """A new client, signed in as the world's user of that kind (anonymous: not signed in)."""
+    return as_viewer(app.test_client(), world, kind)
+
+
+def bids_phase(world, closed):
+    """The clock before the bids deadline, or a minute after it, for a world whose ``jobs`` (by
+    visibility) share one deadline."""
+    deadline = world["jobs"]["public"].bids_deadline
+    return frozen_now(deadline + timedelta(minutes=1) if closed else utcnow())
+
+
 @pytest.fixture
 @batched
 def awarded_world(world):
@@ -139,7 +151,6 @@ def documents_world(world):
     """``world`` with a file on every job, and on each open job a bid, an answered question
     (a file with the question and one with the answer) and an unanswered one, each with a file."""
     from marketplace.bids.models import Bid
-    from marketplace.core.time import utcnow
     from marketplace.questions.models import Question
 
     bidder = world["users"][BIDDER].coops[0]

@@ -9,14 +9,14 @@ poster's co-op alone; answers go to everyone who may see the job. A job one may 
 answers 404 everywhere, and nobody is told anything about a job they may not see.
 """
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from marketplace.bids.models import Bid, Interest
 from marketplace.bids.policy import can_view_bid, visible_bids
-from marketplace.core.time import frozen_now, utcnow
+from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.federation import viewer_for
 from marketplace.federation.models import NetworkMembership
@@ -28,7 +28,7 @@ from marketplace.questions.models import Question
 
 from ..conftest import login
 from ..factories import batched, make_coop, make_job, make_user
-from ..matrix import SEES, VISIBILITIES
+from ..matrix import SEES, VISIBILITIES, bids_phase, signed_in
 
 # The networks in each visibility's audience, whose coordinators review closed bids.
 COORDINATES = {
@@ -102,30 +102,17 @@ def world(app, networks):
     return {"jobs": jobs, "bids": bids, "users": users, "coops": coops, "pending": pending}
 
 
-def client_for(app, world, kind):
-    client = app.test_client()
-    if world["users"][kind] is not None:
-        login(client, world["users"][kind])
-    return client
-
-
 def section(html, element_id):
     match = re.search(rf'<section id="{element_id}".*?</section>', html, re.S)
     return match.group(0) if match else ""
-
-
-def phase(world, closed):
-    """The clock before the deadline, or after it (all jobs share their deadlines)."""
-    deadline = world["jobs"]["public"].bids_deadline
-    return frozen_now(deadline + timedelta(minutes=1) if closed else utcnow())
 
 
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
 def test_bid_pages(app, world, closed, subtests):
     for kind in SEES:
         with subtests.test(viewer=kind):
-            client = client_for(app, world, kind)
-            with phase(world, closed):
+            client = signed_in(app, world, kind)
+            with bids_phase(world, closed):
                 for v, job in world["jobs"].items():
                     bid = world["bids"][(BIDDER, v)]
                     other = world["bids"][(OTHER_BIDDER, v)]
@@ -147,8 +134,8 @@ def test_bid_pages(app, world, closed, subtests):
 def test_job_page_counts_questions_and_interests(app, world, closed, subtests):
     for kind in SEES:
         with subtests.test(viewer=kind):
-            client = client_for(app, world, kind)
-            with phase(world, closed):
+            client = signed_in(app, world, kind)
+            with bids_phase(world, closed):
                 for v, job in world["jobs"].items():
                     response = client.get(f"/jobs/{job.id}")
                     if not sees_job(kind, v):
@@ -180,7 +167,7 @@ def test_python_check_and_sql_filter_agree(world, closed, subtests):
     for kind in [k for k in SEES if k != "anonymous"]:
         with subtests.test(viewer=kind):
             viewer = viewer_for(world["users"][kind])
-            with phase(world, closed):
+            with bids_phase(world, closed):
                 in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
                 for (bidder, v), bid in world["bids"].items():
                     expected = sees_bid(kind, v, closed) if bidder == BIDDER else (
@@ -233,7 +220,7 @@ def test_a_visibility_change_stops_notifying_those_who_can_no_longer_see(app, wo
                       submitted_at=utcnow())
     db.session.add(workers_bid)
     db.session.commit()
-    workers_client = client_for(app, world, "workers_only")
+    workers_client = signed_in(app, world, "workers_only")
     assert workers_client.get(f"/bids/{workers_bid.id}").status_code == 200
     mails = outbox()
     mails.clear()
@@ -256,7 +243,7 @@ def test_a_visibility_change_stops_notifying_those_who_can_no_longer_see(app, wo
 
 def test_a_withdrawn_job_stops_notifying(app, world):
     job = world["jobs"]["cotech"]
-    poster_client = client_for(app, world, "poster")
+    poster_client = signed_in(app, world, "poster")
     mails = outbox()
     mails.clear()
     poster_client.post(f"/jobs/{job.id}/withdraw", data={"reason": "Client cancelled", "confirmed": "yes"})
@@ -270,7 +257,7 @@ def test_a_withdrawn_job_stops_notifying(app, world):
     assert response.status_code == 422 and "withdrawn" in response.get_data(as_text=True)
     pending = world["pending"]["cotech"]
     poster_client.post(f"/questions/{pending.id}/answer", data={f"q{pending.id}-answer": "Late"})
-    client_for(app, world, "guest").post(f"/jobs/{job.id}/questions", data={"text": "Still on?"})
-    client_for(app, world, "guest").post(f"/jobs/{job.id}/interest", data={"bid_by": date.today().isoformat()})
+    signed_in(app, world, "guest").post(f"/jobs/{job.id}/questions", data={"text": "Still on?"})
+    signed_in(app, world, "guest").post(f"/jobs/{job.id}/interest", data={"bid_by": date.today().isoformat()})
     assert db.session.scalar(select(db.func.count(Notification.id))) == before
     assert notified == set() and emailed == set() and outbox() == []

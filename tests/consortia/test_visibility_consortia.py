@@ -10,7 +10,7 @@ the coordinators of the job's networks (the consortium's bid was received). Shar
 part, and the reviewers once bids close. Comments: those taking part. The consortium's bid: its
 team (not a co-op still invited), and the reviewers once bids close.
 """
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -19,15 +19,14 @@ from marketplace.bids.models import Bid
 from marketplace.bids.policy import can_view_bid, visible_bids
 from marketplace.consortia import policy
 from marketplace.consortia.models import Consortium, ConsortiumComment, ConsortiumMember, PartnerOffer
-from marketplace.core.time import frozen_now, utcnow
+from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.federation import viewer_for
 from marketplace.federation.models import NetworkMembership
 from marketplace.jobs.models import Job
 
-from ..conftest import login
 from ..factories import batched, make_coop, make_job, make_user
-from ..matrix import ALL, SEES as MATRIX_SEES, VISIBILITIES
+from ..matrix import ALL, SEES as MATRIX_SEES, VISIBILITIES, bids_phase, signed_in
 
 # The matrix's viewers, and two more: a partner in the lead's consortium and a co-op invited to it.
 SEES = {**MATRIX_SEES, "partner": ALL, "invitee": ALL}
@@ -109,24 +108,12 @@ def world(app, networks):
     return {"jobs": jobs, "consortia": consortia, "bids": bids, "users": users, "coops": coops}
 
 
-def client_for(app, world, kind):
-    client = app.test_client()
-    if world["users"][kind] is not None:
-        login(client, world["users"][kind])
-    return client
-
-
-def phase(world, closed):
-    deadline = world["jobs"]["public"].bids_deadline
-    return frozen_now(deadline + timedelta(minutes=1) if closed else utcnow())
-
-
 @pytest.mark.parametrize("closed", [False, True], ids=["before_deadline", "after_deadline"])
 def test_consortium_pages_shares_and_comments(app, world, closed, subtests):
     for kind in SEES:
         with subtests.test(viewer=kind):
-            client = client_for(app, world, kind)
-            with phase(world, closed):
+            client = signed_in(app, world, kind)
+            with bids_phase(world, closed):
                 for v, consortium in world["consortia"].items():
                     response = client.get(f"/consortia/{consortium.id}")
                     shown = sees_page(kind, v, closed)
@@ -144,8 +131,8 @@ def test_consortium_pages_shares_and_comments(app, world, closed, subtests):
 def test_consortium_bids(app, world, closed, subtests):
     for kind in SEES:
         with subtests.test(viewer=kind):
-            client = client_for(app, world, kind)
-            with phase(world, closed):
+            client = signed_in(app, world, kind)
+            with bids_phase(world, closed):
                 for v, bid in world["bids"].items():
                     response = client.get(f"/bids/{bid.id}")
                     shown = sees_bid(kind, v, closed)
@@ -164,7 +151,7 @@ def test_python_checks_and_sql_filters_agree(world, closed, subtests):
     for kind in [k for k in SEES if k != "anonymous"]:
         with subtests.test(viewer=kind):
             viewer = viewer_for(world["users"][kind])
-            with phase(world, closed):
+            with bids_phase(world, closed):
                 in_sql = set(db.session.scalars(visible_bids(select(Bid.id).join(Job, Job.id == Bid.job_id), viewer)))
                 listed = set(db.session.scalars(policy.visible_consortia(select(Consortium.id), viewer)))
                 for v, bid in world["bids"].items():
@@ -183,8 +170,8 @@ def test_job_page_offers_and_consortia(app, world, closed, subtests):
     existence: the co-ops taking part. Nobody else, whatever they may see."""
     for kind in SEES:
         with subtests.test(viewer=kind):
-            client = client_for(app, world, kind)
-            with phase(world, closed):
+            client = signed_in(app, world, kind)
+            with bids_phase(world, closed):
                 for v, job in world["jobs"].items():
                     response = client.get(f"/jobs/{job.id}")
                     assert response.status_code == (200 if sees_job(kind, v) else 404)
@@ -208,7 +195,7 @@ def test_invitations(app, world, kind):
     for bid in world["bids"].values():  # a submitted bid fixes the team: withdraw it first
         bid.status = "withdrawn"
     db.session.commit()
-    lead = client_for(app, world, LEAD)
+    lead = signed_in(app, world, LEAD)
     coop = world["coops"][kind]
     for v, consortium in world["consortia"].items():
         response = lead.post(f"/consortia/{consortium.id}/invite", data={"coop": coop.name})
@@ -221,7 +208,7 @@ def test_invitations(app, world, kind):
             assert why in html, (kind, v)
     invited = db.session.scalars(select(ConsortiumMember).where(ConsortiumMember.coop_id == coop.id)).all()
     assert len(invited) == len([v for v in VISIBILITIES if sees_job(kind, v) and kind not in NOT_ACTING])
-    with phase(world, True):
+    with bids_phase(world, True):
         other = world["coops"]["cotech_only" if kind != "cotech_only" else "guest"]
         response = lead.post(f"/consortia/{world['consortia']['public'].id}/invite", data={"coop": other.name})
         assert response.status_code == 422 and "Bids closed" in response.get_data(as_text=True)
@@ -230,7 +217,7 @@ def test_invitations(app, world, kind):
 @pytest.mark.parametrize("kind", ["cotech_only", "workers_only", "guest", "pending", "poster", "partner"])
 def test_only_taking_part_answers_invitations(app, world, kind):
     """Only the invited co-op answers its invitation: anyone else gets 404."""
-    client = client_for(app, world, kind)
+    client = signed_in(app, world, kind)
     for v, consortium in world["consortia"].items():
         invitation = next(m for m in consortium.members if m.status == "invited")
         response = client.post(f"/consortia/{consortium.id}/members/{invitation.id}/accept")
